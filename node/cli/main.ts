@@ -1,0 +1,26 @@
+/**
+ * `tinycloud` command line. Every command has `--help`; failures print the error code and message
+ * and exit non-zero, never a stack trace for expected (typed) errors.
+ */
+import { Command, CommanderError } from "commander";
+import { isProtocolError } from "../core/errors.js";
+import { registerProtocolCommands } from "./protocol-commands.js";
+
+const program = new Command()
+  .name("tinycloud")
+  .description("TinyCloud protocol node with a verifiable, on-chain anchored state root")
+  .showHelpAfterError("(add --help for usage)")
+  .exitOverride();
+
+registerProtocolCommands(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) process.exit(error.exitCode);
+  if (isProtocolError(error)) {
+    console.error(`error ${error.code}: ${error.message}`);
+    process.exit(2);
+  }
+  throw error;
+}
