@@ -16,7 +16,7 @@
  */
 import { type Capability, capabilityCovers, describeCapability } from "./capability.js";
 import { abilityCovers } from "./abilities.js";
-import { type CID, multihashKey } from "./cid.js";
+import { type CID, multihashKey, parseCid } from "./cid.js";
 import { AuthorityError, err, ok, type Result } from "./errors.js";
 import { resourceCovers } from "./resource.js";
 
@@ -83,15 +83,36 @@ export function checkTimeWindow(window: Window, now: number, strictNotBefore: bo
   return undefined;
 }
 
-/** Is `did` the controller of the capability's resource (root authority, no proof needed)? */
-export function isRootAuthority(did: string, capability: Capability): boolean {
+/**
+ * Is `did` the controller of the capability's resource (root authority, no proof needed)?
+ * - a space: its owner DID;
+ * - an encryption network URN: the owner DID named in it;
+ * - `urn:cid:<delegation>`: whoever may revoke that delegation directly (its delegator, delegatee or a
+ *   space owner), so the right to revoke can itself be delegated.
+ */
+export function isRootAuthority(did: string, capability: Capability, resolve?: AuthorityContext["resolve"]): boolean {
   const resource = capability.resource;
   if (resource.kind === "tinycloud") return resource.space.did === did;
   if (resource.uri.startsWith("urn:tinycloud:encryption:")) {
     const body = resource.uri.slice("urn:tinycloud:encryption:".length);
     return body.slice(0, body.lastIndexOf(":")) === did;
   }
+  if (resource.uri.startsWith("urn:cid:") && resolve !== undefined) {
+    let target: DelegationRecord | undefined;
+    try {
+      target = resolve(parseCid(resource.uri.slice("urn:cid:".length)));
+    } catch {
+      return false;
+    }
+    return target !== undefined && isDirectRevoker(did, target);
+  }
   return false;
+}
+
+/** The delegator, the delegatee, or the owner of a space the delegation grants on. */
+export function isDirectRevoker(did: string, target: DelegationRecord): boolean {
+  if (did === target.issuer || did === target.audience) return true;
+  return target.capabilities.some((c) => c.resource.kind === "tinycloud" && c.resource.space.did === did);
 }
 
 /**
@@ -102,17 +123,16 @@ export function validateDelegation(record: DelegationRecord, ctx: AuthorityConte
   const own = checkTimeWindow(record, ctx.now, record.kind === "cacao", `delegation ${short(record.cid)}`);
   if (own) return err(own);
   if (record.capabilities.length === 0) return err(new AuthorityError("AUTH_NO_CAPABILITIES", "delegation grants no capabilities"));
-  const parents = resolveParents(record.proofs, record.issuer, ctx, true);
-  if (!parents.ok) {
-    // Parents only matter when some capability needs them; a root-only delegation may cite none.
-    if (record.capabilities.every((c) => isRootAuthority(record.issuer, c))) return ok({ grants: record.capabilities.map(() => null) });
-    return parents;
-  }
+  // Parents only matter when some capability needs them; a root-only delegation may cite none.
+  if (record.capabilities.every((c) => isRootAuthority(record.issuer, c, ctx.resolve))) return ok({ grants: record.capabilities.map(() => null) });
+  // The new delegation is itself one node of the chain it extends.
+  const parents = resolveParents(record.proofs, record.issuer, ctx, true, 1);
+  if (!parents.ok) return parents;
   for (const parent of parents.value) {
     const timing = childWindowWithinParent(record, parent);
     if (timing) return err(timing);
   }
-  return grantAll(record.issuer, record.capabilities, parents.value);
+  return grantAll(record.issuer, record.capabilities, parents.value, ctx);
 }
 
 /** Authorize an invocation: its window and lifetime, then every capability root or covered by a parent. */
@@ -130,10 +150,10 @@ export function authorizeInvocation(invocation: InvocationRecord, ctx: Authority
     }
   }
   if (invocation.capabilities.length === 0) return err(new AuthorityError("AUTH_NO_CAPABILITIES", "invocation invokes no capabilities"));
-  if (invocation.capabilities.every((c) => isRootAuthority(invocation.invoker, c))) return ok({ grants: invocation.capabilities.map(() => null) });
-  const parents = resolveParents(invocation.proofs, invocation.invoker, ctx, false);
+  if (invocation.capabilities.every((c) => isRootAuthority(invocation.invoker, c, ctx.resolve))) return ok({ grants: invocation.capabilities.map(() => null) });
+  const parents = resolveParents(invocation.proofs, invocation.invoker, ctx, false, 0);
   if (!parents.ok) return parents;
-  return grantAll(invocation.invoker, invocation.capabilities, parents.value);
+  return grantAll(invocation.invoker, invocation.capabilities, parents.value, ctx);
 }
 
 export interface RevocationRecord {
@@ -170,7 +190,7 @@ export function authorizeRevocation(revocation: RevocationRecord, target: Delega
     const targetUrn = `urn:cid:${target.cid.toString()}`;
     const grantsRevoke = parent.capabilities.some((c) => {
       if (!abilityCovers(c.ability, REVOKE)) return false;
-      if (c.resource.kind === "urn") return c.resource.uri === targetUrn;
+      if (c.resource.kind === "urn") return urnNamesCid(c.resource.uri, target.cid);
       return c.resource.service === "delegation" && c.resource.path === undefined && c.resource.space.did === parent.issuer;
     });
     if (!grantsRevoke) {
@@ -178,8 +198,7 @@ export function authorizeRevocation(revocation: RevocationRecord, target: Delega
     }
     principal = parent.issuer;
   }
-  const owners = target.capabilities.flatMap((c) => (c.resource.kind === "tinycloud" ? [c.resource.space.did] : []));
-  if (principal === target.issuer || principal === target.audience || owners.includes(principal)) return ok({ principal });
+  if (isDirectRevoker(principal, target)) return ok({ principal });
   return err(
     new AuthorityError("AUTH_UNAUTHORIZED_REVOKER", `${principal} is neither the delegator, the delegatee nor a space owner of ${short(target.cid)}`, {
       details: { principal, delegator: target.issuer, delegatee: target.audience },
@@ -187,10 +206,10 @@ export function authorizeRevocation(revocation: RevocationRecord, target: Delega
   );
 }
 
-function grantAll(holder: string, capabilities: readonly Capability[], parents: readonly DelegationRecord[]): Result<Authorization, AuthorityError> {
+function grantAll(holder: string, capabilities: readonly Capability[], parents: readonly DelegationRecord[], ctx: AuthorityContext): Result<Authorization, AuthorityError> {
   const grants: (DelegationRecord | null)[] = [];
   for (const capability of capabilities) {
-    if (isRootAuthority(holder, capability)) {
+    if (isRootAuthority(holder, capability, ctx.resolve)) {
       grants.push(null);
       continue;
     }
@@ -214,9 +233,9 @@ function explainEscalation(capability: Capability, parents: readonly DelegationR
   return new AuthorityError("AUTH_RESOURCE_ESCALATION", `no parent covers the resource of ${describeCapability(capability)}`, { details });
 }
 
-function resolveParents(proofs: readonly CID[], holder: string, ctx: AuthorityContext, forDelegation: boolean): Result<DelegationRecord[], AuthorityError> {
+function resolveParents(proofs: readonly CID[], holder: string, ctx: AuthorityContext, forDelegation: boolean, alreadyCounted: number): Result<DelegationRecord[], AuthorityError> {
   if (proofs.length === 0) return err(new AuthorityError("AUTH_MISSING_PROOF", `${holder} is not the space controller and cites no proof`));
-  const budget = { remaining: ctx.maxChainNodes ?? DEFAULT_MAX_CHAIN_NODES };
+  const budget = { remaining: (ctx.maxChainNodes ?? DEFAULT_MAX_CHAIN_NODES) - alreadyCounted };
   const parents: DelegationRecord[] = [];
   for (const cid of proofs) {
     const parent = ctx.resolve(cid);
@@ -272,6 +291,16 @@ function childWindowWithinParent(child: DelegationRecord, parent: DelegationReco
     });
   }
   return undefined;
+}
+
+/** Does `urn:cid:<x>` name this delegation? Compared by multihash: the codec of the spelling does not matter. */
+function urnNamesCid(uri: string, cid: CID): boolean {
+  if (!uri.startsWith("urn:cid:")) return false;
+  try {
+    return multihashKey(parseCid(uri.slice("urn:cid:".length))) === multihashKey(cid);
+  } catch {
+    return false;
+  }
 }
 
 function iso(seconds: number): string {

@@ -77,8 +77,25 @@ function splitDid(text: string): { method: string; id: string } {
   return { method, id };
 }
 
+/**
+ * Parsed DIDs are memoized: the same few session keys and wallets appear in every request, and
+ * parsing is the expensive part of a chain check (EIP-55 keccak, Ed25519 point decompression).
+ * Results are immutable, and only successful parses are cached, so the cache cannot change an answer.
+ */
+const parsedDids = new Map<string, ParsedDid>();
+const PARSED_DID_CACHE_LIMIT = 4096;
+
 /** Parse a did:pkh (eip155) or did:key. Other methods are rejected with DID_UNSUPPORTED_METHOD. */
 export function parseDid(text: string): ParsedDid {
+  const cached = parsedDids.get(text);
+  if (cached !== undefined) return cached;
+  const parsed = parseDidUncached(text);
+  if (parsedDids.size >= PARSED_DID_CACHE_LIMIT) parsedDids.delete(parsedDids.keys().next().value as string);
+  parsedDids.set(text, parsed);
+  return parsed;
+}
+
+function parseDidUncached(text: string): ParsedDid {
   if (typeof text === "string" && text.includes("#")) {
     throw new DidError("DID_MALFORMED", `expected a DID, got a DID URL with a fragment: ${clip(text)}`);
   }

@@ -1,0 +1,19 @@
+/**
+ * `npm run bench`: runs every benchmark and prints figures and ratios. Timings belong here, never in tests.
+ * Run one with `npm run bench -- authority`.
+ */
+const suites: Record<string, () => Promise<{ run(): Promise<void> }>> = {
+  authority: () => import("./authority.bench.js"),
+};
+
+const wanted = process.argv.slice(2);
+const names = wanted.length > 0 ? wanted : Object.keys(suites);
+console.log(`tinycloud benchmarks — node ${process.version}, ${(await import("node:os")).cpus().length} cores`);
+for (const name of names) {
+  const load = suites[name];
+  if (load === undefined) {
+    console.error(`unknown benchmark "${name}" (available: ${Object.keys(suites).join(", ")})`);
+    process.exit(2);
+  }
+  await (await load()).run();
+}
