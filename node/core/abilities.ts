@@ -75,7 +75,8 @@ export function canonicalAbility(text: string): string {
   if (service === undefined) return text;
   const spec = specOf(service);
   if (spec === undefined) return text;
-  const canonicalAction = spec.aliases?.[action] ?? action;
+  // Own properties only: an action named "constructor" or "__proto__" must not hit Object.prototype.
+  const canonicalAction = spec.aliases !== undefined && Object.hasOwn(spec.aliases, action) ? (spec.aliases[action] as string) : action;
   return `${ABILITY_PREFIX}${service}/${canonicalAction}`;
 }
 
@@ -112,7 +113,7 @@ export function impliedAbilities(ability: string): ReadonlySet<string> {
   const queue = [parseAbility(canonical).action];
   while (queue.length > 0) {
     const action = queue.pop() as string;
-    for (const implied of spec.implies[action] ?? []) {
+    for (const implied of Object.hasOwn(spec.implies, action) ? (spec.implies[action] ?? []) : []) {
       const name = `${namespace}/${implied}`;
       if (!out.has(name)) {
         out.add(name);

@@ -87,12 +87,14 @@ const PARSED_DID_CACHE_LIMIT = 4096;
 
 /** Parse a did:pkh (eip155) or did:key. Other methods are rejected with DID_UNSUPPORTED_METHOD. */
 export function parseDid(text: string): ParsedDid {
-  const cached = parsedDids.get(text);
-  if (cached !== undefined) return cached;
-  const parsed = parseDidUncached(text);
-  if (parsedDids.size >= PARSED_DID_CACHE_LIMIT) parsedDids.delete(parsedDids.keys().next().value as string);
-  parsedDids.set(text, parsed);
-  return parsed;
+  let parsed = parsedDids.get(text);
+  if (parsed === undefined) {
+    parsed = Object.freeze(parseDidUncached(text));
+    if (parsedDids.size >= PARSED_DID_CACHE_LIMIT) parsedDids.delete(parsedDids.keys().next().value as string);
+    parsedDids.set(text, parsed);
+  }
+  // Byte arrays cannot be frozen: hand out a copy so no caller can corrupt the cached key.
+  return parsed.method === "key" ? { ...parsed, publicKey: parsed.publicKey.slice() } : parsed;
 }
 
 function parseDidUncached(text: string): ParsedDid {

@@ -46,6 +46,7 @@ export function decodeBase64UrlUnpadded(text: string, what = "value"): Uint8Arra
   if (text.includes("=")) {
     throw new EncodingError("ENCODING_BAD_PADDING", `${what} must be base64url without '=' padding`);
   }
+  if (text.length % 4 === 1) throw new EncodingError("ENCODING_BAD_BASE64", `${what} is not valid base64url: impossible length ${text.length}`);
   return decodeWith(base64urlnopad, text, what);
 }
 

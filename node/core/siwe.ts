@@ -70,7 +70,8 @@ export function eip191Hash(message: string): Uint8Array {
 
 /**
  * Recover the signer address of a 65-byte `r ‖ s ‖ v` EIP-191 signature (v = 27/28 or 0/1).
- * Returns undefined for a signature that recovers no key.
+ * Returns undefined for a signature that recovers no key, and for a high-s signature: (r, n − s) with
+ * the other v recovers the same signer, so accepting both would give one authorization two CIDs (EIP-2).
  */
 export function recoverEip191Address(message: string, signature: Uint8Array): `0x${string}` | undefined {
   if (signature.length !== 65) return undefined;
@@ -79,6 +80,7 @@ export function recoverEip191Address(message: string, signature: Uint8Array): `0
   if (recovery !== 0 && recovery !== 1) return undefined;
   try {
     const sig = secp256k1.Signature.fromBytes(signature.subarray(0, 64), "compact").addRecoveryBit(recovery);
+    if (sig.hasHighS()) return undefined;
     const point = sig.recoverPublicKey(eip191Hash(message));
     const uncompressed = point.toBytes(false);
     const address = bytesToHex(keccak_256(uncompressed.subarray(1)).subarray(12));
@@ -100,11 +102,17 @@ export function parseRfc3339(text: string, field: string): number {
   const hour = Number(h);
   const minute = Number(mi);
   const second = Number(s);
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
-    throw new CacaoError("CACAO_BAD_TIMESTAMP", `${field} has an out-of-range date or time: ${text}`);
+  const offsetHours = Number(oh ?? 0);
+  const offsetMinutes = Number(om ?? 0);
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60 || offsetHours > 23 || offsetMinutes > 59) {
+    throw new CacaoError("CACAO_BAD_TIMESTAMP", `${field} has an out-of-range date, time or offset: ${text}`);
   }
-  const ms = Date.UTC(Number(y), month - 1, day, hour, minute, Math.min(second, 59));
-  if (new Date(ms).getUTCDate() !== day) throw new CacaoError("CACAO_BAD_TIMESTAMP", `${field} names a day that does not exist: ${text}`);
-  const offset = sign === undefined ? 0 : (sign === "-" ? -1 : 1) * (Number(oh) * 3600 + Number(om) * 60);
+  // setUTCFullYear, not Date.UTC: Date.UTC maps years 0–99 to 1900–1999.
+  const date = new Date(0);
+  date.setUTCFullYear(Number(y), month - 1, day);
+  date.setUTCHours(hour, minute, Math.min(second, 59), 0);
+  if (date.getUTCDate() !== day) throw new CacaoError("CACAO_BAD_TIMESTAMP", `${field} names a day that does not exist: ${text}`);
+  const ms = date.getTime();
+  const offset = sign === undefined ? 0 : (sign === "-" ? -1 : 1) * (offsetHours * 3600 + offsetMinutes * 60);
   return ms / 1000 + (frac !== undefined ? Number(`0${frac}`) : 0) - offset;
 }

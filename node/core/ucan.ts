@@ -83,6 +83,7 @@ export function decodeUcan(jwt: string): Ucan {
 
   const issuer = requireString(payload, "iss");
   const audience = requireString(payload, "aud");
+  if (!issuer.startsWith("did:")) throw new UcanError("UCAN_MALFORMED", `UCAN iss must be a DID URL, got ${JSON.stringify(issuer.slice(0, 80))}`);
   parseDidUrl(issuer);
   if (!audience.startsWith("did:") || audience.includes("#")) {
     throw new UcanError("UCAN_MALFORMED", `UCAN aud must be a DID without a fragment, got ${JSON.stringify(audience.slice(0, 80))}`);

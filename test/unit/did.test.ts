@@ -165,6 +165,20 @@ describe("did:key", () => {
     assert.deepEqual(base58btc.decode(parsed.multibase).subarray(0, 2), Uint8Array.of(0xe7, 0x01));
   });
 
+  test(
+    "behavior: mutating a returned public key does not change what a later parse returns",
+    () => {
+      const secret = new Uint8Array(32).fill(0x5a);
+      const did = didKeyFromPublicKey(ed25519.getPublicKey(secret));
+      const first = parseDid(did);
+      assert.ok(first.method === "key");
+      first.publicKey[0] = (first.publicKey[0] as number) ^ 0xff;
+      const again = parseDid(did);
+      assert.ok(again.method === "key");
+      assert.deepEqual(again.publicKey, ed25519.getPublicKey(secret));
+    },
+  );
+
   test("error: didKeyFromPublicKey rejects a key of the wrong length with DID_BAD_KEY", () => {
     assert.throws(() => didKeyFromPublicKey(new Uint8Array(31)), { code: "DID_BAD_KEY" });
     assert.throws(() => didKeyFromPublicKey(new Uint8Array(33), "ed25519"), { code: "DID_BAD_KEY" });
