@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from "commander";
 import { isProtocolError } from "../core/errors.js";
+import { registerNodeCommand } from "./node-command.js";
 import { registerProtocolCommands } from "./protocol-commands.js";
 
 const program = new Command()
@@ -12,6 +13,7 @@ const program = new Command()
   .showHelpAfterError("(add --help for usage)")
   .exitOverride();
 
+registerNodeCommand(program);
 registerProtocolCommands(program);
 
 try {

@@ -1,0 +1,175 @@
+/**
+ * The HTTP API (wire-compatible with the reference node and with the official 0.2.1 client), on Fastify.
+ * All bodies are taken as raw bytes (a KV value is opaque, whatever its content-type). Every error is a
+ * plain-text `<CODE>: <message>` with a 4xx status; a 500 means a bug and is logged.
+ */
+import { createServer } from "node:http";
+import Fastify, { type FastifyInstance, type FastifyReply } from "fastify";
+import { CID, parseCid } from "../core/cid.js";
+import { decodeEpoch } from "../core/epoch.js";
+import { isPlainObject } from "../core/encoding.js";
+import { formatSpaceId, parseSpaceId } from "../core/resource.js";
+import type { NodeStore } from "../store/store.js";
+import { type NodeConfig, NODE_VERSION, PROTOCOL_VERSION } from "./config.js";
+import type { DelegationService } from "./delegation-service.js";
+import { HttpError, toHttpError } from "./http-error.js";
+import type { InvokeService } from "./invoke-service.js";
+import type { NodeKeys } from "./node-keys.js";
+
+export interface AppServices {
+  readonly config: NodeConfig;
+  readonly store: NodeStore;
+  readonly keys: NodeKeys;
+  readonly delegations: DelegationService;
+  readonly invocations: InvokeService;
+}
+
+export const FEATURES = ["kv", "kv-versions", "delegation", "revocation", "epochs"] as const;
+
+const CORS_HEADERS = {
+  "access-control-allow-origin": "*",
+  "access-control-allow-methods": "POST, PUT, GET, OPTIONS, DELETE, HEAD",
+  "access-control-allow-headers": "*, Authorization",
+  "access-control-expose-headers": "*, Authorization",
+};
+
+export function buildApp(services: AppServices): FastifyInstance {
+  const { config, store, keys, delegations, invocations } = services;
+  const app = Fastify({
+    logger: config.logRequests ? { level: "info" } : false,
+    bodyLimit: config.maxBodyBytes,
+    serverFactory: (handler) => createServer({ maxHeaderSize: config.maxHeaderBytes }, handler),
+    // Paths like /peer/generate/<percent-encoded space id> hold ":" and "/" once decoded.
+    routerOptions: { maxParamLength: 4096 },
+  });
+
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("*", { parseAs: "buffer" }, (_req, body, done) => done(null, body));
+
+  app.addHook("onSend", async (_req, reply) => {
+    reply.headers(CORS_HEADERS);
+  });
+
+  app.setErrorHandler((error, request, reply) => {
+    const known = toHttpError(error);
+    if (known) return sendError(reply, known);
+    const status = (error as { statusCode?: number }).statusCode;
+    if (status !== undefined && status >= 400 && status < 500) {
+      return sendError(reply, new HttpError(status, (error as { code?: string }).code ?? "BAD_REQUEST", error instanceof Error ? error.message : String(error)));
+    }
+    request.log.error(error);
+    console.error(`internal error on ${request.method} ${request.url}:`, error);
+    return sendError(reply, new HttpError(500, "INTERNAL", "internal error"));
+  });
+  app.setNotFoundHandler((request, reply) => sendError(reply, new HttpError(404, "NOT_FOUND", `no route ${request.method} ${request.url.split("?")[0]}`)));
+
+  app.options("*", async (_req, reply) => reply.code(200).send(""));
+
+  app.get("/healthz", async (_req, reply) => {
+    if (store.db.status !== "open") throw new HttpError(503, "STORE_CLOSED", `store is ${store.db.status}`);
+    return reply.type("text/plain").send("ok");
+  });
+
+  const info = async () => ({ protocol: PROTOCOL_VERSION, version: NODE_VERSION, features: FEATURES, nodeId: keys.identity.did, inTEE: false });
+  app.get("/info", info);
+  app.get("/version", info);
+
+  app.get<{ Params: { spaceId: string } }>("/peer/generate/:spaceId", async (request, reply) => {
+    let spaceId: string;
+    try {
+      spaceId = formatSpaceId(parseSpaceId(request.params.spaceId));
+    } catch (error) {
+      throw new HttpError(400, "BAD_SPACE_ID", `Invalid orbit ID: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    return reply.type("text/plain").send(keys.hostKey(spaceId).did);
+  });
+
+  app.post("/delegate", async (request, reply) => {
+    const result = await delegations.delegate(authorizationOf(request.headers));
+    if (result.legacy) return reply.type("text/plain").send(result.cid.toString());
+    return { cid: result.cid.toString(), activated: result.activated, skipped: result.skipped };
+  });
+
+  app.post("/revoke", async (request) => {
+    const result = await delegations.revoke(authorizationOf(request.headers));
+    return { revoked: result.revoked, cid: result.cid.toString() };
+  });
+
+  app.post("/invoke", async (request, reply) => {
+    const body = request.body instanceof Uint8Array ? request.body : new Uint8Array(0);
+    const result = await invocations.invoke({ authorization: request.headers.authorization, headers: request.headers, body });
+    reply.code(result.status).headers(result.headers);
+    return reply.send(result.body === undefined ? "" : result.body instanceof Uint8Array ? Buffer.from(result.body) : result.body);
+  });
+
+  app.get<{ Params: { cid: string } }>("/delegations/:cid", async (request) => delegations.status(request.params.cid));
+
+  // Public history: anyone can fetch a space's signed epochs and the raw signed events and re-verify them.
+  app.get<{ Params: { spaceId: string }; Querystring: { after?: string; limit?: string } }>("/spaces/:spaceId/epochs", async (request) => {
+    const spaceId = formatSpaceId({ ...parseSpaceId(request.params.spaceId), form: "space" });
+    const space = await store.getSpace(spaceId);
+    if (space === undefined) throw new HttpError(404, "SPACE_NOT_FOUND", `space ${spaceId} is not hosted on this node`);
+    const after = Number(request.query.after ?? 0);
+    const limit = Number(request.query.limit ?? 100);
+    if (!Number.isSafeInteger(after) || after < 0 || !Number.isInteger(limit) || limit < 1 || limit > 1000) {
+      throw new HttpError(400, "BAD_QUERY", "after must be a non-negative integer and limit 1–1000");
+    }
+    const epochs = await store.listEpochs(spaceId, after, limit);
+    return { space: spaceId, heads: space.heads.map(String), seq: space.seq, epochs: epochs.map((e) => ({ seq: e.seq, cid: CID.decode(e.cid).toString() })) };
+  });
+
+  app.get<{ Params: { cid: string }; Querystring: { format?: string } }>("/epochs/:cid", async (request, reply) => {
+    const cid = parseCidParam(request.params.cid);
+    const bytes = await store.getEpoch(cid);
+    if (bytes === undefined) throw new HttpError(404, "EPOCH_NOT_FOUND", `no epoch ${cid.toString()}`);
+    if (request.query.format === "json") return jsonView(decodeEpoch(bytes).epoch);
+    return reply.type("application/vnd.ipld.dag-cbor").send(Buffer.from(bytes));
+  });
+
+  app.get<{ Params: { cid: string } }>("/events/:cid", async (request, reply) => {
+    const cid = parseCidParam(request.params.cid);
+    const event = await store.getEvent(cid);
+    if (event === undefined) throw new HttpError(404, "EVENT_NOT_FOUND", `no event ${cid.toString()}`);
+    reply.header("x-tinycloud-event-kind", event.kind);
+    // JWTs start with "ey" (base64url of `{"`); CACAOs are DAG-CBOR maps.
+    const isJwt = event.bytes[0] === 0x65 && event.bytes[1] === 0x79;
+    return reply.type(isJwt ? "application/jwt" : "application/vnd.ipld.dag-cbor").send(Buffer.from(event.bytes));
+  });
+
+  app.get<{ Params: { cid: string } }>("/blocks/:cid", async (request, reply) => {
+    const cid = parseCidParam(request.params.cid);
+    const bytes = await store.getBlock(cid);
+    if (bytes === undefined) throw new HttpError(404, "BLOCK_NOT_FOUND", `no block ${cid.toString()}`);
+    return reply.type("application/vnd.ipld.dag-cbor").send(Buffer.from(bytes));
+  });
+
+  return app;
+}
+
+function authorizationOf(headers: Record<string, string | string[] | undefined>): string {
+  const value = headers["authorization"];
+  if (typeof value !== "string" || value.length === 0) throw new HttpError(401, "MISSING_AUTHORIZATION", "missing Authorization header");
+  return value;
+}
+
+function parseCidParam(text: string) {
+  try {
+    return parseCid(text);
+  } catch (error) {
+    throw new HttpError(400, "BAD_CID", error instanceof Error ? error.message : "not a CID");
+  }
+}
+
+function sendError(reply: FastifyReply, error: HttpError): FastifyReply {
+  return reply.code(error.status).type("text/plain; charset=utf-8").send(`${error.code}: ${error.message}`);
+}
+
+/** JSON view of a DAG-CBOR value: CIDs as strings, bytes as base64. */
+function jsonView(value: unknown): unknown {
+  if (value instanceof Uint8Array) return { bytes: Buffer.from(value).toString("base64") };
+  if (Array.isArray(value)) return value.map(jsonView);
+  const cid = CID.asCID(value);
+  if (cid) return cid.toString();
+  if (isPlainObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, jsonView(v)]));
+  return value;
+}

@@ -1,0 +1,33 @@
+/** Node configuration with the defaults `npm start` uses. */
+export interface NodeConfig {
+  readonly host: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+  readonly dataDir: string;
+  /** Largest request body (KV value) accepted; larger gets 413. */
+  readonly maxBodyBytes: number;
+  /** Largest total request-header size; larger gets 431 from the HTTP parser. */
+  readonly maxHeaderBytes: number;
+  /** Invocations must expire within this many seconds (reference default 300). */
+  readonly invocationMaxLifetimeSeconds: number;
+  /** Accepted clock skew, in seconds, when checking token windows. */
+  readonly clockSkewSeconds: number;
+  readonly listLimitMax: number;
+  /** Print one line per request. */
+  readonly logRequests: boolean;
+}
+
+export const DEFAULT_CONFIG: NodeConfig = {
+  host: "127.0.0.1",
+  port: 8000,
+  dataDir: "./data",
+  maxBodyBytes: 10 * 1024 * 1024,
+  maxHeaderBytes: 16 * 1024,
+  invocationMaxLifetimeSeconds: 300,
+  clockSkewSeconds: 0,
+  listLimitMax: 1000,
+  logRequests: false,
+};
+
+export const NODE_VERSION = "0.1.0";
+export const PROTOCOL_VERSION = 1;

@@ -1,0 +1,339 @@
+/**
+ * `POST /invoke`: verify the UCAN, authorize it against registered delegations, refuse replays, and
+ * dispatch to the KV service (or capabilities/read). Version history is read through the same
+ * abilities, addressed by the resource query:
+ * - `tinycloud.kv/get` on `<key>?version=N` returns version N;
+ * - `tinycloud.kv/metadata` on `<key>?versions` lists the versions of the key (JSON, paged by `after`).
+ */
+import { authorizeInvocation, type DelegationRecord } from "../core/authority.js";
+import { requireKnownAbility } from "../core/abilities.js";
+import type { Capability } from "../core/capability.js";
+import { blake3Digest, blake3Hex, rawBlake3Cid } from "../core/cid.js";
+import { encodeOp, type KvOp } from "../core/epoch.js";
+import type { Ed25519Verify } from "../core/keys.js";
+import { invocationFromUcan } from "../core/records.js";
+import { type ResourceUri, formatCapabilityResource, formatSpaceId } from "../core/resource.js";
+import { decodeUcan, type Ucan, verifyUcanSignature } from "../core/ucan.js";
+import { utf8ToBytes } from "../core/encoding.js";
+import { Batch, type KvVersion, type NodeStore, type SpaceRecord } from "../store/store.js";
+import { loadAuthorityContext } from "./authority-loader.js";
+import type { NodeConfig } from "./config.js";
+import { spaceKeyId } from "./delegation-service.js";
+import { HttpError } from "./http-error.js";
+import { etagOf, header, ifNoneMatchHits, parseIfMatch, type RequestHeaders, storedMetadata } from "./kv-headers.js";
+import type { Ledger } from "./ledger.js";
+import { decodeCursor, encodeCursor } from "./list-cursor.js";
+import type { NodeKeys } from "./node-keys.js";
+import type { ReplayGuard } from "./replay-guard.js";
+
+export interface InvokeRequest {
+  readonly authorization: string | undefined;
+  readonly headers: RequestHeaders;
+  readonly body: Uint8Array;
+}
+
+export interface InvokeResponse {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly body?: Uint8Array | string | undefined;
+}
+
+const MAX_BATCH = 100;
+
+export class InvokeService {
+  constructor(
+    private readonly store: NodeStore,
+    private readonly ledger: Ledger,
+    private readonly keys: NodeKeys,
+    private readonly replay: ReplayGuard,
+    private readonly verify: Ed25519Verify,
+    private readonly config: NodeConfig,
+    private readonly now: () => number,
+  ) {}
+
+  async invoke(request: InvokeRequest): Promise<InvokeResponse> {
+    const authorization = request.authorization;
+    if (authorization === undefined || authorization.length === 0) throw new HttpError(401, "MISSING_AUTHORIZATION", "missing Authorization header (a UCAN invocation)");
+    if (!authorization.includes(".")) throw new HttpError(401, "NOT_A_UCAN", "invocations are UCAN JWTs; CACAOs are delegations (POST /delegate)");
+    const ucan = decodeUcan(authorization);
+    verifyUcanSignature(ucan, this.verify);
+    const capabilities = ucan.capabilities.map((c) => ({ ...c, ability: requireKnownAbility(c.ability) }));
+    const record = { ...invocationFromUcan(ucan), capabilities };
+    const now = this.now();
+    const ctx = await loadAuthorityContext(this.store, record.proofs, now, capabilities);
+    const decision = authorizeInvocation(record, ctx, { maxLifetimeSeconds: this.config.invocationMaxLifetimeSeconds });
+    if (!decision.ok) throw decision.error;
+
+    const tokenHash = blake3Digest(utf8ToBytes(ucan.jwt));
+    if (!this.replay.claim(tokenHash, ucan.expiration, now) || (await this.store.hasReplay(tokenHash))) {
+      throw new HttpError(409, "REPLAYED_INVOCATION", "this invocation was already used; sign a fresh one for every request");
+    }
+    const context: Invocation = { ucan, invoker: record.invoker, tokenHash, capabilities };
+    return this.dispatch(context, request);
+  }
+
+  private async dispatch(inv: Invocation, request: InvokeRequest): Promise<InvokeResponse> {
+    const abilities = new Set(inv.capabilities.map((c) => c.ability));
+    const services = new Set(inv.capabilities.map((c) => c.ability.slice("tinycloud.".length).split("/")[0]));
+    if (services.size !== 1) throw new HttpError(400, "MIXED_SERVICES", "one invocation addresses one service");
+    const [service] = [...services];
+    if (service === "kv") {
+      if (inv.capabilities.length > 1) {
+        if (abilities.size === 1 && (abilities.has("tinycloud.kv/get") || abilities.has("tinycloud.kv/metadata")) && inv.capabilities.length <= MAX_BATCH) return this.batchRead(inv);
+        throw new HttpError(400, "BAD_BATCH", `a KV invocation carries one capability, or 2–${MAX_BATCH} kv/get or kv/metadata capabilities`);
+      }
+      const capability = inv.capabilities[0] as Capability;
+      const target = await this.kvTarget(capability);
+      switch (capability.ability) {
+        case "tinycloud.kv/get":
+          return this.get(inv, target, request.headers);
+        case "tinycloud.kv/metadata":
+          return this.metadata(inv, target);
+        case "tinycloud.kv/put":
+          return this.put(inv, target, request);
+        case "tinycloud.kv/del":
+          return this.del(inv, target, request.headers);
+        case "tinycloud.kv/list":
+          return this.list(inv, target, request.headers);
+      }
+    }
+    if (abilities.size === 1 && abilities.has("tinycloud.capabilities/read") && inv.capabilities.length === 1) {
+      return this.capabilitiesRead(inv, await this.kvTarget(inv.capabilities[0] as Capability));
+    }
+    throw new HttpError(501, "SERVICE_NOT_SUPPORTED", `this node does not serve ${[...abilities].join(", ")} yet`);
+  }
+
+  private async kvTarget(capability: Capability): Promise<Target> {
+    const resource = capability.resource;
+    if (resource.kind !== "tinycloud") throw new HttpError(400, "BAD_RESOURCE", `${capability.ability} needs a tinycloud: resource`);
+    const spaceId = spaceKeyId(resource);
+    const space = await this.store.getSpace(spaceId);
+    if (space === undefined) throw new HttpError(404, "SPACE_NOT_FOUND", `space ${formatSpaceId(resource.space)} is not hosted on this node`);
+    return { resource, space, key: resource.path, query: parseQuery(resource.query) };
+  }
+
+  private async recordRead(inv: Invocation): Promise<void> {
+    const batch = new Batch();
+    this.store.putReplay(batch, inv.tokenHash, inv.ucan.expiration);
+    await this.store.write(batch);
+  }
+
+  private async get(inv: Invocation, target: Target, headers: RequestHeaders): Promise<InvokeResponse> {
+    const key = requireKey(target, "kv/get");
+    await this.recordRead(inv);
+    const versionParam = target.query.get("version");
+    const current = versionParam !== undefined ? await this.store.getVersion(target.space.id, key, parseVersion(versionParam)) : await this.store.getCurrent(target.space.id, key);
+    if (current === undefined || current.deleted) {
+      throw new HttpError(404, "KV_NOT_FOUND", current?.deleted ? `${key} was deleted in version ${current.version}` : `no value at ${key}${versionParam !== undefined ? ` version ${versionParam}` : ""}`);
+    }
+    const out = { ...metadataHeaders(current), "cache-control": "private, no-cache" };
+    const inm = header(headers, "if-none-match");
+    if (inm !== undefined && ifNoneMatchHits(inm, current.etag)) return { status: 304, headers: out };
+    const maxBytes = header(headers, "x-tinycloud-max-response-bytes");
+    if (maxBytes !== undefined && current.size > Number(maxBytes)) {
+      throw new HttpError(413, "KV_TOO_LARGE", `value is ${current.size} bytes, above x-tinycloud-max-response-bytes ${maxBytes}`);
+    }
+    const bytes = await this.store.getBlob(target.space.id, current.etag);
+    if (bytes === undefined) throw new Error(`blob ${current.etag} of ${key} is missing`);
+    return { status: 200, headers: out, body: bytes };
+  }
+
+  private async metadata(inv: Invocation, target: Target): Promise<InvokeResponse> {
+    const key = requireKey(target, "kv/metadata");
+    await this.recordRead(inv);
+    if (target.query.has("versions")) {
+      const after = target.query.get("after");
+      const limit = Math.min(Number(target.query.get("limit") ?? 100) || 100, this.config.listLimitMax);
+      const versions = await this.store.listVersions(target.space.id, key, after === undefined ? 0 : parseVersion(after), limit + 1);
+      const page = versions.slice(0, limit);
+      const body = {
+        key,
+        versions: page.map((v) => ({
+          version: v.version,
+          deleted: v.deleted,
+          etag: v.deleted ? null : etagOf(v.etag),
+          size: v.size,
+          metadata: v.metadata,
+          epoch: v.epoch.toString(),
+          seq: v.seq,
+          invocation: v.invocation.toString(),
+          time: v.time,
+        })),
+        ...(versions.length > limit ? { next: String((page[page.length - 1] as KvVersion).version) } : {}),
+      };
+      if (page.length === 0 && after === undefined) throw new HttpError(404, "KV_NOT_FOUND", `${key} has no versions`);
+      return json(200, body);
+    }
+    const versionParam = target.query.get("version");
+    const current = versionParam !== undefined ? await this.store.getVersion(target.space.id, key, parseVersion(versionParam)) : await this.store.getCurrent(target.space.id, key);
+    if (current === undefined || current.deleted) throw new HttpError(404, "KV_NOT_FOUND", `no value at ${key}`);
+    return { status: 200, headers: metadataHeaders(current) };
+  }
+
+  private async put(inv: Invocation, target: Target, request: InvokeRequest): Promise<InvokeResponse> {
+    const key = requireKey(target, "kv/put");
+    if (target.query.size > 0) throw new HttpError(400, "BAD_RESOURCE", "kv/put takes no query on its resource");
+    if (header(request.headers, "x-tinycloud-expected-version") !== undefined) {
+      throw new HttpError(400, "UNSUPPORTED_HEADER", "x-tinycloud-expected-version is not supported; use If-Match with the ETag");
+    }
+    const ifMatch = header(request.headers, "if-match");
+    const expected = ifMatch === undefined ? undefined : parseIfMatch(ifMatch);
+    const ifNoneMatch = header(request.headers, "if-none-match");
+    if (ifNoneMatch !== undefined && ifNoneMatch.trim() !== "*") throw new HttpError(400, "BAD_IF_NONE_MATCH", "on kv/put, If-None-Match may only be * (create only)");
+    const body = request.body;
+    const etag = blake3Hex(body);
+    const metadata = storedMetadata(request.headers);
+    const op: KvOp = { op: "put", key, value: rawBlake3Cid(body), metadata };
+    return this.ledger.withSpace(target.space.id, async () => {
+      const current = await this.store.getCurrent(target.space.id, key);
+      const live = current !== undefined && !current.deleted;
+      if (expected !== undefined && (!live || current.etag !== expected)) throw new HttpError(412, "PRECONDITION_FAILED", `If-Match ${etagOf(expected)} does not match the current value of ${key}`);
+      if (ifNoneMatch !== undefined && live) throw new HttpError(412, "PRECONDITION_FAILED", `${key} already exists (If-None-Match: *)`);
+      const space = (await this.store.getSpace(target.space.id)) as SpaceRecord;
+      const batch = new Batch();
+      this.store.putBlob(batch, space.id, etag, body);
+      const version = await this.commitOp(batch, inv, space, key, op, current, { etag, size: body.length, metadata, deleted: false });
+      return { status: 200, headers: { etag: etagOf(etag), "x-tinycloud-version": String(version.version), "x-tinycloud-epoch": version.epoch.toString() } };
+    });
+  }
+
+  private async del(inv: Invocation, target: Target, headers: RequestHeaders): Promise<InvokeResponse> {
+    const key = requireKey(target, "kv/del");
+    const ifMatch = header(headers, "if-match");
+    const expected = ifMatch === undefined ? undefined : parseIfMatch(ifMatch);
+    return this.ledger.withSpace(target.space.id, async () => {
+      const current = await this.store.getCurrent(target.space.id, key);
+      if (current === undefined || current.deleted) throw new HttpError(404, "KV_NOT_FOUND", `no value at ${key}`);
+      if (expected !== undefined && current.etag !== expected) throw new HttpError(412, "PRECONDITION_FAILED", `If-Match does not match the current value of ${key}`);
+      const space = (await this.store.getSpace(target.space.id)) as SpaceRecord;
+      const batch = new Batch();
+      const version = await this.commitOp(batch, inv, space, key, { op: "del", key }, current, { etag: "", size: 0, metadata: {}, deleted: true });
+      return { status: 200, headers: { etag: etagOf(current.etag), "x-tinycloud-version": String(version.version), "x-tinycloud-epoch": version.epoch.toString() } };
+    });
+  }
+
+  /** Stage the invocation event, the op block, the new version and the epoch; write atomically. */
+  private async commitOp(batch: Batch, inv: Invocation, space: SpaceRecord, key: string, op: KvOp, current: KvVersion | undefined, value: Pick<KvVersion, "etag" | "size" | "metadata" | "deleted">): Promise<KvVersion> {
+    // Re-check the durable replay record inside the space lock: the write below is the one that records it.
+    if (await this.store.hasReplay(inv.tokenHash)) throw new HttpError(409, "REPLAYED_INVOCATION", "this invocation was already used");
+    const { bytes: opBytes, cid: opCid } = encodeOp(op);
+    this.store.putEvent(batch, inv.ucan.cid, "invocation", utf8ToBytes(inv.ucan.jwt));
+    this.store.putBlock(batch, opCid, opBytes);
+    this.store.putReplay(batch, inv.tokenHash, inv.ucan.expiration);
+    const time = Date.now();
+    const epoch = this.ledger.appendEpoch(batch, space, [[inv.ucan.cid, opCid]], [inv.ucan.cid], time);
+    const version: KvVersion = { version: (current?.version ?? 0) + 1, ...value, epoch: epoch.cid, seq: epoch.seq, position: 0, invocation: inv.ucan.cid, time };
+    this.store.putVersion(batch, space.id, key, version);
+    await this.store.write(batch);
+    return version;
+  }
+
+  private async list(inv: Invocation, target: Target, headers: RequestHeaders): Promise<InvokeResponse> {
+    await this.recordRead(inv);
+    const prefix = target.key ?? "";
+    const limitHeader = header(headers, "x-tinycloud-limit");
+    const limit = limitHeader === undefined ? this.config.listLimitMax : Number(limitHeader);
+    if (!Number.isInteger(limit) || limit < 1 || limit > this.config.listLimitMax) {
+      throw new HttpError(400, "BAD_LIMIT", `x-tinycloud-limit must be an integer from 1 to ${this.config.listLimitMax}`);
+    }
+    const scope = { invoker: inv.invoker, space: target.space.id, prefix, limit };
+    const cursor = header(headers, "x-tinycloud-cursor");
+    const after = cursor === undefined ? undefined : decodeCursor(this.keys.cursorKey, scope, cursor);
+    const { keys, more } = await this.store.listKeys(target.space.id, prefix, after, limit);
+    const out: Record<string, string> = { "content-type": "application/json", "x-tinycloud-truncated": String(more) };
+    if (more) out["x-tinycloud-next-cursor"] = encodeCursor(this.keys.cursorKey, scope, keys[keys.length - 1] as string);
+    return { status: 200, headers: out, body: JSON.stringify(keys) };
+  }
+
+  private async batchRead(inv: Invocation): Promise<InvokeResponse> {
+    await this.recordRead(inv);
+    const results = [];
+    for (const capability of inv.capabilities) {
+      const target = await this.kvTarget(capability);
+      const key = target.key ?? "";
+      const current = target.key === undefined ? undefined : await this.store.getCurrent(target.space.id, key);
+      if (current === undefined || current.deleted) {
+        results.push({ key, ok: false, error: { code: "KV_NOT_FOUND", message: `no value at ${key}` } });
+        continue;
+      }
+      const headersOut = metadataHeaders(current);
+      if (capability.ability === "tinycloud.kv/get") {
+        const bytes = (await this.store.getBlob(target.space.id, current.etag)) as Uint8Array;
+        results.push({ key, ok: true, dataBase64: Buffer.from(bytes).toString("base64"), headers: headersOut });
+      } else results.push({ key, ok: true, headers: headersOut });
+    }
+    return json(200, { results });
+  }
+
+  /** `tinycloud.capabilities/read` on `<space>/capabilities/all`: the space's active delegations. */
+  private async capabilitiesRead(inv: Invocation, target: Target): Promise<InvokeResponse> {
+    await this.recordRead(inv);
+    const out: Record<string, unknown> = {};
+    const now = this.now();
+    for (const record of await this.delegationsOf(target.space.id)) {
+      if ((record.expiration !== undefined && now > record.expiration) || (await this.store.isRevoked(record.cid))) continue;
+      out[record.cid.toString()] = {
+        capabilities: record.capabilities.map((c) => ({ resource: formatCapabilityResource(c.resource), action: c.ability })),
+        delegator: record.issuer,
+        delegate: record.audience,
+        parents: record.proofs.map(String),
+        raw: record.kind,
+      };
+    }
+    return json(200, out);
+  }
+
+  private async delegationsOf(spaceId: string): Promise<DelegationRecord[]> {
+    const records: DelegationRecord[] = [];
+    for await (const { event } of this.store.spaceEventCids(spaceId)) {
+      const record = await this.store.getDelegationByKey(event);
+      if (record !== undefined) records.push(record);
+    }
+    return records;
+  }
+}
+
+interface Invocation {
+  readonly ucan: Ucan;
+  readonly invoker: string;
+  readonly tokenHash: Uint8Array;
+  readonly capabilities: readonly Capability[];
+}
+
+interface Target {
+  readonly resource: ResourceUri;
+  readonly space: SpaceRecord;
+  readonly key: string | undefined;
+  readonly query: Map<string, string>;
+}
+
+function requireKey(target: Target, ability: string): string {
+  if (target.key === undefined) throw new HttpError(400, "MISSING_KEY", `${ability} needs a key: <space>/kv/<key>`);
+  return target.key;
+}
+
+function parseQuery(query: string | undefined): Map<string, string> {
+  const out = new Map<string, string>();
+  if (query === undefined || query === "") return out;
+  for (const part of query.split("&")) {
+    const eq = part.indexOf("=");
+    const name = eq === -1 ? part : part.slice(0, eq);
+    if (!["version", "versions", "after", "limit"].includes(name)) throw new HttpError(400, "BAD_QUERY", `unknown resource query parameter "${name.slice(0, 40)}" (version, versions, after, limit)`);
+    out.set(name, eq === -1 ? "" : part.slice(eq + 1));
+  }
+  return out;
+}
+
+function parseVersion(text: string): number {
+  const n = Number(text);
+  if (!/^[1-9][0-9]{0,15}$/.test(text) || !Number.isSafeInteger(n)) throw new HttpError(400, "BAD_VERSION", `version must be a positive integer, got "${text.slice(0, 20)}"`);
+  return n;
+}
+
+function metadataHeaders(version: KvVersion): Record<string, string> {
+  return { ...version.metadata, etag: etagOf(version.etag), "x-tinycloud-version": String(version.version), "content-length": String(version.size) };
+}
+
+function json(status: number, body: unknown): InvokeResponse {
+  return { status, headers: { "content-type": "application/json" }, body: JSON.stringify(body) };
+}

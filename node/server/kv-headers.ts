@@ -1,0 +1,42 @@
+/** HTTP header rules of the KV service (reference node semantics). */
+import { HttpError } from "./http-error.js";
+
+const STORED_HEADERS = new Set(["content-type", "content-encoding", "content-language", "content-disposition"]);
+const META_PREFIX = "x-tinycloud-meta-";
+
+export type RequestHeaders = Readonly<Record<string, string | string[] | undefined>>;
+
+export function header(headers: RequestHeaders, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value.join(", ") : value;
+}
+
+/** Only allowlisted headers are stored with a value; never `Authorization`, cookies or anything else. */
+export function storedMetadata(headers: RequestHeaders): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    const lower = name.toLowerCase();
+    if (value === undefined || !(STORED_HEADERS.has(lower) || (lower.startsWith(META_PREFIX) && lower.length > META_PREFIX.length))) continue;
+    out[lower] = Array.isArray(value) ? value.join(", ") : value;
+  }
+  return out;
+}
+
+export function etagOf(hex: string): string {
+  return `"blake3-${hex}"`;
+}
+
+const STRONG_ETAG = /^"blake3-([0-9a-f]{64})"$/;
+
+/** `If-Match` must be one strong blake3 ETag (the reference rejects anything else with 400). */
+export function parseIfMatch(value: string): string {
+  const m = STRONG_ETAG.exec(value.trim());
+  if (m === null) throw new HttpError(400, "BAD_IF_MATCH", 'If-Match must be one strong ETag of the form "blake3-<64 hex>"');
+  return m[1] as string;
+}
+
+/** Weak comparison for `If-None-Match` on reads: `*` or a list of (possibly weak) ETags. */
+export function ifNoneMatchHits(value: string, etagHex: string): boolean {
+  if (value.trim() === "*") return true;
+  return value.split(",").some((tag) => tag.trim().replace(/^W\//, "") === etagOf(etagHex));
+}

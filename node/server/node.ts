@@ -1,0 +1,45 @@
+/** Start and stop a TinyCloud node: store, keys, services and the HTTP server. */
+import { join } from "node:path";
+import { nativeEd25519Verify } from "../crypto/native-ed25519.js";
+import { NodeStore } from "../store/store.js";
+import { buildApp } from "./app.js";
+import { DEFAULT_CONFIG, type NodeConfig } from "./config.js";
+import { DelegationService } from "./delegation-service.js";
+import { InvokeService } from "./invoke-service.js";
+import { Ledger } from "./ledger.js";
+import { NodeKeys } from "./node-keys.js";
+import { ReplayGuard } from "./replay-guard.js";
+
+export interface RunningNode {
+  readonly url: string;
+  readonly did: string;
+  readonly config: NodeConfig;
+  close(): Promise<void>;
+}
+
+export async function startNode(overrides: Partial<NodeConfig> = {}): Promise<RunningNode> {
+  const config: NodeConfig = { ...DEFAULT_CONFIG, ...overrides };
+  const keys = await NodeKeys.load(config.dataDir);
+  const store = new NodeStore(join(config.dataDir, "db"));
+  await store.open();
+  const now = () => Date.now() / 1000;
+  const ledger = new Ledger(store, keys.identity);
+  const delegations = new DelegationService(store, ledger, keys, nativeEd25519Verify, now);
+  const invocations = new InvokeService(store, ledger, keys, new ReplayGuard(), nativeEd25519Verify, config, now);
+  const app = buildApp({ config, store, keys, delegations, invocations });
+  await app.listen({ host: config.host, port: config.port });
+  const address = app.server.address();
+  const port = typeof address === "object" && address !== null ? address.port : config.port;
+  const pruneReplay = setInterval(() => void store.pruneReplay(now() - 60).catch(() => undefined), 10 * 60 * 1000);
+  pruneReplay.unref();
+  return {
+    url: `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`,
+    did: keys.identity.did,
+    config,
+    close: async () => {
+      clearInterval(pruneReplay);
+      await app.close();
+      await store.close();
+    },
+  };
+}

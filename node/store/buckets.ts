@@ -1,0 +1,33 @@
+/**
+ * Level key-space buckets. Every key starts with its bucket's byte. Numbers are permanent: a retired
+ * bucket stays here as a comment and its number is never reused, so an old database can never be
+ * misread by a newer node.
+ */
+export enum Bucket {
+  /** Node metadata (schema version). */
+  meta = 1,
+  /** Space id → SpaceRecord. */
+  spaces = 2,
+  /** Event multihash → raw signed bytes of a delegation, invocation or revocation. */
+  events = 3,
+  /** Delegation multihash → StoredDelegation (parsed view + token). */
+  delegations = 4,
+  /** Delegation multihash → RevocationInfo. */
+  revocations = 5,
+  /** blake3(invocation JWT) → expiry (replay protection). */
+  replay = 6,
+  /** (space, blake3 of content) → content bytes. */
+  blobs = 7,
+  /** (space, key, version) → KvVersion: the append-only history. */
+  kvVersions = 8,
+  /** (space, key) → KvVersion: the current version (tombstone after a delete). */
+  kvCurrent = 9,
+  /** Epoch CID bytes → signed epoch block. */
+  epochs = 10,
+  /** (space, seq, epoch CID) → empty: a space's epochs in order. */
+  spaceEpochs = 11,
+  /** (space, event multihash) → epoch CID: which events a space's DAG already holds. */
+  spaceEvents = 12,
+  /** CID bytes → DAG-CBOR block (KV op blocks referenced by epochs). */
+  blocks = 13,
+}

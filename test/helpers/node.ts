@@ -1,0 +1,24 @@
+/** Start a real node (in this process) on a random loopback port with a fresh data directory. */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startNode, type RunningNode } from "../../node/server/node.js";
+import type { NodeConfig } from "../../node/server/config.js";
+
+export interface TestNode extends RunningNode {
+  readonly dataDir: string;
+  stop(): Promise<void>;
+}
+
+export async function startTestNode(overrides: Partial<NodeConfig> = {}): Promise<TestNode> {
+  const dataDir = overrides.dataDir ?? (await mkdtemp(join(tmpdir(), "tinycloud-test-")));
+  const node = await startNode({ port: 0, host: "127.0.0.1", ...overrides, dataDir });
+  return {
+    ...node,
+    dataDir,
+    stop: async () => {
+      await node.close();
+      if (overrides.dataDir === undefined) await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
