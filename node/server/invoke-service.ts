@@ -330,8 +330,9 @@ function parseVersion(text: string): number {
   return n;
 }
 
+/** Stored metadata plus ETag, version and size. `x-tinycloud-size` carries the size where the body is empty (metadata). */
 function metadataHeaders(version: KvVersion): Record<string, string> {
-  return { ...version.metadata, etag: etagOf(version.etag), "x-tinycloud-version": String(version.version), "content-length": String(version.size) };
+  return { ...version.metadata, etag: etagOf(version.etag), "x-tinycloud-version": String(version.version), "x-tinycloud-size": String(version.size) };
 }
 
 function json(status: number, body: unknown): InvokeResponse {
