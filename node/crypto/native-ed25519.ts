@@ -2,8 +2,8 @@
  * Ed25519 verification through node:crypto (OpenSSL), several times faster than the pure-JS verifier
  * the core uses by default. Injected by the node; never imported by the pure core or the browser.
  */
-import { createPublicKey, type KeyObject, verify } from "node:crypto";
-import type { Ed25519Verify } from "../core/keys.js";
+import { createPrivateKey, createPublicKey, type KeyObject, sign, verify } from "node:crypto";
+import { type Ed25519Signer, ed25519Signer, type Ed25519Verify } from "../core/keys.js";
 
 const SPKI_ED25519_PREFIX = Buffer.from("302a300506032b6570032100", "hex");
 const cache = new Map<string, KeyObject>();
@@ -28,3 +28,12 @@ export const nativeEd25519Verify: Ed25519Verify = (signature, message, publicKey
     return false;
   }
 };
+
+const PKCS8_ED25519_PREFIX = Buffer.from("302e020100300506032b657004220420", "hex");
+
+/** An Ed25519 signer backed by node:crypto; same keys and signatures as the core's noble signer. */
+export function nativeEd25519Signer(secretKey: Uint8Array): Ed25519Signer {
+  const base = ed25519Signer(secretKey);
+  const privateKey = createPrivateKey({ key: Buffer.concat([PKCS8_ED25519_PREFIX, secretKey]), format: "der", type: "pkcs8" });
+  return { ...base, sign: (message) => new Uint8Array(sign(null, message, privateKey)) };
+}

@@ -137,7 +137,12 @@ export class DelegationService {
 
   /** Status of a delegation by CID, for `GET /delegations/:cid`. */
   async status(cidText: string): Promise<{ cid: string; exists: boolean; revoked: boolean; expired: boolean; active: boolean }> {
-    const cid = parseCid(cidText);
+    let cid: CID;
+    try {
+      cid = parseCid(cidText);
+    } catch (error) {
+      throw new HttpError(400, "BAD_CID", error instanceof Error ? error.message : "not a CID");
+    }
     const record = await this.store.getDelegation(cid);
     if (record === undefined) return { cid: cidText, exists: false, revoked: false, expired: false, active: false };
     const revoked = await this.store.isRevoked(cid);

@@ -19,6 +19,7 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   AUTH_UNAUTHORIZED_REVOKER: 403,
   ABILITY_UNKNOWN: 400,
   ABILITY_MALFORMED: 400,
+  ABILITY_BAD_NAMESPACE: 400,
 };
 
 /** Status for a typed protocol error: bad URIs and abilities are 400, bad or insufficient credentials 401. */

@@ -8,23 +8,22 @@
 import { authorizeInvocation, type DelegationRecord } from "../core/authority.js";
 import { requireKnownAbility } from "../core/abilities.js";
 import type { Capability } from "../core/capability.js";
-import { blake3Digest, blake3Hex, rawBlake3Cid } from "../core/cid.js";
-import { encodeOp, type KvOp } from "../core/epoch.js";
+import { blake3Hex, rawBlake3Cid } from "../core/cid.js";
+import type { KvOp } from "../core/epoch.js";
 import type { Ed25519Verify } from "../core/keys.js";
 import { invocationFromUcan } from "../core/records.js";
 import { type ResourceUri, formatCapabilityResource, formatSpaceId } from "../core/resource.js";
 import { decodeUcan, type Ucan, verifyUcanSignature } from "../core/ucan.js";
-import { utf8ToBytes } from "../core/encoding.js";
-import { Batch, type KvVersion, type NodeStore, type SpaceRecord } from "../store/store.js";
+import type { KvVersion, NodeStore, SpaceRecord } from "../store/store.js";
 import { loadAuthorityContext } from "./authority-loader.js";
 import type { NodeConfig } from "./config.js";
 import { spaceKeyId } from "./delegation-service.js";
 import { HttpError } from "./http-error.js";
 import { etagOf, header, ifNoneMatchHits, parseIfMatch, type RequestHeaders, storedMetadata } from "./kv-headers.js";
-import type { Ledger } from "./ledger.js";
+import type { KvWriter } from "./kv-writer.js";
 import { decodeCursor, encodeCursor } from "./list-cursor.js";
 import type { NodeKeys } from "./node-keys.js";
-import type { ReplayGuard } from "./replay-guard.js";
+import type { ReplayGuard, ReplayRecorder } from "./replay-guard.js";
 
 export interface InvokeRequest {
   readonly authorization: string | undefined;
@@ -43,9 +42,10 @@ const MAX_BATCH = 100;
 export class InvokeService {
   constructor(
     private readonly store: NodeStore,
-    private readonly ledger: Ledger,
+    private readonly writer: KvWriter,
     private readonly keys: NodeKeys,
     private readonly replay: ReplayGuard,
+    private readonly replayRecorder: ReplayRecorder,
     private readonly verify: Ed25519Verify,
     private readonly config: NodeConfig,
     private readonly now: () => number,
@@ -64,8 +64,9 @@ export class InvokeService {
     const decision = authorizeInvocation(record, ctx, { maxLifetimeSeconds: this.config.invocationMaxLifetimeSeconds });
     if (!decision.ok) throw decision.error;
 
-    const tokenHash = blake3Digest(utf8ToBytes(ucan.jwt));
-    if (!this.replay.claim(tokenHash, ucan.expiration, now) || (await this.store.hasReplay(tokenHash))) {
+    // The invocation CID's digest is blake3 of the exact JWT: the replay key, computed once.
+    const tokenHash = ucan.cid.multihash.digest;
+    if (!this.replay.claim(tokenHash, ucan.expiration, now)) {
       throw new HttpError(409, "REPLAYED_INVOCATION", "this invocation was already used; sign a fresh one for every request");
     }
     const context: Invocation = { ucan, invoker: record.invoker, tokenHash, capabilities };
@@ -112,10 +113,8 @@ export class InvokeService {
     return { resource, space, key: resource.path, query: parseQuery(resource.query) };
   }
 
-  private async recordRead(inv: Invocation): Promise<void> {
-    const batch = new Batch();
-    this.store.putReplay(batch, inv.tokenHash, inv.ucan.expiration);
-    await this.store.write(batch);
+  private recordRead(inv: Invocation): Promise<void> {
+    return this.replayRecorder.record(inv.tokenHash, inv.ucan.expiration);
   }
 
   private async get(inv: Invocation, target: Target, headers: RequestHeaders): Promise<InvokeResponse> {
@@ -184,48 +183,33 @@ export class InvokeService {
     const etag = blake3Hex(body);
     const metadata = storedMetadata(request.headers);
     const op: KvOp = { op: "put", key, value: rawBlake3Cid(body), metadata };
-    return this.ledger.withSpace(target.space.id, async () => {
-      const current = await this.store.getCurrent(target.space.id, key);
-      const live = current !== undefined && !current.deleted;
-      if (expected !== undefined && (!live || current.etag !== expected)) throw new HttpError(412, "PRECONDITION_FAILED", `If-Match ${etagOf(expected)} does not match the current value of ${key}`);
-      if (ifNoneMatch !== undefined && live) throw new HttpError(412, "PRECONDITION_FAILED", `${key} already exists (If-None-Match: *)`);
-      const space = (await this.store.getSpace(target.space.id)) as SpaceRecord;
-      const batch = new Batch();
-      this.store.putBlob(batch, space.id, etag, body);
-      const version = await this.commitOp(batch, inv, space, key, op, current, { etag, size: body.length, metadata, deleted: false });
-      return { status: 200, headers: { etag: etagOf(etag), "x-tinycloud-version": String(version.version), "x-tinycloud-epoch": version.epoch.toString() } };
+    const { version } = await this.writer.submit(target.space.id, {
+      ucan: inv.ucan,
+      tokenHash: inv.tokenHash,
+      key,
+      op,
+      blob: { etag, bytes: body },
+      value: { etag, size: body.length, metadata, deleted: false },
+      ...(expected !== undefined ? { ifMatch: expected } : {}),
+      ...(ifNoneMatch !== undefined ? { createOnly: true } : {}),
     });
+    return { status: 200, headers: { etag: etagOf(etag), "x-tinycloud-version": String(version.version), "x-tinycloud-epoch": version.epoch.toString() } };
   }
 
   private async del(inv: Invocation, target: Target, headers: RequestHeaders): Promise<InvokeResponse> {
     const key = requireKey(target, "kv/del");
     const ifMatch = header(headers, "if-match");
     const expected = ifMatch === undefined ? undefined : parseIfMatch(ifMatch);
-    return this.ledger.withSpace(target.space.id, async () => {
-      const current = await this.store.getCurrent(target.space.id, key);
-      if (current === undefined || current.deleted) throw new HttpError(404, "KV_NOT_FOUND", `no value at ${key}`);
-      if (expected !== undefined && current.etag !== expected) throw new HttpError(412, "PRECONDITION_FAILED", `If-Match does not match the current value of ${key}`);
-      const space = (await this.store.getSpace(target.space.id)) as SpaceRecord;
-      const batch = new Batch();
-      const version = await this.commitOp(batch, inv, space, key, { op: "del", key }, current, { etag: "", size: 0, metadata: {}, deleted: true });
-      return { status: 200, headers: { etag: etagOf(current.etag), "x-tinycloud-version": String(version.version), "x-tinycloud-epoch": version.epoch.toString() } };
+    const { previous, version } = await this.writer.submit(target.space.id, {
+      ucan: inv.ucan,
+      tokenHash: inv.tokenHash,
+      key,
+      op: { op: "del", key },
+      value: { etag: "", size: 0, metadata: {}, deleted: true },
+      requireLive: true,
+      ...(expected !== undefined ? { ifMatch: expected } : {}),
     });
-  }
-
-  /** Stage the invocation event, the op block, the new version and the epoch; write atomically. */
-  private async commitOp(batch: Batch, inv: Invocation, space: SpaceRecord, key: string, op: KvOp, current: KvVersion | undefined, value: Pick<KvVersion, "etag" | "size" | "metadata" | "deleted">): Promise<KvVersion> {
-    // Re-check the durable replay record inside the space lock: the write below is the one that records it.
-    if (await this.store.hasReplay(inv.tokenHash)) throw new HttpError(409, "REPLAYED_INVOCATION", "this invocation was already used");
-    const { bytes: opBytes, cid: opCid } = encodeOp(op);
-    this.store.putEvent(batch, inv.ucan.cid, "invocation", utf8ToBytes(inv.ucan.jwt));
-    this.store.putBlock(batch, opCid, opBytes);
-    this.store.putReplay(batch, inv.tokenHash, inv.ucan.expiration);
-    const time = Date.now();
-    const epoch = this.ledger.appendEpoch(batch, space, [[inv.ucan.cid, opCid]], [inv.ucan.cid], time);
-    const version: KvVersion = { version: (current?.version ?? 0) + 1, ...value, epoch: epoch.cid, seq: epoch.seq, position: 0, invocation: inv.ucan.cid, time };
-    this.store.putVersion(batch, space.id, key, version);
-    await this.store.write(batch);
-    return version;
+    return { status: 200, headers: { etag: etagOf(previous?.etag ?? ""), "x-tinycloud-version": String(version.version), "x-tinycloud-epoch": version.epoch.toString() } };
   }
 
   private async list(inv: Invocation, target: Target, headers: RequestHeaders): Promise<InvokeResponse> {

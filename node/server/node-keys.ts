@@ -11,6 +11,7 @@ import { blake3 } from "@noble/hashes/blake3.js";
 import { ed25519Signer, type Ed25519Signer } from "../core/keys.js";
 import { bytesToHex, hexToBytes, utf8ToBytes } from "../core/encoding.js";
 import { concat } from "../store/keys.js";
+import { nativeEd25519Signer } from "../crypto/native-ed25519.js";
 
 export class NodeKeys {
   readonly identity: Ed25519Signer;
@@ -19,7 +20,7 @@ export class NodeKeys {
   private readonly hostKeys = new Map<string, Ed25519Signer>();
 
   constructor(private readonly secret: Uint8Array) {
-    this.identity = ed25519Signer(blake3(concat([secret, utf8ToBytes("tinycloud/node/identity")])));
+    this.identity = nativeEd25519Signer(blake3(concat([secret, utf8ToBytes("tinycloud/node/identity")])));
     this.cursorKey = blake3(concat([secret, utf8ToBytes("tinycloud/node/list-cursor")]));
   }
 

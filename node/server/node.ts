@@ -6,9 +6,10 @@ import { buildApp } from "./app.js";
 import { DEFAULT_CONFIG, type NodeConfig } from "./config.js";
 import { DelegationService } from "./delegation-service.js";
 import { InvokeService } from "./invoke-service.js";
+import { KvWriter } from "./kv-writer.js";
 import { Ledger } from "./ledger.js";
 import { NodeKeys } from "./node-keys.js";
-import { ReplayGuard } from "./replay-guard.js";
+import { ReplayGuard, ReplayRecorder } from "./replay-guard.js";
 
 export interface RunningNode {
   readonly url: string;
@@ -25,7 +26,8 @@ export async function startNode(overrides: Partial<NodeConfig> = {}): Promise<Ru
   const now = () => Date.now() / 1000;
   const ledger = new Ledger(store, keys.identity);
   const delegations = new DelegationService(store, ledger, keys, nativeEd25519Verify, now);
-  const invocations = new InvokeService(store, ledger, keys, new ReplayGuard(), nativeEd25519Verify, config, now);
+  const replay = await ReplayGuard.load(store, now());
+  const invocations = new InvokeService(store, new KvWriter(store, ledger), keys, replay, new ReplayRecorder(store), nativeEd25519Verify, config, now);
   const app = buildApp({ config, store, keys, delegations, invocations });
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();

@@ -87,12 +87,16 @@ export class Batch {
 }
 
 const RECORD_CACHE_LIMIT = 50_000;
+const CURRENT_CACHE_LIMIT = 100_000;
 
 export class NodeStore {
   readonly db: ClassicLevel<Uint8Array, Uint8Array>;
   /** Parsed delegation records by multihash (they are immutable once stored). */
   private readonly records = new Map<string, DelegationRecord>();
   private readonly revoked = new Map<string, boolean>();
+  /** Space records and current KV versions: this process is their only writer, so caching is exact. */
+  private readonly spaces = new Map<string, SpaceRecord>();
+  private readonly currents = new Map<string, KvVersion | null>();
 
   constructor(location: string) {
     this.db = new ClassicLevel<Uint8Array, Uint8Array>(location, { keyEncoding: "view", valueEncoding: "view" });
@@ -124,12 +128,17 @@ export class NodeStore {
 
   // Spaces -------------------------------------------------------------------------------------
 
-  getSpace(id: string): Promise<SpaceRecord | undefined> {
-    return this.getValue<SpaceRecord>(Bucket.spaces, id);
+  async getSpace(id: string): Promise<SpaceRecord | undefined> {
+    const cached = this.spaces.get(id);
+    if (cached !== undefined) return cached;
+    const space = await this.getValue<SpaceRecord>(Bucket.spaces, id);
+    if (space !== undefined) this.spaces.set(id, space);
+    return space;
   }
 
   putSpace(batch: Batch, space: SpaceRecord): void {
     batch.put(Bucket.spaces, [space.id], space);
+    batch.onCommit(() => this.spaces.set(space.id, space));
   }
 
   // Events -------------------------------------------------------------------------------------
@@ -220,8 +229,10 @@ export class NodeStore {
 
   // Replay --------------------------------------------------------------------------------------
 
-  async hasReplay(hash: Uint8Array): Promise<boolean> {
-    return (await this.db.get(encodeKey(Bucket.replay, hash))) !== undefined;
+  async *replayRecords(): AsyncGenerator<{ hash: Uint8Array; expiration: number }> {
+    for await (const [key, value] of this.db.iterator(prefixRange(Bucket.replay))) {
+      yield { hash: key.subarray(1), expiration: dagCbor.decode(value) as number };
+    }
   }
 
   putReplay(batch: Batch, hash: Uint8Array, expiration: number): void {
@@ -248,13 +259,24 @@ export class NodeStore {
     return this.db.get(encodeKey(Bucket.blobs, spaceId, etag));
   }
 
-  getCurrent(spaceId: string, key: string): Promise<KvVersion | undefined> {
-    return this.getValue<KvVersion>(Bucket.kvCurrent, spaceId, key);
+  async getCurrent(spaceId: string, key: string): Promise<KvVersion | undefined> {
+    const id = `${spaceId}\u0000${key}`;
+    const cached = this.currents.get(id);
+    if (cached !== undefined) return cached ?? undefined;
+    const current = await this.getValue<KvVersion>(Bucket.kvCurrent, spaceId, key);
+    this.cacheCurrent(id, current);
+    return current;
   }
 
   putVersion(batch: Batch, spaceId: string, key: string, version: KvVersion): void {
     batch.put(Bucket.kvVersions, [spaceId, key, version.version], version);
     batch.put(Bucket.kvCurrent, [spaceId, key], version);
+    batch.onCommit(() => this.cacheCurrent(`${spaceId}\u0000${key}`, version));
+  }
+
+  private cacheCurrent(id: string, version: KvVersion | undefined): void {
+    if (this.currents.size >= CURRENT_CACHE_LIMIT) this.currents.delete(this.currents.keys().next().value as string);
+    this.currents.set(id, version ?? null);
   }
 
   getVersion(spaceId: string, key: string, version: number): Promise<KvVersion | undefined> {

@@ -4,6 +4,7 @@
  */
 const suites: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   authority: () => import("./authority.bench.js"),
+  "kv-http": () => import("./kv-http.bench.js"),
 };
 
 const wanted = process.argv.slice(2);

@@ -1,0 +1,145 @@
+/**
+ * Group commit for KV writes. Writes to one space queue up; one committer at a time (inside the
+ * space's ledger lock) takes every queued write, checks replay and preconditions in order against a
+ * working view, and commits all accepted writes as ONE signed epoch in ONE atomic level batch. Each
+ * write is acknowledged only after that batch is durable. Under load this turns N epoch signatures
+ * and N database round trips into one of each, without changing what any single write means: the
+ * epoch lists the writes in acceptance order, and that order is their LWW position.
+ */
+import { encodeOp, type EventEntry, type KvOp } from "../core/epoch.js";
+import type { Ucan } from "../core/ucan.js";
+import { utf8ToBytes } from "../core/encoding.js";
+import { Batch, type KvVersion, type NodeStore, type SpaceRecord } from "../store/store.js";
+import { HttpError } from "./http-error.js";
+import type { Ledger } from "./ledger.js";
+
+export interface KvWrite {
+  readonly ucan: Ucan;
+  readonly tokenHash: Uint8Array;
+  readonly key: string;
+  readonly op: KvOp;
+  /** For puts: the content and its blake3 hex. */
+  readonly blob?: { readonly etag: string; readonly bytes: Uint8Array };
+  readonly value: Pick<KvVersion, "etag" | "size" | "metadata" | "deleted">;
+  /** Expected current ETag (If-Match). */
+  readonly ifMatch?: string;
+  /** Create only (If-None-Match: *). */
+  readonly createOnly?: boolean;
+  /** A delete needs a live value. */
+  readonly requireLive?: boolean;
+}
+
+/** What the write replaced (for the delete's ETag) and the version it created. */
+export interface KvWriteResult {
+  readonly previous: KvVersion | undefined;
+  readonly version: KvVersion;
+}
+
+interface Pending {
+  readonly write: KvWrite;
+  resolve(result: KvWriteResult): void;
+  reject(error: unknown): void;
+}
+
+/** Upper bound on writes per epoch, so one epoch (and one batch) stays small. */
+const MAX_GROUP = 256;
+
+export class KvWriter {
+  private readonly queues = new Map<string, Pending[]>();
+
+  constructor(
+    private readonly store: NodeStore,
+    private readonly ledger: Ledger,
+  ) {}
+
+  submit(spaceId: string, write: KvWrite): Promise<KvWriteResult> {
+    return new Promise<KvWriteResult>((resolve, reject) => {
+      let queue = this.queues.get(spaceId);
+      const start = queue === undefined;
+      if (queue === undefined) {
+        queue = [];
+        this.queues.set(spaceId, queue);
+      }
+      queue.push({ write, resolve, reject });
+      if (start) void this.drain(spaceId);
+    });
+  }
+
+  private async drain(spaceId: string): Promise<void> {
+    while (true) {
+      const queue = this.queues.get(spaceId);
+      if (queue === undefined || queue.length === 0) {
+        this.queues.delete(spaceId);
+        return;
+      }
+      const group = queue.splice(0, MAX_GROUP);
+      try {
+        await this.ledger.withSpace(spaceId, () => this.commit(spaceId, group));
+      } catch (error) {
+        for (const p of group) p.reject(error);
+      }
+    }
+  }
+
+  private async commit(spaceId: string, group: Pending[]): Promise<void> {
+    const space = await this.store.getSpace(spaceId);
+    if (space === undefined) throw new HttpError(404, "SPACE_NOT_FOUND", `space ${spaceId} is not hosted on this node`);
+    const keys = [...new Set(group.map((p) => p.write.key))];
+    // Replays were refused before queuing (ReplayGuard is authoritative); here only preconditions remain.
+    const currents = await Promise.all(keys.map((k) => this.store.getCurrent(spaceId, k)));
+    const working = new Map<string, KvVersion | undefined>(keys.map((k, i) => [k, currents[i]]));
+
+    const accepted: { pending: Pending; previous: KvVersion | undefined; opCid: ReturnType<typeof encodeOp>["cid"]; opBytes: Uint8Array }[] = [];
+    for (const pending of group) {
+      const { write } = pending;
+      const current = working.get(write.key);
+      const live = current !== undefined && !current.deleted;
+      const failure = write.requireLive && !live
+          ? new HttpError(404, "KV_NOT_FOUND", `no value at ${write.key}`)
+          : write.ifMatch !== undefined && (!live || current.etag !== write.ifMatch)
+            ? new HttpError(412, "PRECONDITION_FAILED", `If-Match does not match the current value of ${write.key}`)
+            : write.createOnly && live
+              ? new HttpError(412, "PRECONDITION_FAILED", `${write.key} already exists (If-None-Match: *)`)
+              : undefined;
+      if (failure) {
+        pending.reject(failure);
+        continue;
+      }
+      const { bytes: opBytes, cid: opCid } = encodeOp(write.op);
+      accepted.push({ pending, previous: current, opCid, opBytes });
+      // Later writes in the group see this one; the version number is assigned below.
+      working.set(write.key, { ...(current ?? placeholder()), ...write.value, version: (current?.version ?? 0) + 1 });
+    }
+    if (accepted.length === 0) return;
+
+    const batch = new Batch();
+    const time = Date.now();
+    const events: EventEntry[] = accepted.map((a) => [a.pending.write.ucan.cid, a.opCid]);
+    const epoch = this.ledger.appendEpoch(batch, space as SpaceRecord, events, accepted.map((a) => a.pending.write.ucan.cid), time);
+    const results: KvWriteResult[] = [];
+    const versions = new Map<string, number>();
+    accepted.forEach((a, position) => {
+      const { write } = a.pending;
+      this.store.putEvent(batch, write.ucan.cid, "invocation", utf8ToBytes(write.ucan.jwt));
+      this.store.putBlock(batch, a.opCid, a.opBytes);
+      this.store.putReplay(batch, write.tokenHash, write.ucan.expiration);
+      if (write.blob) this.store.putBlob(batch, spaceId, write.blob.etag, write.blob.bytes);
+      const number = (versions.get(write.key) ?? a.previous?.version ?? 0) + 1;
+      versions.set(write.key, number);
+      const version: KvVersion = { version: number, ...write.value, epoch: epoch.cid, seq: epoch.seq, position, invocation: write.ucan.cid, time };
+      this.store.putVersion(batch, spaceId, write.key, version);
+      results.push({ previous: a.previous, version });
+    });
+    try {
+      await this.store.write(batch);
+    } catch (error) {
+      for (const a of accepted) a.pending.reject(error);
+      return;
+    }
+    accepted.forEach((a, i) => a.pending.resolve(results[i] as KvWriteResult));
+  }
+}
+
+function placeholder(): KvVersion {
+  return { version: 0, etag: "", size: 0, metadata: {}, deleted: true, epoch: undefined as never, seq: 0, position: 0, invocation: undefined as never, time: 0 };
+}
