@@ -41,6 +41,15 @@ export function buildApp(services: AppServices): FastifyInstance {
     serverFactory: (handler) => createServer({ maxHeaderSize: config.maxHeaderBytes }, handler),
     // Paths like /peer/generate/<percent-encoded space id> hold ":" and "/" once decoded.
     routerOptions: { maxParamLength: 4096 },
+    // Router-level failures (bad percent-encoding, over-long parameters) answer like every other error.
+    frameworkErrors: (error, _request, reply) => {
+      const status = (error as { statusCode?: number }).statusCode ?? 400;
+      const code = (error as { code?: string }).code === "FST_ERR_MAX_PARAM_LENGTH" ? "URL_TOO_LONG" : "BAD_URL";
+      const message = code === "URL_TOO_LONG" ? "a path parameter is longer than 4096 characters" : "the URL is not valid (bad percent-encoding?)";
+      const fastifyReply = reply as unknown as FastifyReply;
+      fastifyReply.headers(CORS_HEADERS);
+      void sendError(fastifyReply, new HttpError(status >= 400 && status < 500 ? status : 400, code, message));
+    },
   });
 
   app.removeAllContentTypeParsers();

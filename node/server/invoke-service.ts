@@ -12,6 +12,7 @@ import { blake3Hex, rawBlake3Cid } from "../core/cid.js";
 import type { KvOp } from "../core/epoch.js";
 import type { Ed25519Verify } from "../core/keys.js";
 import { invocationFromUcan } from "../core/records.js";
+import { canonicalDidOfUrl } from "../core/did.js";
 import { type ResourceUri, formatCapabilityResource, formatSpaceId } from "../core/resource.js";
 import { decodeUcan, type Ucan, verifyUcanSignature } from "../core/ucan.js";
 import type { KvVersion, NodeStore, SpaceRecord } from "../store/store.js";
@@ -59,6 +60,11 @@ export class InvokeService {
     verifyUcanSignature(ucan, this.verify);
     const capabilities = ucan.capabilities.map((c) => ({ ...c, ability: requireKnownAbility(c.ability) }));
     const record = { ...invocationFromUcan(ucan), capabilities };
+    // An invocation is addressed to its own issuer. Without this, any delegation (they are public in the
+    // epoch history) could be replayed as an invocation by its delegator's authority.
+    if (canonicalDidOfUrl(ucan.audience) !== record.invoker) {
+      throw new HttpError(401, "NOT_AN_INVOCATION", `an invocation's aud must be its issuer (${record.invoker}); this token is addressed to ${ucan.audience}, so it is a delegation (POST /delegate)`);
+    }
     const now = this.now();
     const ctx = await loadAuthorityContext(this.store, record.proofs, now, capabilities);
     const decision = authorizeInvocation(record, ctx, { maxLifetimeSeconds: this.config.invocationMaxLifetimeSeconds });
@@ -142,7 +148,11 @@ export class InvokeService {
     await this.recordRead(inv);
     if (target.query.has("versions")) {
       const after = target.query.get("after");
-      const limit = Math.min(Number(target.query.get("limit") ?? 100) || 100, this.config.listLimitMax);
+      const limitText = target.query.get("limit");
+      const limit = limitText === undefined ? 100 : Number(limitText);
+      if (!Number.isInteger(limit) || limit < 1 || limit > this.config.listLimitMax) {
+        throw new HttpError(400, "BAD_LIMIT", `limit must be an integer from 1 to ${this.config.listLimitMax}`);
+      }
       const versions = await this.store.listVersions(target.space.id, key, after === undefined ? 0 : parseVersion(after), limit + 1);
       const page = versions.slice(0, limit);
       const body = {
