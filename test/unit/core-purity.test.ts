@@ -1,0 +1,24 @@
+/**
+ * The protocol core is pure: the node, the prover and the browser light client all import it, so it
+ * must not import Node built-ins, the network, the filesystem or the node's own I/O layers.
+ */
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
+import { test } from "node:test";
+
+const coreDir = new URL("../../node/core/", import.meta.url);
+const FORBIDDEN = [/^node:/, /^(fs|path|os|http|https|net|crypto|child_process|worker_threads|stream)$/, /^classic-level$/, /^fastify/, /^bullmq$/, /^ioredis$/, /\.\.\/(server|store|crypto|client|rollup)\//];
+
+test("default: node/core imports no I/O module", () => {
+  const files = readdirSync(coreDir).filter((f) => f.endsWith(".ts"));
+  assert.ok(files.length >= 10);
+  const offences: string[] = [];
+  for (const file of files) {
+    const source = readFileSync(new URL(file, coreDir), "utf8");
+    for (const [, specifier] of source.matchAll(/(?:^|\n)\s*(?:import|export)[^"'`]*?from\s*["']([^"']+)["']/g)) {
+      if (FORBIDDEN.some((pattern) => pattern.test(specifier as string))) offences.push(`${file}: ${specifier}`);
+    }
+    if (/\bprocess\.(env|argv|exit)|\bBuffer\./.test(source)) offences.push(`${file}: uses process/Buffer`);
+  }
+  assert.deepEqual(offences, []);
+});
