@@ -4,6 +4,8 @@
  */
 import { Command, CommanderError } from "commander";
 import { isProtocolError } from "../core/errors.js";
+import { registerSetupCommand } from "../../prover/setup/command.js";
+import { registerProverCommand } from "../../prover/pool/worker-main.js";
 import { registerNodeCommand } from "./node-command.js";
 import { registerProtocolCommands } from "./protocol-commands.js";
 
@@ -14,6 +16,8 @@ const program = new Command()
   .exitOverride();
 
 registerNodeCommand(program);
+registerSetupCommand(program);
+registerProverCommand(program);
 registerProtocolCommands(program);
 
 try {

@@ -15,6 +15,10 @@ export interface NodeConfig {
   readonly listLimitMax: number;
   /** Print one line per request. */
   readonly logRequests: boolean;
+  /** Cut a rollup batch at this many state updates… */
+  readonly batchMaxUpdates: number;
+  /** …or this long after the first pending update. */
+  readonly batchMaxDelayMs: number;
 }
 
 export const DEFAULT_CONFIG: NodeConfig = {
@@ -27,6 +31,8 @@ export const DEFAULT_CONFIG: NodeConfig = {
   clockSkewSeconds: 0,
   listLimitMax: 1000,
   logRequests: false,
+  batchMaxUpdates: 4,
+  batchMaxDelayMs: 2000,
 };
 
 export const NODE_VERSION = "0.1.0";

@@ -12,6 +12,7 @@ import { utf8ToBytes } from "../core/encoding.js";
 import { Batch, type KvVersion, type NodeStore, type SpaceRecord } from "../store/store.js";
 import { HttpError } from "./http-error.js";
 import type { Ledger } from "./ledger.js";
+import type { Sequencer } from "../rollup/sequencer.js";
 
 export interface KvWrite {
   readonly ucan: Ucan;
@@ -50,6 +51,8 @@ export class KvWriter {
   constructor(
     private readonly store: NodeStore,
     private readonly ledger: Ledger,
+    /** Stages each write's state-tree update in the same atomic batch (the rollup sequencer). */
+    private readonly sequencer?: Pick<Sequencer, "stage">,
   ) {}
 
   submit(spaceId: string, write: KvWrite): Promise<KvWriteResult> {
@@ -130,6 +133,13 @@ export class KvWriter {
       this.store.putVersion(batch, spaceId, write.key, version);
       results.push({ previous: a.previous, version });
     });
+    this.sequencer?.stage(
+      batch,
+      results.map((r, i) => {
+        const write = (accepted[i] as (typeof accepted)[number]).pending.write;
+        return { spaceId, path: write.key, version: r.version, ...(write.blob ? { content: write.blob.bytes } : {}) };
+      }),
+    );
     try {
       await this.store.write(batch);
     } catch (error) {

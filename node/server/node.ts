@@ -10,9 +10,13 @@ import { KvWriter } from "./kv-writer.js";
 import { Ledger } from "./ledger.js";
 import { NodeKeys } from "./node-keys.js";
 import { ReplayGuard, ReplayRecorder } from "./replay-guard.js";
+import { RollupStore } from "../rollup/rollup-store.js";
+import { Sequencer } from "../rollup/sequencer.js";
+import { registerRollupRoutes } from "../rollup/routes.js";
 
 export interface RunningNode {
   readonly url: string;
+  readonly sequencer: Sequencer;
   readonly did: string;
   readonly config: NodeConfig;
   close(): Promise<void>;
@@ -27,8 +31,11 @@ export async function startNode(overrides: Partial<NodeConfig> = {}): Promise<Ru
   const ledger = new Ledger(store, keys.identity);
   const delegations = new DelegationService(store, ledger, keys, nativeEd25519Verify, now);
   const replay = await ReplayGuard.load(store, now());
-  const invocations = new InvokeService(store, new KvWriter(store, ledger), keys, replay, new ReplayRecorder(store), nativeEd25519Verify, config, now);
+  const rollupStore = new RollupStore(store);
+  const sequencer = await Sequencer.open(rollupStore, { maxUpdates: config.batchMaxUpdates, maxDelayMs: config.batchMaxDelayMs, context: 0n });
+  const invocations = new InvokeService(store, new KvWriter(store, ledger, sequencer), keys, replay, new ReplayRecorder(store), nativeEd25519Verify, config, now);
   const app = buildApp({ config, store, keys, delegations, invocations });
+  registerRollupRoutes(app, { rollup: rollupStore, sequencer });
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
   const port = typeof address === "object" && address !== null ? address.port : config.port;
@@ -37,10 +44,12 @@ export async function startNode(overrides: Partial<NodeConfig> = {}): Promise<Ru
   return {
     url: `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`,
     did: keys.identity.did,
+    sequencer,
     config,
     close: async () => {
       clearInterval(pruneReplay);
       await app.close();
+      await sequencer.close();
       await store.close();
     },
   };

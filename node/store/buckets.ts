@@ -30,4 +30,10 @@ export enum Bucket {
   spaceEvents = 12,
   /** CID bytes → DAG-CBOR block (KV op blocks referenced by epochs). */
   blocks = 13,
+  /** Pending seq → StateUpdate not yet in a batch (written with the KV write that caused it). */
+  rollupPending = 14,
+  /** Batch number → BatchRecord. */
+  rollupBatches = 15,
+  /** Rollup metadata (latest batch number, next pending seq). */
+  rollupMeta = 16,
 }

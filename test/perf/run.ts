@@ -5,6 +5,7 @@
 const suites: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   authority: () => import("./authority.bench.js"),
   "kv-http": () => import("./kv-http.bench.js"),
+  "prover-pool": () => import("./prover-pool.bench.js"),
 };
 
 const wanted = process.argv.slice(2);

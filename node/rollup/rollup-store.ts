@@ -1,0 +1,72 @@
+/**
+ * Durable rollup state on the node's level database: pending state updates (staged in the same atomic
+ * batch as the KV write that caused them, so an acknowledged write always reaches a batch) and batch
+ * records. Cutting a batch writes the record and removes the pending updates it consumed in one batch,
+ * so a restart neither loses nor duplicates an update.
+ */
+import * as dagCbor from "@ipld/dag-cbor";
+import { Bucket } from "../store/buckets.js";
+import { decodeNumber, encodeKey, prefixRange } from "../store/keys.js";
+import { Batch, type NodeStore } from "../store/store.js";
+import type { BatchRecord, StateUpdate } from "./types.js";
+
+interface RollupMeta {
+  readonly latestBatch: number;
+}
+
+export class RollupStore {
+  constructor(readonly store: NodeStore) {}
+
+  stagePending(batch: Batch, update: StateUpdate): void {
+    batch.put(Bucket.rollupPending, [update.seq], update);
+  }
+
+  async pending(limit: number): Promise<StateUpdate[]> {
+    const out: StateUpdate[] = [];
+    for await (const [, value] of this.store.db.iterator({ ...prefixRange(Bucket.rollupPending), limit })) out.push(dagCbor.decode(value) as StateUpdate);
+    return out;
+  }
+
+  /** The next pending seq: one past the highest pending or already batched update. */
+  async nextSeq(): Promise<number> {
+    let next = 0;
+    for await (const [key] of this.store.db.iterator({ ...prefixRange(Bucket.rollupPending), reverse: true, limit: 1 })) next = decodeNumber(key.subarray(1)) + 1;
+    const latest = await this.latestBatch();
+    if (latest > 0) {
+      const record = await this.batch(latest);
+      const last = record?.updates[record.updates.length - 1];
+      if (last !== undefined) next = Math.max(next, last.seq + 1);
+    }
+    return next;
+  }
+
+  async latestBatch(): Promise<number> {
+    const bytes = await this.store.db.get(encodeKey(Bucket.rollupMeta, "meta"));
+    return bytes === undefined ? 0 : (dagCbor.decode(bytes) as RollupMeta).latestBatch;
+  }
+
+  async batch(number: number): Promise<BatchRecord | undefined> {
+    const bytes = await this.store.db.get(encodeKey(Bucket.rollupBatches, number));
+    return bytes === undefined ? undefined : (dagCbor.decode(bytes) as BatchRecord);
+  }
+
+  /** Atomically: store the new batch, drop the pending updates it consumed, advance the batch counter. */
+  async cut(record: BatchRecord): Promise<void> {
+    const batch = new Batch();
+    batch.put(Bucket.rollupBatches, [record.number], stripUndefined(record));
+    for (const update of record.updates) batch.del(Bucket.rollupPending, [update.seq]);
+    batch.put(Bucket.rollupMeta, ["meta"], { latestBatch: record.number } satisfies RollupMeta);
+    await this.store.write(batch);
+  }
+
+  async updateBatch(record: BatchRecord): Promise<void> {
+    const batch = new Batch();
+    batch.put(Bucket.rollupBatches, [record.number], stripUndefined(record));
+    await this.store.write(batch);
+  }
+}
+
+/** DAG-CBOR has no `undefined`: drop absent optional fields. */
+function stripUndefined<T extends object>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}

@@ -1,0 +1,187 @@
+/**
+ * The sequencer: turns committed KV writes of every space into batches of state-tree updates.
+ *
+ * A write's state update is staged durably with the write itself (pending bucket). A batch is cut when
+ * `maxUpdates` are pending or `maxDelayMs` has passed since the first pending update, whichever comes
+ * first: the updates are applied to the state tree in acceptance order, producing one circuit witness
+ * each, and the batch record (old root, new root, ordered updates, event CIDs, commitment, status
+ * "cut") replaces the pending entries in one atomic write. On start-up the tree is rebuilt from the
+ * batch records (and checked against their roots), then pending updates are batched as usual: a
+ * restart neither loses nor duplicates an update.
+ */
+import { blake3 } from "@noble/hashes/blake3.js";
+import type { CID } from "../core/cid.js";
+import { parseCid } from "../core/cid.js";
+import { contentHashField, leafValue, StateTree, stateKey, type UpdateWitness } from "../core/state-tree.js";
+import { epochCommitment } from "../../prover/circuit-inputs.js";
+import type { Batch, KvVersion } from "../store/store.js";
+import { concat } from "../store/keys.js";
+import type { RollupStore } from "./rollup-store.js";
+import type { BatchRecord, StateUpdate } from "./types.js";
+
+export interface SequencerOptions {
+  /** Cut when this many updates are pending (the largest circuit's batch size). */
+  readonly maxUpdates: number;
+  /** Cut at most this long after the first pending update. */
+  readonly maxDelayMs: number;
+  /** Binds batches to one deployment: `epochContext(chainId, contract)`; 0 until anchoring is configured. */
+  readonly context: bigint;
+  readonly depth?: number;
+}
+
+export interface CommittedWrite {
+  readonly spaceId: string;
+  readonly path: string;
+  readonly version: KvVersion;
+  /** Content bytes of a put (absent for a tombstone). */
+  readonly content?: Uint8Array;
+}
+
+export type BatchListener = (record: BatchRecord, witnesses: readonly UpdateWitness[]) => void;
+
+export class Sequencer {
+  private nextSeq = 0;
+  private pendingCount = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private cutting: Promise<void> = Promise.resolve();
+  private readonly listeners: BatchListener[] = [];
+  private closed = false;
+
+  private constructor(
+    private readonly rollup: RollupStore,
+    private readonly options: SequencerOptions,
+    private tree: StateTree,
+    private latest: number,
+  ) {}
+
+  static async open(rollup: RollupStore, options: SequencerOptions): Promise<Sequencer> {
+    const tree = new StateTree(options.depth);
+    const latest = await rollup.latestBatch();
+    for (let n = 1; n <= latest; n++) {
+      const record = await rollup.batch(n);
+      if (record === undefined) throw new Error(`rollup batch ${n} is missing from the store`);
+      if (tree.root.toString() !== record.oldRoot) throw new Error(`rollup batch ${n}: old root ${record.oldRoot} does not follow from batch ${n - 1}`);
+      for (const update of record.updates) tree.set(BigInt(update.key), BigInt(update.value));
+      if (tree.root.toString() !== record.newRoot) throw new Error(`rollup batch ${n}: replaying its updates gives ${tree.root}, not ${record.newRoot}`);
+    }
+    const sequencer = new Sequencer(rollup, options, tree, latest);
+    sequencer.nextSeq = await rollup.nextSeq();
+    sequencer.pendingCount = (await rollup.pending(Number.MAX_SAFE_INTEGER)).length;
+    if (sequencer.pendingCount > 0) sequencer.schedule();
+    return sequencer;
+  }
+
+  get root(): bigint {
+    return this.tree.root;
+  }
+
+  get latestBatch(): number {
+    return this.latest;
+  }
+
+  /** A read-only copy of the current state tree (for proofs of values). */
+  snapshot(): StateTree {
+    return this.tree.clone();
+  }
+
+  onBatch(listener: BatchListener): void {
+    this.listeners.push(listener);
+  }
+
+  /** Stage the state updates of committed writes in the writes' own atomic batch. */
+  stage(batch: Batch, writes: readonly CommittedWrite[]): void {
+    for (const write of writes) {
+      const contentHash = write.version.deleted || write.content === undefined ? 0n : contentHashField(write.content);
+      const value = leafValue(contentHash, write.version.version, write.version.deleted);
+      const update: StateUpdate = {
+        seq: this.nextSeq++,
+        spaceId: write.spaceId,
+        service: "kv",
+        path: write.path,
+        key: stateKey(write.spaceId, "kv", write.path).toString(),
+        contentHash: contentHash.toString(),
+        version: write.version.version,
+        deleted: write.version.deleted,
+        value: value.toString(),
+        event: write.version.invocation.toString(),
+        epoch: write.version.epoch.toString(),
+      };
+      this.rollup.stagePending(batch, update);
+    }
+    batch.onCommit(() => this.committed(writes.length));
+  }
+
+  private committed(count: number): void {
+    this.pendingCount += count;
+    if (this.pendingCount >= this.options.maxUpdates) void this.cut();
+    else this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.timer !== undefined || this.closed) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.cut();
+    }, this.options.maxDelayMs);
+    this.timer.unref();
+  }
+
+  /** Cut batches until fewer than one is pending. Serialized: one cut at a time. */
+  cut(): Promise<void> {
+    this.cutting = this.cutting.then(() => this.cutPending()).catch((error: unknown) => console.error("sequencer: cutting a batch failed:", error));
+    return this.cutting;
+  }
+
+  private async cutPending(): Promise<void> {
+    while (!this.closed) {
+      const updates = await this.rollup.pending(this.options.maxUpdates);
+      if (updates.length === 0) return;
+      const tree = this.tree.clone();
+      const oldRoot = tree.root;
+      const witnesses = updates.map((u) => tree.set(BigInt(u.key), BigInt(u.value)));
+      const number = this.latest + 1;
+      const eventCids = [...new Set(updates.map((u) => u.event))];
+      const eventsHash = eventsHashOf(eventCids.map((c) => parseCid(c)));
+      const commitment = epochCommitment({
+        context: this.options.context,
+        batchNumber: number,
+        updates: witnesses.map((w) => ({ key: w.key, newValue: w.newValue, fnc: w.fnc })),
+        eventsHash,
+      });
+      const record: BatchRecord = {
+        number,
+        oldRoot: oldRoot.toString(),
+        newRoot: tree.root.toString(),
+        updates,
+        eventCids,
+        eventsHash: eventsHash.toString(),
+        commitment: commitment.toString(),
+        status: "cut",
+        cutAt: Date.now(),
+      };
+      await this.rollup.cut(record);
+      this.tree = tree;
+      this.latest = number;
+      this.pendingCount = Math.max(0, this.pendingCount - updates.length);
+      for (const listener of this.listeners) listener(record, witnesses);
+      if (updates.length < this.options.maxUpdates) {
+        if (this.pendingCount > 0) this.schedule();
+        return;
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    await this.cutting;
+  }
+}
+
+/** blake3 over the concatenated CID bytes, first 31 bytes as a field element. */
+export function eventsHashOf(cids: readonly CID[]): bigint {
+  const digest = blake3(concat(cids.map((c) => c.bytes)));
+  let x = 0n;
+  for (const byte of digest.subarray(0, 31)) x = (x << 8n) | BigInt(byte);
+  return x;
+}

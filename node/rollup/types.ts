@@ -1,0 +1,45 @@
+/** Records of the verifiable-state rollup: state updates and the batches that prove them. */
+
+/** One change of the state tree, caused by one committed KV write. Field elements as decimal strings. */
+export interface StateUpdate {
+  /** Order of acceptance across all spaces (monotonic, never reused). */
+  readonly seq: number;
+  readonly spaceId: string;
+  readonly service: string;
+  readonly path: string;
+  /** stateKey(spaceId, service, path). */
+  readonly key: string;
+  readonly contentHash: string;
+  readonly version: number;
+  readonly deleted: boolean;
+  /** leafValue(contentHash, version, deleted). */
+  readonly value: string;
+  /** The signed invocation that caused it, and the epoch that holds it. */
+  readonly event: string;
+  readonly epoch: string;
+}
+
+export type BatchStatus = "cut" | "proving" | "proven" | "anchored";
+
+export interface BatchRecord {
+  readonly number: number;
+  readonly oldRoot: string;
+  readonly newRoot: string;
+  readonly updates: readonly StateUpdate[];
+  /** CIDs of the signed events, in update order (deduplicated). */
+  readonly eventCids: readonly string[];
+  /** Field element binding the event CIDs (see `eventsHash`). */
+  readonly eventsHash: string;
+  /** The circuit's public commitment to batch number, context, updates and events. */
+  readonly commitment: string;
+  readonly status: BatchStatus;
+  readonly cutAt: number;
+  readonly provenAt?: number;
+  readonly anchoredAt?: number;
+  /** Groth16 proof and public signals (snarkjs JSON), once proven. */
+  readonly proof?: unknown;
+  readonly publicSignals?: readonly string[];
+  readonly anchorTx?: string;
+  /** Which circuit (batch size) proves it. */
+  readonly circuit?: string;
+}

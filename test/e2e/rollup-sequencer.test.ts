@@ -1,0 +1,122 @@
+/**
+ * The sequencer against a real node: writes become state-tree updates, batches are cut by size and by
+ * time, roots chain, commitments and proofs check against the TypeScript oracle, and a restart resumes
+ * without losing or duplicating an update.
+ */
+import assert from "node:assert/strict";
+import { after, describe, test } from "node:test";
+import { signIn, TinyCloudSession, NodeHttp } from "../../node/client/client.js";
+import { contentHashField, leafValue, StateTree, stateKey, stateProofFromJson, verifyStateProof } from "../../node/core/state-tree.js";
+import { utf8ToBytes } from "../../node/core/encoding.js";
+import { epochCommitment } from "../../prover/circuit-inputs.js";
+import type { BatchRecord } from "../../node/rollup/types.js";
+import { startTestNode, type TestNode } from "../helpers/node.js";
+import { testWallet } from "../helpers/wallets.js";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+async function json<T>(url: string): Promise<T> {
+  const response = await fetch(url);
+  assert.equal(response.status, 200, await response.clone().text());
+  return (await response.json()) as T;
+}
+
+async function waitFor<T>(fn: () => Promise<T | undefined>, what: string, timeoutMs = 10_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    const value = await fn();
+    if (value !== undefined) return value;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe("rollup sequencer", () => {
+  let node: TestNode | undefined;
+  let dataDir: string;
+  after(async () => {
+    await node?.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  test("default: batches by size and time, chained roots, oracle-equal roots and commitments, proofs; restart resumes", async () => {
+    dataDir = await mkdtemp(join(tmpdir(), "tinycloud-rollup-"));
+    node = await startTestNode({ dataDir, batchMaxUpdates: 4, batchMaxDelayMs: 300 });
+    const session = await signIn({ url: node.url, wallet: testWallet(0x11) });
+    const oracle = new StateTree();
+    const written: { path: string; value: string; version: number }[] = [];
+    const put = async (path: string, value: string) => {
+      const { version } = await session.kv.put(path, value);
+      written.push({ path, value, version });
+      oracle.set(stateKey(session.spaceId, "kv", path), leafValue(contentHashField(utf8ToBytes(value)), version, false));
+    };
+    for (let i = 0; i < 9; i++) await put(`notes/${i}`, `note ${i}`);
+    await put("notes/0", "note 0, edited");
+    await session.kv.del("notes/1");
+    oracle.set(stateKey(session.spaceId, "kv", "notes/1"), leafValue(0n, 2, true));
+
+    // 11 updates: two full batches of 4 at once, the last 3 after the 300 ms delay.
+    const status = await waitFor(async () => {
+      const s = await json<{ latestBatch: number; root: string; pending: number }>(`${node!.url}/rollup/status`);
+      return s.latestBatch === 3 && s.pending === 0 ? s : undefined;
+    }, "3 batches");
+    assert.equal(status.root, oracle.root.toString());
+
+    let previousRoot = "0";
+    const seen: number[] = [];
+    for (let n = 1; n <= 3; n++) {
+      const record: BatchRecord = await json<BatchRecord>(`${node.url}/rollup/batches/${n}`);
+      assert.equal(record.number, n);
+      assert.equal(record.oldRoot, previousRoot, "roots chain from batch to batch");
+      assert.equal(record.status, "cut");
+      assert.equal(record.updates.length, n < 3 ? 4 : 3);
+      const commitment = epochCommitment({ context: 0n, batchNumber: n, updates: record.updates.map((u) => ({ key: BigInt(u.key), newValue: BigInt(u.value) })), eventsHash: BigInt(record.eventsHash) });
+      assert.equal(record.commitment, commitment.toString());
+      assert.ok(record.eventCids.length > 0 && record.updates.every((u) => record.eventCids.includes(u.event)));
+      seen.push(...record.updates.map((u) => u.seq));
+      previousRoot = record.newRoot;
+    }
+    assert.deepEqual(seen, [...seen].sort((a, b) => a - b), "updates are in acceptance order");
+    assert.equal(new Set(seen).size, seen.length, "no update is batched twice");
+    assert.equal(previousRoot, oracle.root.toString());
+
+    const proofOf = async (path: string) =>
+      json<{ root: string; batch: number; proof: unknown }>(`${node!.url}/rollup/proof?uri=${encodeURIComponent(`${session.spaceId}/kv/${path}`)}`);
+    const included = await proofOf("notes/0");
+    const proof = stateProofFromJson(included.proof);
+    assert.equal(proof.kind, "inclusion");
+    assert.equal(proof.value, leafValue(contentHashField(utf8ToBytes("note 0, edited")), 2, false));
+    assert.ok(verifyStateProof(proof, BigInt(included.root)));
+    const tombstone = stateProofFromJson((await proofOf("notes/1")).proof);
+    assert.equal(tombstone.value, leafValue(0n, 2, true), "a delete is a provable tombstone");
+    const absent = stateProofFromJson((await proofOf("nothing/here")).proof);
+    assert.notEqual(absent.kind, "inclusion");
+    assert.ok(verifyStateProof(absent, BigInt(included.root)));
+
+    // Restart: the tree is rebuilt from the batch records; new writes continue the numbering.
+    await node.close();
+    node = await startTestNode({ dataDir, batchMaxUpdates: 4, batchMaxDelayMs: 300 });
+    const again = new TinyCloudSession(new NodeHttp(node.url, fetch), session.spaceId, session.key, session.proofs, session.expiresAt);
+    const restarted = await json<{ latestBatch: number; root: string }>(`${node.url}/rollup/status`);
+    assert.deepEqual([restarted.latestBatch, restarted.root], [3, oracle.root.toString()]);
+    const { version } = await again.kv.put("after/restart", "x");
+    oracle.set(stateKey(session.spaceId, "kv", "after/restart"), leafValue(contentHashField(utf8ToBytes("x")), version, false));
+    const final = await waitFor(async () => {
+      const s = await json<{ latestBatch: number; root: string }>(`${node!.url}/rollup/status`);
+      return s.latestBatch === 4 ? s : undefined;
+    }, "batch 4");
+    assert.equal(final.root, oracle.root.toString());
+    const fourth = await json<BatchRecord>(`${node.url}/rollup/batches/4`);
+    assert.deepEqual(fourth.updates.map((u) => u.path), ["after/restart"]);
+    assert.equal(fourth.oldRoot, previousRoot);
+  });
+
+  test("error: bad batch numbers and URIs are 4xx", async () => {
+    assert.ok(node);
+    assert.equal((await fetch(`${node.url}/rollup/batches/0`)).status, 400);
+    assert.equal((await fetch(`${node.url}/rollup/batches/99`)).status, 404);
+    assert.equal((await fetch(`${node.url}/rollup/proof`)).status, 400);
+    assert.equal((await fetch(`${node.url}/rollup/proof?uri=nope`)).status, 400);
+  });
+});

@@ -1,0 +1,80 @@
+/**
+ * Run a BullMQ prover worker (`prover/pool/worker-main.ts`, what `tinycloud prover` runs) as a child
+ * process, so tests can SIGKILL it mid-job the way a crashed machine would.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const NODE_BIN = fileURLToPath(new URL("../../node_modules/.bin/node", import.meta.url));
+const WORKER_MAIN = fileURLToPath(new URL("../../prover/pool/worker-main.ts", import.meta.url));
+
+export interface ProverWorkerChild {
+  readonly pid: number;
+  readonly process: ChildProcess;
+  output(): string;
+  exited(): Promise<void>;
+  /** SIGKILL: no shutdown hooks, the job lock is left to expire. */
+  kill9(): Promise<void>;
+  /** SIGTERM: finish active jobs, then exit. */
+  stop(): Promise<void>;
+}
+
+const live = new Set<ProverWorkerChild>();
+
+export async function spawnProverWorker(args: readonly string[], timeoutMs = 60_000): Promise<ProverWorkerChild> {
+  const child = spawn(NODE_BIN, ["--import", "tsx", WORKER_MAIN, ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env } });
+  let out = "";
+  child.stdout.setEncoding("utf8");
+  child.stderr.setEncoding("utf8");
+  child.stderr.on("data", (chunk: string) => (out += chunk));
+  let gone = false;
+  const exit = new Promise<void>((resolve) => {
+    child.once("exit", () => {
+      gone = true;
+      resolve();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`prover worker not ready within ${timeoutMs} ms:\n${out}`));
+    }, timeoutMs);
+    child.stdout.on("data", (chunk: string) => {
+      out += chunk;
+      if (out.includes("prover worker ready")) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    void exit.then(() => {
+      clearTimeout(timer);
+      reject(new Error(`prover worker exited before it was ready:\n${out}`));
+    });
+  });
+  const handle: ProverWorkerChild = {
+    pid: child.pid as number,
+    process: child,
+    output: () => out,
+    exited: () => exit,
+    async kill9() {
+      if (!gone) child.kill("SIGKILL");
+      await exit;
+      live.delete(handle);
+    },
+    async stop() {
+      if (!gone) child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+      await exit;
+      clearTimeout(timer);
+      live.delete(handle);
+    },
+  };
+  live.add(handle);
+  return handle;
+}
+
+/** For `after` hooks: stop every worker this file started. */
+export async function killAllProverWorkers(): Promise<void> {
+  await Promise.all([...live].map((w) => w.kill9()));
+}
