@@ -46,6 +46,8 @@ export class Sequencer {
   private cutting: Promise<void> = Promise.resolve();
   private readonly listeners: BatchListener[] = [];
   private closed = false;
+  /** Batches cut but not yet proven when the node last stopped, with their witnesses (rebuilt on open). */
+  private unproven: { record: BatchRecord; witnesses: UpdateWitness[] }[] = [];
 
   private constructor(
     private readonly rollup: RollupStore,
@@ -57,14 +59,17 @@ export class Sequencer {
   static async open(rollup: RollupStore, options: SequencerOptions): Promise<Sequencer> {
     const tree = new StateTree(options.depth);
     const latest = await rollup.latestBatch();
+    const unproven: { record: BatchRecord; witnesses: UpdateWitness[] }[] = [];
     for (let n = 1; n <= latest; n++) {
       const record = await rollup.batch(n);
       if (record === undefined) throw new Error(`rollup batch ${n} is missing from the store`);
       if (tree.root.toString() !== record.oldRoot) throw new Error(`rollup batch ${n}: old root ${record.oldRoot} does not follow from batch ${n - 1}`);
-      for (const update of record.updates) tree.set(BigInt(update.key), BigInt(update.value));
+      const witnesses = record.updates.map((update) => tree.set(BigInt(update.key), BigInt(update.value)));
       if (tree.root.toString() !== record.newRoot) throw new Error(`rollup batch ${n}: replaying its updates gives ${tree.root}, not ${record.newRoot}`);
+      if (record.status === "cut" || record.status === "proving") unproven.push({ record, witnesses });
     }
     const sequencer = new Sequencer(rollup, options, tree, latest);
+    sequencer.unproven = unproven;
     sequencer.nextSeq = await rollup.nextSeq();
     sequencer.pendingCount = (await rollup.pending(Number.MAX_SAFE_INTEGER)).length;
     if (sequencer.pendingCount > 0) sequencer.schedule();
@@ -84,8 +89,10 @@ export class Sequencer {
     return this.tree.clone();
   }
 
+  /** Listen for new batches; batches left unproven by a previous run are delivered first. */
   onBatch(listener: BatchListener): void {
     this.listeners.push(listener);
+    for (const { record, witnesses } of this.unproven) listener(record, witnesses);
   }
 
   /** Stage the state updates of committed writes in the writes' own atomic batch. */

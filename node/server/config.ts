@@ -19,6 +19,18 @@ export interface NodeConfig {
   readonly batchMaxUpdates: number;
   /** …or this long after the first pending update. */
   readonly batchMaxDelayMs: number;
+  /** Depth of the quaternary state tree (16 = 2^32 slots; smaller only for tests). */
+  readonly stateTreeDepth: number;
+  /** Prove batches (Groth16). Off: batches are cut but stay unproven. */
+  readonly prove: boolean;
+  /** BullMQ prover pool on this Redis; absent: embedded worker threads. */
+  readonly redisUrl?: string;
+  /** Restrict proving to these circuits of circuits/circuits.json. */
+  readonly circuits?: readonly string[];
+  /** Ceremony ptau for production keys. */
+  readonly ptau?: string;
+  /** Silence setup progress output. */
+  readonly quiet: boolean;
 }
 
 export const DEFAULT_CONFIG: NodeConfig = {
@@ -33,6 +45,11 @@ export const DEFAULT_CONFIG: NodeConfig = {
   logRequests: false,
   batchMaxUpdates: 4,
   batchMaxDelayMs: 2000,
+  stateTreeDepth: 16,
+  prove: true,
+  // B = 16 at depth 16 is ~2^18 constraints: build it on purpose (`tinycloud setup --circuit epoch_transition_16`).
+  circuits: ["epoch_transition_1", "epoch_transition_4"],
+  quiet: false,
 };
 
 export const NODE_VERSION = "0.1.0";

@@ -13,6 +13,7 @@ import { ReplayGuard, ReplayRecorder } from "./replay-guard.js";
 import { RollupStore } from "../rollup/rollup-store.js";
 import { Sequencer } from "../rollup/sequencer.js";
 import { registerRollupRoutes } from "../rollup/routes.js";
+import { startProving } from "../rollup/proving.js";
 
 export interface RunningNode {
   readonly url: string;
@@ -32,10 +33,20 @@ export async function startNode(overrides: Partial<NodeConfig> = {}): Promise<Ru
   const delegations = new DelegationService(store, ledger, keys, nativeEd25519Verify, now);
   const replay = await ReplayGuard.load(store, now());
   const rollupStore = new RollupStore(store);
-  const sequencer = await Sequencer.open(rollupStore, { maxUpdates: config.batchMaxUpdates, maxDelayMs: config.batchMaxDelayMs, context: 0n });
+  const sequencer = await Sequencer.open(rollupStore, { maxUpdates: config.batchMaxUpdates, maxDelayMs: config.batchMaxDelayMs, context: 0n, depth: config.stateTreeDepth });
   const invocations = new InvokeService(store, new KvWriter(store, ledger, sequencer), keys, replay, new ReplayRecorder(store), nativeEd25519Verify, config, now);
   const app = buildApp({ config, store, keys, delegations, invocations });
   registerRollupRoutes(app, { rollup: rollupStore, sequencer });
+  const proving = config.prove
+    ? await startProving(app, rollupStore, sequencer, {
+        depth: config.stateTreeDepth,
+        context: 0n,
+        quiet: config.quiet,
+        ...(config.redisUrl !== undefined ? { redisUrl: config.redisUrl } : {}),
+        ...(config.circuits !== undefined ? { circuits: config.circuits } : {}),
+        ...(config.ptau !== undefined ? { ptau: config.ptau } : {}),
+      })
+    : undefined;
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
   const port = typeof address === "object" && address !== null ? address.port : config.port;
@@ -50,6 +61,7 @@ export async function startNode(overrides: Partial<NodeConfig> = {}): Promise<Ru
       clearInterval(pruneReplay);
       await app.close();
       await sequencer.close();
+      await proving?.close();
       await store.close();
     },
   };

@@ -27,7 +27,7 @@ const live = new Set<ChildNode>();
 
 export async function spawnChildNode(dataDir: string, options: { timeoutMs?: number; extraArgs?: readonly string[] } = {}): Promise<ChildNode> {
   const timeoutMs = options.timeoutMs ?? 20_000;
-  const child = spawn(NODE_BIN, [CLI, "node", "--port", "0", "--host", "127.0.0.1", "--data", dataDir, ...(options.extraArgs ?? [])], {
+  const child = spawn(NODE_BIN, [CLI, "node", "--port", "0", "--host", "127.0.0.1", "--no-prove", "--data", dataDir, ...(options.extraArgs ?? [])], {
     cwd: ROOT,
     detached: false,
     stdio: ["ignore", "pipe", "pipe"],

@@ -12,7 +12,8 @@ export interface TestNode extends RunningNode {
 
 export async function startTestNode(overrides: Partial<NodeConfig> = {}): Promise<TestNode> {
   const dataDir = overrides.dataDir ?? (await mkdtemp(join(tmpdir(), "tinycloud-test-")));
-  const node = await startNode({ port: 0, host: "127.0.0.1", ...overrides, dataDir });
+  // Proving is opt-in for tests: most suites exercise the API, and Groth16 setup at depth 16 takes minutes.
+  const node = await startNode({ port: 0, host: "127.0.0.1", prove: false, quiet: true, ...overrides, dataDir });
   return {
     ...node,
     dataDir,

@@ -1,0 +1,6 @@
+pragma circom 2.1.0;
+
+// EpochTransition(B = 1, depth = 16): public [oldRoot, newRoot, batchNumber, commitment].
+include "../epoch_transition.circom";
+
+component main {public [oldRoot, newRoot, batchNumber, commitment]} = EpochTransition(1, 16);

@@ -1,0 +1,82 @@
+/**
+ * Proves cut batches: picks the smallest compiled EpochTransition(B, depth) that fits the batch, builds
+ * the circuit input from the sequencer's witnesses, submits it to the prover pool (idempotent by batch
+ * number), checks that the proof's public signals are exactly this batch's (old root, new root, number,
+ * commitment) and stores the proof with its batch: status cut → proving → proven.
+ */
+import type { UpdateWitness } from "../core/state-tree.js";
+import { epochTransitionInput } from "../../prover/circuit-inputs.js";
+import type { ProverPool } from "../../prover/pool/types.js";
+import type { RollupStore } from "./rollup-store.js";
+import type { BatchRecord } from "./types.js";
+
+export interface EpochCircuit {
+  readonly name: string;
+  /** Updates per proof. */
+  readonly B: number;
+  readonly depth: number;
+}
+
+export class BatchProver {
+  private readonly circuits: EpochCircuit[];
+  private readonly inflight = new Map<number, Promise<void>>();
+
+  constructor(
+    private readonly pool: ProverPool,
+    private readonly rollup: RollupStore,
+    circuits: readonly EpochCircuit[],
+    depth: number,
+    private readonly context: bigint,
+  ) {
+    this.circuits = circuits.filter((c) => c.depth === depth).sort((a, b) => a.B - b.B);
+    if (this.circuits.length === 0) throw new Error(`no epoch-transition circuit for state tree depth ${depth}`);
+  }
+
+  /** The largest batch a proof can hold: the sequencer's cut size must not exceed it. */
+  get maxUpdates(): number {
+    return (this.circuits[this.circuits.length - 1] as EpochCircuit).B;
+  }
+
+  circuitFor(updates: number): EpochCircuit {
+    const circuit = this.circuits.find((c) => c.B >= updates);
+    if (circuit === undefined) throw new Error(`a batch of ${updates} updates exceeds the largest circuit (${this.maxUpdates})`);
+    return circuit;
+  }
+
+  /** Prove one batch (once: concurrent calls share the work). Failures are logged and leave the batch "cut". */
+  prove(record: BatchRecord, witnesses: readonly UpdateWitness[]): Promise<void> {
+    let running = this.inflight.get(record.number);
+    if (running === undefined) {
+      running = this.run(record, witnesses)
+        .catch((error: unknown) => console.error(`prover: batch ${record.number} failed:`, error instanceof Error ? error.message : error))
+        .finally(() => this.inflight.delete(record.number));
+      this.inflight.set(record.number, running);
+    }
+    return running;
+  }
+
+  private async run(record: BatchRecord, witnesses: readonly UpdateWitness[]): Promise<void> {
+    const circuit = this.circuitFor(witnesses.length);
+    const input = epochTransitionInput({
+      batchNumber: record.number,
+      context: this.context,
+      eventsHash: BigInt(record.eventsHash),
+      witnesses,
+      B: circuit.B,
+      depth: circuit.depth,
+      oldRoot: BigInt(record.oldRoot),
+    });
+    await this.rollup.updateBatch({ ...record, status: "proving", circuit: circuit.name });
+    const result = await this.pool.submit({ batch: record.number, circuit: circuit.name, input });
+    const expected = [record.oldRoot, record.newRoot, String(record.number), record.commitment];
+    if (result.publicSignals.length !== expected.length || result.publicSignals.some((s, i) => s !== expected[i])) {
+      throw new Error(`batch ${record.number}: proof public signals ${JSON.stringify(result.publicSignals)} are not the batch's ${JSON.stringify(expected)}`);
+    }
+    const current = (await this.rollup.batch(record.number)) ?? record;
+    await this.rollup.updateBatch({ ...current, status: "proven", circuit: circuit.name, proof: result.proof, publicSignals: result.publicSignals, provenAt: Date.now() });
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.inflight.values()]);
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * Wiring of proofs into a running node: build (or load from cache) the epoch-transition circuits for the
+ * node's state-tree depth with the setup pipeline, start the prover pool (embedded worker threads, or
+ * BullMQ when a Redis URL is configured), prove every batch the sequencer cuts (and those a previous
+ * run left unproven), and expose /metrics and, in Redis mode, the queue dashboard at /admin/queues.
+ */
+import type { FastifyInstance } from "fastify";
+import { groth16BackendSpec } from "../../prover/backends/groth16.js";
+import { BullMqProverPool, createProverMetrics, createProverPool, mountMetrics, mountQueueDashboard } from "../../prover/pool/index.js";
+import type { ProverPool } from "../../prover/pool/types.js";
+import { loadManifest, runSetup } from "../../prover/setup/artifacts.js";
+import { createReporter } from "../../prover/setup/progress.js";
+import { BatchProver, type EpochCircuit } from "./batch-prover.js";
+import type { RollupStore } from "./rollup-store.js";
+import type { Sequencer } from "./sequencer.js";
+
+export interface ProvingOptions {
+  readonly depth: number;
+  readonly context: bigint;
+  /** BullMQ mode when set. */
+  readonly redisUrl?: string;
+  /** Restrict to these manifest circuits (default: every EpochTransition of the depth). */
+  readonly circuits?: readonly string[];
+  /** A ceremony ptau for production keys (default: the INSECURE dev ptau). */
+  readonly ptau?: string;
+  readonly quiet?: boolean;
+}
+
+export interface Proving {
+  readonly pool: ProverPool;
+  readonly prover: BatchProver;
+  close(): Promise<void>;
+}
+
+export async function startProving(app: FastifyInstance, rollup: RollupStore, sequencer: Sequencer, options: ProvingOptions): Promise<Proving> {
+  const manifest = await loadManifest(new URL("../../circuits/circuits.json", import.meta.url).pathname);
+  const entries = manifest.circuits.filter(
+    (c) => c.template === "EpochTransition" && Number(c.params[1]) === options.depth && (options.circuits === undefined || options.circuits.includes(c.name)),
+  );
+  if (entries.length === 0) throw new Error(`circuits/circuits.json has no EpochTransition circuit for state-tree depth ${options.depth}`);
+  const builds = await runSetup({
+    circuits: entries.map((e) => e.name),
+    ...(options.ptau !== undefined ? { ptau: options.ptau } : {}),
+    reporter: createReporter({ silent: options.quiet === true }),
+  });
+  const circuits: EpochCircuit[] = entries.map((e) => ({ name: e.name, B: Number(e.params[0]), depth: options.depth }));
+  const table = Object.fromEntries(builds.map((b) => [b.name, { wasm: b.wasm, zkey: b.zkey, vkey: b.verificationKey }]));
+  const metrics = createProverMetrics();
+  const pool = createProverPool({ ...(options.redisUrl !== undefined ? { redisUrl: options.redisUrl } : {}), backend: groth16BackendSpec({ circuits: table }), metrics });
+  const prover = new BatchProver(pool, rollup, circuits, options.depth, options.context);
+  mountMetrics(app, metrics, "/metrics");
+  if (pool instanceof BullMqProverPool) mountQueueDashboard(app, [pool.queue], { readOnly: true });
+  sequencer.onBatch((record, witnesses) => {
+    metrics.setBatchLag(sequencer.latestBatch - record.number + 1);
+    void prover.prove(record, witnesses).then(() => metrics.setBatchLag(Math.max(0, sequencer.latestBatch - record.number)));
+  });
+  return {
+    pool,
+    prover,
+    close: async () => {
+      await prover.close();
+      await pool.close();
+    },
+  };
+}
