@@ -6,6 +6,7 @@ const suites: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   authority: () => import("./authority.bench.js"),
   "kv-http": () => import("./kv-http.bench.js"),
   "prover-pool": () => import("./prover-pool.bench.js"),
+  rollup: () => import("./rollup.bench.js"),
 };
 
 const wanted = process.argv.slice(2);
