@@ -120,7 +120,7 @@ export class Sequencer {
 
   private committed(count: number): void {
     this.pendingCount += count;
-    if (this.pendingCount >= this.options.maxUpdates) void this.cut();
+    if (this.pendingCount >= this.options.maxUpdates) void this.cut(false);
     else this.schedule();
   }
 
@@ -128,21 +128,28 @@ export class Sequencer {
     if (this.timer !== undefined || this.closed) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      void this.cut();
+      void this.cut(true);
     }, this.options.maxDelayMs);
     this.timer.unref();
   }
 
-  /** Cut batches until fewer than one is pending. Serialized: one cut at a time. */
-  cut(): Promise<void> {
-    this.cutting = this.cutting.then(() => this.cutPending()).catch((error: unknown) => console.error("sequencer: cutting a batch failed:", error));
+  /**
+   * Cut full batches while `maxUpdates` are pending; with `force` (the delay expired, or an operator
+   * asks) also cut the partial batch that remains. Serialized: one cut at a time.
+   */
+  cut(force = true): Promise<void> {
+    this.cutting = this.cutting.then(() => this.cutPending(force)).catch((error: unknown) => console.error("sequencer: cutting a batch failed:", error));
     return this.cutting;
   }
 
-  private async cutPending(): Promise<void> {
+  private async cutPending(force: boolean): Promise<void> {
     while (!this.closed) {
       const updates = await this.rollup.pending(this.options.maxUpdates);
       if (updates.length === 0) return;
+      if (updates.length < this.options.maxUpdates && !force) {
+        this.schedule();
+        return;
+      }
       const tree = this.tree.clone();
       const oldRoot = tree.root;
       const witnesses = updates.map((u) => tree.set(BigInt(u.key), BigInt(u.value)));
@@ -171,10 +178,8 @@ export class Sequencer {
       this.latest = number;
       this.pendingCount = Math.max(0, this.pendingCount - updates.length);
       for (const listener of this.listeners) listener(record, witnesses);
-      if (updates.length < this.options.maxUpdates) {
-        if (this.pendingCount > 0) this.schedule();
-        return;
-      }
+      // A forced cut takes what is pending now; later arrivals wait for a full batch or their own delay.
+      force = false;
     }
   }
 

@@ -31,8 +31,21 @@ export async function run(): Promise<void> {
     let proveSeconds = 0;
     for (let r = 0; r < RUNS; r++) {
       const tree = new StateTree(depth);
-      for (let i = 0; i < 50; i++) tree.set(stateKey("tinycloud:pkh:eip155:1:0x0000000000000000000000000000000000000001:bench", "kv", `seed/${r}/${i}`), BigInt(i + 1));
-      const witnesses = Array.from({ length: B }, (_, i) => tree.set(stateKey("tinycloud:pkh:eip155:1:0x0000000000000000000000000000000000000001:bench", "kv", `k/${r}/${i}`), leafValue(BigInt(i + 7), 1, false)));
+      const space = "tinycloud:pkh:eip155:1:0x0000000000000000000000000000000000000001:bench";
+      // Small test depths have few slots: skip the rare key that collides on every digit.
+      const trySet = (path: string, value: bigint) => {
+        try {
+          return tree.set(stateKey(space, "kv", path), value);
+        } catch {
+          return undefined;
+        }
+      };
+      for (let i = 0; i < 30; i++) trySet(`seed/${r}/${i}`, BigInt(i + 1));
+      const witnesses = [];
+      for (let i = 0; witnesses.length < B; i++) {
+        const w = trySet(`k/${r}/${i}`, leafValue(BigInt(i + 7), 1, false));
+        if (w !== undefined) witnesses.push(w);
+      }
       const input = epochTransitionInput({ batchNumber: r + 1, context: 1n, eventsHash: 5n, witnesses, B, depth });
       const wtns: { type: "mem"; data?: Uint8Array } = { type: "mem" };
       const t0 = performance.now();
