@@ -67,10 +67,17 @@ export class BatchProver {
       oldRoot: BigInt(record.oldRoot),
     });
     await this.rollup.updateBatch({ ...record, status: "proving", circuit: circuit.name });
-    const result = await this.pool.submit({ batch: record.number, circuit: circuit.name, input });
     const expected = [record.oldRoot, record.newRoot, String(record.number), record.commitment];
-    if (result.publicSignals.length !== expected.length || result.publicSignals.some((s, i) => s !== expected[i])) {
-      throw new Error(`batch ${record.number}: proof public signals ${JSON.stringify(result.publicSignals)} are not the batch's ${JSON.stringify(expected)}`);
+    const matches = (signals: readonly string[]) => signals.length === expected.length && signals.every((s, i) => s === expected[i]);
+    let result = await this.pool.submit({ batch: record.number, circuit: circuit.name, input });
+    if (!matches(result.publicSignals)) {
+      // Jobs are keyed by batch number: a shared Redis may still hold another deployment's (or a wiped
+      // data directory's) finished job for this number. Drop it and prove this batch.
+      await (this.pool as ProverPool & { forget?: (batch: number) => Promise<void> }).forget?.(record.number);
+      result = await this.pool.submit({ batch: record.number, circuit: circuit.name, input });
+      if (!matches(result.publicSignals)) {
+        throw new Error(`batch ${record.number}: proof public signals ${JSON.stringify(result.publicSignals)} are not the batch's ${JSON.stringify(expected)}`);
+      }
     }
     const current = (await this.rollup.batch(record.number)) ?? record;
     await this.rollup.updateBatch({ ...current, status: "proven", circuit: circuit.name, proof: result.proof, publicSignals: result.publicSignals, provenAt: Date.now() });

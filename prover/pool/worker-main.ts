@@ -124,6 +124,7 @@ interface ProverCommandOptions {
   backend: string;
   circuits?: string;
   artifacts?: string;
+  setupCircuits: string;
   backendOptions?: string;
   backendModule?: string;
   stalledInterval: string;
@@ -145,6 +146,7 @@ export function registerProverCommand(program: Command): void {
     .option("--backend <name>", "proof system: groth16 | risc0 | sp1", "groth16")
     .option("--circuits <file>", "groth16: JSON table {circuit: {wasm, zkey, vkey}}; relative paths are relative to the file")
     .option("--artifacts <dir>", "groth16: artifact directory <dir>/<circuit>/{<circuit>.zkey, <circuit>.vkey.json, <circuit>_js/<circuit>.wasm}")
+    .option("--setup-circuits <names>", "groth16 without --circuits/--artifacts: use these circuits of circuits/circuits.json, built by `tinycloud setup` (built now if missing)", "epoch_transition_1,epoch_transition_4")
     .option("--backend-options <json>", "JSON options for the backend (risc0: {guests, r0vm | host, receiptKind, devMode}; sp1: {host, proofSystem, prover})")
     .option("--backend-module <path>", "custom backend module exporting createBackend(options) (overrides --backend)")
     .option("--stalled-interval <ms>", "milliseconds between checks for jobs of dead workers", "30000")
@@ -155,6 +157,13 @@ export function registerProverCommand(program: Command): void {
     .action(async (o: ProverCommandOptions) => {
       const redis = o.redis ?? process.env.REDIS_URL;
       if (!redis) fail("--redis <url> (or REDIS_URL) is required");
+      if (o.backend === "groth16" && o.backendModule === undefined && o.circuits === undefined && o.artifacts === undefined) {
+        // Same checkout as the node: prove with the keys `tinycloud setup` built (building them if needed).
+        const { runSetup } = await import("../setup/artifacts.js");
+        const { createReporter } = await import("../setup/progress.js");
+        const builds = await runSetup({ circuits: o.setupCircuits.split(",").filter(Boolean), reporter: createReporter({ silent: o.quiet === true }) });
+        setupTable = Object.fromEntries(builds.map((b) => [b.name, { wasm: b.wasm, zkey: b.zkey, vkey: b.verificationKey }]));
+      }
       const backend = backendFromOptions(o);
       const jobTimeout = int(o.jobTimeout, "--job-timeout", 0);
       const log = o.quiet ? () => undefined : (line: string) => console.log(`[prover ${process.pid}] ${line}`);
@@ -200,8 +209,12 @@ function backendFromOptions(o: ProverCommandOptions): BackendSpec {
   return builtinBackendSpec(name, extra);
 }
 
+/** Artifacts of the circuits built by the setup pipeline (set when no --circuits/--artifacts is given). */
+let setupTable: Record<string, CircuitArtifacts> | undefined;
+
 function circuitOptions(o: ProverCommandOptions): Partial<Groth16FactoryOptions> {
   const out: { circuits?: Record<string, CircuitArtifacts>; baseDir?: string; artifactsDir?: string } = {};
+  if (setupTable !== undefined) out.circuits = setupTable;
   if (o.circuits !== undefined) {
     const file = resolvePath(o.circuits);
     try {

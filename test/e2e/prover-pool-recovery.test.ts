@@ -99,7 +99,7 @@ test("kill -9 of a prover worker mid-job: a second worker picks the job up and t
   await second.stop();
 });
 
-test("the worker CLI refuses a missing Redis URL and a groth16 backend without circuits (exit 2, message)", async () => {
+test("the worker CLI refuses a missing Redis URL and an unreadable circuit table (exit 2, message)", async () => {
   const { spawnSync } = await import("node:child_process");
   const node = new URL("../../node_modules/.bin/node", import.meta.url).pathname;
   const main = new URL("../../prover/pool/worker-main.ts", import.meta.url).pathname;
@@ -108,7 +108,7 @@ test("the worker CLI refuses a missing Redis URL and a groth16 backend without c
   const noRedis = spawnSync(node, ["--import", "tsx", main], { encoding: "utf8", env });
   assert.equal(noRedis.status, 2);
   assert.match(noRedis.stderr, /--redis <url> \(or REDIS_URL\) is required/);
-  const noCircuits = spawnSync(node, ["--import", "tsx", main, "--redis", REDIS_URL], { encoding: "utf8", env });
+  const noCircuits = spawnSync(node, ["--import", "tsx", main, "--redis", REDIS_URL, "--circuits", "/nonexistent/circuits.json"], { encoding: "utf8", env });
   assert.equal(noCircuits.status, 2);
-  assert.match(noCircuits.stderr, /groth16 needs --circuits <file> or --artifacts <dir>/);
+  assert.match(noCircuits.stderr, /cannot read --circuits \/nonexistent\/circuits.json/);
 });
