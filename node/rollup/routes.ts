@@ -22,7 +22,7 @@ export function registerRollupRoutes(app: FastifyInstance, { rollup, sequencer }
       if (proven === 0 && (record.status === "proven" || record.status === "anchored")) proven = n;
       if (anchored === 0 && record.status === "anchored") anchored = n;
     }
-    return { latestBatch: latest, provenBatch: proven, anchoredBatch: anchored, root: sequencer.root.toString(), pending: (await rollup.pending(10_000)).length };
+    return { latestBatch: latest, provenBatch: proven, anchoredBatch: anchored, root: sequencer.root.toString(), pending: sequencer.pendingUpdates };
   });
 
   app.get<{ Params: { n: string } }>("/rollup/batches/:n", async (request) => {

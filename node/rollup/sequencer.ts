@@ -84,6 +84,11 @@ export class Sequencer {
     return this.latest;
   }
 
+  /** Committed updates not yet in a batch. */
+  get pendingUpdates(): number {
+    return this.pendingCount;
+  }
+
   /** A read-only copy of the current state tree (for proofs of values). */
   snapshot(): StateTree {
     return this.tree.clone();
