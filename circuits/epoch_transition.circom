@@ -6,11 +6,14 @@ pragma circom 2.1.0;
 // Public signals (snarkjs order = declaration order, there are no public outputs):
 //   [0] oldRoot      the state root before the batch (the contract's stored root)
 //   [1] newRoot      the state root after the batch
-//   [2] batchNumber  the batch's sequence number (the contract checks it against its counter)
-//   [3] commitment   Poseidon(4)(context, batchNumber, updatesHash, eventsHash)
+//   [2] header       batchNumber · 2^192 + chainId · 2^160 + anchorContract (prover/circuit-inputs.ts
+//                    `batchHeader`); the anchor contract computes it from its own counter, block.chainid
+//                    and address(this), so a proof is bound to one batch of one deployment
+//   [3] commitment   Poseidon(3)(header, updatesHash, eventsHash)
 //
-// Private: context (chainId/contract, see prover/circuit-inputs.ts `epochContext`), eventsHash
-// (a field element the sequencer computes from the batch's event CIDs) and the B step witnesses.
+// Private: eventsHash (a field element the sequencer computes from the batch's event CIDs) and the B
+// step witnesses. The header is packed into one field element rather than given as separate public
+// inputs because each public input costs ~7k gas (an ecMul + ecAdd) in the on-chain verifier.
 //
 //   updatesHash = h_B,   h_0 = 0,   h_j = enabled_j ? Poseidon(3)(h_{j-1}, key_j, newValue_j) : h_{j-1}
 //
@@ -24,10 +27,9 @@ include "quad_smt.circom";
 template EpochTransition(B, depth) {
     signal input oldRoot;
     signal input newRoot;
-    signal input batchNumber;
+    signal input header;
     signal input commitment;
 
-    signal input context;
     signal input eventsHash;
 
     signal input enabled[B];
@@ -71,10 +73,9 @@ template EpochTransition(B, depth) {
     }
     step[B - 1].newRoot === newRoot;
 
-    component c = Poseidon(4);
-    c.inputs[0] <== context;
-    c.inputs[1] <== batchNumber;
-    c.inputs[2] <== h[B];
-    c.inputs[3] <== eventsHash;
+    component c = Poseidon(3);
+    c.inputs[0] <== header;
+    c.inputs[1] <== h[B];
+    c.inputs[2] <== eventsHash;
     c.out === commitment;
 }

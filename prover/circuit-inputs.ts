@@ -3,22 +3,22 @@
  *
  * Public signals of EpochTransition(B, depth), in snarkjs order:
  *
- *     [oldRoot, newRoot, batchNumber, commitment]
+ *     [oldRoot, newRoot, header, commitment]
  *
- *     commitment  = Poseidon(4)(context, batchNumber, updatesHash, eventsHash)
+ *     header      = batchNumber · 2^192 + context,  context = chainId · 2^160 + anchorContract
+ *     commitment  = Poseidon(3)(header, updatesHash, eventsHash)
  *     updatesHash = h_m,  h_0 = 0,  h_j = Poseidon(3)(h_{j-1}, key_j, newValue_j)
  *
  * over the m real updates of the batch in order (no-op / padding steps are skipped, so the commitment
- * does not depend on the circuit size B nor on where padding sits). `context` binds the deployment
- * (`epochContext(chainId, contract)`); `eventsHash` is a field element the sequencer derives from the
- * batch's event CIDs (opaque here). Both stay private inside the circuit; the contract checks
- * `batchNumber` against its own counter and stores `commitment` (it can recompute it with one
- * Poseidon(4) if given updatesHash and eventsHash).
+ * does not depend on the circuit size B nor on where padding sits). The anchor contract computes
+ * `header` itself (its next batch number, block.chainid, address(this)), so a proof binds one batch of
+ * one deployment; `eventsHash` is a field element the sequencer derives from the batch's event CIDs
+ * (opaque here), private inside the circuit and folded into the commitment the contract emits.
  *
  * Step encoding (QuadSmtProcessor): enabled = fnc ≠ "noop", isInsert = fnc = "insert"; padding steps are
  * `noopWitness(root, depth)`, i.e. enabled = 0 and every other field 0.
  */
-import { poseidon3, poseidon4 } from "poseidon-lite";
+import { poseidon3 } from "poseidon-lite";
 import { FIELD_MODULUS, noopWitness, verifyUpdateWitness, type UpdateWitness } from "../node/core/state-tree.js";
 
 /** One real update as the commitment sees it. Entries with `fnc: "noop"` are skipped. */
@@ -57,9 +57,8 @@ type Dec = string;
 export interface EpochTransitionInput {
   oldRoot: Dec;
   newRoot: Dec;
-  batchNumber: Dec;
+  header: Dec;
   commitment: Dec;
-  context: Dec;
   eventsHash: Dec;
   enabled: Dec[];
   isInsert: Dec[];
@@ -104,18 +103,34 @@ export function updatesHash(updates: readonly CommittedUpdate[]): bigint {
   return h;
 }
 
-/** The public `commitment` signal: Poseidon(4)(context, batchNumber, updatesHash, eventsHash). */
+/** Largest batch number + 1 that fits the header (so header < 2^253 < p). */
+export const MAX_BATCH_NUMBER = 1n << 61n;
+/** Largest chain id + 1 that fits the header; the anchor contract's constructor enforces the same bound. */
+export const MAX_CHAIN_ID = 1n << 32n;
+
+/**
+ * The public `header` signal: `batchNumber · 2^192 + context`
+ * (Solidity: `uint256(batch) << 192 | block.chainid << 160 | uint160(address(this))`).
+ */
+export function batchHeader(batchNumber: bigint | number, context: bigint): bigint {
+  const n = field(batchNumber, "batchNumber");
+  if (n >= MAX_BATCH_NUMBER) throw new RangeError("batchNumber must be below 2^61");
+  if (context < 0n || context >= 1n << 192n) throw new RangeError("context must be below 2^192");
+  return (n << 192n) | context;
+}
+
+/** The public `commitment` signal: Poseidon(3)(header, updatesHash, eventsHash). */
 export function epochCommitment(p: EpochCommitmentParams): bigint {
-  return poseidon4([field(p.context, "context"), field(p.batchNumber, "batchNumber"), updatesHash(p.updates), field(p.eventsHash, "eventsHash")]);
+  return poseidon3([batchHeader(p.batchNumber, p.context), updatesHash(p.updates), field(p.eventsHash, "eventsHash")]);
 }
 
 /**
- * The deployment context: `chainId · 2^160 + contract` (Solidity: `(block.chainid << 160) | uint160(address(this))`).
- * chainId must be below 2^64 so the result stays below 2^224 < p.
+ * The deployment context: `chainId · 2^160 + contract` (Solidity: `block.chainid << 160 | uint160(address(this))`).
+ * chainId must be below 2^32 (every public EVM chain id in use is) so the header stays below 2^253 < p.
  */
 export function epochContext(chainId: bigint | number, contract: `0x${string}` | bigint): bigint {
   const id = typeof chainId === "number" ? BigInt(chainId) : chainId;
-  if (id < 0n || id >= 1n << 64n) throw new RangeError("chainId must be in [0, 2^64)");
+  if (id < 0n || id >= MAX_CHAIN_ID) throw new RangeError("chainId must be in [0, 2^32)");
   const address = typeof contract === "bigint" ? contract : /^0x[0-9a-fA-F]{40}$/.test(contract) ? BigInt(contract) : -1n;
   if (address < 0n || address >= 1n << 160n) throw new RangeError("contract must be a 20-byte address");
   return (id << 160n) | address;
@@ -179,9 +194,8 @@ export function epochTransitionInput(p: EpochTransitionParams): EpochTransitionI
   return {
     oldRoot: dec(oldRoot),
     newRoot: dec(root),
-    batchNumber: dec(field(p.batchNumber, "batchNumber")),
+    header: dec(batchHeader(p.batchNumber, p.context)),
     commitment: dec(commitment),
-    context: dec(field(p.context, "context")),
     eventsHash: dec(field(p.eventsHash, "eventsHash")),
     enabled: pick("enabled"),
     isInsert: pick("isInsert"),
@@ -195,7 +209,7 @@ export function epochTransitionInput(p: EpochTransitionParams): EpochTransitionI
   };
 }
 
-/** The public signals a proof of `input` has, in snarkjs order: [oldRoot, newRoot, batchNumber, commitment]. */
+/** The public signals a proof of `input` has, in snarkjs order: [oldRoot, newRoot, header, commitment]. */
 export function epochPublicSignals(input: EpochTransitionInput): [Dec, Dec, Dec, Dec] {
-  return [input.oldRoot, input.newRoot, input.batchNumber, input.commitment];
+  return [input.oldRoot, input.newRoot, input.header, input.commitment];
 }

@@ -1,6 +1,6 @@
 pragma circom 2.1.0;
 
-// EpochTransition(B = 16, depth = 16): public [oldRoot, newRoot, batchNumber, commitment].
+// EpochTransition(B = 16, depth = 16): public [oldRoot, newRoot, header, commitment].
 include "../epoch_transition.circom";
 
-component main {public [oldRoot, newRoot, batchNumber, commitment]} = EpochTransition(16, 16);
+component main {public [oldRoot, newRoot, header, commitment]} = EpochTransition(16, 16);

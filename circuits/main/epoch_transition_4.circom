@@ -1,6 +1,6 @@
 pragma circom 2.1.0;
 
-// EpochTransition(B = 4, depth = 16): public [oldRoot, newRoot, batchNumber, commitment].
+// EpochTransition(B = 4, depth = 16): public [oldRoot, newRoot, header, commitment].
 include "../epoch_transition.circom";
 
-component main {public [oldRoot, newRoot, batchNumber, commitment]} = EpochTransition(4, 16);
+component main {public [oldRoot, newRoot, header, commitment]} = EpochTransition(4, 16);

@@ -1,7 +1,7 @@
 /**
  * Proves cut batches: picks the smallest compiled EpochTransition(B, depth) that fits the batch, builds
  * the circuit input from the sequencer's witnesses, submits it to the prover pool (idempotent by batch
- * number), checks that the proof's public signals are exactly this batch's (old root, new root, number,
+ * number), checks that the proof's public signals are exactly this batch's (old root, new root, header,
  * commitment) and stores the proof with its batch: status cut → proving → proven.
  */
 import type { UpdateWitness } from "../core/state-tree.js";
@@ -20,6 +20,7 @@ export interface EpochCircuit {
 export class BatchProver {
   private readonly circuits: EpochCircuit[];
   private readonly inflight = new Map<number, Promise<void>>();
+  private readonly provenListeners: ((record: BatchRecord) => void)[] = [];
 
   constructor(
     private readonly pool: ProverPool,
@@ -30,6 +31,11 @@ export class BatchProver {
   ) {
     this.circuits = circuits.filter((c) => c.depth === depth).sort((a, b) => a.B - b.B);
     if (this.circuits.length === 0) throw new Error(`no epoch-transition circuit for state tree depth ${depth}`);
+  }
+
+  /** Called with each batch's record once its proof is stored (the anchorer submits it). */
+  onProven(listener: (record: BatchRecord) => void): void {
+    this.provenListeners.push(listener);
   }
 
   /** The largest batch a proof can hold: the sequencer's cut size must not exceed it. */
@@ -67,7 +73,7 @@ export class BatchProver {
       oldRoot: BigInt(record.oldRoot),
     });
     await this.rollup.updateBatch({ ...record, status: "proving", circuit: circuit.name });
-    const expected = [record.oldRoot, record.newRoot, String(record.number), record.commitment];
+    const expected = [record.oldRoot, record.newRoot, record.header, record.commitment];
     const matches = (signals: readonly string[]) => signals.length === expected.length && signals.every((s, i) => s === expected[i]);
     let result = await this.pool.submit({ batch: record.number, circuit: circuit.name, input });
     if (!matches(result.publicSignals)) {
@@ -80,7 +86,9 @@ export class BatchProver {
       }
     }
     const current = (await this.rollup.batch(record.number)) ?? record;
-    await this.rollup.updateBatch({ ...current, status: "proven", circuit: circuit.name, proof: result.proof, publicSignals: result.publicSignals, provenAt: Date.now() });
+    const proven: BatchRecord = { ...current, status: "proven", circuit: circuit.name, proof: result.proof, publicSignals: result.publicSignals, provenAt: Date.now() };
+    await this.rollup.updateBatch(proven);
+    for (const listener of this.provenListeners) listener(proven);
   }
 
   async close(): Promise<void> {

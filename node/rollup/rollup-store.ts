@@ -45,6 +45,21 @@ export class RollupStore {
     return bytes === undefined ? 0 : (dagCbor.decode(bytes) as RollupMeta).latestBatch;
   }
 
+  /**
+   * The deployment context the batches are bound to (`epochContext(chainId, anchor)`; 0 = none), fixed by
+   * the first batch: proofs commit to it, so batches cut for one deployment can never anchor on another.
+   */
+  async boundContext(): Promise<bigint | undefined> {
+    const bytes = await this.store.db.get(encodeKey(Bucket.rollupMeta, "context"));
+    return bytes === undefined ? undefined : BigInt(dagCbor.decode(bytes) as string);
+  }
+
+  async bindContext(context: bigint): Promise<void> {
+    const batch = new Batch();
+    batch.put(Bucket.rollupMeta, ["context"], context.toString());
+    await this.store.write(batch);
+  }
+
   async batch(number: number): Promise<BatchRecord | undefined> {
     const bytes = await this.store.db.get(encodeKey(Bucket.rollupBatches, number));
     return bytes === undefined ? undefined : (dagCbor.decode(bytes) as BatchRecord);

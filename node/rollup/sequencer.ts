@@ -13,7 +13,8 @@ import { blake3 } from "@noble/hashes/blake3.js";
 import type { CID } from "../core/cid.js";
 import { parseCid } from "../core/cid.js";
 import { contentHashField, leafValue, StateTree, stateKey, type UpdateWitness } from "../core/state-tree.js";
-import { epochCommitment } from "../../prover/circuit-inputs.js";
+import { batchHeader, epochCommitment } from "../../prover/circuit-inputs.js";
+import { TinyCloudError } from "../core/errors.js";
 import type { Batch, KvVersion } from "../store/store.js";
 import { concat } from "../store/keys.js";
 import type { RollupStore } from "./rollup-store.js";
@@ -59,6 +60,9 @@ export class Sequencer {
   static async open(rollup: RollupStore, options: SequencerOptions): Promise<Sequencer> {
     const tree = new StateTree(options.depth);
     const latest = await rollup.latestBatch();
+    const bound = await rollup.boundContext();
+    if (bound === undefined || latest === 0) await rollup.bindContext(options.context);
+    else if (bound !== options.context) throw new ContextMismatchError(bound, options.context);
     const unproven: { record: BatchRecord; witnesses: UpdateWitness[] }[] = [];
     for (let n = 1; n <= latest; n++) {
       const record = await rollup.batch(n);
@@ -161,6 +165,7 @@ export class Sequencer {
       const number = this.latest + 1;
       const eventCids = [...new Set(updates.map((u) => u.event))];
       const eventsHash = eventsHashOf(eventCids.map((c) => parseCid(c)));
+      const header = batchHeader(number, this.options.context);
       const commitment = epochCommitment({
         context: this.options.context,
         batchNumber: number,
@@ -174,6 +179,7 @@ export class Sequencer {
         updates,
         eventCids,
         eventsHash: eventsHash.toString(),
+        header: header.toString(),
         commitment: commitment.toString(),
         status: "cut",
         cutAt: Date.now(),
@@ -193,6 +199,26 @@ export class Sequencer {
     if (this.timer !== undefined) clearTimeout(this.timer);
     await this.cutting;
   }
+}
+
+/**
+ * The data directory's batches commit to another deployment (chain id + anchor contract) than the one
+ * configured: their proofs can never verify there. Use the original chain, or a fresh data directory.
+ */
+export class ContextMismatchError extends TinyCloudError {
+  override readonly name = "ContextMismatchError" as const;
+  constructor(readonly bound: bigint, readonly configured: bigint) {
+    super(
+      "ROLLUP_CONTEXT_MISMATCH",
+      `this data directory's batches are bound to ${describeContext(bound)}, but the node is configured for ${describeContext(configured)}; ` +
+        "start it against the original chain and contract, or use a fresh --data directory",
+    );
+  }
+}
+
+function describeContext(context: bigint): string {
+  if (context === 0n) return "no chain (anchoring off)";
+  return `chain ${context >> 160n}, anchor 0x${(context & ((1n << 160n) - 1n)).toString(16).padStart(40, "0")}`;
 }
 
 /** blake3 over the concatenated CID bytes, first 31 bytes as a field element. */

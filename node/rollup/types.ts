@@ -30,7 +30,9 @@ export interface BatchRecord {
   readonly eventCids: readonly string[];
   /** Field element binding the event CIDs (see `eventsHash`). */
   readonly eventsHash: string;
-  /** The circuit's public commitment to batch number, context, updates and events. */
+  /** The circuit's public header: batchNumber · 2^192 + context (binds batch number, chain id, anchor contract). */
+  readonly header: string;
+  /** The circuit's public commitment: Poseidon(header, updatesHash, eventsHash). */
   readonly commitment: string;
   readonly status: BatchStatus;
   readonly cutAt: number;
@@ -39,7 +41,9 @@ export interface BatchRecord {
   /** Groth16 proof and public signals (snarkjs JSON), once proven. */
   readonly proof?: unknown;
   readonly publicSignals?: readonly string[];
+  /** The anchoring transaction (set when sent, before it is mined) and the block that holds it. */
   readonly anchorTx?: string;
+  readonly anchorBlock?: number;
   /** Which circuit (batch size) proves it. */
   readonly circuit?: string;
 }

@@ -15,6 +15,7 @@ import type { BatchRecord } from "../../node/rollup/types.js";
 import { startTestNode, type TestNode } from "../helpers/node.js";
 import { testWallet } from "../helpers/wallets.js";
 import { releaseSnarkjsWorkers } from "../../prover/setup/artifacts.js";
+import { batchHeader } from "../../prover/circuit-inputs.js";
 
 const circuits = ["epoch_transition_1_d8", "epoch_transition_2_d8"];
 const config = { stateTreeDepth: 8, circuits, batchMaxUpdates: 2, batchMaxDelayMs: 200 } as const;
@@ -61,9 +62,9 @@ describe("rollup proving (Groth16, embedded pool)", () => {
     for (const n of [1, 2]) {
       const record = await batch(node.url, n);
       assert.equal(record.circuit, n === 1 ? "epoch_transition_2_d8" : "epoch_transition_1_d8", "the smallest circuit that fits");
-      assert.deepEqual(record.publicSignals, [record.oldRoot, record.newRoot, String(n), record.commitment]);
+      assert.deepEqual(record.publicSignals, [record.oldRoot, record.newRoot, batchHeader(n, 0n).toString(), record.commitment]);
       assert.equal(await verify(record), true);
-      const forged = { ...record, publicSignals: [record.oldRoot, record.newRoot, String(n + 1), record.commitment] };
+      const forged = { ...record, publicSignals: [record.oldRoot, record.newRoot, batchHeader(n + 1, 0n).toString(), record.commitment] };
       assert.equal(await verify(forged), false, "the proof binds the batch number");
     }
     const status = (await (await fetch(`${node.url}/rollup/status`)).json()) as { provenBatch: number };

@@ -14,8 +14,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
-import { poseidon3, poseidon4 } from "poseidon-lite";
+import { poseidon3 } from "poseidon-lite";
 import {
+  batchHeader,
   epochCommitment,
   epochContext,
   epochPublicSignals,
@@ -119,9 +120,8 @@ function rawInput(
   return {
     oldRoot: oldRoot.toString(),
     newRoot: newRoot.toString(),
-    batchNumber: batchNumber.toString(),
+    header: batchHeader(batchNumber, CONTEXT).toString(),
     commitment: epochCommitment({ context: CONTEXT, batchNumber, updates: opts.committed ?? steps, eventsHash: EVENTS }).toString(),
-    context: CONTEXT.toString(),
     eventsHash: EVENTS.toString(),
     enabled: s.map((x) => x.enabled),
     isInsert: s.map((x) => x.isInsert),
@@ -214,17 +214,17 @@ describe("circuits: EpochTransition(B, 4) against the state-tree oracle", () => 
 
     const empty = epochTransitionInput({ batchNumber: 10n, context: CONTEXT, eventsHash: EVENTS, witnesses: [], B: 2, depth: DEPTH, oldRoot: tree.root });
     assert.equal(empty.newRoot, tree.root.toString());
-    assert.equal(empty.commitment, poseidon4([CONTEXT, 10n, 0n, EVENTS]).toString());
+    assert.equal(empty.commitment, poseidon3([(10n << 192n) | CONTEXT, 0n, EVENTS]).toString());
     await accepts(2, empty);
   });
 
-  test("commitment: Poseidon(4)(context, batchNumber, hash chain of (key, newValue), eventsHash)", () => {
+  test("commitment: Poseidon(3)(batchNumber·2^192 + context, hash chain of (key, newValue), eventsHash)", () => {
     const { witnesses } = randomSequence(3);
     const [a, b, c] = witnesses as [UpdateWitness, UpdateWitness, UpdateWitness];
     const chain = poseidon3([poseidon3([poseidon3([0n, a.key, a.newValue]), b.key, b.newValue]), c.key, c.newValue]);
     assert.equal(updatesHash(witnesses), chain);
     assert.equal(updatesHash([a, noopWitness(a.newRoot, DEPTH), b, c]), chain);
-    assert.equal(epochCommitment({ context: CONTEXT, batchNumber: 5, updates: witnesses, eventsHash: EVENTS }), poseidon4([CONTEXT, 5n, chain, EVENTS]));
+    assert.equal(epochCommitment({ context: CONTEXT, batchNumber: 5, updates: witnesses, eventsHash: EVENTS }), poseidon3([(5n << 192n) | CONTEXT, chain, EVENTS]));
     assert.notEqual(updatesHash([b, a, c]), chain);
     assert.equal(CONTEXT, (31337n << 160n) | 0x5fbdb2315678afecb367f032d93f642f64180aa3n);
   });
@@ -365,7 +365,7 @@ describe("circuits: EpochTransition(B, 4) against the state-tree oracle", () => 
       // The update is listed in the commitment but its step is disabled: the root does not move.
       await rejects(1, rawInput(1, w.oldRoot, w.oldRoot, [{ ...noopWitness(w.oldRoot, DEPTH) }], { committed: [w] }));
       const input = single(w);
-      await rejects(1, { ...input, batchNumber: "8" });
+      await rejects(1, { ...input, header: batchHeader(8n, CONTEXT).toString() });
       await rejects(1, { ...input, eventsHash: (EVENTS + 1n).toString() });
     });
   });
