@@ -27,7 +27,7 @@ function collect(value: string, previous: string[] | undefined): string[] {
 export function registerSetupCommand(program: Command): void {
   program
     .command("setup")
-    .description("compile the circuits in circuits/circuits.json and make their Groth16 keys, verification keys and Solidity verifiers (cached under .cache/)")
+    .description("compile the circuits in circuits/circuits.json and make their Groth16 keys, verification keys and Solidity verifiers (cached under .cache/), then compile the contracts (contracts/generated/artifacts.json, verifiers.json)")
     .option("--ptau <file>", "prepared powers-of-tau file from a public ceremony (default: generate an INSECURE dev ptau)")
     .option("--circuit <name>", "build only this circuit (repeatable, or comma-separated)", collect)
     .option("--force", "rebuild even when the cache is up to date")
@@ -37,14 +37,19 @@ export function registerSetupCommand(program: Command): void {
       // Loaded on use: the ZK libraries cost ~0.2 s to import, which other commands should not pay.
       const { runSetup, SetupError } = await import("./artifacts.js");
       const { createReporter, formatSeconds } = await import("./progress.js");
+      const { generateContractArtifacts } = await import("./contracts.js");
       let builds: CircuitBuild[];
       try {
+        const reporter = createReporter();
         builds = await runSetup({
           ...(options.ptau ? { ptau: options.ptau } : {}),
           circuits: options.circuit ?? [],
           force: options.force === true,
-          reporter: createReporter(),
+          reporter,
         });
+        // The verifiers may have changed: recompile the contracts and refresh the verifier ids
+        // (contracts/generated/artifacts.json, verifiers.json, contracts/abi.ts).
+        await generateContractArtifacts({ write: true, reporter });
       } catch (error) {
         if (!(error instanceof SetupError)) throw error;
         console.error(`error: ${error.message}`);
