@@ -6,6 +6,7 @@ import { Command, CommanderError } from "commander";
 import { isProtocolError } from "../core/errors.js";
 import { registerSetupCommand } from "../../prover/setup/command.js";
 import { registerProverCommand } from "../../prover/pool/worker-main.js";
+import { registerDeployCommand } from "./deploy-command.js";
 import { registerNodeCommand } from "./node-command.js";
 import { registerProtocolCommands } from "./protocol-commands.js";
 
@@ -19,6 +20,7 @@ registerNodeCommand(program);
 registerSetupCommand(program);
 registerProverCommand(program);
 registerProtocolCommands(program);
+registerDeployCommand(program);
 
 try {
   await program.parseAsync(process.argv);

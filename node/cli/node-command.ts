@@ -19,8 +19,25 @@ export function registerNodeCommand(program: Command): void {
     .option("--batch-size <n>", "cut a batch at this many state updates", String(DEFAULT_CONFIG.batchMaxUpdates))
     .option("--batch-delay-ms <ms>", "…or this long after the first pending update", String(DEFAULT_CONFIG.batchMaxDelayMs))
     .option("--log", "log every request")
-    .action(async (options: { port: string; host: string; data: string; maxBodyBytes: string; maxHeaderBytes: string; invocationMaxLifetime: string; log?: boolean; prove: boolean; redis?: string; ptau?: string; batchSize: string; batchDelayMs: string }) => {
+    .option("--chain <mode>", 'where to anchor proven batches: "embedded" (anvil on loopback, contracts deployed for you), "remote" (--rpc + --contract or --deployment; key in TINYCLOUD_SEQUENCER_KEY) or "off"', DEFAULT_CONFIG.chain)
+    .option("--chain-port <port>", "embedded chain: anvil's port on 127.0.0.1", String(DEFAULT_CONFIG.chainPort))
+    .option("--rpc <url>", "remote chain: JSON-RPC endpoint (implies --chain remote)")
+    .option("--contract <address>", "remote chain: the TinyCloudAnchor address")
+    .option("--deployment <file>", "remote chain: deployment record written by `tinycloud deploy`")
+    .option("--confirmations <n>", "blocks on top of an anchoring transaction before a batch counts as anchored", String(DEFAULT_CONFIG.confirmations))
+    .addHelpText(
+      "after",
+      "\nThe sequencer key for a remote chain is read from the environment variable TINYCLOUD_SEQUENCER_KEY,\nnever from the command line (command lines end up in shell history and process lists).",
+    )
+    .action(async (options: { port: string; host: string; data: string; maxBodyBytes: string; maxHeaderBytes: string; invocationMaxLifetime: string; log?: boolean; prove: boolean; redis?: string; ptau?: string; batchSize: string; batchDelayMs: string; chain: string; chainPort: string; rpc?: string; contract?: string; deployment?: string; confirmations: string }) => {
       const redisUrl = options.redis ?? process.env["REDIS_URL"];
+      const chain = options.rpc !== undefined && options.chain === DEFAULT_CONFIG.chain ? "remote" : options.chain;
+      if (chain !== "embedded" && chain !== "remote" && chain !== "off") {
+        console.error(`--chain must be embedded, remote or off, got "${options.chain}"`);
+        process.exit(2);
+      }
+      const sequencerKey = process.env["TINYCLOUD_SEQUENCER_KEY"];
+      const startedAt = Date.now();
       const node = await startNode({
         port: positiveInt(options.port, "--port", true),
         host: options.host,
@@ -34,12 +51,35 @@ export function registerNodeCommand(program: Command): void {
         batchMaxDelayMs: positiveInt(options.batchDelayMs, "--batch-delay-ms"),
         ...(redisUrl !== undefined && redisUrl !== "" ? { redisUrl } : {}),
         ...(options.ptau !== undefined ? { ptau: options.ptau } : {}),
+        chain,
+        chainPort: positiveInt(options.chainPort, "--chain-port", true),
+        confirmations: positiveInt(options.confirmations, "--confirmations", true),
+        ...(options.rpc !== undefined ? { rpcUrl: options.rpc } : {}),
+        ...(options.contract !== undefined ? { anchorAddress: options.contract } : {}),
+        ...(options.deployment !== undefined ? { deploymentFile: options.deployment } : {}),
+        ...(sequencerKey !== undefined && sequencerKey !== "" ? { sequencerKey } : {}),
       });
-      console.log(`TinyCloud node listening on ${node.url}`);
-      console.log(`  node id   ${node.did}`);
-      console.log(`  data dir  ${options.data}`);
-      console.log(`  proving   ${options.prove ? (redisUrl ? `BullMQ on ${redisUrl} (start workers: npx tinycloud prover --redis ${redisUrl})` : "embedded worker threads") : "off"}`);
-      console.log(`  rollup    ${node.url}/rollup/status   metrics ${node.url}/metrics`);
+      const c = node.chain;
+      const lines: [string, string][] = [
+        ["node", `${node.url}   (${node.did})`],
+        ["data", options.data],
+        ["proving", options.prove ? (redisUrl ? `BullMQ on ${redisUrl} (workers: npx tinycloud prover --redis ${redisUrl}), dashboard ${node.url}/admin/queues` : "embedded worker threads") : "off (--no-prove)"],
+        ["chain", c === undefined ? "off (proofs stay local)" : `${c.embedded ? "embedded anvil" : "remote"} ${c.embedded ? c.rpcUrl : "RPC"} (chain id ${c.deployment.chainId})`],
+      ];
+      if (c !== undefined) {
+        lines.push(["anchor", `${c.deployment.anchor}   (TinyCloudAnchor)`]);
+        lines.push(["router", `${c.deployment.router}   (TinyCloudVerifierRouter)`]);
+        for (const [name, v] of Object.entries(c.deployment.verifiers)) lines.push(["verifier", `${v.address}   (${name})`]);
+        lines.push(["sequencer", `${c.sequencer}${c.embedded ? "   (anvil dev account 0 — PUBLIC key, dev only)" : ""}`]);
+        lines.push(["anchorer", `${node.config.confirmations} confirmation(s)`]);
+      }
+      lines.push(["rollup", `${node.url}/rollup/status`]);
+      lines.push(["metrics", `${node.url}/metrics`]);
+      lines.push(["light client", `${node.url}/lightclient`]);
+      const width = Math.max(...lines.map(([k]) => k.length));
+      console.log(`\nTinyCloud stack up in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
+      for (const [k, v] of lines) console.log(`  ${k.padEnd(width)}  ${v}`);
+      console.log("");
       const stop = async (signal: string) => {
         console.log(`\n${signal}: stopping`);
         await node.close();

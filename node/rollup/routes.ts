@@ -1,59 +1,152 @@
-/** Rollup read API: status, batch records, and state proofs for a TinyCloud URI. */
+/**
+ * Rollup read API: status, batch records, verification keys, and state proofs for a TinyCloud URI at the
+ * latest, the anchored or any batch. Everything here is public and untrusted by design: a light client
+ * re-checks it against the chain and its own pinned verification keys.
+ */
+import { readFile } from "node:fs/promises";
 import type { FastifyInstance } from "fastify";
-import { formatSpaceId, parseResourceUri } from "../core/resource.js";
-import { stateKey, stateProofToJson } from "../core/state-tree.js";
+import { formatResourceUri, formatSpaceId, parseResourceUri, type ResourceUri } from "../core/resource.js";
+import { leafValue, stateKey, stateProofToJson } from "../core/state-tree.js";
 import { HttpError } from "../server/http-error.js";
+import type { NodeStore } from "../store/store.js";
 import type { RollupStore } from "./rollup-store.js";
 import type { Sequencer } from "./sequencer.js";
+import type { StateViews } from "./state-views.js";
 import type { BatchRecord } from "./types.js";
+
+/** What the anchoring side reports (absent when the node runs without a chain). */
+export interface ChainStatusSource {
+  status(): Record<string, unknown>;
+}
 
 export interface RollupServices {
   readonly rollup: RollupStore;
   readonly sequencer: Sequencer;
+  readonly views: StateViews;
+  readonly store: NodeStore;
+  readonly chain?: ChainStatusSource;
 }
 
-export function registerRollupRoutes(app: FastifyInstance, { rollup, sequencer }: RollupServices): void {
+const CIRCUIT_NAME = /^[a-z0-9_]{1,64}$/;
+
+export function registerRollupRoutes(app: FastifyInstance, { rollup, sequencer, views, store, chain }: RollupServices): void {
   app.get("/rollup/status", async () => {
     const latest = sequencer.latestBatch;
     let proven = 0;
-    let anchored = 0;
-    for (let n = latest; n >= 1 && (proven === 0 || anchored === 0); n--) {
+    for (let n = latest; n >= 1 && proven === 0; n--) {
       const record = (await rollup.batch(n)) as BatchRecord;
-      if (proven === 0 && (record.status === "proven" || record.status === "anchored")) proven = n;
-      if (anchored === 0 && record.status === "anchored") anchored = n;
+      if (record.status === "proven" || record.status === "anchored") proven = n;
     }
-    return { latestBatch: latest, provenBatch: proven, anchoredBatch: anchored, root: sequencer.root.toString(), pending: sequencer.pendingUpdates };
+    const anchored = views.anchoredBatch;
+    const anchoredRecord = anchored > 0 ? await rollup.batch(anchored) : undefined;
+    return {
+      latestBatch: latest,
+      provenBatch: proven,
+      anchoredBatch: anchored,
+      root: sequencer.root.toString(),
+      anchoredRoot: views.anchoredRoot.toString(),
+      anchorTx: anchoredRecord?.anchorTx ?? null,
+      pending: sequencer.pendingUpdates,
+      chain: chain?.status() ?? null,
+    };
   });
 
   app.get<{ Params: { n: string } }>("/rollup/batches/:n", async (request) => {
-    const n = Number(request.params.n);
-    if (!Number.isSafeInteger(n) || n < 1) throw new HttpError(400, "BAD_BATCH_NUMBER", "batch numbers start at 1");
+    const n = parseBatchNumber(request.params.n);
     const record = await rollup.batch(n);
     if (record === undefined) throw new HttpError(404, "BATCH_NOT_FOUND", `no batch ${n} (latest is ${sequencer.latestBatch})`);
     return record;
   });
 
-  /** Inclusion or non-inclusion proof of a KV entry against the latest batch's root. */
-  app.get<{ Querystring: { uri?: string } }>("/rollup/proof", async (request) => {
+  /** The node's copy of a circuit's verification key. Untrusted: clients pin their own and compare. */
+  app.get<{ Params: { circuit: string } }>("/rollup/vkeys/:circuit", async (request, reply) => {
+    const name = request.params.circuit;
+    if (!CIRCUIT_NAME.test(name)) throw new HttpError(400, "BAD_CIRCUIT", "circuit names are lowercase letters, digits and _");
+    const text = await readFile(new URL(`../../circuits/keys/${name}.vkey.json`, import.meta.url), "utf8").catch(() => undefined);
+    if (text === undefined) throw new HttpError(404, "VKEY_NOT_FOUND", `no verification key for circuit ${name}`);
+    return reply.type("application/json").send(text);
+  });
+
+  /** The most recently written state entries (newest first): what a light client can pick from. */
+  app.get<{ Querystring: { limit?: string } }>("/rollup/entries", async (request) => {
+    const limit = request.query.limit === undefined ? 50 : Number(request.query.limit);
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > 500) throw new HttpError(400, "BAD_LIMIT", "limit must be an integer in [1, 500]");
+    const seen = new Set<string>();
+    const entries: unknown[] = [];
+    for (let n = sequencer.latestBatch; n >= 1 && entries.length < limit; n--) {
+      const record = (await rollup.batch(n)) as BatchRecord;
+      for (let i = record.updates.length - 1; i >= 0 && entries.length < limit; i--) {
+        const u = record.updates[i];
+        if (u === undefined || seen.has(u.key)) continue;
+        seen.add(u.key);
+        const space = parseResourceUri(u.spaceId).space;
+        entries.push({
+          uri: formatResourceUri({ kind: "tinycloud", space, service: u.service, path: u.path }),
+          spaceId: u.spaceId,
+          path: u.path,
+          version: u.version,
+          deleted: u.deleted,
+          batch: n,
+          status: record.status,
+          public: space.name === "public",
+        });
+      }
+    }
+    return { entries };
+  });
+
+  /**
+   * Inclusion or non-inclusion proof of a KV entry against the root after a batch:
+   * `?batch=latest` (default), `anchored` (the root the chain stores) or a number. With an inclusion
+   * proof comes the entry the leaf commits to (version, content hash), so the client can fetch exactly
+   * those bytes and check them.
+   */
+  app.get<{ Querystring: { uri?: string; batch?: string } }>("/rollup/proof", async (request) => {
     const uri = request.query.uri;
     if (uri === undefined || uri === "") throw new HttpError(400, "MISSING_URI", "pass ?uri=<tinycloud URI of a KV entry>");
     const resource = parseResourceUri(uri);
     if (resource.service !== "kv" || resource.path === undefined) throw new HttpError(400, "BAD_URI", "the URI must name a KV entry: <space>/kv/<key>");
+    const which = request.query.batch ?? "latest";
+    const batch = which === "latest" ? sequencer.latestBatch : which === "anchored" ? views.anchoredBatch : parseBatchNumber(which);
+    if (batch > sequencer.latestBatch) throw new HttpError(404, "BATCH_NOT_FOUND", `no batch ${batch} (latest is ${sequencer.latestBatch})`);
     const spaceId = formatSpaceId({ ...resource.space, form: "space" });
     const key = stateKey(spaceId, "kv", resource.path);
-    const tree = sequencer.snapshot();
+    const tree = await views.treeAt(batch);
     const proof = tree.prove(key);
-    const batch = sequencer.latestBatch;
     const record = batch > 0 ? await rollup.batch(batch) : undefined;
+    const entry = proof.kind === "inclusion" && proof.value !== undefined ? await entryFor(store, spaceId, resource, proof.value) : undefined;
     return {
       uri,
       spaceId,
       path: resource.path,
       key: key.toString(),
       batch,
-      status: record?.status ?? "none",
+      status: record?.status ?? "genesis",
       root: tree.root.toString(),
       proof: stateProofToJson(proof),
+      ...(entry !== undefined ? { entry } : {}),
     };
   });
+}
+
+/** The stored version whose leaf value is `value` (the leaf commits to content hash, version, tombstone). */
+async function entryFor(store: NodeStore, spaceId: string, resource: ResourceUri, value: bigint) {
+  const path = resource.path as string;
+  for (let after = 0; ; ) {
+    const page = await store.listVersions(spaceId, path, after, 256);
+    for (const v of page) {
+      const contentHash = v.deleted ? 0n : BigInt(`0x${v.etag.slice(0, 62)}`);
+      if (leafValue(contentHash, v.version, v.deleted) === value) {
+        return { version: v.version, deleted: v.deleted, contentHash: contentHash.toString(), etag: v.etag, size: v.size };
+      }
+    }
+    if (page.length < 256) return undefined;
+    after = (page[page.length - 1] as { version: number }).version;
+  }
+}
+
+function parseBatchNumber(text: string): number {
+  const n = Number(text);
+  if (!/^(0|[1-9][0-9]{0,15})$/.test(text) || !Number.isSafeInteger(n)) throw new HttpError(400, "BAD_BATCH_NUMBER", `batch must be "latest", "anchored" or a number, got "${text.slice(0, 20)}"`);
+  return n;
 }

@@ -31,6 +31,23 @@ export interface NodeConfig {
   readonly ptau?: string;
   /** Silence setup progress output. */
   readonly quiet: boolean;
+  /**
+   * Where proven batches are anchored: "embedded" launches anvil on loopback and deploys the contracts
+   * (dev); "remote" uses `rpcUrl` + `anchorAddress` or `deploymentFile` and a sequencer key from the
+   * environment; "off" keeps proofs local. Anchoring needs proving, so `prove: false` implies "off".
+   */
+  readonly chain: "embedded" | "remote" | "off";
+  /** Embedded chain: anvil's port on 127.0.0.1. */
+  readonly chainPort: number;
+  readonly rpcUrl?: string;
+  /** Remote chain: the TinyCloudAnchor address (router and verifiers are read from it). */
+  readonly anchorAddress?: string;
+  /** Remote chain: a deployment record written by `tinycloud deploy`. */
+  readonly deploymentFile?: string;
+  /** Remote chain: the sequencer's private key (never from the command line: TINYCLOUD_SEQUENCER_KEY). */
+  readonly sequencerKey?: string;
+  /** Blocks to wait on top of an anchoring transaction before calling the batch anchored. */
+  readonly confirmations: number;
 }
 
 export const DEFAULT_CONFIG: NodeConfig = {
@@ -50,6 +67,9 @@ export const DEFAULT_CONFIG: NodeConfig = {
   // B = 16 at depth 16 is ~2^18 constraints: build it on purpose (`tinycloud setup --circuit epoch_transition_16`).
   circuits: ["epoch_transition_1", "epoch_transition_4"],
   quiet: false,
+  chain: "embedded",
+  chainPort: 8545,
+  confirmations: 1,
 };
 
 export const NODE_VERSION = "0.1.0";

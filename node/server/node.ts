@@ -14,17 +14,26 @@ import { RollupStore } from "../rollup/rollup-store.js";
 import { Sequencer } from "../rollup/sequencer.js";
 import { registerRollupRoutes } from "../rollup/routes.js";
 import { startProving } from "../rollup/proving.js";
+import { StateViews } from "../rollup/state-views.js";
+import { connectChain, type ChainConnection } from "../chain/stack.js";
+import { registerPublicRoutes } from "./public-routes.js";
 
 export interface RunningNode {
   readonly url: string;
   readonly sequencer: Sequencer;
   readonly did: string;
   readonly config: NodeConfig;
+  /** The chain the node anchors to (absent when anchoring is off). */
+  readonly chain: ChainConnection | undefined;
   close(): Promise<void>;
 }
 
 export async function startNode(overrides: Partial<NodeConfig> = {}): Promise<RunningNode> {
-  const config: NodeConfig = { ...DEFAULT_CONFIG, ...overrides };
+  const merged: NodeConfig = { ...DEFAULT_CONFIG, ...overrides };
+  // Anchoring submits proofs: without proving there is nothing to anchor.
+  const config: NodeConfig = merged.prove ? merged : { ...merged, chain: "off" };
+  // The chain comes first: its id and the anchor's address are bound into every batch the sequencer cuts.
+  const chain = await connectChain(config);
   const keys = await NodeKeys.load(config.dataDir);
   const store = new NodeStore(join(config.dataDir, "db"));
   await store.open();
@@ -33,20 +42,25 @@ export async function startNode(overrides: Partial<NodeConfig> = {}): Promise<Ru
   const delegations = new DelegationService(store, ledger, keys, nativeEd25519Verify, now);
   const replay = await ReplayGuard.load(store, now());
   const rollupStore = new RollupStore(store);
-  const sequencer = await Sequencer.open(rollupStore, { maxUpdates: config.batchMaxUpdates, maxDelayMs: config.batchMaxDelayMs, context: 0n, depth: config.stateTreeDepth });
+  const context = chain?.context ?? 0n;
+  const sequencer = await Sequencer.open(rollupStore, { maxUpdates: config.batchMaxUpdates, maxDelayMs: config.batchMaxDelayMs, context, depth: config.stateTreeDepth });
+  const views = await StateViews.open(rollupStore, sequencer, config.stateTreeDepth);
   const invocations = new InvokeService(store, new KvWriter(store, ledger, sequencer), keys, replay, new ReplayRecorder(store), nativeEd25519Verify, config, now);
   const app = buildApp({ config, store, keys, delegations, invocations });
-  registerRollupRoutes(app, { rollup: rollupStore, sequencer });
+  registerPublicRoutes(app, store);
+  const anchorer = chain?.startAnchorer(rollupStore, (record) => void views.advanceTo(record.number));
+  registerRollupRoutes(app, { rollup: rollupStore, sequencer, views, store, ...(anchorer !== undefined ? { chain: { status: () => ({ ...chain?.describe(), anchorer: anchorer.status() }) } } : {}) });
   const proving = config.prove
     ? await startProving(app, rollupStore, sequencer, {
         depth: config.stateTreeDepth,
-        context: 0n,
+        context,
         quiet: config.quiet,
         ...(config.redisUrl !== undefined ? { redisUrl: config.redisUrl } : {}),
         ...(config.circuits !== undefined ? { circuits: config.circuits } : {}),
         ...(config.ptau !== undefined ? { ptau: config.ptau } : {}),
       })
     : undefined;
+  if (proving !== undefined && anchorer !== undefined) proving.prover.onProven(() => anchorer.notify());
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
   const port = typeof address === "object" && address !== null ? address.port : config.port;
@@ -57,12 +71,15 @@ export async function startNode(overrides: Partial<NodeConfig> = {}): Promise<Ru
     did: keys.identity.did,
     sequencer,
     config,
+    chain,
     close: async () => {
       clearInterval(pruneReplay);
       await app.close();
       await sequencer.close();
       await proving?.close();
+      await anchorer?.stop();
       await store.close();
+      await chain?.close();
     },
   };
 }

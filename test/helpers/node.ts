@@ -12,8 +12,9 @@ export interface TestNode extends RunningNode {
 
 export async function startTestNode(overrides: Partial<NodeConfig> = {}): Promise<TestNode> {
   const dataDir = overrides.dataDir ?? (await mkdtemp(join(tmpdir(), "tinycloud-test-")));
-  // Proving is opt-in for tests: most suites exercise the API, and Groth16 setup at depth 16 takes minutes.
-  const node = await startNode({ port: 0, host: "127.0.0.1", prove: false, quiet: true, ...overrides, dataDir });
+  // Proving and anchoring are opt-in for tests: most suites exercise the API, Groth16 setup at depth 16
+  // takes minutes, and an embedded chain wants its own port (pass chainPort: 0 for a free one).
+  const node = await startNode({ port: 0, host: "127.0.0.1", prove: false, quiet: true, chain: "off", chainPort: 0, ...overrides, dataDir });
   return {
     ...node,
     dataDir,

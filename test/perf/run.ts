@@ -3,10 +3,12 @@
  * Run one with `npm run bench -- authority`.
  */
 const suites: Record<string, () => Promise<{ run(): Promise<void> }>> = {
+  "anchor-gas": () => import("./anchor-gas.bench.js"),
   authority: () => import("./authority.bench.js"),
   "kv-http": () => import("./kv-http.bench.js"),
   "prover-pool": () => import("./prover-pool.bench.js"),
   rollup: () => import("./rollup.bench.js"),
+  stack: () => import("./stack.bench.js"),
 };
 
 const wanted = process.argv.slice(2);

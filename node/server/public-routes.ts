@@ -1,0 +1,74 @@
+/**
+ * Public spaces (reference protocol, Appendix K): a space named `public` is readable without
+ * authorization; writes still need normal invocations. This is also how a light client, which holds no
+ * session, fetches the bytes whose inclusion it checks against the anchored root (`?version=N` picks the
+ * version a state-tree leaf commits to).
+ *
+ *   GET /public/<spaceId>/kv/<key>[?version=N]  (HEAD too: fastify derives it from GET)   → the bytes, ETag "blake3-…", x-tinycloud-version
+ *   GET      /public/<spaceId>/kv?prefix=&limit=       → {keys: [...]} of live keys
+ */
+import type { FastifyInstance, FastifyReply } from "fastify";
+import { formatSpaceId, parseSpaceId } from "../core/resource.js";
+import { isProtocolError } from "../core/errors.js";
+import type { NodeStore } from "../store/store.js";
+import { HttpError } from "./http-error.js";
+import { etagOf, ifNoneMatchHits } from "./kv-headers.js";
+
+export const PUBLIC_SPACE_NAME = "public";
+
+export function registerPublicRoutes(app: FastifyInstance, store: NodeStore): void {
+  const resolveSpace = async (text: string) => {
+    let id: string;
+    try {
+      const space = parseSpaceId(decodeURIComponent(text));
+      if (space.name !== PUBLIC_SPACE_NAME) throw new HttpError(403, "SPACE_NOT_PUBLIC", `only spaces named "${PUBLIC_SPACE_NAME}" are readable without authorization`);
+      id = formatSpaceId({ ...space, form: "space" });
+    } catch (error) {
+      if (error instanceof HttpError) throw error;
+      if (isProtocolError(error) || error instanceof URIError) throw new HttpError(400, "BAD_SPACE_ID", `not a space id: ${error.message}`);
+      throw error;
+    }
+    const record = await store.getSpace(id);
+    if (record === undefined) throw new HttpError(404, "SPACE_NOT_FOUND", `no space ${id}`);
+    return record.id;
+  };
+
+  const read = async (params: { spaceId: string; "*": string }, query: { version?: string }, headers: Record<string, unknown>, reply: FastifyReply) => {
+    const spaceId = await resolveSpace(params.spaceId);
+    const key = params["*"];
+    if (key === "") throw new HttpError(400, "MISSING_KEY", "name a key: /public/<spaceId>/kv/<key>");
+    const version = query.version === undefined ? undefined : parseVersion(query.version);
+    const current = version === undefined ? await store.getCurrent(spaceId, key) : await store.getVersion(spaceId, key, version);
+    if (current === undefined || current.deleted) {
+      throw new HttpError(404, "KV_NOT_FOUND", current?.deleted ? `${key} was deleted in version ${current.version}` : `no value at ${key}${version !== undefined ? ` version ${version}` : ""}`);
+    }
+    reply.header("etag", etagOf(current.etag));
+    reply.header("x-tinycloud-version", String(current.version));
+    reply.header("access-control-allow-origin", "*");
+    // A pinned version never changes; the current one may.
+    reply.header("cache-control", version === undefined ? "public, max-age=60" : "public, max-age=31536000, immutable");
+    for (const [name, value] of Object.entries(current.metadata)) reply.header(name, value);
+    const inm = headers["if-none-match"];
+    if (typeof inm === "string" && ifNoneMatchHits(inm, current.etag)) return reply.code(304).send();
+    const bytes = await store.getBlob(spaceId, current.etag);
+    if (bytes === undefined) throw new Error(`blob ${current.etag} of ${key} is missing`);
+    return reply.code(200).send(Buffer.from(bytes));
+  };
+
+  app.get<{ Params: { spaceId: string; "*": string }; Querystring: { version?: string } }>("/public/:spaceId/kv/*", (request, reply) =>
+    read(request.params, request.query, request.headers, reply),
+  );
+  app.get<{ Params: { spaceId: string }; Querystring: { prefix?: string; limit?: string } }>("/public/:spaceId/kv", async (request) => {
+    const spaceId = await resolveSpace(request.params.spaceId);
+    const limit = request.query.limit === undefined ? 100 : Number(request.query.limit);
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > 1000) throw new HttpError(400, "BAD_LIMIT", "limit must be an integer in [1, 1000]");
+    const { keys, more } = await store.listKeys(spaceId, request.query.prefix ?? "", undefined, limit);
+    return { spaceId, keys, more };
+  });
+}
+
+function parseVersion(text: string): number {
+  const n = Number(text);
+  if (!/^[1-9][0-9]{0,15}$/.test(text) || !Number.isSafeInteger(n)) throw new HttpError(400, "BAD_VERSION", `version must be a positive integer, got "${text.slice(0, 20)}"`);
+  return n;
+}

@@ -1,0 +1,216 @@
+/**
+ * Chain fixtures for end-to-end tests: a real anvil with the TinyCloud contracts deployed, real
+ * Groth16-proven batch records (test circuits of depth 8), and a fault-injecting JSON-RPC proxy.
+ */
+import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { Groth16Backend } from "../../prover/backends/groth16.js";
+import { epochTransitionInput, batchHeader, epochCommitment } from "../../prover/circuit-inputs.js";
+import { runSetup } from "../../prover/setup/artifacts.js";
+import { createReporter } from "../../prover/setup/progress.js";
+import { startAnvil, type AnvilInstance } from "../../node/chain/anvil.js";
+import { createChainClients, type ChainClients } from "../../node/chain/clients.js";
+import { deployStack } from "../../node/chain/deploy.js";
+import type { Deployment } from "../../node/chain/deployment.js";
+import { StateTree } from "../../node/core/state-tree.js";
+import type { BatchRecord, StateUpdate } from "../../node/rollup/types.js";
+
+export const TEST_CIRCUITS = ["epoch_transition_1_d8", "epoch_transition_2_d8"] as const;
+export const TEST_DEPTH = 8;
+const CIRCUIT_SIZE: Record<string, number> = { epoch_transition_1_d8: 1, epoch_transition_2_d8: 2 };
+
+export interface TestChain {
+  readonly anvil: AnvilInstance;
+  readonly deployment: Deployment;
+  /** Deployer / owner (dev account 0). */
+  readonly owner: ChainClients;
+  /** Authorized sequencer (dev account 1). */
+  readonly sequencer: ChainClients;
+  stop(): Promise<void>;
+}
+
+/** anvil + router + d8 verifiers + anchor (genesis = empty depth-8 tree); account 1 is the sequencer. */
+export async function startTestChain(): Promise<TestChain> {
+  const anvil = await startAnvil();
+  try {
+    const [a0, a1] = anvil.accounts;
+    if (a0 === undefined || a1 === undefined) throw new Error("anvil has no dev accounts");
+    const owner = createChainClients({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, privateKey: a0.privateKey, pollingIntervalMs: 50 });
+    const sequencer = createChainClients({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, privateKey: a1.privateKey, pollingIntervalMs: 50 });
+    const deployment = await deployStack({
+      walletClient: owner.walletClient!,
+      publicClient: owner.publicClient,
+      circuits: [...TEST_CIRCUITS],
+      genesisRoot: new StateTree(TEST_DEPTH).root,
+      depth: TEST_DEPTH,
+      sequencers: [a1.address],
+    });
+    return { anvil, deployment, owner, sequencer, stop: () => anvil.stop() };
+  } catch (error) {
+    await anvil.stop();
+    throw error;
+  }
+}
+
+/**
+ * Makes consecutive batch records of a depth-8 state tree and proves them for real: each `next(k)`
+ * applies k updates to the oracle tree and returns a "proven" record with the snarkjs proof.
+ */
+export class BatchFactory {
+  readonly tree = new StateTree(TEST_DEPTH);
+  #number = 0;
+  #seq = 0;
+  #backend: Groth16Backend | undefined;
+
+  constructor(readonly context: bigint) {}
+
+  async #prover(): Promise<Groth16Backend> {
+    if (this.#backend === undefined) {
+      const builds = await runSetup({ circuits: [...TEST_CIRCUITS], reporter: createReporter({ silent: true }) });
+      const table = Object.fromEntries(builds.map((b) => [b.name, { wasm: b.wasm, zkey: b.zkey, vkey: b.verificationKey }]));
+      this.#backend = new Groth16Backend((c) => table[c]);
+    }
+    return this.#backend;
+  }
+
+  /** The next batch with `size` (1 or 2) updates, proven. */
+  async next(size: 1 | 2): Promise<BatchRecord> {
+    const number = ++this.#number;
+    const oldRoot = this.tree.root;
+    const updates: StateUpdate[] = [];
+    const witnesses = [];
+    for (let i = 0; i < size; i++) {
+      const seq = this.#seq++;
+      const key = BigInt(1 + seq * 7);
+      const value = BigInt(1_000_003 * (seq + 1));
+      witnesses.push(this.tree.set(key, value));
+      updates.push({
+        seq,
+        spaceId: "test-space",
+        service: "kv",
+        path: `k${seq}`,
+        key: key.toString(),
+        contentHash: String(seq),
+        version: 1,
+        deleted: false,
+        value: value.toString(),
+        event: `event-${seq}`,
+        epoch: `epoch-${seq}`,
+      });
+    }
+    const circuit = size === 1 ? "epoch_transition_1_d8" : "epoch_transition_2_d8";
+    const eventsHash = BigInt(42 + number);
+    const input = epochTransitionInput({ batchNumber: number, context: this.context, eventsHash, witnesses, B: CIRCUIT_SIZE[circuit]!, depth: TEST_DEPTH, oldRoot });
+    const header = batchHeader(number, this.context);
+    const commitment = epochCommitment({ context: this.context, batchNumber: number, updates: witnesses, eventsHash });
+    const result = await (await this.#prover()).prove({ batch: number, circuit, input }, () => {});
+    return {
+      number,
+      oldRoot: oldRoot.toString(),
+      newRoot: this.tree.root.toString(),
+      updates,
+      eventCids: updates.map((u) => u.event),
+      eventsHash: eventsHash.toString(),
+      header: header.toString(),
+      commitment: commitment.toString(),
+      status: "proven",
+      cutAt: Date.now(),
+      provenAt: Date.now(),
+      proof: result.proof,
+      publicSignals: result.publicSignals,
+      circuit,
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.#backend?.close();
+  }
+}
+
+/** What the proxy does with request i (0-based) carrying JSON-RPC `method`s. */
+export type Fault = "503" | "drop" | "drop-response" | undefined;
+
+export interface FaultProxy {
+  readonly url: string;
+  /** JSON-RPC methods of every request received, in order. */
+  readonly methods: string[][];
+  /** How many requests were failed (by kind). */
+  readonly injected: Record<Exclude<Fault, undefined>, number>;
+  close(): Promise<void>;
+}
+
+/**
+ * An HTTP proxy in front of a JSON-RPC endpoint that fails requests as `decide` says: "503" answers
+ * 503 without forwarding, "drop" destroys the connection without forwarding, "drop-response" forwards
+ * the request (the node executes it) and then destroys the connection instead of answering.
+ */
+export async function startFaultProxy(target: string, decide: (index: number, methods: readonly string[]) => Fault): Promise<FaultProxy> {
+  const methods: string[][] = [];
+  const injected = { "503": 0, drop: 0, "drop-response": 0 };
+  const upstream = new URL(target);
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const body = Buffer.concat(chunks);
+      let names: string[] = [];
+      try {
+        const parsed = JSON.parse(body.toString("utf8")) as { method?: string } | { method?: string }[];
+        names = (Array.isArray(parsed) ? parsed : [parsed]).map((p) => String(p.method));
+      } catch {
+        names = ["<unparsable>"];
+      }
+      const index = methods.length;
+      methods.push(names);
+      const fault = decide(index, names);
+      if (fault === "503") {
+        injected["503"]++;
+        res.writeHead(503, { "content-type": "text/plain" }).end("service unavailable (injected)");
+        return;
+      }
+      if (fault === "drop") {
+        injected.drop++;
+        req.socket.destroy();
+        return;
+      }
+      const forward = httpRequest(
+        { host: upstream.hostname, port: upstream.port, path: upstream.pathname, method: "POST", headers: { "content-type": "application/json", "content-length": body.length } },
+        (up) => {
+          const out: Buffer[] = [];
+          up.on("data", (c: Buffer) => out.push(c));
+          up.on("end", () => {
+            if (fault === "drop-response") {
+              injected["drop-response"]++;
+              req.socket.destroy();
+              return;
+            }
+            res.writeHead(up.statusCode ?? 502, { "content-type": "application/json" }).end(Buffer.concat(out));
+          });
+        },
+      );
+      forward.on("error", () => req.socket.destroy());
+      forward.end(body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    methods,
+    injected,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Poll `fn` until it returns true. */
+export async function until(fn: () => Promise<boolean> | boolean, what: string, ms = 60_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await fn())) {
+    if (Date.now() > end) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
