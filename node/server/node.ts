@@ -17,6 +17,7 @@ import { startProving } from "../rollup/proving.js";
 import { StateViews } from "../rollup/state-views.js";
 import { connectChain, type ChainConnection } from "../chain/stack.js";
 import { registerPublicRoutes } from "./public-routes.js";
+import { registerLightClientRoutes } from "../../lightclient/serve.js";
 
 export interface RunningNode {
   readonly url: string;
@@ -48,6 +49,9 @@ export async function startNode(overrides: Partial<NodeConfig> = {}): Promise<Ru
   const invocations = new InvokeService(store, new KvWriter(store, ledger, sequencer), keys, replay, new ReplayRecorder(store), nativeEd25519Verify, config, now);
   const app = buildApp({ config, store, keys, delegations, invocations });
   registerPublicRoutes(app, store);
+  registerLightClientRoutes(app, {
+    chain: () => (chain === undefined ? undefined : { anchor: chain.deployment.anchor, chainId: chain.deployment.chainId, ...(chain.embedded ? { rpcUrl: chain.rpcUrl } : {}) }),
+  });
   const anchorer = chain?.startAnchorer(rollupStore, (record) => void views.advanceTo(record.number));
   registerRollupRoutes(app, { rollup: rollupStore, sequencer, views, store, ...(anchorer !== undefined ? { chain: { status: () => ({ ...chain?.describe(), anchorer: anchorer.status() }) } } : {}) });
   const proving = config.prove
