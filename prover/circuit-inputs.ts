@@ -18,7 +18,7 @@
  * Step encoding (QuadSmtProcessor): enabled = fnc ≠ "noop", isInsert = fnc = "insert"; padding steps are
  * `noopWitness(root, depth)`, i.e. enabled = 0 and every other field 0.
  */
-import { poseidon3 } from "poseidon-lite";
+import { poseidon3 } from "poseidon-lite/poseidon3";
 import { FIELD_MODULUS, noopWitness, verifyUpdateWitness, type UpdateWitness } from "../node/core/state-tree.js";
 
 /** One real update as the commitment sees it. Entries with `fnc: "noop"` are skipped. */

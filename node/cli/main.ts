@@ -7,6 +7,8 @@ import { isProtocolError } from "../core/errors.js";
 import { registerSetupCommand } from "../../prover/setup/command.js";
 import { registerProverCommand } from "../../prover/pool/worker-main.js";
 import { registerDeployCommand } from "./deploy-command.js";
+import { registerAuditCommand } from "./audit-command.js";
+import { registerVerifyCommand } from "./verify-command.js";
 import { registerNodeCommand } from "./node-command.js";
 import { registerProtocolCommands } from "./protocol-commands.js";
 
@@ -21,6 +23,8 @@ registerSetupCommand(program);
 registerProverCommand(program);
 registerProtocolCommands(program);
 registerDeployCommand(program);
+registerAuditCommand(program);
+registerVerifyCommand(program);
 
 try {
   await program.parseAsync(process.argv);

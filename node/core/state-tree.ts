@@ -30,7 +30,9 @@
  * produced witnesses and proofs nearly free.
  */
 import { blake3 } from "@noble/hashes/blake3.js";
-import { poseidon3, poseidon4 } from "poseidon-lite";
+// Subpath imports: the package root is CommonJS and pulls in every arity (~600 KB in a browser bundle).
+import { poseidon3 } from "poseidon-lite/poseidon3";
+import { poseidon4 } from "poseidon-lite/poseidon4";
 import { TinyCloudError } from "./errors.js";
 
 // ---------------------------------------------------------------------------------------------------

@@ -22,3 +22,21 @@ test("default: node/core imports no I/O module", () => {
   }
   assert.deepEqual(offences, []);
 });
+
+test("default: lightclient/core imports no I/O module (it runs unchanged in the browser)", () => {
+  const dir = new URL("../../lightclient/core/", import.meta.url);
+  const files = readdirSync(dir).filter((f) => f.endsWith(".ts"));
+  assert.ok(files.length >= 5);
+  const offences: string[] = [];
+  for (const file of files) {
+    const source = readFileSync(new URL(file, dir), "utf8");
+    for (const [, specifier] of source.matchAll(/(?:^|\n)\s*(?:import|export)[^"'`]*?from\s*["']([^"']+)["']/g)) {
+      const s = specifier as string;
+      // Only the pure protocol core, the repository's key/manifest JSON, and browser-safe libraries.
+      const allowed = s.startsWith("./") || s.startsWith("../../node/core/") || /^\.\.\/\.\.\/circuits\/.*\.json$/.test(s) || /^(@noble\/hashes\/|canonicalize$)/.test(s);
+      if (FORBIDDEN.some((pattern) => pattern.test(s)) || !allowed) offences.push(`${file}: ${s}`);
+    }
+    if (/\bprocess\.(env|argv|exit)|\bBuffer\.|\bfetch\(|\bDate\.now\(|\bperformance\./.test(source)) offences.push(`${file}: uses process/Buffer/fetch/clock`);
+  }
+  assert.deepEqual(offences, []);
+});

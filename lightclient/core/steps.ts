@@ -1,0 +1,252 @@
+/**
+ * The five verification steps. Pure: no I/O, no clock, no globals; the only asynchronous call is the
+ * injected Groth16 verifier. Each step returns a typed StepResult; a failed step makes the steps that
+ * depend on it "skipped":
+ *
+ *   vkey  ──► proof            (the proof is only checked against a key the contract vouches for)
+ *   root  ──► path ──► value   (the path is checked against the anchored root, the value against the path's leaf)
+ *
+ * "root" does not depend on "proof": the contract verified the proof when it stored the root, so a
+ * client whose pairing library is unavailable still learns whether the node's root is anchored.
+ */
+import { formatSpaceId, parseResourceUri } from "../../node/core/resource.js";
+import { checkStateProof, contentHashField, leafValue, STATE_TREE_DEPTH, stateKey, type StateProof } from "../../node/core/state-tree.js";
+import { decodeHeader, parseBatchClaim, parseEntryClaim, parseProofClaim, type BatchClaim } from "./claims.js";
+import type { Groth16Verifier } from "./groth16.js";
+import { bytesToHex, verifierIdOf, vkeyConstantsMissingFrom, vkeyProblem } from "./vkey.js";
+import { blake3 } from "@noble/hashes/blake3.js";
+import type { Evidence, StepCode, StepName, StepResult, VerifiedEntry } from "./types.js";
+
+/** router kind of a snarkjs Groth16 verifier (TinyCloudVerifierRouter.KIND_GROTH16_SNARKJS). */
+export const KIND_GROTH16_SNARKJS = 1;
+
+const ZERO_ADDRESS = /^0x0{40}$/i;
+
+function result(step: StepName, status: StepResult["status"], code: StepCode, reason: string, data?: Record<string, unknown>): StepResult {
+  return { step, status, ok: status === "passed", code, reason, ...(data !== undefined ? { data } : {}) };
+}
+const pass = (step: StepName, code: StepCode, reason: string, data?: Record<string, unknown>) => result(step, "passed", code, reason, data);
+const fail = (step: StepName, code: StepCode, reason: string, data?: Record<string, unknown>) => result(step, "failed", code, reason, data);
+export const skipped = (step: StepName, reason: string): StepResult => result(step, "skipped", "SKIPPED", reason);
+
+const short = (x: bigint | string): string => {
+  const s = typeof x === "bigint" ? x.toString() : x;
+  return s.length > 20 ? `${s.slice(0, 8)}…${s.slice(-6)}` : s;
+};
+
+/** Where a KV URI lives in the state tree: the canonical space id, the path, and stateKey(spaceId, "kv", path). */
+export interface EntryAddress {
+  readonly spaceId: string;
+  readonly spaceName: string;
+  readonly path: string;
+  readonly key: bigint;
+}
+
+export class LightClientUriError extends Error {
+  override readonly name = "LightClientUriError" as const;
+  readonly code = "LIGHTCLIENT_BAD_URI" as const;
+}
+
+/** Derive the state key locally from the URI (never from the node). Throws LightClientUriError. */
+export function entryAddress(uri: string): EntryAddress {
+  let resource;
+  try {
+    resource = parseResourceUri(uri);
+  } catch (error) {
+    throw new LightClientUriError(`not a TinyCloud URI: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (resource.service !== "kv" || resource.path === undefined) throw new LightClientUriError(`the URI must name a KV entry (<space>/kv/<key>): ${uri}`);
+  const spaceId = formatSpaceId({ ...resource.space, form: "space" });
+  return { spaceId, spaceName: resource.space.name, path: resource.path, key: stateKey(spaceId, "kv", resource.path) };
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+/** "vkey": the pinned key of the batch's circuit is a live Groth16 route of the anchor's router, and the routed verifier embeds it. */
+export function checkVkey(e: Evidence): StepResult {
+  if (!e.vkey.ok) return fail("vkey", "VKEY_UNAVAILABLE", e.vkey.error);
+  const { circuit, pinned, route, verifierCode } = e.vkey.value;
+  if (pinned === undefined) return fail("vkey", "VKEY_MISSING", `no pinned verification key for circuit ${circuit} (the batch's circuit); pin one with --vkeys`, { circuit });
+  const problem = vkeyProblem(pinned.vkey);
+  if (problem !== undefined) return fail("vkey", "VKEY_MALFORMED", `the pinned key for ${circuit} (${pinned.source}) is unusable: ${problem}`, { circuit, source: pinned.source });
+  const verifierId = verifierIdOf(pinned.vkey);
+  const data = { circuit, source: pinned.source, verifierId };
+  if (route === undefined || !route.ok) return fail("vkey", "VKEY_UNAVAILABLE", `could not read the router: ${route?.error ?? "not asked"}`, data);
+  const r = route.value;
+  if (ZERO_ADDRESS.test(r.verifier)) {
+    return fail("vkey", "VKEY_MISMATCH", `the pinned key for ${circuit} (${pinned.source}, id ${short(verifierId)}) is not one the contract accepts: the router has no verifier under its id`, data);
+  }
+  if (r.removed) return fail("vkey", "VKEY_REVOKED", `the router removed the verifier of the pinned key for ${circuit} (id ${short(verifierId)})`, { ...data, verifier: r.verifier });
+  if (r.kind !== KIND_GROTH16_SNARKJS) return fail("vkey", "VKEY_MISMATCH", `the router's verifier for ${circuit} has kind ${r.kind}, not a snarkjs Groth16 verifier (${KIND_GROTH16_SNARKJS})`, { ...data, verifier: r.verifier });
+  if (verifierCode === undefined || !verifierCode.ok) return fail("vkey", "VKEY_UNAVAILABLE", `could not read the verifier's code: ${verifierCode?.error ?? "not asked"}`, { ...data, verifier: r.verifier });
+  const code = verifierCode.value;
+  if (!/^0x[0-9a-fA-F]*$/.test(code) || code.length <= 2) return fail("vkey", "VKEY_MISMATCH", `no contract code at the routed verifier ${r.verifier}`, { ...data, verifier: r.verifier });
+  const absent = vkeyConstantsMissingFrom(pinned.vkey, code);
+  if (absent.length > 0) {
+    return fail("vkey", "VKEY_MISMATCH", `the verifier at ${r.verifier} does not embed the pinned key for ${circuit}: ${absent.length} constant(s) missing (${absent.slice(0, 4).join(", ")}${absent.length > 4 ? ", …" : ""})`, { ...data, verifier: r.verifier, missing: absent });
+  }
+  return pass("vkey", "VKEY_OK", `pinned key for ${circuit} (${pinned.source}) is routed by the anchor's router (id ${short(verifierId)}) to verifier ${r.verifier}, whose bytecode embeds it`, { ...data, verifier: r.verifier });
+}
+
+/** "proof": the Groth16 proof verifies under the pinned key and its public signals bind this batch, chain, anchor and root. */
+export async function checkProof(e: Evidence, vkey: StepResult, groth16: Groth16Verifier): Promise<StepResult> {
+  if (!vkey.ok) return skipped("proof", "no verification key the contract vouches for");
+  if (!e.anchored.ok) return fail("proof", "PROOF_UNAVAILABLE", `cannot bind the proof to the chain: ${e.anchored.error}`);
+  if (!e.batchRecord.ok) return fail("proof", "PROOF_UNAVAILABLE", e.batchRecord.error);
+  const parsed = parseBatchClaim(e.batchRecord.value);
+  if (!parsed.ok) return fail("proof", "PROOF_MALFORMED", parsed.error);
+  const record = parsed.value;
+  const n = e.batch;
+  if (record.number !== n) return fail("proof", "PROOF_WRONG_BATCH", `the node returned the record of batch ${record.number}, not batch ${n}`, { batch: n, recordBatch: record.number });
+  if (record.proof === undefined || record.publicSignals === undefined) return fail("proof", "PROOF_MISSING", `batch ${n} has no proof (status ${record.status})`, { batch: n });
+  const signals = record.publicSignals;
+  if (signals.length !== 4) return fail("proof", "PROOF_MALFORMED", `expected 4 public signals [oldRoot, newRoot, header, commitment], got ${signals.length}`);
+  const [oldRoot, newRoot, headerText, commitment] = signals as [string, string, string, string];
+  const header = decodeHeader(BigInt(headerText));
+  const { chainId, anchor } = e.anchored.value;
+  const data = { batch: n, oldRoot, newRoot, commitment, header: { batch: header.batch.toString(), chainId: Number(header.chainId), anchor: header.anchor } };
+  if (header.batch !== BigInt(n)) return fail("proof", "PROOF_WRONG_BATCH", `the proof is for batch ${header.batch}, not batch ${n}`, data);
+  if (header.chainId !== BigInt(chainId) || header.anchor !== anchor.toLowerCase()) {
+    return fail("proof", "PROOF_WRONG_DEPLOYMENT", `the proof binds chain ${header.chainId} / anchor ${header.anchor}, not chain ${chainId} / anchor ${anchor.toLowerCase()}`, data);
+  }
+  if (BigInt(newRoot) !== record.newRoot) return fail("proof", "PROOF_ROOT_MISMATCH", `the proof's newRoot ${short(newRoot)} is not the batch's root ${short(record.newRoot)}`, data);
+  const pinned = e.vkey.ok ? e.vkey.value.pinned : undefined;
+  if (pinned === undefined) return skipped("proof", "no verification key the contract vouches for");
+  const verified = await groth16.verify(pinned.vkey, signals, record.proof);
+  if (!verified) return fail("proof", "PROOF_INVALID", `the Groth16 proof of batch ${n} does not verify under the pinned key (${groth16.name})`, data);
+  return pass("proof", "PROOF_OK", `Groth16 proof verifies (${groth16.name}) and binds batch ${n}, chain ${chainId}, anchor ${anchor.toLowerCase()}, root ${short(newRoot)}`, { ...data, verifier: groth16.name });
+}
+
+function claimedRoot(e: Evidence): { root: bigint; from: string; record?: BatchClaim } | { error: string; code: StepCode } {
+  if (e.batchRecord.ok) {
+    const parsed = parseBatchClaim(e.batchRecord.value);
+    if (parsed.ok) return { root: parsed.value.newRoot, from: `batch ${parsed.value.number}'s record`, record: parsed.value };
+  }
+  if (e.stateProof.ok) {
+    const parsed = parseProofClaim(e.stateProof.value);
+    if (parsed.ok) return { root: parsed.value.root, from: "the state proof response" };
+    return { code: "ROOT_MALFORMED", error: `the node states no usable root: ${parsed.error}` };
+  }
+  return { code: "ROOT_UNAVAILABLE", error: `the node states no root: ${e.batchRecord.ok ? "" : e.batchRecord.error}` };
+}
+
+/** "root": the root the node claims for the batch is the one the contract stores (anchor.roots(n), n <= latestBatch). */
+export function checkRoot(e: Evidence): StepResult {
+  if (!e.anchored.ok) return fail("root", "ROOT_UNAVAILABLE", `cannot read the anchor: ${e.anchored.error}`);
+  const a = e.anchored.value;
+  const n = e.batch;
+  if (n > a.latestBatch) return fail("root", "ROOT_NOT_ANCHORED", `batch ${n} is not anchored: the contract's latest batch is ${a.latestBatch}`, { batch: n, latestBatch: a.latestBatch });
+  const claim = claimedRoot(e);
+  if ("error" in claim) return fail("root", claim.code, claim.error);
+  const data: Record<string, unknown> = { batch: n, latestBatch: a.latestBatch, anchoredRoot: a.root.toString(), claimedRoot: claim.root.toString() };
+  if (claim.record?.anchorTx !== undefined) data["anchorTx"] = claim.record.anchorTx;
+  if (a.root === 0n && n > 0) return fail("root", "ROOT_NOT_ANCHORED", `the contract stores no root for batch ${n}`, data);
+  if (claim.root !== a.root) {
+    return fail("root", "ROOT_NOT_ANCHORED", `the node's root ${short(claim.root)} for batch ${n} (from ${claim.from}) was never anchored: the contract stores ${short(a.root)}`, data);
+  }
+  return pass("root", "ROOT_ANCHORED", `root ${short(a.root)} is anchor.roots(${n}) (latest anchored batch ${a.latestBatch})`, data);
+}
+
+/** "path": the state proof, for the key derived locally from the URI, recomputes to the anchored root. */
+export function checkPath(e: Evidence, root: StepResult, depth: number): { step: StepResult; proof?: StateProof; entry?: unknown } {
+  if (!root.ok || !e.anchored.ok) return { step: skipped("path", "no anchored root to check against") };
+  let address: EntryAddress;
+  try {
+    address = entryAddress(e.uri);
+  } catch (error) {
+    return { step: fail("path", "PATH_WRONG_KEY", (error as Error).message) };
+  }
+  if (!e.stateProof.ok) return { step: fail("path", "PATH_UNAVAILABLE", e.stateProof.error) };
+  const parsed = parseProofClaim(e.stateProof.value);
+  if (!parsed.ok) return { step: fail("path", "PATH_MALFORMED", parsed.error) };
+  const claim = parsed.value;
+  const anchoredRoot = e.anchored.value.root;
+  const data = { key: address.key.toString(), spaceId: address.spaceId, path: address.path, kind: claim.proof.kind, levels: claim.proof.siblings.length, depth };
+  if (claim.proof.key !== address.key) {
+    return { step: fail("path", "PATH_WRONG_KEY", `the state proof is for key ${short(claim.proof.key)}, not ${short(address.key)} = stateKey(${address.spaceId}, kv, ${address.path})`, data) };
+  }
+  const check = checkStateProof(claim.proof, anchoredRoot, depth);
+  if (!check.ok) {
+    if (check.reason === "ROOT_MISMATCH") {
+      const named = claim.root !== anchoredRoot ? ` (the node states it is against root ${short(claim.root)})` : "";
+      return { step: fail("path", "PATH_ROOT_MISMATCH", `the state proof does not recompute to the anchored root ${short(anchoredRoot)}${named}`, data) };
+    }
+    return { step: fail("path", "PATH_MALFORMED", `${check.reason}: ${check.message}`, data) };
+  }
+  if (claim.root !== anchoredRoot) {
+    // The path is valid against the anchored root; the node merely mislabelled it. Still a lie: fail.
+    return { step: fail("path", "PATH_ROOT_MISMATCH", `the node labels the proof with root ${short(claim.root)}, not the anchored root ${short(anchoredRoot)}`, data) };
+  }
+  const what = check.kind === "inclusion" ? "inclusion" : check.kind === "empty" ? "non-inclusion (empty slot)" : "non-inclusion (another key's leaf)";
+  return { step: pass("path", "PATH_OK", `${what} proof of ${address.path} is valid against the anchored root (${check.level} levels)`, data), proof: claim.proof, entry: claim.entry };
+}
+
+/** "value": blake3(bytes) is the entry's content hash and leafValue(entry) is the proven leaf (or: the key is absent). */
+export function checkValue(e: Evidence, path: { step: StepResult; proof?: StateProof; entry?: unknown }, expectBytes: boolean): { step: StepResult; entry?: VerifiedEntry } {
+  if (!path.step.ok || path.proof === undefined) return { step: skipped("value", "no valid path to the leaf") };
+  const proof = path.proof;
+  const supplied = e.value !== undefined && e.value.ok;
+  if (proof.kind !== "inclusion") {
+    const entry: VerifiedEntry = { kind: "absent" };
+    if (expectBytes && supplied) return { step: fail("value", "VALUE_ABSENT", `the key holds no value at batch ${e.batch}, so the supplied bytes are not its value`), entry };
+    return { step: pass("value", "VALUE_ABSENT", `the key holds no value at batch ${e.batch} (proven absent)`), entry };
+  }
+  const parsed = parseEntryClaim(path.entry);
+  if (!parsed.ok) return { step: fail("value", "VALUE_MALFORMED", parsed.error) };
+  const claim = parsed.value;
+  let leaf: bigint;
+  try {
+    leaf = leafValue(claim.contentHash, claim.version, claim.deleted);
+  } catch (error) {
+    return { step: fail("value", "VALUE_MALFORMED", `the entry is not a valid leaf: ${error instanceof Error ? error.message : String(error)}`) };
+  }
+  const data: Record<string, unknown> = { version: claim.version, deleted: claim.deleted, contentHash: claim.contentHash.toString(), leaf: (proof.value as bigint).toString() };
+  if (leaf !== proof.value) {
+    return { step: fail("value", "VALUE_LEAF_MISMATCH", `leafValue(contentHash, version ${claim.version}, deleted ${claim.deleted}) of the node's entry is not the proven leaf value`, data) };
+  }
+  if (claim.deleted) {
+    const entry: VerifiedEntry = { kind: "deleted", version: claim.version };
+    if (expectBytes && supplied) return { step: fail("value", "VALUE_DELETED", `the key was deleted (version ${claim.version}), so the supplied bytes are not its value`, data), entry };
+    return { step: pass("value", "VALUE_DELETED", `the key was deleted in version ${claim.version} (proven tombstone)`, data), entry };
+  }
+  if (e.value === undefined) return { step: fail("value", "VALUE_UNAVAILABLE", `no value bytes for version ${claim.version}`, data) };
+  if (!e.value.ok) return { step: fail("value", "VALUE_UNAVAILABLE", e.value.error, data) };
+  const bytes = e.value.value;
+  const digest = blake3(bytes);
+  const got = contentHashField(bytes);
+  const more = { ...data, size: bytes.length, blake3: bytesToHex(digest) };
+  if (got !== claim.contentHash) {
+    return { step: fail("value", "VALUE_HASH_MISMATCH", `blake3 of the ${bytes.length} value bytes (${bytesToHex(digest).slice(0, 16)}…) is not the leaf's content hash`, more) };
+  }
+  return {
+    step: pass("value", "VALUE_OK", `blake3 of the ${bytes.length} value bytes matches the leaf (version ${claim.version})`, more),
+    entry: { kind: "value", version: claim.version, contentHash: claim.contentHash.toString(), size: bytes.length },
+  };
+}
+
+export interface VerifyEvidenceOptions {
+  /** State tree depth when no pinned key names one (default 16). */
+  readonly depth?: number;
+  /** The caller supplied the bytes (e.g. --value-file): an absent or deleted key then fails "value". */
+  readonly expectBytes?: boolean;
+}
+
+export interface EvidenceVerdict {
+  readonly ok: boolean;
+  readonly failedStep: StepName | undefined;
+  readonly steps: readonly StepResult[];
+  readonly entry: VerifiedEntry | undefined;
+}
+
+/** Run the five steps over collected evidence. Never throws for any evidence (only for a throwing groth16 implementation). */
+export async function verifyEvidence(e: Evidence, groth16: Groth16Verifier, options: VerifyEvidenceOptions = {}): Promise<EvidenceVerdict> {
+  const vkey = checkVkey(e);
+  const proof = await checkProof(e, vkey, groth16);
+  const root = checkRoot(e);
+  const depth = (e.vkey.ok ? e.vkey.value.pinned?.depth : undefined) ?? options.depth ?? STATE_TREE_DEPTH;
+  const path = checkPath(e, root, depth);
+  const value = checkValue(e, path, options.expectBytes === true);
+  const steps = [vkey, proof, root, path.step, value.step];
+  const failed = steps.find((s) => s.status === "failed");
+  return { ok: steps.every((s) => s.ok), failedStep: failed?.step, steps, entry: value.entry };
+}

@@ -1,0 +1,65 @@
+/** ChainSource over a viem public client (any EVM JSON-RPC). */
+import { createPublicClient, getAddress, http, type Address, type Hex, type PublicClient } from "viem";
+import { ANCHOR_ABI, ROUTER_ABI } from "../../contracts/abi.js";
+import { errorText, TransportError, type ChainSource } from "./types.js";
+
+/** The viem calls used (a full PublicClient satisfies it). */
+export type ChainReader = Pick<PublicClient, "readContract" | "getCode" | "getChainId">;
+
+export interface ViemChainOptions {
+  /** The anchor contract to trust. */
+  readonly anchor: string;
+  /** A viem public client, or … */
+  readonly client?: ChainReader;
+  /** … a JSON-RPC URL to make one with. */
+  readonly rpcUrl?: string;
+  /** For the http transport (default 15 s). */
+  readonly timeoutMs?: number;
+}
+
+export function viemChainSource(options: ViemChainOptions): ChainSource {
+  const anchor = getAddress(options.anchor);
+  const client: ChainReader =
+    options.client ??
+    (options.rpcUrl !== undefined
+      ? createPublicClient({ transport: http(options.rpcUrl, { timeout: options.timeoutMs ?? 15_000, retryCount: 1 }) })
+      : (() => {
+          throw new TypeError("viemChainSource needs a client or an rpcUrl");
+        })());
+  const where = options.rpcUrl !== undefined ? redact(options.rpcUrl) : "the chain";
+  const call = async <T>(what: string, run: () => Promise<T>): Promise<T> => {
+    try {
+      return await run();
+    } catch (error) {
+      throw new TransportError("TRANSPORT_RPC", `${what} on ${where} failed: ${errorText(error)}`);
+    }
+  };
+  let chainId: Promise<number> | undefined;
+  return {
+    description: `${where} anchor ${anchor}`,
+    anchor,
+    chainId: () => (chainId ??= call("eth_chainId", () => client.getChainId())),
+    latestBatch: () => call("anchor.latestBatch()", async () => Number(await client.readContract({ address: anchor, abi: ANCHOR_ABI, functionName: "latestBatch" }))),
+    root: (batch) => call(`anchor.roots(${batch})`, () => client.readContract({ address: anchor, abi: ANCHOR_ABI, functionName: "roots", args: [BigInt(batch)] })),
+    router: () => call("anchor.router()", () => client.readContract({ address: anchor, abi: ANCHOR_ABI, functionName: "router" })),
+    route: (router, verifierId) =>
+      call(`router.routes(${verifierId.slice(0, 10)}…)`, async () => {
+        const [verifier, kind, removed] = await client.readContract({ address: router as Address, abi: ROUTER_ABI, functionName: "routes", args: [verifierId as Hex] });
+        return { verifier, kind: Number(kind), removed };
+      }),
+    code: (address) => call(`eth_getCode(${address})`, async () => (await client.getCode({ address: address as Address })) ?? "0x"),
+  };
+}
+
+/** Drop credentials and query strings (API keys) from an RPC URL before printing it. */
+function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = "";
+    u.password = "";
+    u.search = "";
+    return u.toString().replace(/\/$/, "");
+  } catch {
+    return "the RPC endpoint";
+  }
+}

@@ -1,0 +1,139 @@
+/**
+ * Orchestration: collect the evidence for one URI from a chain source (trusted) and a node source
+ * (untrusted), then run the pure verification core over it. Used by `tinycloud verify` and the page.
+ *
+ * Which batch: the latest the anchor contract has (`anchor.latestBatch()`) unless `batch` is given.
+ * The node is asked for that batch's record and for the URI's state proof at that batch; the value
+ * bytes come from `/public/<spaceId>/kv/<key>?version=<entry.version>` (spaces named "public") or
+ * from the caller (`value`, e.g. --value-file for a private entry).
+ */
+import { parseBatchClaim, parseEntryClaim, parseProofClaim } from "./core/claims.js";
+import type { Groth16Verifier } from "./core/groth16.js";
+import { BUILTIN_VKEYS, circuitDepth } from "./core/pinned.js";
+import { entryAddress, KIND_GROTH16_SNARKJS, verifyEvidence } from "./core/steps.js";
+import { got, missing, type AnchoredState, type Evidence, type Fetched, type PinnedVkey, type PinnedVkeys, type VerifierRoute, type VerifyReport, type VkeyEvidence } from "./core/types.js";
+import { verifierIdOf, vkeyProblem } from "./core/vkey.js";
+import { errorText, type ChainSource, type NodeSource } from "./transports/types.js";
+
+export const PUBLIC_SPACE_NAME = "public";
+
+export interface VerifyUriOptions {
+  /** tinycloud:<did>:<space>/kv/<key> */
+  readonly uri: string;
+  readonly node: NodeSource;
+  readonly chain: ChainSource;
+  readonly groth16: Groth16Verifier;
+  /** Pinned verification keys by circuit (default BUILTIN_VKEYS). */
+  readonly vkeys?: PinnedVkeys;
+  /**
+   * For a circuit with no pinned key, take the node's copy (GET /rollup/vkeys/<circuit>); the "vkey"
+   * step still requires the contract's router and verifier to vouch for it. Default false.
+   */
+  readonly nodeVkeys?: boolean;
+  /** Check against this anchored batch instead of anchor.latestBatch(). */
+  readonly batch?: number;
+  /** The value bytes (a private entry). Without it, public entries are fetched from the node. */
+  readonly value?: Uint8Array;
+  /** Clock for timings (default performance.now). */
+  readonly now?: () => number;
+}
+
+async function fetched<T>(run: () => Promise<T>): Promise<Fetched<T>> {
+  try {
+    return got(await run());
+  } catch (error) {
+    return missing(errorText(error));
+  }
+}
+
+/** Gather everything the five steps look at. Throws only LightClientUriError (a URI that names no KV entry). */
+export async function collectEvidence(o: VerifyUriOptions): Promise<Evidence> {
+  const address = entryAddress(o.uri);
+  const vkeys = o.vkeys ?? BUILTIN_VKEYS;
+  const { chain, node } = o;
+
+  // 1. The chain: which batch, and its root.
+  const [chainId, latest, router] = await Promise.all([fetched(() => chain.chainId()), fetched(() => chain.latestBatch()), fetched(() => chain.router())]);
+  const batch = o.batch ?? (latest.ok ? latest.value : undefined);
+  let anchored: Fetched<AnchoredState>;
+  if (!chainId.ok || !latest.ok || batch === undefined) {
+    anchored = missing((!chainId.ok ? chainId.error : !latest.ok ? latest.error : "no batch") as string);
+  } else {
+    const root = await fetched(() => chain.root(batch));
+    anchored = root.ok ? got({ chainId: chainId.value, anchor: chain.anchor, latestBatch: latest.value, batch, root: root.value }) : missing(root.error);
+  }
+  if (batch === undefined) {
+    const why = anchored.ok ? "no batch" : anchored.error;
+    return { uri: o.uri, batch: 0, anchored, batchRecord: missing(why), vkey: missing(why), stateProof: missing(why), value: o.value !== undefined ? got(o.value) : undefined };
+  }
+
+  // 2. The node: the batch record and the state proof at that batch.
+  const [batchRecord, stateProof] = await Promise.all([
+    batch === 0 ? Promise.resolve(missing<unknown>("nothing is anchored yet (anchor.latestBatch() is 0)")) : fetched(() => node.batch(batch)),
+    fetched(() => node.stateProof(o.uri, batch)),
+  ]);
+
+  // 3. The pinned key of the batch's circuit, as the chain sees it; and the value bytes.
+  const vkeyEvidence = async (): Promise<Fetched<VkeyEvidence>> => {
+    if (!batchRecord.ok) return missing(`no batch record to name the circuit: ${batchRecord.error}`);
+    const record = parseBatchClaim(batchRecord.value);
+    if (!record.ok) return missing(record.error);
+    const circuit = record.value.circuit;
+    if (circuit === undefined) return missing(`batch ${record.value.number}'s record names no circuit`);
+    let pinned: PinnedVkey | undefined = vkeys[circuit];
+    if (pinned === undefined && o.nodeVkeys === true && node.vkey !== undefined) {
+      const fromNode = await fetched(() => node.vkey!(circuit));
+      if (fromNode.ok) pinned = { circuit, vkey: fromNode.value as PinnedVkey["vkey"], depth: circuitDepth(circuit), source: "node (checked against the contract)" };
+    }
+    if (pinned === undefined || vkeyProblem(pinned.vkey) !== undefined) return got({ circuit, pinned, route: undefined, verifierCode: undefined });
+    if (!router.ok) return got({ circuit, pinned, route: missing(router.error), verifierCode: undefined });
+    const route: Fetched<VerifierRoute> = await fetched(() => chain.route(router.value, verifierIdOf(pinned.vkey)));
+    const live = route.ok && !/^0x0{40}$/i.test(route.value.verifier) && !route.value.removed && route.value.kind === KIND_GROTH16_SNARKJS;
+    const verifierCode = live ? await fetched(() => chain.code(route.value.verifier)) : undefined;
+    return got({ circuit, pinned, route, verifierCode });
+  };
+  const valueEvidence = async (): Promise<Fetched<Uint8Array> | undefined> => {
+    if (o.value !== undefined) return got(o.value);
+    if (!stateProof.ok) return undefined;
+    const claim = parseProofClaim(stateProof.value);
+    if (!claim.ok || claim.value.proof.kind !== "inclusion") return undefined;
+    const entry = parseEntryClaim(claim.value.entry);
+    if (!entry.ok || entry.value.deleted) return undefined;
+    if (address.spaceName !== PUBLIC_SPACE_NAME) {
+      return missing(`${address.spaceId} is not a public space: pass the value bytes of version ${entry.value.version} (--value-file)`);
+    }
+    return fetched(() => node.publicValue(address.spaceId, address.path, entry.value.version));
+  };
+  const [vkey, value] = await Promise.all([vkeyEvidence(), valueEvidence()]);
+  return { uri: o.uri, batch, anchored, batchRecord, vkey, stateProof, value };
+}
+
+/** Collect the evidence and verify it: the full light-client check of one URI. */
+export async function verifyUri(o: VerifyUriOptions): Promise<VerifyReport> {
+  const now = o.now ?? (() => performance.now());
+  const started = now();
+  const evidence = await collectEvidence(o);
+  const collected = now();
+  const verdict = await verifyEvidence(evidence, o.groth16, { expectBytes: o.value !== undefined });
+  const done = now();
+  return reportOf(evidence, verdict, { fetchMs: collected - started, verifyMs: done - collected, totalMs: done - started });
+}
+
+/** Assemble a VerifyReport (exported for callers that run collectEvidence / verifyEvidence themselves). */
+export function reportOf(evidence: Evidence, verdict: Awaited<ReturnType<typeof verifyEvidence>>, timings: VerifyReport["timings"]): VerifyReport {
+  const a = evidence.anchored.ok ? evidence.anchored.value : undefined;
+  return {
+    uri: evidence.uri,
+    ok: verdict.ok,
+    failedStep: verdict.failedStep,
+    batch: a?.batch,
+    chainId: a?.chainId,
+    anchor: a?.anchor,
+    root: a?.root.toString(),
+    entry: verdict.ok ? verdict.entry : undefined,
+    steps: verdict.steps,
+    timings: { fetchMs: round(timings.fetchMs), verifyMs: round(timings.verifyMs), totalMs: round(timings.totalMs) },
+  };
+}
+
+const round = (ms: number): number => Math.round(ms * 10) / 10;

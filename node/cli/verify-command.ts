@@ -1,0 +1,130 @@
+/**
+ * `tinycloud verify <uri> --node URL --rpc URL --contract ADDR`: the light client on the command line.
+ *
+ * Checks one KV entry against the state root the anchor contract stores, trusting only the chain and
+ * the pinned verification keys (built in from circuits/keys, or --vkeys DIR): the node is asked for the
+ * batch record, the state proof and the value bytes, and every answer is verified. Prints each step
+ * (✓ / ✗ with the reason) or, with --json, the report. Exit status: 0 every step passed, 1 a step
+ * failed, 2 bad usage (URI, options, unreadable files).
+ */
+import { readdir, readFile } from "node:fs/promises";
+import { basename, join } from "node:path";
+import type { Command } from "commander";
+import { isAddress } from "viem";
+import {
+  BUILTIN_VKEYS,
+  fetchNodeSource,
+  formatReport,
+  LightClientUriError,
+  pinVkeys,
+  snarkjsGroth16,
+  verifyUri,
+  viemChainSource,
+  type PinnedVkeys,
+  type VerifyReport,
+} from "../../lightclient/index.js";
+import { loadSnarkjs, terminateCurves } from "../../prover/backends/snarkjs-api.js";
+
+export interface VerifyCommandOptions {
+  node: string;
+  rpc: string;
+  contract: string;
+  vkeys?: string;
+  batch?: string;
+  valueFile?: string;
+  nodeVkeys?: boolean;
+  json?: boolean;
+  timeout?: string;
+}
+
+class UsageError extends Error {}
+
+/** Pin every <circuit>.vkey.json of a directory. */
+export async function loadVkeysDir(dir: string): Promise<PinnedVkeys> {
+  let names: string[];
+  try {
+    names = (await readdir(dir)).filter((f) => f.endsWith(".vkey.json")).sort();
+  } catch (error) {
+    throw new UsageError(`--vkeys ${dir}: ${(error as Error).message}`);
+  }
+  if (names.length === 0) throw new UsageError(`--vkeys ${dir}: no <circuit>.vkey.json files`);
+  const vkeys: Record<string, unknown> = {};
+  for (const name of names) {
+    const file = join(dir, name);
+    try {
+      vkeys[basename(name, ".vkey.json")] = JSON.parse(await readFile(file, "utf8")) as unknown;
+    } catch (error) {
+      throw new UsageError(`--vkeys: ${file}: ${(error as Error).message}`);
+    }
+  }
+  const pinned = pinVkeys(vkeys, dir);
+  // Name each key's file as its source, so a report says which file was trusted.
+  return Object.fromEntries(Object.entries(pinned).map(([c, p]) => [c, { ...p, source: join(dir, `${c}.vkey.json`) }]));
+}
+
+export async function runVerify(uri: string, opts: VerifyCommandOptions): Promise<VerifyReport> {
+  if (!/^https?:\/\//.test(opts.node)) throw new UsageError(`--node must be an http(s) URL, got ${JSON.stringify(opts.node)}`);
+  if (!/^https?:\/\//.test(opts.rpc)) throw new UsageError(`--rpc must be an http(s) URL, got ${JSON.stringify(opts.rpc)}`);
+  if (!isAddress(opts.contract, { strict: false })) throw new UsageError(`--contract must be the TinyCloudAnchor address (0x + 40 hex digits), got ${JSON.stringify(opts.contract)}`);
+  let batch: number | undefined;
+  if (opts.batch !== undefined) {
+    batch = Number(opts.batch);
+    if (!/^[0-9]{1,15}$/.test(opts.batch)) throw new UsageError(`--batch must be a batch number, got ${JSON.stringify(opts.batch)}`);
+  }
+  const timeoutMs = opts.timeout === undefined ? 15_000 : Number(opts.timeout) * 1000;
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new UsageError("--timeout must be a positive number of seconds");
+  let value: Uint8Array | undefined;
+  if (opts.valueFile !== undefined) {
+    try {
+      value = new Uint8Array(await readFile(opts.valueFile));
+    } catch (error) {
+      throw new UsageError(`--value-file: ${(error as Error).message}`);
+    }
+  }
+  const vkeys = opts.vkeys !== undefined ? await loadVkeysDir(opts.vkeys) : BUILTIN_VKEYS;
+  const snarkjs = await loadSnarkjs();
+  return verifyUri({
+    uri,
+    node: fetchNodeSource({ url: opts.node, timeoutMs }),
+    chain: viemChainSource({ anchor: opts.contract, rpcUrl: opts.rpc, timeoutMs }),
+    groth16: snarkjsGroth16(snarkjs),
+    vkeys,
+    ...(opts.nodeVkeys === true ? { nodeVkeys: true } : {}),
+    ...(batch !== undefined ? { batch } : {}),
+    ...(value !== undefined ? { value } : {}),
+  });
+}
+
+export function registerVerifyCommand(program: Command): void {
+  program
+    .command("verify")
+    .description("light client: verify a KV entry against the state root anchored on chain (trusts the chain and pinned keys, not the node)")
+    .argument("<uri>", "tinycloud:<did-suffix>:<space>/kv/<key>")
+    .requiredOption("--node <url>", "the TinyCloud node to ask for proofs and bytes (untrusted)")
+    .requiredOption("--rpc <url>", "JSON-RPC endpoint of the chain the anchor lives on")
+    .requiredOption("--contract <address>", "the TinyCloudAnchor contract to trust")
+    .option("--vkeys <dir>", "pin the verification keys in DIR/<circuit>.vkey.json instead of the built-in circuits/keys")
+    .option("--node-vkeys", "for a circuit with no pinned key, use the node's copy if the contract's router and verifier vouch for it")
+    .option("--batch <n>", "check against this anchored batch (default: anchor.latestBatch())")
+    .option("--value-file <path>", "the value bytes of a private entry (public spaces are fetched from the node)")
+    .option("--timeout <seconds>", "per-request timeout for the node and the RPC", "15")
+    .option("--json", "print the report as JSON")
+    .action(async (uri: string, opts: VerifyCommandOptions) => {
+      try {
+        const report = await runVerify(uri, opts);
+        if (opts.json === true) console.log(JSON.stringify(report, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v), 2));
+        else console.log(formatReport(report));
+        process.exitCode = report.ok ? 0 : 1;
+      } catch (error) {
+        if (error instanceof UsageError || error instanceof LightClientUriError) {
+          console.error(`error: ${error.message}`);
+          process.exitCode = 2;
+          return;
+        }
+        throw error;
+      } finally {
+        // snarkjs keeps bn128 worker threads alive; stop them so the process exits.
+        await terminateCurves();
+      }
+    });
+}

@@ -1,0 +1,370 @@
+/**
+ * Light-client verification core over recorded evidence (test/vectors/lightclient/recording.json, a
+ * depth-8 rollup proven with the real epoch_transition_1_d8 circuit; regenerate with
+ * test/vectors/lightclient/generate.ts). Every tamper must be rejected at the RIGHT step.
+ */
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { after, describe, test } from "node:test";
+import {
+  BUILTIN_VKEYS,
+  checkRoot,
+  decodeHeader,
+  entryAddress,
+  fixtureChainSource,
+  fixtureNodeSource,
+  formatReport,
+  got,
+  LightClientUriError,
+  missing,
+  pinVkeys,
+  proofKey,
+  snarkjsGroth16,
+  valueKey,
+  verifierIdOf,
+  verifyEvidence,
+  verifyUri,
+  vkeyConstantsMissingFrom,
+  type Groth16Verifier,
+  type Recording,
+  type StepName,
+  type VerifyReport,
+  type VerifyUriOptions,
+} from "../../lightclient/index.js";
+import { verifierIdOf as proverVerifierIdOf } from "../../prover/setup/verifier-id.js";
+import { releaseSnarkjsWorkers } from "../../prover/setup/artifacts.js";
+import { formatSpaceId, parseResourceUri } from "../../node/core/resource.js";
+
+interface Vectors {
+  circuit: string;
+  otherCircuit: string;
+  uris: { hello: string; old: string; secret: string; absent: string };
+  vkeys: Record<string, Record<string, unknown>>;
+  recording: Recording;
+  fork: { batch: Record<string, unknown>; proof: Record<string, unknown>; value: string };
+}
+const V = JSON.parse(readFileSync(new URL("../vectors/lightclient/recording.json", import.meta.url), "utf8")) as Vectors;
+const LATEST = V.recording.chain.latestBatch;
+const snarkjs = (await import("snarkjs" as string)) as Parameters<typeof snarkjsGroth16>[0];
+const groth16 = snarkjsGroth16(snarkjs);
+const PINNED = pinVkeys({ [V.circuit]: V.vkeys[V.circuit] }, "test vectors");
+
+after(() => releaseSnarkjsWorkers());
+
+const copy = (): Recording => JSON.parse(JSON.stringify(V.recording)) as Recording;
+const spaceOf = (uri: string) => formatSpaceId({ ...parseResourceUri(uri).space, form: "space" });
+const pathOf = (uri: string) => parseResourceUri(uri).path as string;
+
+async function run(uri: string, tamper?: (r: Recording) => void, extra: Partial<VerifyUriOptions> = {}): Promise<VerifyReport> {
+  const r = copy();
+  tamper?.(r);
+  return verifyUri({ uri, node: fixtureNodeSource(r.node), chain: fixtureChainSource(r.chain), groth16, vkeys: PINNED, ...extra });
+}
+
+function statuses(report: VerifyReport): string {
+  return report.steps.map((s) => `${s.step}:${s.status}`).join(" ");
+}
+
+function assertFailsAt(report: VerifyReport, step: StepName, code: string): void {
+  assert.equal(report.ok, false, formatReport(report));
+  assert.equal(report.failedStep, step, formatReport(report));
+  const s = report.steps.find((x) => x.step === step)!;
+  assert.equal(s.code, code, formatReport(report));
+  assert.equal(s.ok, false);
+}
+
+describe("light client: all steps pass on honest evidence", () => {
+  test("a public value at the latest anchored batch", async () => {
+    const report = await run(V.uris.hello);
+    assert.equal(report.ok, true, formatReport(report));
+    assert.deepEqual(
+      report.steps.map((s) => [s.step, s.code]),
+      [
+        ["vkey", "VKEY_OK"],
+        ["proof", "PROOF_OK"],
+        ["root", "ROOT_ANCHORED"],
+        ["path", "PATH_OK"],
+        ["value", "VALUE_OK"],
+      ],
+    );
+    assert.equal(report.batch, LATEST);
+    assert.equal(report.root, V.recording.chain.roots[String(LATEST)]);
+    assert.deepEqual(report.entry, { kind: "value", version: 2, contentHash: (report.entry as { contentHash: string }).contentHash, size: 22 });
+    assert.match(formatReport(report), /✓ vkey[\s\S]*✓ value[\s\S]*VERIFIED/);
+    assert.ok(report.timings.totalMs >= report.timings.verifyMs);
+  });
+
+  test("an older anchored batch (--batch) sees the older version", async () => {
+    const report = await run(V.uris.hello, undefined, { batch: 1 });
+    assert.equal(report.ok, true, formatReport(report));
+    assert.equal((report.entry as { version: number }).version, 1);
+  });
+
+  test("non-inclusion: a key never written is proven absent", async () => {
+    const report = await run(V.uris.absent);
+    assert.equal(report.ok, true, formatReport(report));
+    assert.equal(report.steps[4]!.code, "VALUE_ABSENT");
+    assert.deepEqual(report.entry, { kind: "absent" });
+  });
+
+  test("a tombstone is proven deleted, with no bytes fetched", async () => {
+    const report = await run(V.uris.old, (r) => (r.node.values = {}));
+    assert.equal(report.ok, true, formatReport(report));
+    assert.equal(report.steps[4]!.code, "VALUE_DELETED");
+    assert.deepEqual(report.entry, { kind: "deleted", version: 2 });
+  });
+
+  test("a private entry verifies with caller-supplied bytes, and not without them", async () => {
+    const bytes = new TextEncoder().encode("private bytes");
+    const good = await run(V.uris.secret, undefined, { value: bytes });
+    assert.equal(good.ok, true, formatReport(good));
+    const none = await run(V.uris.secret);
+    assertFailsAt(none, "value", "VALUE_UNAVAILABLE");
+    assert.match(none.steps[4]!.reason, /not a public space.*--value-file/);
+    const wrong = await run(V.uris.secret, undefined, { value: new TextEncoder().encode("guess") });
+    assertFailsAt(wrong, "value", "VALUE_HASH_MISMATCH");
+  });
+
+  test("supplied bytes for an absent key fail the value step", async () => {
+    const report = await run(V.uris.absent, undefined, { value: new Uint8Array([1, 2, 3]) });
+    assertFailsAt(report, "value", "VALUE_ABSENT");
+  });
+
+  test("the node's vkey is usable only with nodeVkeys, and only because the chain vouches for it", async () => {
+    const unpinned = await run(V.uris.hello, undefined, { vkeys: BUILTIN_VKEYS });
+    assertFailsAt(unpinned, "vkey", "VKEY_MISSING");
+    assert.equal(unpinned.steps[1]!.status, "skipped");
+    // root/path/value do not depend on the client-side proof check
+    assert.deepEqual(unpinned.steps.slice(2).map((s) => s.ok), [true, true, true]);
+    const fromNode = await run(V.uris.hello, undefined, { vkeys: BUILTIN_VKEYS, nodeVkeys: true });
+    assert.equal(fromNode.ok, true, formatReport(fromNode));
+    assert.match(String(fromNode.steps[0]!.data?.["source"]), /node \(checked against the contract\)/);
+    const lyingNode = await run(V.uris.hello, (r) => (r.node.vkeys![V.circuit] = V.vkeys[V.otherCircuit]), { vkeys: BUILTIN_VKEYS, nodeVkeys: true });
+    // the other circuit's key IS routed (to its own verifier), so the check that catches it is the proof
+    assert.equal(lyingNode.ok, false);
+  });
+});
+
+describe("light client: each tamper is rejected at the right step", () => {
+  test('changed value bytes → "value"', async () => {
+    const report = await run(V.uris.hello, (r) => {
+      const k = valueKey(spaceOf(V.uris.hello), pathOf(V.uris.hello), 2);
+      r.node.values[k] = Buffer.from("hello, light client v3").toString("hex");
+    });
+    assertFailsAt(report, "value", "VALUE_HASH_MISMATCH");
+    assert.match(statuses(report), /vkey:passed proof:passed root:passed path:passed value:failed/);
+  });
+
+  test('entry claiming another version → "value" (leaf mismatch)', async () => {
+    const report = await run(V.uris.hello, (r) => {
+      const p = r.node.proofs[proofKey(V.uris.hello, LATEST)] as { entry: { version: number } };
+      p.entry.version = 1;
+    });
+    assertFailsAt(report, "value", "VALUE_LEAF_MISMATCH");
+  });
+
+  test('a path from another root (batch 4\'s tree) → "path"', async () => {
+    const report = await run(V.uris.hello, (r) => {
+      const now = r.node.proofs[proofKey(V.uris.hello, LATEST)] as { proof: unknown };
+      now.proof = (r.node.proofs[proofKey(V.uris.hello, LATEST - 1)] as { proof: unknown }).proof;
+    });
+    assertFailsAt(report, "path", "PATH_ROOT_MISMATCH");
+    assert.equal(report.steps[4]!.status, "skipped");
+  });
+
+  test('a whole proof response of another batch → "path"', async () => {
+    const report = await run(V.uris.hello, (r) => {
+      r.node.proofs[proofKey(V.uris.hello, LATEST)] = r.node.proofs[proofKey(V.uris.hello, LATEST - 1)];
+    });
+    assertFailsAt(report, "path", "PATH_ROOT_MISMATCH");
+  });
+
+  test('a path for another key → "path"', async () => {
+    const report = await run(V.uris.hello, (r) => {
+      r.node.proofs[proofKey(V.uris.hello, LATEST)] = r.node.proofs[proofKey(V.uris.absent, LATEST)];
+    });
+    assertFailsAt(report, "path", "PATH_WRONG_KEY");
+  });
+
+  test('a garbled path → "path"', async () => {
+    const report = await run(V.uris.hello, (r) => {
+      (r.node.proofs[proofKey(V.uris.hello, LATEST)] as { proof: { siblings: unknown } }).proof.siblings = [["1", "2"]];
+    });
+    assertFailsAt(report, "path", "PATH_MALFORMED");
+  });
+
+  test('the batch record of another batch → "proof"', async () => {
+    const report = await run(V.uris.hello, (r) => {
+      r.node.batches[String(LATEST)] = r.node.batches[String(LATEST - 1)];
+    });
+    assertFailsAt(report, "proof", "PROOF_WRONG_BATCH");
+  });
+
+  test('another batch\'s proof and signals inside this batch\'s record → "proof"', async () => {
+    const report = await run(V.uris.hello, (r) => {
+      const b = r.node.batches[String(LATEST)] as Record<string, unknown>;
+      const other = r.node.batches[String(LATEST - 1)] as Record<string, unknown>;
+      b["proof"] = other["proof"];
+      b["publicSignals"] = other["publicSignals"];
+    });
+    assertFailsAt(report, "proof", "PROOF_WRONG_BATCH");
+    assert.equal(report.steps[2]!.ok, true, "the root itself is still the anchored one");
+  });
+
+  test('publicSignals rewritten to this batch (header, root) but the old proof → "proof" (pairing)', async () => {
+    const report = await run(V.uris.hello, (r) => {
+      const b = r.node.batches[String(LATEST)] as Record<string, unknown>;
+      const other = r.node.batches[String(LATEST - 1)] as Record<string, unknown>;
+      b["proof"] = other["proof"];
+    });
+    assertFailsAt(report, "proof", "PROOF_INVALID");
+  });
+
+  test('a proof of another deployment (chain id) → "proof"', async () => {
+    const report = await run(V.uris.hello, (r) => (r.chain.chainId = 1));
+    assertFailsAt(report, "proof", "PROOF_WRONG_DEPLOYMENT");
+  });
+
+  test('a valid proof of a forked batch whose root was never anchored → "root"', async () => {
+    const report = await run(V.uris.hello, (r) => {
+      r.node.batches[String(LATEST)] = V.fork.batch;
+      r.node.proofs[proofKey(V.uris.hello, LATEST)] = V.fork.proof;
+      r.node.values[valueKey(spaceOf(V.uris.hello), pathOf(V.uris.hello), 2)] = V.fork.value;
+    });
+    assertFailsAt(report, "root", "ROOT_NOT_ANCHORED");
+    assert.equal(report.steps[1]!.code, "PROOF_OK", "the fork's proof is genuinely valid: only the chain tells them apart");
+    assert.deepEqual(report.steps.slice(3).map((s) => s.status), ["skipped", "skipped"]);
+  });
+
+  test('a proven batch beyond anchor.latestBatch() → "root"', async () => {
+    // The chain has only anchored up to LATEST - 1; the node's batch LATEST is proven but not anchored.
+    const report = await run(V.uris.hello, (r) => {
+      r.chain.latestBatch = LATEST - 1;
+      delete r.chain.roots[String(LATEST)];
+    }, { batch: LATEST });
+    assertFailsAt(report, "root", "ROOT_NOT_ANCHORED");
+    assert.equal(report.steps[1]!.code, "PROOF_OK");
+    assert.match(report.steps[2]!.reason, /latest batch is 4/);
+  });
+
+  test("a batch the node does not have fails vkey (no circuit named) and root", async () => {
+    const report = await run(V.uris.hello, undefined, { batch: LATEST + 1 });
+    assertFailsAt(report, "vkey", "VKEY_UNAVAILABLE");
+    assert.equal(report.steps[2]!.code, "ROOT_NOT_ANCHORED");
+  });
+
+  test('a pinned vkey that is not the contract\'s → "vkey"', async () => {
+    const wrong = pinVkeys({ [V.circuit]: V.vkeys[V.otherCircuit] }, "wrong dir");
+    // the other circuit's key is routed, but to a verifier — so give the route of the pinned id the code of the batch's verifier
+    const report = await run(V.uris.hello, (r) => {
+      delete r.chain.routes[verifierIdOf(V.vkeys[V.otherCircuit]!).toLowerCase()];
+    }, { vkeys: wrong });
+    assertFailsAt(report, "vkey", "VKEY_MISMATCH");
+    assert.match(report.steps[0]!.reason, /router has no verifier/);
+    assert.equal(report.steps[1]!.status, "skipped");
+  });
+
+  test('a routed id whose verifier does not embed the key → "vkey"', async () => {
+    const report = await run(V.uris.hello, (r) => {
+      const route = r.chain.routes[verifierIdOf(V.vkeys[V.circuit]!).toLowerCase()]!;
+      const otherRoute = r.chain.routes[verifierIdOf(V.vkeys[V.otherCircuit]!).toLowerCase()]!;
+      r.chain.routes[verifierIdOf(V.vkeys[V.circuit]!).toLowerCase()] = { ...route, verifier: otherRoute.verifier };
+    });
+    assertFailsAt(report, "vkey", "VKEY_MISMATCH");
+    assert.match(report.steps[0]!.reason, /does not embed/);
+  });
+
+  test('a removed route → "vkey" (revoked)', async () => {
+    const report = await run(V.uris.hello, (r) => {
+      const id = verifierIdOf(V.vkeys[V.circuit]!).toLowerCase();
+      r.chain.routes[id] = { ...r.chain.routes[id]!, removed: true };
+    });
+    assertFailsAt(report, "vkey", "VKEY_REVOKED");
+  });
+
+  test("an unreachable chain fails every step, with the reason", async () => {
+    const r = copy();
+    const chain = { ...fixtureChainSource(r.chain), latestBatch: () => Promise.reject(new Error("connection refused")) };
+    const report = await verifyUri({ uri: V.uris.hello, node: fixtureNodeSource(r.node), chain, groth16, vkeys: PINNED });
+    assert.equal(report.ok, false);
+    assert.equal(report.failedStep, "vkey");
+    assert.match(report.steps[2]!.reason, /connection refused/);
+  });
+});
+
+describe("light client: core pieces", () => {
+  test("verifierIdOf matches prover/setup/verifier-id.ts and contracts/generated/verifiers.json", () => {
+    const verifiers = JSON.parse(readFileSync(new URL("../../contracts/generated/verifiers.json", import.meta.url), "utf8")) as Record<string, { verifierId: string }>;
+    for (const c of [V.circuit, V.otherCircuit]) {
+      assert.equal(verifierIdOf(V.vkeys[c]!), proverVerifierIdOf(V.vkeys[c]!));
+      assert.equal(verifierIdOf(V.vkeys[c]!), verifiers[c]!.verifierId);
+    }
+    for (const [c, p] of Object.entries(BUILTIN_VKEYS)) assert.equal(verifierIdOf(p.vkey), verifiers[c]!.verifierId, c);
+  });
+
+  test("the built-in keys are the repository's circuits/keys, each embedded in its generated verifier", () => {
+    const artifacts = JSON.parse(readFileSync(new URL("../../contracts/generated/artifacts.json", import.meta.url), "utf8")) as { contracts: Record<string, { deployedBytecode: string }> };
+    const verifiers = JSON.parse(readFileSync(new URL("../../contracts/generated/verifiers.json", import.meta.url), "utf8")) as Record<string, { contract: string }>;
+    assert.deepEqual(Object.keys(BUILTIN_VKEYS).sort(), ["epoch_transition_1", "epoch_transition_4"]);
+    for (const [c, p] of Object.entries(BUILTIN_VKEYS)) {
+      assert.deepEqual(p.vkey, JSON.parse(readFileSync(new URL(`../../circuits/keys/${c}.vkey.json`, import.meta.url), "utf8")));
+      assert.equal(p.depth, 16);
+      assert.deepEqual(vkeyConstantsMissingFrom(p.vkey, artifacts.contracts[verifiers[c]!.contract]!.deployedBytecode), []);
+    }
+  });
+
+  test("decodeHeader inverts batchHeader(n, epochContext(chainId, anchor))", () => {
+    const b = V.recording.node.batches[String(LATEST)] as { publicSignals: string[] };
+    const h = decodeHeader(BigInt(b.publicSignals[2]!));
+    assert.equal(h.batch, BigInt(LATEST));
+    assert.equal(h.chainId, BigInt(V.recording.chain.chainId));
+    assert.equal(h.anchor, V.recording.chain.anchor.toLowerCase());
+  });
+
+  test("entryAddress derives the key locally and rejects non-KV URIs", () => {
+    const a = entryAddress(V.uris.hello);
+    const p = V.recording.node.proofs[proofKey(V.uris.hello, LATEST)] as { key: string; spaceId: string };
+    assert.equal(a.key.toString(), p.key);
+    assert.equal(a.spaceId, p.spaceId);
+    assert.throws(() => entryAddress("https://example.com"), LightClientUriError);
+    assert.throws(() => entryAddress(`${spaceOf(V.uris.hello)}/sql/x`), LightClientUriError);
+  });
+
+  test("verifyEvidence never throws on garbage node JSON", async () => {
+    const r = copy();
+    const base = {
+      uri: V.uris.hello,
+      batch: LATEST,
+      anchored: got({ chainId: r.chain.chainId, anchor: r.chain.anchor, latestBatch: LATEST, batch: LATEST, root: BigInt(r.chain.roots[String(LATEST)]!) }),
+      vkey: missing<never>("n/a"),
+      value: undefined,
+    };
+    for (const junk of [null, 42, "x", [], { number: LATEST }, { number: LATEST, newRoot: "-1" }, { root: "1", proof: { kind: "nope" } }]) {
+      const verdict = await verifyEvidence({ ...base, batchRecord: got(junk), stateProof: got(junk) }, groth16);
+      assert.equal(verdict.ok, false);
+      assert.equal(verdict.steps.length, 5);
+    }
+  });
+
+  test("the root step does not need the pairing library", () => {
+    const r = copy();
+    const root = checkRoot({
+      uri: V.uris.hello,
+      batch: LATEST,
+      anchored: got({ chainId: r.chain.chainId, anchor: r.chain.anchor, latestBatch: LATEST, batch: LATEST, root: BigInt(r.chain.roots[String(LATEST)]!) }),
+      batchRecord: got(r.node.batches[String(LATEST)]),
+      vkey: missing("n/a"),
+      stateProof: missing("n/a"),
+      value: undefined,
+    });
+    assert.equal(root.code, "ROOT_ANCHORED");
+  });
+
+  test("a Groth16 implementation that rejects everything fails only the proof step", async () => {
+    const never: Groth16Verifier = { name: "never", verify: async () => false };
+    const r = copy();
+    const report = await verifyUri({ uri: V.uris.hello, node: fixtureNodeSource(r.node), chain: fixtureChainSource(r.chain), groth16: never, vkeys: PINNED });
+    assertFailsAt(report, "proof", "PROOF_INVALID");
+    assert.deepEqual(report.steps.map((s) => s.ok), [true, false, true, true, true]);
+  });
+});
