@@ -18,6 +18,7 @@ import { utf8ToBytes } from "../../node/core/encoding.js";
 import { releaseSnarkjsWorkers } from "../../prover/setup/artifacts.js";
 import { startTestNode, type TestNode } from "../helpers/node.js";
 import { testWallet } from "../helpers/wallets.js";
+import { until } from "../helpers/until.js";
 
 const DEPTH = 8;
 const config = { prove: true, chain: "embedded", chainPort: 0, stateTreeDepth: DEPTH, circuits: ["epoch_transition_1_d8"], batchMaxUpdates: 1, batchMaxDelayMs: 100 } as const;
@@ -34,15 +35,6 @@ async function status(url: string): Promise<Status> {
   return (await (await fetch(`${url}/rollup/status`)).json()) as Status;
 }
 
-async function until<T>(fn: () => Promise<T | undefined>, what: string, ms = 180_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await fn();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 describe("anchoring: the embedded stack", () => {
   let node: TestNode | undefined;

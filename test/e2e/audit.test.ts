@@ -49,6 +49,7 @@ import {
 } from "../../lightclient/audit/index.js";
 import { startTestNode, type TestNode } from "../helpers/node.js";
 import { testWallet } from "../helpers/wallets.js";
+import { until } from "../helpers/until.js";
 
 const DEPTH = 8;
 const config = {
@@ -73,15 +74,6 @@ async function status(url: string): Promise<Status> {
   return (await (await fetch(`${url}/rollup/status`)).json()) as Status;
 }
 
-async function until<T>(fn: () => Promise<T | undefined>, what: string, ms = 240_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await fn();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 /** Every committed write batched, proven and anchored. */
 async function allAnchored(url: string, atLeast: number): Promise<Status> {

@@ -32,6 +32,7 @@ import { createReporter } from "../../prover/setup/progress.js";
 import type { VerifyReport } from "../../lightclient/index.js";
 import { startTestNode, type TestNode } from "../helpers/node.js";
 import { testWallet } from "../helpers/wallets.js";
+import { until } from "../helpers/until.js";
 
 const execFileP = promisify(execFile);
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -46,15 +47,6 @@ interface Status {
   pending: number;
 }
 
-async function until<T>(fn: () => Promise<T | undefined>, what: string, ms = 300_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await fn();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 async function json<T>(url: string): Promise<T> {
   const response = await fetch(url);
