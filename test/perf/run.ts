@@ -7,6 +7,7 @@ const suites: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   authority: () => import("./authority.bench.js"),
   "kv-http": () => import("./kv-http.bench.js"),
   lightclient: () => import("./lightclient.bench.js"),
+  "lightclient-browser": () => import("./lightclient-browser.bench.js"),
   "prover-pool": () => import("./prover-pool.bench.js"),
   rollup: () => import("./rollup.bench.js"),
   stack: () => import("./stack.bench.js"),
