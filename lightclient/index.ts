@@ -45,7 +45,7 @@ export { formatReport, formatStep, STEP_MARK } from "./core/format.js";
 export { collectEvidence, PUBLIC_SPACE_NAME, reportOf, verifyUri, type VerifyUriOptions } from "./verify-uri.js";
 export { TransportError, errorText, type ChainSource, type NodeSource, type TransportErrorCode } from "./transports/types.js";
 export { fetchNodeSource, type FetchNodeOptions } from "./transports/fetch-node.js";
-export { viemChainSource, type ChainReader, type ViemChainOptions } from "./transports/viem-chain.js";
+export { chainReaderOf, viemChainSource, type ChainReader, type ViemChainOptions } from "./transports/viem-chain.js";
 export {
   emptyRecording,
   fixtureChainSource,

@@ -13,10 +13,11 @@
  */
 import { curves, groth16 } from "snarkjs";
 import { createClient, http, getAddress, type Address, type Client } from "viem";
-import { getBlock, getChainId, getCode, getLogs, readContract } from "viem/actions";
+import { getBlock, getChainId, getLogs } from "viem/actions";
 import { ANCHOR_ABI } from "../../contracts/abi.js";
 import {
   BUILTIN_VKEYS,
+  chainReaderOf,
   collectEvidence,
   entryAddress,
   fetchNodeSource,
@@ -143,14 +144,6 @@ function showOrigin(selector: string, origin: Origin): void {
 
 function chainClient(rpc: string): Client {
   return createClient({ transport: http(rpc, { timeout: 15_000, retryCount: 1 }) });
-}
-
-function chainReader(client: Client): ChainReader {
-  return {
-    readContract: ((args: Parameters<typeof readContract>[1]) => readContract(client, args)) as ChainReader["readContract"],
-    getCode: ((args: Parameters<typeof getCode>[1]) => getCode(client, args)) as ChainReader["getCode"],
-    getChainId: (() => getChainId(client)) as ChainReader["getChainId"],
-  };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -534,7 +527,7 @@ async function main(): Promise<Runtime> {
     try {
       getAddress(settings.anchor);
       rt.client = chainClient(settings.rpc);
-      rt.reader = chainReader(rt.client);
+      rt.reader = chainReaderOf(rt.client);
     } catch (error) {
       problems.push(`bad anchor or RPC: ${error instanceof Error ? error.message : String(error)}`);
     }
