@@ -77,7 +77,8 @@ export function registerNodeCommand(program: Command): void {
       lines.push(["metrics", `${node.url}/metrics`]);
       lines.push(["light client", `${node.url}/lightclient`]);
       const width = Math.max(...lines.map(([k]) => k.length));
-      console.log(`\nTinyCloud stack up in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
+      // The first line is stable for scripts: "TinyCloud node listening on <url>".
+      console.log(`\nTinyCloud node listening on ${node.url} — stack up in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
       for (const [k, v] of lines) console.log(`  ${k.padEnd(width)}  ${v}`);
       console.log("");
       const stop = async (signal: string) => {

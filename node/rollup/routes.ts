@@ -53,6 +53,7 @@ export function registerRollupRoutes(app: FastifyInstance, { rollup, sequencer, 
 
   app.get<{ Params: { n: string } }>("/rollup/batches/:n", async (request) => {
     const n = parseBatchNumber(request.params.n);
+    if (n < 1) throw new HttpError(400, "BAD_BATCH_NUMBER", "batch numbers start at 1 (batch 0 is the genesis root)");
     const record = await rollup.batch(n);
     if (record === undefined) throw new HttpError(404, "BATCH_NOT_FOUND", `no batch ${n} (latest is ${sequencer.latestBatch})`);
     return record;
