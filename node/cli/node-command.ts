@@ -6,7 +6,7 @@ import { startNode } from "../server/node.js";
 export function registerNodeCommand(program: Command): void {
   program
     .command("node")
-    .description("run a TinyCloud node (HTTP API, level storage, signed epochs)")
+    .description("run a TinyCloud node: HTTP API, level storage, signed epochs, Groth16 proving and on-chain anchoring (embedded anvil by default)")
     .option("-p, --port <port>", "TCP port (0 = any free port)", String(DEFAULT_CONFIG.port))
     .option("--host <host>", "interface to listen on", DEFAULT_CONFIG.host)
     .option("-d, --data <dir>", "data directory (node key and database)", DEFAULT_CONFIG.dataDir)

@@ -2,7 +2,7 @@
  * Issue #5 benchmark: gas of TinyCloudAnchor.submitBatch with real Groth16 proofs, on anvil.
  *
  * For every epoch-transition circuit whose keys are available (d8 test circuits always — built on first
- * use; the depth-16 production circuits epoch_transition_1 / _4 when their zkeys are in .cache), deploy
+ * use; the depth-16 circuits epoch_transition_1 / _4 / _16 / _32 when their zkeys are in .cache), deploy
  * router + the circuit's snarkjs verifier + anchor from contracts/generated/artifacts.json, anchor a few
  * real batches and split each transaction's gas:
  *   intrinsic + calldata   21,000 + 16 per non-zero / 4 per zero calldata byte
@@ -43,7 +43,7 @@ const BATCHES = Number(process.env["BENCH_ANCHOR_BATCHES"] ?? 3);
 const TARGET_PER_BATCH = 260_000;
 const TARGET_PER_UPDATE = 6_000;
 const ALWAYS = ["epoch_transition_1_d8", "epoch_transition_2_d8"];
-const IF_CACHED = ["epoch_transition_1", "epoch_transition_4"];
+const IF_CACHED = ["epoch_transition_1", "epoch_transition_4", "epoch_transition_16", "epoch_transition_32"];
 
 interface CallFrame {
   type: string;
