@@ -3,22 +3,10 @@
  * recorded data) and what it reports (a verdict per event plus batch-level checks, each with a stable code).
  */
 
-/** A state update as published in a batch record (node/rollup/types.ts StateUpdate). Untrusted input. */
-export interface PublishedUpdate {
-  readonly seq: number;
-  readonly spaceId: string;
-  readonly service: string;
-  readonly path: string;
-  readonly key: string;
-  readonly contentHash: string;
-  readonly version: number;
-  readonly deleted: boolean;
-  readonly value: string;
-  /** CID of the invocation that caused the update. */
-  readonly event: string;
-  /** CID of the signed epoch that holds the invocation. */
-  readonly epoch: string;
-}
+import type { StateUpdate } from "../../node/rollup/types.js";
+
+/** A state update as published in a batch record: the node's StateUpdate shape. Untrusted input. */
+export type PublishedUpdate = StateUpdate;
 
 /** A batch record as published at GET /rollup/batches/:n (node/rollup/types.ts BatchRecord). Untrusted input. */
 export interface PublishedBatch {

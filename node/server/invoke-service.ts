@@ -20,7 +20,7 @@ import { loadAuthorityContext } from "./authority-loader.js";
 import type { NodeConfig } from "./config.js";
 import { spaceKeyId } from "./delegation-service.js";
 import { HttpError } from "./http-error.js";
-import { etagOf, header, ifNoneMatchHits, parseIfMatch, type RequestHeaders, storedMetadata } from "./kv-headers.js";
+import { etagOf, header, ifNoneMatchHits, parseIfMatch, parseVersion, type RequestHeaders, storedMetadata } from "./kv-headers.js";
 import type { KvWriter } from "./kv-writer.js";
 import { decodeCursor, encodeCursor } from "./list-cursor.js";
 import type { NodeKeys } from "./node-keys.js";
@@ -318,11 +318,6 @@ function parseQuery(query: string | undefined): Map<string, string> {
   return out;
 }
 
-function parseVersion(text: string): number {
-  const n = Number(text);
-  if (!/^[1-9][0-9]{0,15}$/.test(text) || !Number.isSafeInteger(n)) throw new HttpError(400, "BAD_VERSION", `version must be a positive integer, got "${text.slice(0, 20)}"`);
-  return n;
-}
 
 /** Stored metadata plus ETag, version and size. `x-tinycloud-size` carries the size where the body is empty (metadata). */
 function metadataHeaders(version: KvVersion): Record<string, string> {

@@ -40,3 +40,10 @@ export function ifNoneMatchHits(value: string, etagHex: string): boolean {
   if (value.trim() === "*") return true;
   return value.split(",").some((tag) => tag.trim().replace(/^W\//, "") === etagOf(etagHex));
 }
+
+/** A `?version=N` value: a positive integer (400 BAD_VERSION otherwise). */
+export function parseVersion(text: string): number {
+  const n = Number(text);
+  if (!/^[1-9][0-9]{0,15}$/.test(text) || !Number.isSafeInteger(n)) throw new HttpError(400, "BAD_VERSION", `version must be a positive integer, got "${text.slice(0, 20)}"`);
+  return n;
+}

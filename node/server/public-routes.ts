@@ -12,7 +12,7 @@ import { formatSpaceId, parseSpaceId } from "../core/resource.js";
 import { isProtocolError } from "../core/errors.js";
 import type { NodeStore } from "../store/store.js";
 import { HttpError } from "./http-error.js";
-import { etagOf, ifNoneMatchHits } from "./kv-headers.js";
+import { etagOf, ifNoneMatchHits, parseVersion } from "./kv-headers.js";
 
 export const PUBLIC_SPACE_NAME = "public";
 
@@ -65,10 +65,4 @@ export function registerPublicRoutes(app: FastifyInstance, store: NodeStore): vo
     const { keys, more } = await store.listKeys(spaceId, request.query.prefix ?? "", undefined, limit);
     return { spaceId, keys, more };
   });
-}
-
-function parseVersion(text: string): number {
-  const n = Number(text);
-  if (!/^[1-9][0-9]{0,15}$/.test(text) || !Number.isSafeInteger(n)) throw new HttpError(400, "BAD_VERSION", `version must be a positive integer, got "${text.slice(0, 20)}"`);
-  return n;
 }

@@ -15,7 +15,6 @@ import { startNode, type RunningNode } from "../../node/server/node.js";
 import type { NodeConfig } from "../../node/server/config.js";
 import { testWallet } from "./wallets.js";
 import { until } from "./until.js";
-export { until };
 
 export const CHROMIUM = process.env["CHROMIUM_PATH"] ?? "/usr/bin/chromium";
 
