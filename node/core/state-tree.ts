@@ -212,6 +212,15 @@ export function contentHashField(bytes: Uint8Array): bigint {
 }
 
 /**
+ * The same contentHash from the value's blake3 digest in lowercase hex (the KV ETag), so a writer that
+ * already hashed the bytes does not hash them again.
+ */
+export function contentHashFromDigestHex(hex: string): bigint {
+  if (!/^[0-9a-f]{64}$/.test(hex)) throw new TypeError("contentHashFromDigestHex expects 64 lowercase hex digits (a blake3 digest)");
+  return BigInt(`0x${hex.slice(0, 62)}`);
+}
+
+/**
  * A leaf's value: `H3(contentHash, version, deleted)`.
  * For a tombstone (`deleted = true`) contentHash must be 0 (spec); a non-zero one is a caller bug
  * (RangeError). `version` is the per-key version (1, 2, …); any integer in [0, p) is accepted.

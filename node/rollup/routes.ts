@@ -6,7 +6,7 @@
 import { readFile } from "node:fs/promises";
 import type { FastifyInstance } from "fastify";
 import { formatResourceUri, formatSpaceId, parseResourceUri, type ResourceUri } from "../core/resource.js";
-import { leafValue, stateKey, stateProofToJson } from "../core/state-tree.js";
+import { contentHashFromDigestHex, leafValue, stateKey, stateProofToJson } from "../core/state-tree.js";
 import { HttpError } from "../server/http-error.js";
 import type { NodeStore } from "../store/store.js";
 import type { RollupStore } from "./rollup-store.js";
@@ -136,7 +136,7 @@ async function entryFor(store: NodeStore, spaceId: string, resource: ResourceUri
   for (let after = 0; ; ) {
     const page = await store.listVersions(spaceId, path, after, 256);
     for (const v of page) {
-      const contentHash = v.deleted ? 0n : BigInt(`0x${v.etag.slice(0, 62)}`);
+      const contentHash = v.deleted ? 0n : contentHashFromDigestHex(v.etag);
       if (leafValue(contentHash, v.version, v.deleted) === value) {
         return { version: v.version, deleted: v.deleted, contentHash: contentHash.toString(), etag: v.etag, size: v.size };
       }

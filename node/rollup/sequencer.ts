@@ -12,7 +12,7 @@
 import { blake3 } from "@noble/hashes/blake3.js";
 import type { CID } from "../core/cid.js";
 import { parseCid } from "../core/cid.js";
-import { contentHashField, leafValue, StateTree, stateKey, type UpdateWitness } from "../core/state-tree.js";
+import { contentHashFromDigestHex, leafValue, StateTree, stateKey, type UpdateWitness } from "../core/state-tree.js";
 import { batchHeader, epochCommitment } from "../../prover/circuit-inputs.js";
 import { TinyCloudError } from "../core/errors.js";
 import type { Batch, KvVersion } from "../store/store.js";
@@ -33,9 +33,8 @@ export interface SequencerOptions {
 export interface CommittedWrite {
   readonly spaceId: string;
   readonly path: string;
+  /** The stored version; its ETag (blake3 of the content) gives the leaf's content hash. */
   readonly version: KvVersion;
-  /** Content bytes of a put (absent for a tombstone). */
-  readonly content?: Uint8Array;
 }
 
 export type BatchListener = (record: BatchRecord, witnesses: readonly UpdateWitness[]) => void;
@@ -107,7 +106,8 @@ export class Sequencer {
   /** Stage the state updates of committed writes in the writes' own atomic batch. */
   stage(batch: Batch, writes: readonly CommittedWrite[]): void {
     for (const write of writes) {
-      const contentHash = write.version.deleted || write.content === undefined ? 0n : contentHashField(write.content);
+      // The version's ETag is the content's blake3: the leaf reuses it instead of hashing the bytes again.
+      const contentHash = write.version.deleted ? 0n : contentHashFromDigestHex(write.version.etag);
       const value = leafValue(contentHash, write.version.version, write.version.deleted);
       const update: StateUpdate = {
         seq: this.nextSeq++,

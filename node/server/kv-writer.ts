@@ -137,7 +137,7 @@ export class KvWriter {
       batch,
       results.map((r, i) => {
         const write = (accepted[i] as (typeof accepted)[number]).pending.write;
-        return { spaceId, path: write.key, version: r.version, ...(write.blob ? { content: write.blob.bytes } : {}) };
+        return { spaceId, path: write.key, version: r.version };
       }),
     );
     try {

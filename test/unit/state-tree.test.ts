@@ -9,6 +9,7 @@ import {
   StateTree,
   checkStateProof,
   contentHashField,
+  contentHashFromDigestHex,
   keyDigits,
   leafHash,
   leafValue,
@@ -153,6 +154,13 @@ describe("Poseidon and leaf encoding", () => {
     const digest = blake3(bytes);
     assert.equal(contentHashField(bytes), BigInt("0x" + Buffer.from(digest.subarray(0, 31)).toString("hex")));
     assert.equal(contentHashField(new Uint8Array()), BigInt("0x" + Buffer.from(blake3(new Uint8Array()).subarray(0, 31)).toString("hex")));
+  });
+
+  test("contentHashFromDigestHex (from a KV ETag) equals contentHashField of the bytes; malformed digests throw", () => {
+    const bytes = new TextEncoder().encode("some value bytes");
+    assert.equal(contentHashFromDigestHex(Buffer.from(blake3(bytes)).toString("hex")), contentHashField(bytes));
+    assert.throws(() => contentHashFromDigestHex(""), TypeError);
+    assert.throws(() => contentHashFromDigestHex("AB".repeat(32)), TypeError);
   });
 
   test("keyDigits: least-significant digit first", () => {
