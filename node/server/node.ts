@@ -35,6 +35,16 @@ export async function startNode(overrides: Partial<NodeConfig> = {}): Promise<Ru
   const config: NodeConfig = merged.prove ? merged : { ...merged, chain: "off" };
   // The chain comes first: its id and the anchor's address are bound into every batch the sequencer cuts.
   const chain = await connectChain(config);
+  try {
+    return await startServices(config, chain);
+  } catch (error) {
+    // An embedded anvil must not outlive a node that failed to start (port in use, context mismatch, …).
+    await chain?.close();
+    throw error;
+  }
+}
+
+async function startServices(config: NodeConfig, chain: ChainConnection | undefined): Promise<RunningNode> {
   const keys = await NodeKeys.load(config.dataDir);
   const store = new NodeStore(join(config.dataDir, "db"));
   await store.open();
@@ -81,9 +91,9 @@ export async function startNode(overrides: Partial<NodeConfig> = {}): Promise<Ru
       await app.close();
       await sequencer.close();
       await proving?.close();
-      await anchorer?.stop();
-      await store.close();
+      // Stops the anchorer (it writes to the store) and the embedded anvil.
       await chain?.close();
+      await store.close();
     },
   };
 }
