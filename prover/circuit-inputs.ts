@@ -9,23 +9,24 @@
  *     commitment  = Poseidon(3)(header, updatesHash, eventsHash)
  *     updatesHash = h_m,  h_0 = 0,  h_j = Poseidon(3)(h_{j-1}, key_j, newValue_j)
  *
- * over the m real updates of the batch in order (no-op / padding steps are skipped, so the commitment
- * does not depend on the circuit size B nor on where padding sits). The anchor contract computes
+ * over the m KV writes of the batch in order (an update step, or the "new" step of an insert; "low"
+ * and no-op / padding steps are skipped, so the commitment does not depend on the circuit size B nor on
+ * where padding sits). The anchor contract computes
  * `header` itself (its next batch number, block.chainid, address(this)), so a proof binds one batch of
  * one deployment; `eventsHash` is a field element the sequencer derives from the batch's event CIDs
  * (opaque here), private inside the circuit and folded into the commitment the contract emits.
  *
- * Step encoding (QuadSmtProcessor): enabled = fnc ≠ "noop", isInsert = fnc = "insert"; padding steps are
- * `noopWitness(root, depth)`, i.e. enabled = 0 and every other field 0.
+ * Step encoding (ImtStep): the flags isUpdate / isLow / isNew are one-hot in the step's op; padding steps
+ * are `noopWitness(treeRoot, size, depth)`: every flag and field 0.
  */
 import { poseidon3 } from "poseidon-lite/poseidon3";
-import { FIELD_MODULUS, noopWitness, verifyUpdateWitness, type UpdateWitness } from "../node/core/state-tree.js";
+import { checkWitnessChain, FIELD_MODULUS, noopWitness, stateRoot, type UpdateWitness } from "../node/core/state-tree.js";
 
-/** One real update as the commitment sees it. Entries with `fnc: "noop"` are skipped. */
+/** One KV write as the commitment sees it. Steps with `op` "low" or "noop" are skipped. */
 export interface CommittedUpdate {
   readonly key: bigint;
   readonly newValue: bigint;
-  readonly fnc?: UpdateWitness["fnc"];
+  readonly op?: UpdateWitness["op"];
 }
 
 export interface EpochCommitmentParams {
@@ -39,15 +40,16 @@ export interface EpochTransitionParams {
   readonly batchNumber: bigint | number;
   readonly context: bigint;
   readonly eventsHash: bigint;
-  /** The batch's update witnesses in order (`StateTree.set` results), each one's oldRoot the previous newRoot. */
+  /** The batch's steps in order (`StateTree.set` results, flattened), each starting where the previous ended. */
   readonly witnesses: readonly UpdateWitness[];
-  /** Circuit batch size: the number of steps; `witnesses` is padded with no-ops up to it. */
+  /** Circuit size: the number of steps; `witnesses` is padded with no-ops up to it. */
   readonly B: number;
   /** State tree depth the circuit was compiled for. */
   readonly depth: number;
-  /** Root before the batch; required when `witnesses` is empty, else must equal `witnesses[0].oldRoot`. */
-  readonly oldRoot?: bigint;
-  /** Re-verify every witness with the oracle (`verifyUpdateWitness`) before building. Default true. */
+  /** Tree root and size before the batch; required when `witnesses` is empty. */
+  readonly oldTreeRoot?: bigint;
+  readonly oldSize?: number;
+  /** Re-verify the steps with the oracle (`checkWitnessChain`) before building. Default true. */
   readonly check?: boolean;
 }
 
@@ -60,28 +62,32 @@ export interface EpochTransitionInput {
   header: Dec;
   commitment: Dec;
   eventsHash: Dec;
-  enabled: Dec[];
-  isInsert: Dec[];
-  isOld0: Dec[];
+  oldTreeRoot: Dec;
+  oldSize: Dec;
+  isUpdate: Dec[];
+  isLow: Dec[];
+  isNew: Dec[];
+  index: Dec[];
   key: Dec[];
+  nextKey: Dec[];
   oldValue: Dec[];
   newValue: Dec[];
-  oldKey: Dec[];
-  oldLeafValue: Dec[];
+  insKey: Dec[];
   siblings: [Dec, Dec, Dec][][];
   [signal: string]: Dec | Dec[] | [Dec, Dec, Dec][][];
 }
 
-/** The inputs of one QuadSmtProcessor(depth) step (without its oldRoot). */
-export interface QuadSmtStepInput {
-  enabled: Dec;
-  isInsert: Dec;
-  isOld0: Dec;
+/** The inputs of one ImtStep(depth) (without its oldTreeRoot / oldSize, which chain). */
+export interface ImtStepInput {
+  isUpdate: Dec;
+  isLow: Dec;
+  isNew: Dec;
+  index: Dec;
   key: Dec;
+  nextKey: Dec;
   oldValue: Dec;
   newValue: Dec;
-  oldKey: Dec;
-  oldLeafValue: Dec;
+  insKey: Dec;
   siblings: [Dec, Dec, Dec][];
 }
 
@@ -93,11 +99,11 @@ function field(value: bigint | number, what: string): bigint {
 
 const dec = (x: bigint): Dec => x.toString(10);
 
-/** `h_m` of the header: the hash chain over the real updates' (key, newValue), in order. */
+/** `h_m`: the hash chain over the KV writes' (key, newValue), in order (low and noop steps skipped). */
 export function updatesHash(updates: readonly CommittedUpdate[]): bigint {
   let h = 0n;
   updates.forEach((u, j) => {
-    if (u.fnc === "noop") return;
+    if (u.op === "noop" || u.op === "low") return;
     h = poseidon3([h, field(u.key, `updates[${j}].key`), field(u.newValue, `updates[${j}].newValue`)]);
   });
   return h;
@@ -136,75 +142,73 @@ export function epochContext(chainId: bigint | number, contract: `0x${string}` |
   return (id << 160n) | address;
 }
 
-/** The inputs of one step; a "noop" maps to enabled = 0 and all-zero fields whatever it carries. */
-export function quadSmtStepInput(w: UpdateWitness, depth: number): QuadSmtStepInput {
+/** The inputs of one step; the flags are one-hot in the op (all zero for a noop). */
+export function imtStepInput(w: UpdateWitness, depth: number): ImtStepInput {
   if (w.siblings.length !== depth) throw new RangeError(`witness has ${w.siblings.length} sibling levels, the circuit ${depth}`);
-  if (w.fnc === "noop") {
-    return {
-      enabled: "0",
-      isInsert: "0",
-      isOld0: "0",
-      key: "0",
-      oldValue: "0",
-      newValue: "0",
-      oldKey: "0",
-      oldLeafValue: "0",
-      siblings: Array.from({ length: depth }, (): [Dec, Dec, Dec] => ["0", "0", "0"]),
-    };
-  }
-  const insert = w.fnc === "insert";
   return {
-    enabled: "1",
-    isInsert: insert ? "1" : "0",
-    isOld0: insert ? String(w.isOld0) : "0",
+    isUpdate: w.op === "update" ? "1" : "0",
+    isLow: w.op === "low" ? "1" : "0",
+    isNew: w.op === "new" ? "1" : "0",
+    index: String(w.index),
     key: dec(w.key),
-    oldValue: insert ? "0" : dec(w.oldValue),
+    nextKey: dec(w.nextKey),
+    oldValue: dec(w.oldValue),
     newValue: dec(w.newValue),
-    oldKey: insert && w.isOld0 === 0 ? dec(w.oldKey) : "0",
-    oldLeafValue: insert && w.isOld0 === 0 ? dec(w.oldLeafValue) : "0",
+    insKey: dec(w.insKey),
     siblings: w.siblings.map((t): [Dec, Dec, Dec] => [dec(t[0]), dec(t[1]), dec(t[2])]),
   };
 }
 
 /**
  * The input JSON of EpochTransition(B, depth) for one batch. Throws RangeError when the batch does not
- * fit (more than B witnesses, wrong depth), when the witnesses do not chain (each oldRoot the previous
- * newRoot) or, with `check`, when one fails the oracle's `verifyUpdateWitness`.
+ * fit (more than B steps, wrong depth), when the steps do not chain, when a low step is not followed by
+ * its new step or, with `check`, when a step fails the oracle (`checkWitnessChain`).
  */
 export function epochTransitionInput(p: EpochTransitionParams): EpochTransitionInput {
   const { witnesses, B, depth } = p;
   if (!Number.isSafeInteger(B) || B < 1) throw new RangeError("B must be a positive integer");
-  if (witnesses.length > B) throw new RangeError(`${witnesses.length} updates do not fit a batch of ${B}`);
+  if (witnesses.length > B) throw new RangeError(`${witnesses.length} steps do not fit a circuit of ${B}`);
   const first = witnesses[0];
-  const oldRoot = p.oldRoot ?? first?.oldRoot;
-  if (oldRoot === undefined) throw new RangeError("an empty batch needs oldRoot");
-  field(oldRoot, "oldRoot");
-  let root = oldRoot;
+  const oldTreeRoot = p.oldTreeRoot ?? first?.oldTreeRoot;
+  const oldSize = p.oldSize ?? first?.oldSize;
+  if (oldTreeRoot === undefined || oldSize === undefined) throw new RangeError("an empty batch needs oldTreeRoot and oldSize");
+  field(oldTreeRoot, "oldTreeRoot");
+  if (first !== undefined && (first.oldTreeRoot !== oldTreeRoot || first.oldSize !== oldSize)) throw new RangeError("witnesses[0] does not start at oldTreeRoot / oldSize");
   witnesses.forEach((w, j) => {
-    if (w.oldRoot !== root) throw new RangeError(`witnesses[${j}].oldRoot is not the previous root`);
-    if ((p.check ?? true) && !verifyUpdateWitness(w, depth)) throw new RangeError(`witnesses[${j}] fails verifyUpdateWitness`);
-    root = w.newRoot;
+    const prev = witnesses[j - 1];
+    if (prev !== undefined && (w.oldTreeRoot !== prev.newTreeRoot || w.oldSize !== prev.newSize)) throw new RangeError(`witnesses[${j}] does not start where witnesses[${j - 1}] ended`);
   });
+  if (p.check ?? true) {
+    if (witnesses[witnesses.length - 1]?.op === "low") throw new RangeError("the batch ends with a low step: an insert's two steps go in one batch");
+    const bad = checkWitnessChain(witnesses, depth);
+    if (bad !== undefined) throw new RangeError(`witnesses[${bad.index}] ${bad.message}`);
+  }
+  const last = witnesses[witnesses.length - 1];
+  const treeRoot = last?.newTreeRoot ?? oldTreeRoot;
+  const size = last?.newSize ?? oldSize;
   const steps = [...witnesses];
-  while (steps.length < B) steps.push(noopWitness(root, depth));
-  const stepInputs = steps.map((w) => quadSmtStepInput(w, depth));
-  const pick = <K extends keyof QuadSmtStepInput>(k: K): QuadSmtStepInput[K][] => stepInputs.map((s) => s[k]);
+  while (steps.length < B) steps.push(noopWitness(treeRoot, size, depth));
+  const stepInputs = steps.map((w) => imtStepInput(w, depth));
+  const pick = <K extends keyof ImtStepInput>(k: K): ImtStepInput[K][] => stepInputs.map((s) => s[k]);
 
   const commitment = epochCommitment({ context: p.context, batchNumber: p.batchNumber, updates: witnesses, eventsHash: p.eventsHash });
   return {
-    oldRoot: dec(oldRoot),
-    newRoot: dec(root),
+    oldRoot: dec(stateRoot(oldTreeRoot, oldSize)),
+    newRoot: dec(stateRoot(treeRoot, size)),
     header: dec(batchHeader(p.batchNumber, p.context)),
     commitment: dec(commitment),
     eventsHash: dec(field(p.eventsHash, "eventsHash")),
-    enabled: pick("enabled"),
-    isInsert: pick("isInsert"),
-    isOld0: pick("isOld0"),
+    oldTreeRoot: dec(oldTreeRoot),
+    oldSize: String(oldSize),
+    isUpdate: pick("isUpdate"),
+    isLow: pick("isLow"),
+    isNew: pick("isNew"),
+    index: pick("index"),
     key: pick("key"),
+    nextKey: pick("nextKey"),
     oldValue: pick("oldValue"),
     newValue: pick("newValue"),
-    oldKey: pick("oldKey"),
-    oldLeafValue: pick("oldLeafValue"),
+    insKey: pick("insKey"),
     siblings: pick("siblings"),
   };
 }

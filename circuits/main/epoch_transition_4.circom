@@ -1,6 +1,7 @@
 pragma circom 2.1.0;
 
-// EpochTransition(B = 4, depth = 16): public [oldRoot, newRoot, header, commitment].
+// epoch_transition_4: EpochTransition(8 steps, depth 16), any 4 KV writes (an insert takes 2 steps).
+// Public [oldRoot, newRoot, header, commitment].
 include "../epoch_transition.circom";
 
-component main {public [oldRoot, newRoot, header, commitment]} = EpochTransition(4, 16);
+component main {public [oldRoot, newRoot, header, commitment]} = EpochTransition(8, 16);

@@ -1,6 +1,6 @@
 pragma circom 2.1.0;
 
-// Test size: EpochTransition(B = 2, depth = 4). Public [oldRoot, newRoot, header, commitment].
+// Test size: EpochTransition(4 steps, depth 4), any 2 KV writes. Public [oldRoot, newRoot, header, commitment].
 include "../epoch_transition.circom";
 
-component main {public [oldRoot, newRoot, header, commitment]} = EpochTransition(2, 4);
+component main {public [oldRoot, newRoot, header, commitment]} = EpochTransition(4, 4);

@@ -177,8 +177,8 @@ export function checkPath(e: Evidence, root: StepResult, depth: number): { step:
     // The path is valid against the anchored root; the node merely mislabelled it. Still a lie: fail.
     return { step: fail("path", "PATH_ROOT_MISMATCH", `the node labels the proof with root ${short(claim.root)}, not the anchored root ${short(anchoredRoot)}`, data) };
   }
-  const what = check.kind === "inclusion" ? "inclusion" : check.kind === "empty" ? "non-inclusion (empty slot)" : "non-inclusion (another key's leaf)";
-  return { step: pass("path", "PATH_OK", `${what} proof of ${address.path} is valid against the anchored root (${check.level} levels)`, data), proof: claim.proof, entry: claim.entry };
+  const what = check.kind === "inclusion" ? `inclusion proof (position ${check.index})` : `non-inclusion proof (the key falls between neighbours at position ${check.index})`;
+  return { step: pass("path", "PATH_OK", `${what} of ${address.path} is valid against the anchored root (${depth} levels)`, data), proof: claim.proof, entry: claim.entry };
 }
 
 /** "value": blake3(bytes) is the entry's content hash and leafValue(entry) is the proven leaf (or: the key is absent). */

@@ -1,36 +1,40 @@
 /**
- * The state tree: a Poseidon quaternary sparse Merkle tree over every KV entry the node hosts.
+ * The state tree: an indexed Merkle tree (quaternary, Poseidon) over every KV entry the node hosts.
  *
  * This module is THE oracle (specification: `circuits/state-tree.md`). The circuits in `circuits/` and
  * the contract tests are checked against it bit for bit, so it is pure (no I/O, browser-safe) and every
  * formula below is written out in full.
  *
- * Conventions used throughout (they match the spec):
+ * Why an indexed tree: the previous design placed a key by its low 32 bits, so ~2^16 hashes found two
+ * keys that could not both be stored, and one user could jam every batch. Here a key's POSITION is
+ * allocated in insertion order (0, 1, 2, …) and the full 248-bit key lives in the leaf, so two keys
+ * never compete for a slot; capacity is 4^depth = 2^32 leaves at depth 16. Absence is proven with a
+ * sorted linked list through the leaves (Aztec's nullifier tree): every leaf names the next larger key.
+ *
+ * Conventions (they match the spec):
  *
  * - Field: BN254 scalar field, `FIELD_MODULUS`. Every key, value and hash is an integer in [0, p).
- * - H3 = Poseidon(3), H4 = Poseidon(4), circomlib's parameters (`poseidon-lite`).
- * - Digits: `d[i] = (key >> 2i) & 3` for i = 0 … depth-1; digit 0 chooses the child of the root.
- * - Levels: "level ℓ" is prefix length ℓ. The root is the node at level 0, its children are at level 1,
- *   and so on; a (compressed) leaf can sit at any level 0 … depth. The node at level ℓ on key k's path
- *   is the one whose position is k's first ℓ digits.
- * - Nodes: empty = 0; internal = H4(c0, c1, c2, c3); leaf = H3(key, value, 1).
- * - Compression (as circomlib's binary SMT): a subtree holding exactly one leaf is that leaf's hash,
- *   placed at the shallowest level where it is alone. Hence empty tree → root 0, one key → root =
- *   leafHash, and the tree's shape is a function of its key set only (insertion order is irrelevant).
- * - Siblings: `siblings[ℓ]` is the triple of the children of the path node at level ℓ OTHER than child
- *   `d[ℓ]`, in child order. Arrays of siblings are indexed by level: index 0 = the root's children.
- *   `place(x, c, [s0, s1, s2])` is the 4-tuple with x inserted at index c:
- *       c=0: (x,s0,s1,s2)   c=1: (s0,x,s1,s2)   c=2: (s0,s1,x,s2)   c=3: (s0,s1,s2,x).
- *   A node at level ℓ on the path is H4(place(child at level ℓ+1, d[ℓ], siblings[ℓ])).
+ * - H2/H3/H4 = Poseidon(2/3/4), circomlib's parameters (`poseidon-lite`).
+ * - Leaf at position i: `H3(key, nextKey, value)`; an unused position is 0. `nextKey` is the next larger
+ *   stored key, or 0 for the largest. Position 0 holds the list head `(0, smallestKey, 0)` from genesis.
+ * - Internal node: `H4(c0, c1, c2, c3)`; an all-empty subtree of height h hashes to `zeros[h]`
+ *   (`zeros[0] = 0`, `zeros[h+1] = H4(zeros[h] ×4)`): the tree is NOT compressed, every path has `depth`
+ *   levels, so the circuit needs no level hints.
+ * - Position digits, most significant first: the digit of position i at level ℓ (0 = the root's
+ *   children) is `(i >> 2(depth-1-ℓ)) & 3`.
+ * - Siblings: `siblings[ℓ]` is the triple of the OTHER children of the path node at level ℓ, in child
+ *   order. `place(x, c, [s0, s1, s2])` inserts x at index c. A node on the path at level ℓ is
+ *   `H4(place(child, digit[ℓ], siblings[ℓ]))`.
+ * - The state ROOT binds the tree to its size: `root = H2(treeRoot, size)`, so the next free position
+ *   is part of the state and an insert's position is not the prover's choice.
  *
- * Performance: `poseidon-lite` costs about 0.3 ms per H4 (0.25 ms per H3) in Node 22, which dominates
- * everything here. `set` recomputes only the touched path (leaf level + 1 hashes); `setMany` /
- * `StateTree.fromEntries` hash each dirty node once. A small two-generation memo of recent Poseidon
- * results (pure function, so this is only a cache) makes the oracle's re-verification of freshly
- * produced witnesses and proofs nearly free.
+ * Performance: `poseidon-lite` costs about 0.3 ms per H4 in Node, which dominates everything here, so
+ * the node runs this tree off the request thread. Nodes are immutable and shared (path copying): a
+ * `snapshot()` is O(1) and an update allocates `depth` nodes, so no whole-tree copy is ever made.
  */
 import { blake3 } from "@noble/hashes/blake3.js";
 // Subpath imports: the package root is CommonJS and pulls in every arity (~600 KB in a browser bundle).
+import { poseidon2 } from "poseidon-lite/poseidon2";
 import { poseidon3 } from "poseidon-lite/poseidon3";
 import { poseidon4 } from "poseidon-lite/poseidon4";
 import { TinyCloudError } from "./errors.js";
@@ -39,16 +43,19 @@ import { TinyCloudError } from "./errors.js";
 // Constants and errors
 // ---------------------------------------------------------------------------------------------------
 
-/** Default depth: 16 quaternary digits = 32 key bits = 4^16 slots. */
+/** Default depth: 16 quaternary levels = 4^16 = 2^32 leaf positions. */
 export const STATE_TREE_DEPTH = 16;
 
 /** The BN254 scalar field modulus p. */
 export const FIELD_MODULUS = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
 
-/** Largest supported depth: 127 digits = 254 bits, the width of the field. */
-export const MAX_STATE_TREE_DEPTH = 127;
+/** Largest supported depth: 26 levels = 2^52 positions, the largest index a JS number holds exactly. */
+export const MAX_STATE_TREE_DEPTH = 26;
 
-export type StateErrorCode = "STATE_KEY_COLLISION" | "STATE_BAD_PROOF" | "STATE_MISSING_KEY" | "STATE_OUT_OF_FIELD";
+/** Keys are 248-bit (31 bytes of blake3); the circuit range-checks inserted keys to this width. */
+export const STATE_KEY_BITS = 248;
+
+export type StateErrorCode = "STATE_TREE_FULL" | "STATE_RESERVED_KEY" | "STATE_BAD_PROOF" | "STATE_MISSING_KEY" | "STATE_OUT_OF_FIELD";
 
 export class StateError extends TinyCloudError<StateErrorCode> {
   override readonly name = "StateError" as const;
@@ -73,11 +80,22 @@ function requireField(value: unknown, what: string): bigint {
   return value;
 }
 
+function requireKey(value: unknown, what: string): bigint {
+  const key = requireField(value, what);
+  if (key >= 1n << BigInt(STATE_KEY_BITS)) throw new StateError("STATE_OUT_OF_FIELD", `${what} must be below 2^${STATE_KEY_BITS}`, { details: { what } });
+  return key;
+}
+
 function requireDepth(depth: number): number {
   if (!Number.isSafeInteger(depth) || depth < 1 || depth > MAX_STATE_TREE_DEPTH) {
     throw new RangeError(`state tree depth must be an integer in 1..${MAX_STATE_TREE_DEPTH}, got ${String(depth)}`);
   }
   return depth;
+}
+
+/** Number of leaf positions of a tree of this depth: 4^depth. */
+export function stateTreeCapacity(depth: number = STATE_TREE_DEPTH): number {
+  return 4 ** requireDepth(depth);
 }
 
 // Two-generation memo: lookups hit `current` then `previous`; when `current` is full it becomes
@@ -109,8 +127,14 @@ class PoseidonMemo {
   }
 }
 
+const memo2 = new PoseidonMemo((inputs) => poseidon2(inputs));
 const memo3 = new PoseidonMemo((inputs) => poseidon3(inputs));
 const memo4 = new PoseidonMemo((inputs) => poseidon4(inputs));
+
+/** Poseidon(2) over field elements (circomlib parameters): the state root over (tree root, size). */
+export function hash2(a: bigint, b: bigint): bigint {
+  return memo2.hash([a, b]);
+}
 
 /** Poseidon(3) over field elements (circomlib parameters). */
 export function hash3(a: bigint, b: bigint, c: bigint): bigint {
@@ -124,38 +148,9 @@ export function hash4(c0: bigint, c1: bigint, c2: bigint, c3: bigint): bigint {
 
 /** Drop the Poseidon memo (tests, or to release memory). */
 export function clearPoseidonMemo(): void {
+  memo2.clear();
   memo3.clear();
   memo4.clear();
-}
-
-/** `place(x, c, siblings)`: the four children of a path node whose path child (index c) is x. */
-export function placeChild(child: bigint, digit: number, siblings: readonly bigint[]): [bigint, bigint, bigint, bigint] {
-  const [s0, s1, s2] = siblings as [bigint, bigint, bigint];
-  switch (digit) {
-    case 0:
-      return [child, s0, s1, s2];
-    case 1:
-      return [s0, child, s1, s2];
-    case 2:
-      return [s0, s1, child, s2];
-    case 3:
-      return [s0, s1, s2, child];
-    default:
-      throw new RangeError(`digit must be 0..3, got ${digit}`);
-  }
-}
-
-function hashPlaced(child: bigint, digit: number, siblings: readonly bigint[]): bigint {
-  const [c0, c1, c2, c3] = placeChild(child, digit, siblings);
-  return hash4(c0, c1, c2, c3);
-}
-
-function isZeroTriple(triple: readonly bigint[]): boolean {
-  return triple[0] === 0n && triple[1] === 0n && triple[2] === 0n;
-}
-
-function zeroTriple(): SiblingTriple {
-  return [0n, 0n, 0n];
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -202,7 +197,10 @@ export function stateKey(spaceId: string, service: string, path: string): bigint
   bytes.set(b, a.length + 1);
   bytes[a.length + 1 + b.length] = 0;
   bytes.set(c, a.length + 2 + b.length);
-  return first31BytesBigEndian(blake3(bytes));
+  const key = first31BytesBigEndian(blake3(bytes));
+  // Key 0 is the list head (the genesis leaf). A blake3 prefix of 0 has probability 2^-248: refuse, never alias.
+  if (key === 0n) throw new StateError("STATE_RESERVED_KEY", "this entry hashes to the reserved state key 0");
+  return key;
 }
 
 /** contentHash of a value: big-endian integer of the first 31 bytes of blake3(bytes). */
@@ -236,37 +234,80 @@ export function leafValue(contentHash: bigint, version: number | bigint, deleted
   return hash3(contentHash, v, deleted ? 1n : 0n);
 }
 
-/** A leaf's hash: `H3(key, value, 1)` (the constant 1 separates leaves from nodes). */
-export function leafHash(key: bigint, value: bigint): bigint {
-  return hash3(requireField(key, "key"), requireField(value, "value"), 1n);
+/** A leaf's hash: `H3(key, nextKey, value)`. */
+export function leafHash(key: bigint, nextKey: bigint, value: bigint): bigint {
+  return hash3(requireField(key, "key"), requireField(nextKey, "nextKey"), requireField(value, "value"));
 }
 
-/** The first `depth` digits of `key`: `d[i] = (key >> 2i) & 3`, digit 0 first (it chooses the root's child). */
-export function keyDigits(key: bigint, depth: number = STATE_TREE_DEPTH): number[] {
-  requireField(key, "key");
+/** The state root: `H2(treeRoot, size)`. */
+export function stateRoot(treeRoot: bigint, size: number | bigint): bigint {
+  return hash2(requireField(treeRoot, "treeRoot"), requireField(BigInt(size), "size"));
+}
+
+/** The digits of a leaf position, level 0 (the root's child) first: `(index >> 2(depth-1-ℓ)) & 3`. */
+export function indexDigits(index: number, depth: number = STATE_TREE_DEPTH): number[] {
   requireDepth(depth);
-  const out: number[] = new Array<number>(depth);
-  let rest = key;
-  let i = 0;
-  while (i < depth) {
-    // 13 digits (26 bits) at a time as a Number: cheaper than one BigInt op per digit.
-    let chunk = Number(rest & 0x3ffffffn);
-    rest >>= 26n;
-    for (let j = 0; j < 13 && i < depth; j++, i++) {
-      out[i] = chunk & 3;
-      chunk >>>= 2;
-    }
+  if (!Number.isSafeInteger(index) || index < 0 || index >= 4 ** depth) throw new RangeError(`position ${String(index)} is outside a tree of depth ${depth}`);
+  const out = new Array<number>(depth);
+  let rest = index;
+  for (let level = depth - 1; level >= 0; level--) {
+    out[level] = rest % 4;
+    rest = Math.floor(rest / 4);
   }
   return out;
 }
 
-const DIGIT_CHARS = ["0", "1", "2", "3"] as const;
+const zeroCache = new Map<number, readonly bigint[]>();
 
-/** The digits as a string of '0'..'3' (node positions are prefixes of it). */
-function digitString(key: bigint, depth: number): string {
-  return keyDigits(key, depth)
-    .map((d) => DIGIT_CHARS[d] as string)
-    .join("");
+/** `zeros[h]`: the hash of an all-empty subtree of height h (0 = a leaf position), h = 0 … depth. */
+export function emptySubtreeHashes(depth: number = STATE_TREE_DEPTH): readonly bigint[] {
+  requireDepth(depth);
+  let zeros = zeroCache.get(depth);
+  if (zeros === undefined) {
+    const z: bigint[] = [0n];
+    for (let h = 0; h < depth; h++) z.push(hash4(z[h] as bigint, z[h] as bigint, z[h] as bigint, z[h] as bigint));
+    zeros = Object.freeze(z);
+    zeroCache.set(depth, zeros);
+  }
+  return zeros;
+}
+
+/** `place(x, c, siblings)`: the four children of a path node whose path child (index c) is x. */
+export function placeChild(child: bigint, digit: number, siblings: readonly bigint[]): [bigint, bigint, bigint, bigint] {
+  const [s0, s1, s2] = siblings as [bigint, bigint, bigint];
+  switch (digit) {
+    case 0:
+      return [child, s0, s1, s2];
+    case 1:
+      return [s0, child, s1, s2];
+    case 2:
+      return [s0, s1, child, s2];
+    case 3:
+      return [s0, s1, s2, child];
+    default:
+      throw new RangeError(`digit must be 0..3, got ${digit}`);
+  }
+}
+
+/** The tree root over a leaf hash at `index` with these siblings (level 0 first). */
+export function rootFromPath(leaf: bigint, index: number, siblings: readonly (readonly bigint[])[], depth: number = STATE_TREE_DEPTH): bigint {
+  const digits = indexDigits(index, depth);
+  let node = leaf;
+  for (let level = depth - 1; level >= 0; level--) {
+    const [c0, c1, c2, c3] = placeChild(node, digits[level] as number, siblings[level] as readonly bigint[]);
+    node = hash4(c0, c1, c2, c3);
+  }
+  return node;
+}
+
+/** The root of a fresh tree: the list head `(0, 0, 0)` at position 0, size 1. The anchor's genesis root. */
+export function emptyStateRoot(depth: number = STATE_TREE_DEPTH): bigint {
+  const zeros = emptySubtreeHashes(depth);
+  const siblings = Array.from({ length: depth }, (_, level): SiblingTriple => {
+    const z = zeros[depth - 1 - level] as bigint;
+    return [z, z, z];
+  });
+  return stateRoot(rootFromPath(leafHash(0n, 0n, 0n), 0, siblings, depth), 1);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -274,41 +315,40 @@ function digitString(key: bigint, depth: number): string {
 // ---------------------------------------------------------------------------------------------------
 
 /**
- * A membership / non-membership proof for `key`.
+ * A membership / non-membership proof for `key` under a state root.
  *
- * `siblings[ℓ]` (ℓ = 0 … n-1, level 0 = the root's children) are the sibling triples along `key`'s path
- * down to the level n = `siblings.length` where the path ends. What sits at level n:
- * - `inclusion`: the leaf of `key` itself, `H3(key, value, 1)`;
- * - `empty`: an empty slot, 0 (the empty tree: n = 0, root 0);
- * - `other`: the leaf of another key `otherKey` whose first n digits equal `key`'s, `H3(otherKey, otherValue, 1)`.
+ * It opens ONE leaf `(leafKey, nextKey, leafValue)` at position `index` of a tree of `size` leaves:
+ * - `inclusion`: leafKey = key, `value` is the key's leaf value;
+ * - `absence`: the "low leaf": `lowKey < key` and (`key < nextKey` or `nextKey = 0`). Since the leaves
+ *   form one sorted list (an invariant every insert keeps, see `UpdateWitness`), no leaf holds `key`.
  *
- * Verification recomputes the root upward: `x_n` = the thing at level n, `x_ℓ = H4(place(x_{ℓ+1}, d[ℓ],
- * siblings[ℓ]))`, and checks `x_0 = root`. `verifyStateProof` does not know which key or value the
- * caller cares about: compare `proof.key` (and `proof.value` / `proof.kind`) yourself.
+ * Verification: `H2(rootFromPath(H3(leafKey, nextKey, leafValue), index, siblings), size) = root` and
+ * `index < size`. `checkStateProof` does not know which key the caller cares about: compare `proof.key`.
  */
 export type StateProof = {
   key: bigint;
-  kind: "inclusion" | "empty" | "other";
+  kind: "inclusion" | "absence";
+  index: number;
+  size: number;
+  nextKey: bigint;
   /** inclusion only: the key's leaf value */
   value?: bigint;
-  /** other only: the key whose leaf ends the path */
-  otherKey?: bigint;
-  /** other only: that key's leaf value */
-  otherValue?: bigint;
+  /** absence only: the low leaf's key and value */
+  lowKey?: bigint;
+  lowValue?: bigint;
   siblings: SiblingTriple[];
 };
 
 export type StateProofFailure =
   | "MALFORMED" // wrong shape: kind, missing / extra fields, a sibling entry that is not a triple
-  | "OUT_OF_FIELD" // a number outside [0, p)
-  | "TOO_DEEP" // more sibling levels than the tree's depth
-  | "NON_CANONICAL" // the last sibling level is all zero: no compressed tree has that shape
-  | "OTHER_KEY_SAME" // kind "other" naming the key itself
-  | "OTHER_KEY_OFF_PATH" // kind "other" whose key's digits leave the path before its end
+  | "OUT_OF_FIELD" // a number outside [0, p) or a key of more than 248 bits
+  | "WRONG_DEPTH" // not exactly `depth` sibling levels
+  | "INDEX_OUT_OF_RANGE" // index ≥ size, or size beyond capacity
+  | "NOT_LOW_LEAF" // absence proof whose leaf does not bracket the key
   | "ROOT_MISMATCH"; // well-formed, but recomputes to a different root
 
 export type StateProofCheck =
-  | { readonly ok: true; readonly kind: StateProof["kind"]; readonly level: number }
+  | { readonly ok: true; readonly kind: StateProof["kind"]; readonly index: number }
   | { readonly ok: false; readonly reason: StateProofFailure; readonly message: string };
 
 function fail(reason: StateProofFailure, message: string): StateProofCheck {
@@ -321,65 +361,47 @@ export function checkStateProof(proof: StateProof, root: bigint, depth: number =
   if (!isFieldElement(root)) return fail("OUT_OF_FIELD", "root is not a field element");
   if (typeof proof !== "object" || proof === null) return fail("MALFORMED", "proof is not an object");
   const p = proof as Partial<Record<keyof StateProof, unknown>>;
-  if (typeof p.key !== "bigint") return fail("MALFORMED", "key must be a bigint");
-  if (!isFieldElement(p.key)) return fail("OUT_OF_FIELD", "key is not a field element");
+  for (const f of ["key", "nextKey"] as const) {
+    if (typeof p[f] !== "bigint") return fail("MALFORMED", `${f} must be a bigint`);
+    if (!isFieldElement(p[f]) || (p[f] as bigint) >= 1n << BigInt(STATE_KEY_BITS)) return fail("OUT_OF_FIELD", `${f} is not a 248-bit key`);
+  }
+  const capacity = 4 ** depth;
+  if (!Number.isSafeInteger(p.size) || (p.size as number) < 1 || (p.size as number) > capacity) return fail("INDEX_OUT_OF_RANGE", `size must be an integer in 1..${capacity}`);
+  if (!Number.isSafeInteger(p.index) || (p.index as number) < 0 || (p.index as number) >= (p.size as number)) return fail("INDEX_OUT_OF_RANGE", "index must be below size");
   if (!Array.isArray(p.siblings)) return fail("MALFORMED", "siblings must be an array");
   const siblings = p.siblings as unknown[];
-  const n = siblings.length;
-  if (n > depth) return fail("TOO_DEEP", `${n} sibling levels in a tree of depth ${depth}`);
-  for (let level = 0; level < n; level++) {
+  if (siblings.length !== depth) return fail("WRONG_DEPTH", `${siblings.length} sibling levels in a tree of depth ${depth}`);
+  for (let level = 0; level < depth; level++) {
     const triple = siblings[level];
     if (!Array.isArray(triple) || triple.length !== 3 || !triple.every((x) => typeof x === "bigint")) {
       return fail("MALFORMED", `siblings[${level}] is not a triple of bigints`);
     }
     if (!triple.every(isFieldElement)) return fail("OUT_OF_FIELD", `siblings[${level}] has an entry outside the field`);
   }
-  const triples = siblings as SiblingTriple[];
-  if (n > 0 && isZeroTriple(triples[n - 1] as SiblingTriple)) {
-    return fail("NON_CANONICAL", `siblings[${n - 1}] is all zero: the path would have ended one level higher`);
-  }
-
-  const has = (field: "value" | "otherKey" | "otherValue"): boolean => p[field] !== undefined;
-  let bottom: bigint;
+  const key = p.key as bigint;
+  const nextKey = p.nextKey as bigint;
+  let leaf: bigint;
   switch (p.kind) {
     case "inclusion": {
-      if (has("otherKey") || has("otherValue")) return fail("MALFORMED", "an inclusion proof carries no otherKey/otherValue");
-      if (typeof p.value !== "bigint") return fail("MALFORMED", "an inclusion proof needs value");
-      if (!isFieldElement(p.value)) return fail("OUT_OF_FIELD", "value is not a field element");
-      bottom = hash3(p.key, p.value, 1n);
+      if (p.lowKey !== undefined || p.lowValue !== undefined) return fail("MALFORMED", "an inclusion proof carries no lowKey/lowValue");
+      if (!isFieldElement(p.value)) return fail("MALFORMED", "an inclusion proof needs a field element value");
+      if (key === 0n) return fail("MALFORMED", "key 0 is the list head, not an entry");
+      leaf = hash3(key, nextKey, p.value);
       break;
     }
-    case "empty": {
-      if (has("value") || has("otherKey") || has("otherValue")) return fail("MALFORMED", "an empty proof carries no value/otherKey/otherValue");
-      bottom = 0n;
-      break;
-    }
-    case "other": {
-      if (has("value")) return fail("MALFORMED", "an other-leaf proof carries no value");
-      if (typeof p.otherKey !== "bigint" || typeof p.otherValue !== "bigint") {
-        return fail("MALFORMED", "an other-leaf proof needs otherKey and otherValue");
-      }
-      if (!isFieldElement(p.otherKey) || !isFieldElement(p.otherValue)) return fail("OUT_OF_FIELD", "otherKey/otherValue is not a field element");
-      if (p.otherKey === p.key) return fail("OTHER_KEY_SAME", "otherKey equals key: that would be an inclusion");
-      if (n > 0) {
-        const kd = keyDigits(p.key, n);
-        const od = keyDigits(p.otherKey, n);
-        for (let level = 0; level < n; level++) {
-          if (kd[level] !== od[level]) return fail("OTHER_KEY_OFF_PATH", `otherKey leaves key's path at digit ${level}`);
-        }
-      }
-      bottom = hash3(p.otherKey, p.otherValue, 1n);
+    case "absence": {
+      if (p.value !== undefined) return fail("MALFORMED", "an absence proof carries no value");
+      if (!isFieldElement(p.lowKey) || !isFieldElement(p.lowValue)) return fail("MALFORMED", "an absence proof needs lowKey and lowValue");
+      if (!(p.lowKey < key && (nextKey === 0n || key < nextKey))) return fail("NOT_LOW_LEAF", "the opened leaf does not bracket the key (lowKey < key < nextKey)");
+      leaf = hash3(p.lowKey, nextKey, p.lowValue);
       break;
     }
     default:
       return fail("MALFORMED", `unknown proof kind ${JSON.stringify(String(p.kind))}`);
   }
-
-  const digits = n > 0 ? keyDigits(p.key, n) : [];
-  let current = bottom;
-  for (let level = n - 1; level >= 0; level--) current = hashPlaced(current, digits[level] as number, triples[level] as SiblingTriple);
-  if (current !== root) return fail("ROOT_MISMATCH", "proof recomputes to a different root");
-  return { ok: true, kind: p.kind, level: n };
+  const treeRoot = rootFromPath(leaf, p.index as number, siblings as SiblingTriple[], depth);
+  if (hash2(treeRoot, BigInt(p.size as number)) !== root) return fail("ROOT_MISMATCH", "proof recomputes to a different root");
+  return { ok: true, kind: p.kind, index: p.index as number };
 }
 
 /** True iff `proof` is a well-formed proof (of whatever kind) for `proof.key` under `root`. */
@@ -387,13 +409,16 @@ export function verifyStateProof(proof: StateProof, root: bigint, depth: number 
   return checkStateProof(proof, root, depth).ok;
 }
 
-/** The JSON form of a StateProof: every number a canonical decimal string. */
+/** The JSON form of a StateProof: every field element a canonical decimal string, index and size numbers. */
 export type StateProofJson = {
   key: string;
-  kind: "inclusion" | "empty" | "other";
+  kind: "inclusion" | "absence";
+  index: number;
+  size: number;
+  nextKey: string;
   value?: string;
-  otherKey?: string;
-  otherValue?: string;
+  lowKey?: string;
+  lowValue?: string;
   siblings: [string, string, string][];
 };
 
@@ -401,11 +426,14 @@ export function stateProofToJson(proof: StateProof): StateProofJson {
   const out: StateProofJson = {
     key: proof.key.toString(10),
     kind: proof.kind,
+    index: proof.index,
+    size: proof.size,
+    nextKey: proof.nextKey.toString(10),
     siblings: proof.siblings.map((t) => [t[0].toString(10), t[1].toString(10), t[2].toString(10)]),
   };
   if (proof.value !== undefined) out.value = proof.value.toString(10);
-  if (proof.otherKey !== undefined) out.otherKey = proof.otherKey.toString(10);
-  if (proof.otherValue !== undefined) out.otherValue = proof.otherValue.toString(10);
+  if (proof.lowKey !== undefined) out.lowKey = proof.lowKey.toString(10);
+  if (proof.lowValue !== undefined) out.lowValue = proof.lowValue.toString(10);
   return out;
 }
 
@@ -420,10 +448,15 @@ function fieldFromDecimal(text: unknown, what: string): bigint {
   return value;
 }
 
+function countFromJson(value: unknown, what: string): number {
+  if (!Number.isSafeInteger(value) || (value as number) < 0) throw new StateError("STATE_BAD_PROOF", `${what} must be a non-negative integer`, { details: { what } });
+  return value as number;
+}
+
 /**
  * Parse the JSON form (the parsed object, not text). Strict: exactly the fields of the kind, canonical
  * decimal strings (no sign, no leading zeros) below p. Throws StateError STATE_BAD_PROOF /
- * STATE_OUT_OF_FIELD. Parsing does not verify: call `verifyStateProof` on the result.
+ * STATE_OUT_OF_FIELD. Parsing does not verify: call `checkStateProof` on the result.
  */
 export function stateProofFromJson(json: unknown): StateProof {
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
@@ -431,20 +464,15 @@ export function stateProofFromJson(json: unknown): StateProof {
   }
   const o = json as Record<string, unknown>;
   const kind = o["kind"];
-  if (kind !== "inclusion" && kind !== "empty" && kind !== "other") {
-    throw new StateError("STATE_BAD_PROOF", "state proof kind must be inclusion, empty or other");
-  }
-  const allowed: Record<typeof kind, readonly string[]> = {
-    inclusion: ["key", "kind", "siblings", "value"],
-    empty: ["key", "kind", "siblings"],
-    other: ["key", "kind", "siblings", "otherKey", "otherValue"],
-  };
+  if (kind !== "inclusion" && kind !== "absence") throw new StateError("STATE_BAD_PROOF", "state proof kind must be inclusion or absence");
+  const common = ["key", "kind", "index", "size", "nextKey", "siblings"];
+  const allowed = kind === "inclusion" ? [...common, "value"] : [...common, "lowKey", "lowValue"];
   for (const field of Object.keys(o)) {
-    if (!allowed[kind].includes(field)) throw new StateError("STATE_BAD_PROOF", `unexpected field ${JSON.stringify(field)} in a ${kind} proof`);
+    if (!allowed.includes(field)) throw new StateError("STATE_BAD_PROOF", `unexpected field ${JSON.stringify(field)} in a ${kind} proof`);
   }
   const rawSiblings = o["siblings"];
   if (!Array.isArray(rawSiblings) || rawSiblings.length > MAX_STATE_TREE_DEPTH) {
-    throw new StateError("STATE_BAD_PROOF", "siblings must be an array of at most 127 triples");
+    throw new StateError("STATE_BAD_PROOF", `siblings must be an array of at most ${MAX_STATE_TREE_DEPTH} triples`);
   }
   const siblings = rawSiblings.map((triple: unknown, level): SiblingTriple => {
     if (!Array.isArray(triple) || triple.length !== 3) throw new StateError("STATE_BAD_PROOF", `siblings[${level}] must be a triple`);
@@ -454,114 +482,91 @@ export function stateProofFromJson(json: unknown): StateProof {
       fieldFromDecimal(triple[2], `siblings[${level}][2]`),
     ];
   });
-  const proof: StateProof = { key: fieldFromDecimal(o["key"], "key"), kind, siblings };
+  const proof: StateProof = {
+    key: fieldFromDecimal(o["key"], "key"),
+    kind,
+    index: countFromJson(o["index"], "index"),
+    size: countFromJson(o["size"], "size"),
+    nextKey: fieldFromDecimal(o["nextKey"], "nextKey"),
+    siblings,
+  };
   if (kind === "inclusion") proof.value = fieldFromDecimal(o["value"], "value");
-  if (kind === "other") {
-    proof.otherKey = fieldFromDecimal(o["otherKey"], "otherKey");
-    proof.otherValue = fieldFromDecimal(o["otherValue"], "otherValue");
+  else {
+    proof.lowKey = fieldFromDecimal(o["lowKey"], "lowKey");
+    proof.lowValue = fieldFromDecimal(o["lowValue"], "lowValue");
   }
   return proof;
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Update witnesses (the circuit's input for one update)
+// Update witnesses (the circuit's input for one step)
 // ---------------------------------------------------------------------------------------------------
 
 /**
- * One state-tree update as the circuit sees it: circomlib's SMTProcessor generalised to arity 4, with
- * one deliberate difference: `siblings` are those of the NEW path (circomlib passes the old path's).
+ * One circuit STEP: a single leaf write at position `index`, old leaf → new leaf, under the same siblings.
+ * A KV update of a stored key is one step; an insert is two consecutive steps ("low" then "new").
  *
- * Notation: d[ℓ] = keyDigits(key, depth)[ℓ], od[ℓ] = keyDigits(oldKey, depth)[ℓ]; H3, H4, "level",
- * `place` and the sibling order as in the header of this file; nz(ℓ) = 1 iff siblings[ℓ] has a non-zero
- * entry.
+ *   op       old leaf at index                     new leaf at index                 h extended with
+ *   update   H3(key, nextKey, oldValue)            H3(key, nextKey, newValue)        (key, newValue)
+ *   low      H3(key, nextKey, oldValue)            H3(key, insKey, oldValue)         —
+ *   new      0 (empty), index = oldSize            H3(key, nextKey, newValue)        (key, newValue)
+ *   noop     (nothing: newRoot = oldRoot)
  *
- * FIELDS
- *   fnc           "insert": key absent before. "update": key present before (newValue may equal
- *                 oldValue). "noop": changes nothing (pads a batch; see noopWitness).
- *   oldRoot       root before;  newRoot  root after.
- *   key           the key written.
- *   oldValue      update: the key's previous leaf value. insert / noop: 0.
- *   newValue      the key's new leaf value. noop: 0.
- *   siblings      exactly `depth` triples, level 0 (the root's children) first: the siblings of the
- *                 key's path in the NEW tree down to the new leaf's level n, then [0,0,0] padding for
- *                 levels n … depth-1. On an insert that pushes an existing leaf down, that leaf's hash
- *                 appears as a sibling at level n-1 (the divergence level) and the levels between its
- *                 old position and n-1 have all-zero siblings (the chain of one-child nodes).
- *   isOld0        insert: 1 if the key's old path ended in an empty slot; 0 if it ended in another
- *                 key's leaf (the one pushed down). update / noop: 0.
- *   oldKey,       insert with isOld0 = 0: the pushed-down key and its leaf value. Otherwise 0.
- *   oldLeafValue
+ * VALIDITY (exactly what the circuit constrains; `recomputeRoots` throws STATE_BAD_PROOF):
+ * - every step, enabled or not: index < 4^depth, insKey < 2^248.
+ * - update: nothing more (an update of the head, key 0, is possible in a proof but never made by the
+ *   tree, and an auditor sees it in the committed update list: it moves no KV entry).
+ * - low: newValue = oldValue; key < insKey < 2^248 and (insKey < nextKey or nextKey = 0), i.e. the
+ *   leaf is the inserted key's predecessor; the NEXT step must be "new" for insKey.
+ * - new: follows a "low" step; key = that step's insKey, nextKey = that step's (old) nextKey,
+ *   index = oldSize (positions in insertion order), newSize = oldSize + 1 ≤ 4^depth.
+ * - noop: the roots are not recomputed; its other fields are free (the tree pads with zeros).
+ * - insKey and (for new) oldValue are ignored where the table does not use them (the tree writes 0).
  *
- * DERIVED LEVELS
- *   n (the new leaf's level) = 1 + the largest ℓ with nz(ℓ); 0 if every triple is zero.
- *     Exact because the parent of a compressed leaf always has another non-empty child.
- *   L (the level of the leaf the old root is recomputed from):
- *     update, or insert with isOld0 = 1:  L = n;
- *     insert with isOld0 = 0:             L = 1 + the largest ℓ < n-1 with nz(ℓ); 0 if none.
- *     (In the old tree the pushed-down leaf sat at level L; levels L … n-2 are the zero chain.)
- *   newLeaf = H3(key, newValue, 1)
- *   oldLeaf = update:                H3(key, oldValue, 1)
- *             insert, isOld0 = 1:    0                         (an empty slot)
- *             insert, isOld0 = 0:    H3(oldKey, oldLeafValue, 1)
+ * Sorted-list invariant: the leaves' keys, followed through nextKey from the head at position 0, are
+ * strictly increasing and end at nextKey = 0; low + new keeps it, update does not touch keys. With it,
+ * an inclusion proof for k is unique and an absence proof (a bracketing low leaf) is sound.
  *
- * ROOT RECOMPUTATION (recomputeRoots; walk ℓ from depth down to 0)
- *   new[ℓ] = 0                                        if ℓ > n
- *          = newLeaf                                  if ℓ = n
- *          = H4(place(new[ℓ+1], d[ℓ], siblings[ℓ]))   if ℓ < n
- *   old[ℓ] = 0                                        if ℓ > L
- *          = oldLeaf                                  if ℓ = L
- *          = H4(place(old[ℓ+1], d[ℓ], siblings[ℓ]))   if ℓ < L
- *   newRoot = new[0];  oldRoot = old[0].
- *   Both walks use the same digits d (the new key's) and the same siblings: above level L the old and
- *   new paths coincide and their siblings are untouched by the update. E.g. an insert into the empty
- *   tree has n = L = 0: oldRoot = 0, newRoot = newLeaf.
- *
- * VALIDITY (the circuit must constrain these when enabled; recomputeRoots throws STATE_BAD_PROOF)
- *   - siblings.length = depth; key, values, siblings, oldKey, oldLeafValue in [0, p); isOld0 ∈ {0, 1}.
- *   - update:              isOld0 = 0, oldKey = 0, oldLeafValue = 0.
- *   - insert, isOld0 = 1:  oldValue = 0, oldKey = 0, oldLeafValue = 0.
- *   - insert, isOld0 = 0:  oldValue = 0; n ≥ 1; with j = n-1: od[ℓ] = d[ℓ] for every ℓ < j, od[j] ≠ d[j],
- *                          and siblings[j] = the triple with oldLeaf at index od[j] - (od[j] > d[j] ? 1 : 0)
- *                          and 0 at the other two indices (i.e. the old leaf is the only other child of
- *                          the divergence node). Without these checks a prover could drop or move the
- *                          pushed-down leaf.
- *   - noop:                key, oldValue, newValue, oldKey, oldLeafValue, isOld0 all 0 and every sibling
- *                          triple [0,0,0]; the roots are not recomputed: newRoot = oldRoot.
- *   Then a witness is correct iff recomputeRoots(w) = { oldRoot: w.oldRoot, newRoot: w.newRoot }.
- *
- * CIRCUIT ENCODING (suggested, as circomlib's fnc[2]): fnc = (isInsert, isUpdate): insert = (1,0),
- * update = (0,1), noop = (0,0); (1,1) invalid. enabled = isInsert + isUpdate. Constrain
- * enabled·(old[0] − oldRoot) = 0 and newRoot = oldRoot + enabled·(new[0] − oldRoot); gate the validity
- * checks on enabled (the noop's all-zero fields keep ungated arithmetic well defined).
+ * `oldTreeRoot`/`newTreeRoot` are the tree roots around the step, `oldSize`/`newSize` the leaf counts;
+ * `oldRoot`/`newRoot` are the state roots `H2(treeRoot, size)` (only a batch's first and last are public).
  */
 export type UpdateWitness = {
-  fnc: "insert" | "update" | "noop";
-  oldRoot: bigint;
-  newRoot: bigint;
+  op: "update" | "low" | "new" | "noop";
+  index: number;
   key: bigint;
+  nextKey: bigint;
   oldValue: bigint;
   newValue: bigint;
+  insKey: bigint;
   siblings: SiblingTriple[];
-  isOld0: 0 | 1;
-  oldKey: bigint;
-  oldLeafValue: bigint;
+  oldTreeRoot: bigint;
+  newTreeRoot: bigint;
+  oldSize: number;
+  newSize: number;
+  oldRoot: bigint;
+  newRoot: bigint;
 };
 
-/** A witness that leaves `root` unchanged (fnc "noop", every other field 0); pads circuit batches. */
-export function noopWitness(root: bigint, depth: number = STATE_TREE_DEPTH): UpdateWitness {
-  requireField(root, "root");
+/** A step that leaves the tree unchanged (op "noop", every other field 0); pads circuit batches. */
+export function noopWitness(treeRoot: bigint, size: number, depth: number = STATE_TREE_DEPTH): UpdateWitness {
+  requireField(treeRoot, "treeRoot");
   requireDepth(depth);
+  const root = stateRoot(treeRoot, size);
   return {
-    fnc: "noop",
-    oldRoot: root,
-    newRoot: root,
+    op: "noop",
+    index: 0,
     key: 0n,
+    nextKey: 0n,
     oldValue: 0n,
     newValue: 0n,
-    siblings: Array.from({ length: depth }, zeroTriple),
-    isOld0: 0,
-    oldKey: 0n,
-    oldLeafValue: 0n,
+    insKey: 0n,
+    siblings: Array.from({ length: depth }, (): SiblingTriple => [0n, 0n, 0n]),
+    oldTreeRoot: treeRoot,
+    newTreeRoot: treeRoot,
+    oldSize: size,
+    newSize: size,
+    oldRoot: root,
+    newRoot: root,
   };
 }
 
@@ -570,238 +575,174 @@ function badWitness(message: string): StateError {
 }
 
 /**
- * The reference computation of a witness's roots, level by level exactly as documented on
- * `UpdateWitness` (the circuit mirrors it). Throws StateError STATE_BAD_PROOF / STATE_OUT_OF_FIELD
- * when a validity condition fails. Compare the result with `w.oldRoot` / `w.newRoot` yourself, or use
- * `verifyUpdateWitness`.
+ * The reference computation of ONE step's tree roots and size, exactly as documented on `UpdateWitness`
+ * (the circuit mirrors it). `previous` is the step before it in the batch (needed to check a "new"
+ * step; undefined for the first step). Throws StateError STATE_BAD_PROOF / STATE_OUT_OF_FIELD when a
+ * validity condition fails. The check that a "low" step is followed by its "new" step is made by
+ * `verifyWitnessChain` over the whole list.
  */
-export function recomputeRoots(w: UpdateWitness, depth: number = STATE_TREE_DEPTH): { oldRoot: bigint; newRoot: bigint } {
+export function recomputeRoots(
+  w: UpdateWitness,
+  depth: number = STATE_TREE_DEPTH,
+  previous?: UpdateWitness,
+): { oldTreeRoot: bigint; newTreeRoot: bigint; newSize: number } {
   requireDepth(depth);
   if (typeof w !== "object" || w === null) throw badWitness("not an object");
-  for (const field of ["oldRoot", "newRoot", "key", "oldValue", "newValue", "oldKey", "oldLeafValue"] as const) {
-    requireField(w[field], field);
-  }
-  if (w.isOld0 !== 0 && w.isOld0 !== 1) throw badWitness("isOld0 must be 0 or 1");
+  for (const field of ["oldTreeRoot", "newTreeRoot", "key", "nextKey", "oldValue", "newValue", "insKey"] as const) requireField(w[field], field);
+  if (!Number.isSafeInteger(w.oldSize) || w.oldSize < 1 || w.oldSize > 4 ** depth) throw badWitness("oldSize out of range");
   if (!Array.isArray(w.siblings) || w.siblings.length !== depth) throw badWitness(`siblings must have exactly ${depth} entries`);
   w.siblings.forEach((triple, level) => {
     if (!Array.isArray(triple) || triple.length !== 3) throw badWitness(`siblings[${level}] is not a triple`);
     triple.forEach((x, i) => requireField(x, `siblings[${level}][${i}]`));
   });
-  const sib = w.siblings;
-
-  if (w.fnc === "noop") {
-    const zeroFields = w.key === 0n && w.oldValue === 0n && w.newValue === 0n && w.oldKey === 0n && w.oldLeafValue === 0n && w.isOld0 === 0;
-    if (!zeroFields || !sib.every(isZeroTriple)) throw badWitness("a noop has every field but the roots zero");
-    return { oldRoot: w.oldRoot, newRoot: w.oldRoot };
-  }
-  if (w.fnc !== "insert" && w.fnc !== "update") throw badWitness(`unknown fnc ${JSON.stringify(String(w.fnc))}`);
-
-  const d = keyDigits(w.key, depth);
-  let n = 0;
-  for (let level = 0; level < depth; level++) if (!isZeroTriple(sib[level] as SiblingTriple)) n = level + 1;
-
-  let oldLevel: number;
+  // The same range checks the circuit makes on every step, enabled or not (Num2Bits of index and insKey).
+  if (!Number.isSafeInteger(w.index) || w.index < 0 || w.index >= 4 ** depth) throw badWitness("index outside the tree");
+  requireKey(w.insKey, "insKey");
+  // A noop's other fields are unconstrained: they move nothing.
+  if (w.op === "noop") return { oldTreeRoot: w.oldTreeRoot, newTreeRoot: w.oldTreeRoot, newSize: w.oldSize };
   let oldLeaf: bigint;
-  if (w.fnc === "update") {
-    if (w.isOld0 !== 0 || w.oldKey !== 0n || w.oldLeafValue !== 0n) throw badWitness("an update has isOld0 = 0, oldKey = 0, oldLeafValue = 0");
-    oldLevel = n;
-    oldLeaf = hash3(w.key, w.oldValue, 1n);
-  } else if (w.isOld0 === 1) {
-    if (w.oldValue !== 0n || w.oldKey !== 0n || w.oldLeafValue !== 0n) {
-      throw badWitness("an insert into an empty slot has oldValue = 0, oldKey = 0, oldLeafValue = 0");
-    }
-    oldLevel = n;
-    oldLeaf = 0n;
-  } else {
-    if (w.oldValue !== 0n) throw badWitness("an insert has oldValue = 0");
-    if (n === 0) throw badWitness("an insert that pushes a leaf down has that leaf as a sibling (n ≥ 1)");
-    const j = n - 1;
-    const od = keyDigits(w.oldKey, depth);
-    for (let level = 0; level < j; level++) {
-      if (od[level] !== d[level]) throw badWitness(`oldKey leaves key's path at digit ${level}, above the divergence level ${j}`);
-    }
-    const oldDigit = od[j] as number;
-    const newDigit = d[j] as number;
-    if (oldDigit === newDigit) throw badWitness(`oldKey does not diverge from key at level ${j}`);
-    oldLeaf = hash3(w.oldKey, w.oldLeafValue, 1n);
-    const expected = zeroTriple();
-    expected[oldDigit - (oldDigit > newDigit ? 1 : 0)] = oldLeaf;
-    const got = sib[j] as SiblingTriple;
-    if (got[0] !== expected[0] || got[1] !== expected[1] || got[2] !== expected[2]) {
-      throw badWitness(`siblings[${j}] must hold exactly the pushed-down leaf at its digit`);
-    }
-    oldLevel = 0;
-    for (let level = 0; level < j; level++) if (!isZeroTriple(sib[level] as SiblingTriple)) oldLevel = level + 1;
+  let newLeaf: bigint;
+  let newSize = w.oldSize;
+  switch (w.op) {
+    case "update":
+      oldLeaf = hash3(w.key, w.nextKey, w.oldValue);
+      newLeaf = hash3(w.key, w.nextKey, w.newValue);
+      break;
+    case "low":
+      if (w.newValue !== w.oldValue) throw badWitness("a low step keeps the leaf's value");
+      if (!(w.key < w.insKey)) throw badWitness("a low leaf's key is below the inserted key");
+      if (!(w.nextKey === 0n || w.insKey < w.nextKey)) throw badWitness("the inserted key is below the low leaf's nextKey");
+      oldLeaf = hash3(w.key, w.nextKey, w.oldValue);
+      newLeaf = hash3(w.key, w.insKey, w.oldValue);
+      break;
+    case "new":
+      if (previous === undefined || previous.op !== "low") throw badWitness("a new step follows a low step");
+      if (w.key !== previous.insKey || w.nextKey !== previous.nextKey) throw badWitness("a new step inserts the low step's key before its old nextKey");
+      if (w.index !== w.oldSize) throw badWitness("a new leaf takes the next free position (index = oldSize)");
+      if (w.oldSize >= 4 ** depth) throw badWitness("the tree is full");
+      oldLeaf = 0n;
+      newLeaf = hash3(w.key, w.nextKey, w.newValue);
+      newSize = w.oldSize + 1;
+      break;
+    default:
+      throw badWitness(`unknown op ${JSON.stringify(String(w.op))}`);
   }
-
-  const newLeaf = hash3(w.key, w.newValue, 1n);
-  let newNode = 0n;
-  let oldNode = 0n;
-  for (let level = depth; level >= 0; level--) {
-    const digit = d[level] as number; // undefined at level = depth, where it is never used
-    const triple = sib[level] as SiblingTriple;
-    newNode = level > n ? 0n : level === n ? newLeaf : hashPlaced(newNode, digit, triple);
-    oldNode = level > oldLevel ? 0n : level === oldLevel ? oldLeaf : hashPlaced(oldNode, digit, triple);
-  }
-  return { oldRoot: oldNode, newRoot: newNode };
+  return { oldTreeRoot: rootFromPath(oldLeaf, w.index, w.siblings, depth), newTreeRoot: rootFromPath(newLeaf, w.index, w.siblings, depth), newSize };
 }
 
-/** True iff the witness is valid and its roots recompute to `w.oldRoot` and `w.newRoot`. Never throws. */
-export function verifyUpdateWitness(w: UpdateWitness, depth: number = STATE_TREE_DEPTH): boolean {
+/** True iff the step is valid and its roots recompute to the witness's own roots and size. Never throws. */
+export function verifyUpdateWitness(w: UpdateWitness, depth: number = STATE_TREE_DEPTH, previous?: UpdateWitness): boolean {
   try {
-    const roots = recomputeRoots(w, depth);
-    return roots.oldRoot === w.oldRoot && roots.newRoot === w.newRoot;
+    const r = recomputeRoots(w, depth, previous);
+    return (
+      r.oldTreeRoot === w.oldTreeRoot &&
+      r.newTreeRoot === w.newTreeRoot &&
+      r.newSize === w.newSize &&
+      w.oldRoot === stateRoot(w.oldTreeRoot, w.oldSize) &&
+      w.newRoot === stateRoot(w.newTreeRoot, w.newSize)
+    );
   } catch {
     return false;
   }
+}
+
+/**
+ * Check a batch's steps in order: each valid (`verifyUpdateWitness` with its predecessor), each
+ * starting where the previous ended, and no "low" step without its "new" step right after it.
+ * Returns the index of the first bad step and why, or undefined when the chain is valid.
+ */
+export function checkWitnessChain(steps: readonly UpdateWitness[], depth: number = STATE_TREE_DEPTH): { index: number; message: string } | undefined {
+  for (let j = 0; j < steps.length; j++) {
+    const w = steps[j] as UpdateWitness;
+    const prev = j > 0 ? steps[j - 1] : undefined;
+    if (prev !== undefined && (w.oldTreeRoot !== prev.newTreeRoot || w.oldSize !== prev.newSize)) return { index: j, message: "does not start where the previous step ended" };
+    if (!verifyUpdateWitness(w, depth, prev)) return { index: j, message: "fails the step rules or its roots" };
+    if (w.op === "low" && steps[j + 1]?.op !== "new") return { index: j, message: "a low step must be followed by its new step in the same batch" };
+  }
+  return undefined;
 }
 
 // ---------------------------------------------------------------------------------------------------
 // The tree
 // ---------------------------------------------------------------------------------------------------
 
-type LeafNode = { readonly leaf: true; readonly key: bigint; readonly value: bigint; readonly hash: bigint; readonly path: string };
-type InnerNode = { readonly leaf: false; readonly hash: bigint };
-type TreeNode = LeafNode | InnerNode;
+/** An immutable node. Inner nodes have 4 children (undefined = an empty subtree); leaves carry their data. */
+type Inner = { readonly hash: bigint; readonly children: readonly (Node | undefined)[] };
+type Leaf = { readonly hash: bigint; readonly key: bigint; readonly nextKey: bigint; readonly value: bigint };
+type Node = Inner | Leaf;
 
-/** Placeholder for an internal node whose hash is about to be recomputed. Never observable. */
-const PENDING: InnerNode = { leaf: false, hash: 0n };
+/** The read side shared by a live tree and its O(1) snapshots. */
+export class StateTreeView {
+  protected constructor(
+    readonly depth: number,
+    protected top: Node | undefined,
+    protected count: number,
+    /** key → position; append-only and shared with snapshots (a snapshot ignores positions ≥ its size). */
+    protected readonly positions: Map<bigint, number>,
+    /** Every stored key in ascending order (shared; same rule). Holds 0, the list head. */
+    protected readonly sorted: bigint[],
+  ) {}
 
-type Placement = {
-  fnc: "insert" | "update";
-  level: number; // the level the key's leaf now sits at
-  oldValue: bigint;
-  isOld0: 0 | 1;
-  oldKey: bigint;
-  oldLeafValue: bigint;
-};
-
-/**
- * The compressed quaternary Poseidon SMT. Nodes live in a Map keyed by their position (the digit
- * string of the path prefix; "" is the root); a missing entry is an empty slot.
- */
-export class StateTree {
-  readonly depth: number;
-  #nodes = new Map<string, TreeNode>();
-  #values = new Map<bigint, bigint>();
-
-  constructor(depth: number = STATE_TREE_DEPTH) {
-    this.depth = requireDepth(depth);
-  }
-
-  /** A tree holding `entries` ([key, value] pairs; a repeated key keeps its last value). */
-  static fromEntries(entries: Iterable<readonly [bigint, bigint]>, depth: number = STATE_TREE_DEPTH): StateTree {
-    const tree = new StateTree(depth);
-    tree.setMany(entries);
-    return tree;
-  }
-
+  /** The state root: `H2(treeRoot, size)`. */
   get root(): bigint {
-    return this.#nodes.get("")?.hash ?? 0n;
+    return hash2(this.treeRoot, BigInt(this.count));
   }
 
-  /** Number of keys. */
+  /** The root of the Merkle tree of leaves (without the size). */
+  get treeRoot(): bigint {
+    return this.top?.hash ?? (emptySubtreeHashes(this.depth)[this.depth] as bigint);
+  }
+
+  /** Number of leaves, the list head included. */
   get size(): number {
-    return this.#values.size;
+    return this.count;
+  }
+
+  /** Number of KV keys (leaves other than the list head). */
+  get keyCount(): number {
+    return this.count - 1;
+  }
+
+  /** Position of `key`, or undefined when absent here. */
+  indexOf(key: bigint): number | undefined {
+    const index = this.positions.get(key);
+    return index !== undefined && index < this.count && key !== 0n ? index : undefined;
   }
 
   /** The key's leaf value, or undefined when absent. */
   get(key: bigint): bigint | undefined {
-    return this.#values.get(key);
+    const index = this.indexOf(key);
+    return index === undefined ? undefined : this.leafAt(index).value;
   }
 
   has(key: bigint): boolean {
-    return this.#values.has(key);
+    return this.indexOf(key) !== undefined;
   }
 
-  /** [key, value] pairs in first-insertion order. */
-  entries(): IterableIterator<[bigint, bigint]> {
-    return this.#values.entries();
-  }
-
-  clone(): StateTree {
-    const copy = new StateTree(this.depth);
-    copy.#nodes = new Map(this.#nodes);
-    copy.#values = new Map(this.#values);
-    return copy;
-  }
-
-  /**
-   * Insert or update `key` and return the circuit witness of the change. Throws StateError
-   * STATE_KEY_COLLISION (tree unchanged) when another stored key shares all `depth` digits with `key`,
-   * STATE_OUT_OF_FIELD when key or value is outside the field.
-   */
-  set(key: bigint, value: bigint): UpdateWitness {
-    requireField(key, "key");
-    requireField(value, "value");
-    const oldRoot = this.root;
-    const path = digitString(key, this.depth);
-    const placed = this.#place(this.#nodes, this.#values, key, value, path);
-
-    const siblings: SiblingTriple[] = Array.from({ length: this.depth }, zeroTriple);
-    for (let level = placed.level - 1; level >= 0; level--) {
-      const prefix = path.slice(0, level);
-      const children = this.#children(this.#nodes, prefix);
-      this.#nodes.set(prefix, { leaf: false, hash: hash4(children[0], children[1], children[2], children[3]) });
-      const digit = Number(path[level]);
-      siblings[level] = children.filter((_, index) => index !== digit) as SiblingTriple;
+  /** [key, value] pairs in insertion order (the list head excluded). */
+  *entries(): IterableIterator<[bigint, bigint]> {
+    for (let i = 1; i < this.count; i++) {
+      const leaf = this.leafAt(i);
+      yield [leaf.key, leaf.value];
     }
-    return {
-      fnc: placed.fnc,
-      oldRoot,
-      newRoot: this.root,
-      key,
-      oldValue: placed.oldValue,
-      newValue: value,
-      siblings,
-      isOld0: placed.isOld0,
-      oldKey: placed.oldKey,
-      oldLeafValue: placed.oldLeafValue,
-    };
   }
 
-  /**
-   * Insert or update many keys, hashing each touched node once (no witnesses). Atomic: on
-   * STATE_KEY_COLLISION (or a bad input) the tree is unchanged.
-   */
-  setMany(entries: Iterable<readonly [bigint, bigint]>): void {
-    const nodes = new Map(this.#nodes);
-    const values = new Map(this.#values);
-    const dirty: Set<string>[] = Array.from({ length: this.depth }, () => new Set<string>());
-    for (const [key, value] of entries) {
-      requireField(key, "key");
-      requireField(value, "value");
-      const path = digitString(key, this.depth);
-      const placed = this.#place(nodes, values, key, value, path);
-      for (let level = 0; level < placed.level; level++) (dirty[level] as Set<string>).add(path.slice(0, level));
-    }
-    for (let level = this.depth - 1; level >= 0; level--) {
-      for (const prefix of dirty[level] as Set<string>) {
-        const c = this.#children(nodes, prefix);
-        nodes.set(prefix, { leaf: false, hash: hash4(c[0], c[1], c[2], c[3]) });
-      }
-    }
-    this.#nodes = nodes;
-    this.#values = values;
+  /** An O(1) read-only view of the tree as it is now; later writes to the tree do not show in it. */
+  snapshot(): StateTreeView {
+    return new StateTreeView(this.depth, this.top, this.count, this.positions, this.sorted);
   }
 
-  /** An inclusion proof if `key` is present, else a non-inclusion proof (empty slot or other leaf). */
+  /** An inclusion proof if `key` is present, else an absence proof (its low leaf). */
   prove(key: bigint): StateProof {
-    requireField(key, "key");
-    const path = digitString(key, this.depth);
-    const siblings: SiblingTriple[] = [];
-    for (let level = 0; ; level++) {
-      const prefix = path.slice(0, level);
-      const node = this.#nodes.get(prefix);
-      if (node === undefined) return { key, kind: "empty", siblings };
-      if (node.leaf) {
-        return node.key === key
-          ? { key, kind: "inclusion", value: node.value, siblings }
-          : { key, kind: "other", otherKey: node.key, otherValue: node.value, siblings };
-      }
-      const digit = Number(path[level]);
-      siblings.push(this.#children(this.#nodes, prefix).filter((_, index) => index !== digit) as SiblingTriple);
+    requireKey(key, "key");
+    const index = this.indexOf(key);
+    if (index !== undefined) {
+      const leaf = this.leafAt(index);
+      return { key, kind: "inclusion", index, size: this.count, nextKey: leaf.nextKey, value: leaf.value, siblings: this.siblingsOf(index) };
     }
+    const lowIndex = this.lowIndexOf(key);
+    const low = this.leafAt(lowIndex);
+    return { key, kind: "absence", index: lowIndex, size: this.count, nextKey: low.nextKey, lowKey: low.key, lowValue: low.value, siblings: this.siblingsOf(lowIndex) };
   }
 
   /** An inclusion proof; StateError STATE_MISSING_KEY when `key` is absent. */
@@ -811,48 +752,182 @@ export class StateTree {
     return proof;
   }
 
-  #children(nodes: Map<string, TreeNode>, prefix: string): [bigint, bigint, bigint, bigint] {
-    return [
-      nodes.get(prefix + "0")?.hash ?? 0n,
-      nodes.get(prefix + "1")?.hash ?? 0n,
-      nodes.get(prefix + "2")?.hash ?? 0n,
-      nodes.get(prefix + "3")?.hash ?? 0n,
-    ];
+  /** Position of the largest stored key below `key` (the predecessor in this view). */
+  protected lowIndexOf(key: bigint): number {
+    let lo = 0;
+    let hi = this.sorted.length; // first position whose key ≥ key
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((this.sorted[mid] as bigint) < key) lo = mid + 1;
+      else hi = mid;
+    }
+    // Walk down past keys inserted after this view (snapshots only; the live tree stops at once).
+    for (let i = lo - 1; i >= 0; i--) {
+      const index = this.positions.get(this.sorted[i] as bigint) as number;
+      if (index < this.count) return index;
+    }
+    return 0; // unreachable: key 0 (the head) is below every key and always present
+  }
+
+  /** The leaf at a used position (`index < size`): its key, nextKey and value. */
+  leaf(index: number): { readonly key: bigint; readonly nextKey: bigint; readonly value: bigint } {
+    if (!Number.isSafeInteger(index) || index < 0 || index >= this.count) throw new RangeError(`no leaf at position ${String(index)} (size ${this.count})`);
+    const { key, nextKey, value } = this.leafAt(index);
+    return { key, nextKey, value };
+  }
+
+  /** The sibling triples of any position, level 0 first (unused positions included: they are 0). */
+  siblings(index: number): SiblingTriple[] {
+    return this.siblingsOf(index);
+  }
+
+  protected leafAt(index: number): Leaf {
+    const digits = indexDigits(index, this.depth);
+    let node = this.top;
+    for (let level = 0; level < this.depth; level++) node = (node as Inner | undefined)?.children[digits[level] as number];
+    if (node === undefined) throw new RangeError(`no leaf at position ${index}`);
+    return node as Leaf;
+  }
+
+  protected siblingsOf(index: number): SiblingTriple[] {
+    const digits = indexDigits(index, this.depth);
+    const zeros = emptySubtreeHashes(this.depth);
+    const out: SiblingTriple[] = [];
+    let node = this.top as Inner | undefined;
+    for (let level = 0; level < this.depth; level++) {
+      const digit = digits[level] as number;
+      const z = zeros[this.depth - 1 - level] as bigint;
+      const hashes = [0, 1, 2, 3].map((c) => node?.children[c]?.hash ?? z);
+      out.push(hashes.filter((_, c) => c !== digit) as SiblingTriple);
+      node = node?.children[digit] as Inner | undefined;
+    }
+    return out;
+  }
+}
+
+/**
+ * The indexed Merkle tree. Writes are path-copying (nodes are immutable), so `snapshot()` is O(1) and
+ * nothing ever copies the whole tree. `checkpoint()` / `rollback()` make a multi-key write atomic.
+ */
+export class StateTree extends StateTreeView {
+  constructor(depth: number = STATE_TREE_DEPTH) {
+    requireDepth(depth);
+    super(depth, undefined, 0, new Map(), []);
+    this.#write(0, { hash: leafHash(0n, 0n, 0n), key: 0n, nextKey: 0n, value: 0n });
+    this.count = 1;
+    this.positions.set(0n, 0);
+    this.sorted.push(0n);
+  }
+
+  /** A tree holding `entries` ([key, value] pairs; a repeated key keeps its last value). */
+  static fromEntries(entries: Iterable<readonly [bigint, bigint]>, depth: number = STATE_TREE_DEPTH): StateTree {
+    const tree = new StateTree(depth);
+    for (const [key, value] of entries) tree.set(key, value);
+    return tree;
+  }
+
+  /** Capacity in leaves (the list head uses one). */
+  get capacity(): number {
+    return 4 ** this.depth;
   }
 
   /**
-   * Put the leaf into the structure (internal nodes on its path left as PENDING or stale: the caller
-   * rehashes levels 0 … level-1 of `path`). Checks for a collision before changing anything.
+   * Insert or update `key` and return the circuit steps of the change: one ("update") for a stored key,
+   * two ("low", "new") for a new one. Throws StateError STATE_TREE_FULL (tree unchanged) when no position
+   * is left, STATE_OUT_OF_FIELD for a key ≥ 2^248 or a value outside the field, STATE_RESERVED_KEY for 0.
    */
-  #place(nodes: Map<string, TreeNode>, values: Map<bigint, bigint>, key: bigint, value: bigint, path: string): Placement {
-    for (let level = 0; ; level++) {
-      const prefix = path.slice(0, level);
-      const node = nodes.get(prefix);
-      if (node === undefined) {
-        nodes.set(prefix, { leaf: true, key, value, hash: hash3(key, value, 1n), path });
-        values.set(key, value);
-        return { fnc: "insert", level, oldValue: 0n, isOld0: 1, oldKey: 0n, oldLeafValue: 0n };
-      }
-      if (!node.leaf) continue; // internal nodes only exist above level `depth`
-      if (node.key === key) {
-        const hash = node.value === value ? node.hash : hash3(key, value, 1n);
-        nodes.set(prefix, { leaf: true, key, value, hash, path });
-        values.set(key, value);
-        return { fnc: "update", level, oldValue: node.value, isOld0: 0, oldKey: 0n, oldLeafValue: 0n };
-      }
-      // Another key's leaf: push it down to where the two paths diverge.
-      let split = level;
-      while (split < this.depth && node.path[split] === path[split]) split++;
-      if (split === this.depth) {
-        throw new StateError("STATE_KEY_COLLISION", `key collides with a stored key on all ${this.depth} digits`, {
-          details: { key: key.toString(10), storedKey: node.key.toString(10), depth: this.depth },
-        });
-      }
-      for (let m = level; m <= split; m++) nodes.set(path.slice(0, m), PENDING);
-      nodes.set(node.path.slice(0, split + 1), node);
-      nodes.set(path.slice(0, split + 1), { leaf: true, key, value, hash: hash3(key, value, 1n), path });
-      values.set(key, value);
-      return { fnc: "insert", level: split + 1, oldValue: 0n, isOld0: 0, oldKey: node.key, oldLeafValue: node.value };
+  set(key: bigint, value: bigint): UpdateWitness[] {
+    requireKey(key, "key");
+    requireField(value, "value");
+    if (key === 0n) throw new StateError("STATE_RESERVED_KEY", "key 0 is the list head");
+    const index = this.indexOf(key);
+    if (index !== undefined) {
+      const leaf = this.leafAt(index);
+      return [this.#step("update", index, { ...leaf, value }, { key, nextKey: leaf.nextKey, oldValue: leaf.value, newValue: value, insKey: 0n })];
     }
+    if (this.count >= this.capacity) {
+      throw new StateError("STATE_TREE_FULL", `the state tree is full (${this.capacity} positions)`, { details: { capacity: this.capacity } });
+    }
+    const lowIndex = this.lowIndexOf(key);
+    const low = this.leafAt(lowIndex);
+    const lowStep = this.#step("low", lowIndex, { ...low, nextKey: key }, { key: low.key, nextKey: low.nextKey, oldValue: low.value, newValue: low.value, insKey: key });
+    const newIndex = this.count;
+    const newStep = this.#step("new", newIndex, { key, nextKey: low.nextKey, value }, { key, nextKey: low.nextKey, oldValue: 0n, newValue: value, insKey: 0n });
+    this.positions.set(key, newIndex);
+    this.#insertSorted(key);
+    return [lowStep, newStep];
+  }
+
+  /** Remember the current state; `rollback(checkpoint)` returns to it (keys inserted since are forgotten). */
+  checkpoint(): { readonly top: Node | undefined; readonly count: number } {
+    return { top: this.top, count: this.count };
+  }
+
+  rollback(point: { readonly top: Node | undefined; readonly count: number }): void {
+    for (let i = point.count; i < this.count; i++) {
+      const key = this.leafAt(i).key;
+      this.positions.delete(key);
+      const at = this.#sortedIndex(key);
+      if (this.sorted[at] === key) this.sorted.splice(at, 1);
+    }
+    this.top = point.top;
+    this.count = point.count;
+  }
+
+  #step(
+    op: "update" | "low" | "new",
+    index: number,
+    leaf: { key: bigint; nextKey: bigint; value: bigint },
+    fields: { key: bigint; nextKey: bigint; oldValue: bigint; newValue: bigint; insKey: bigint },
+  ): UpdateWitness {
+    const siblings = this.siblingsOf(index);
+    const oldTreeRoot = this.treeRoot;
+    const oldSize = this.count;
+    this.#write(index, { key: leaf.key, nextKey: leaf.nextKey, value: leaf.value, hash: hash3(leaf.key, leaf.nextKey, leaf.value) });
+    if (op === "new") this.count++;
+    const newTreeRoot = this.treeRoot;
+    return {
+      op,
+      index,
+      ...fields,
+      siblings,
+      oldTreeRoot,
+      newTreeRoot,
+      oldSize,
+      newSize: this.count,
+      oldRoot: hash2(oldTreeRoot, BigInt(oldSize)),
+      newRoot: hash2(newTreeRoot, BigInt(this.count)),
+    };
+  }
+
+  /** Path-copying write of a leaf: `depth` new inner nodes, every other node shared. */
+  #write(index: number, leaf: Leaf): void {
+    const digits = indexDigits(index, this.depth);
+    const zeros = emptySubtreeHashes(this.depth);
+    const rebuild = (node: Node | undefined, level: number): Node => {
+      if (level === this.depth) return leaf;
+      const children = node === undefined ? [undefined, undefined, undefined, undefined] : [...(node as Inner).children];
+      const digit = digits[level] as number;
+      children[digit] = rebuild(children[digit], level + 1);
+      const z = zeros[this.depth - 1 - level] as bigint;
+      const [c0, c1, c2, c3] = children.map((c) => c?.hash ?? z) as [bigint, bigint, bigint, bigint];
+      return { hash: hash4(c0, c1, c2, c3), children };
+    };
+    this.top = rebuild(this.top, 0);
+  }
+
+  #sortedIndex(key: bigint): number {
+    let lo = 0;
+    let hi = this.sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((this.sorted[mid] as bigint) < key) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  #insertSorted(key: bigint): void {
+    this.sorted.splice(this.#sortedIndex(key), 0, key);
   }
 }

@@ -12,7 +12,7 @@ import type { BatchRecord } from "./types.js";
 
 export interface EpochCircuit {
   readonly name: string;
-  /** Updates per proof. */
+  /** Steps per proof (EpochTransition's B): an update takes one step, an insert two. */
   readonly B: number;
   readonly depth: number;
 }
@@ -38,14 +38,15 @@ export class BatchProver {
     this.provenListeners.push(listener);
   }
 
-  /** The largest batch a proof can hold: the sequencer's cut size must not exceed it. */
+  /** The most KV writes a proof always holds (each may be an insert, two steps): the sequencer's cut size must not exceed it. */
   get maxUpdates(): number {
-    return (this.circuits[this.circuits.length - 1] as EpochCircuit).B;
+    return Math.floor((this.circuits[this.circuits.length - 1] as EpochCircuit).B / 2);
   }
 
-  circuitFor(updates: number): EpochCircuit {
-    const circuit = this.circuits.find((c) => c.B >= updates);
-    if (circuit === undefined) throw new Error(`a batch of ${updates} updates exceeds the largest circuit (${this.maxUpdates})`);
+  /** The smallest circuit with room for this many steps. */
+  circuitFor(steps: number): EpochCircuit {
+    const circuit = this.circuits.find((c) => c.B >= steps);
+    if (circuit === undefined) throw new Error(`a batch of ${steps} steps exceeds the largest circuit (${(this.circuits[this.circuits.length - 1] as EpochCircuit).B} steps)`);
     return circuit;
   }
 
@@ -70,8 +71,8 @@ export class BatchProver {
       witnesses,
       B: circuit.B,
       depth: circuit.depth,
-      oldRoot: BigInt(record.oldRoot),
     });
+    if (input.oldRoot !== record.oldRoot || input.newRoot !== record.newRoot) throw new Error(`batch ${record.number}: its steps do not lead from the record's old root to its new root`);
     await this.rollup.updateBatch({ ...record, status: "proving", circuit: circuit.name });
     const expected = [record.oldRoot, record.newRoot, record.header, record.commitment];
     const matches = (signals: readonly string[]) => signals.length === expected.length && signals.every((s, i) => s === expected[i]);

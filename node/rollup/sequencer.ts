@@ -12,7 +12,7 @@
 import { blake3 } from "@noble/hashes/blake3.js";
 import type { CID } from "../core/cid.js";
 import { parseCid } from "../core/cid.js";
-import { contentHashFromDigestHex, leafValue, StateTree, stateKey, type UpdateWitness } from "../core/state-tree.js";
+import { contentHashFromDigestHex, leafValue, StateTree, stateKey, type StateTreeView, type UpdateWitness } from "../core/state-tree.js";
 import { batchHeader, epochCommitment } from "../../prover/circuit-inputs.js";
 import { TinyCloudError } from "../core/errors.js";
 import type { Batch, KvVersion } from "../store/store.js";
@@ -39,6 +39,9 @@ export interface CommittedWrite {
 
 export type BatchListener = (record: BatchRecord, witnesses: readonly UpdateWitness[]) => void;
 
+/** How many recent batches keep an O(1) tree snapshot for proofs (older ones are replayed). */
+const RECENT_VIEWS = 256;
+
 export class Sequencer {
   private nextSeq = 0;
   private pendingCount = 0;
@@ -48,6 +51,8 @@ export class Sequencer {
   private closed = false;
   /** Batches cut but not yet proven when the node last stopped, with their witnesses (rebuilt on open). */
   private unproven: { record: BatchRecord; witnesses: UpdateWitness[] }[] = [];
+  /** Snapshots after the most recent batches (insertion order = batch order). */
+  private readonly recent = new Map<number, StateTreeView>();
 
   private constructor(
     private readonly rollup: RollupStore,
@@ -63,16 +68,19 @@ export class Sequencer {
     if (bound === undefined || latest === 0) await rollup.bindContext(options.context);
     else if (bound !== options.context) throw new ContextMismatchError(bound, options.context);
     const unproven: { record: BatchRecord; witnesses: UpdateWitness[] }[] = [];
+    const views = new Map<number, StateTreeView>(latest < RECENT_VIEWS ? [[0, tree.snapshot()]] : []);
     for (let n = 1; n <= latest; n++) {
       const record = await rollup.batch(n);
       if (record === undefined) throw new Error(`rollup batch ${n} is missing from the store`);
       if (tree.root.toString() !== record.oldRoot) throw new Error(`rollup batch ${n}: old root ${record.oldRoot} does not follow from batch ${n - 1}`);
-      const witnesses = record.updates.map((update) => tree.set(BigInt(update.key), BigInt(update.value)));
+      const witnesses = record.updates.flatMap((update) => tree.set(BigInt(update.key), BigInt(update.value)));
+      if (n > latest - RECENT_VIEWS) views.set(n, tree.snapshot());
       if (tree.root.toString() !== record.newRoot) throw new Error(`rollup batch ${n}: replaying its updates gives ${tree.root}, not ${record.newRoot}`);
       if (record.status === "cut" || record.status === "proving") unproven.push({ record, witnesses });
     }
     const sequencer = new Sequencer(rollup, options, tree, latest);
     sequencer.unproven = unproven;
+    for (const [n, view] of views) sequencer.remember(n, view);
     sequencer.nextSeq = await rollup.nextSeq();
     sequencer.pendingCount = (await rollup.pending(Number.MAX_SAFE_INTEGER)).length;
     if (sequencer.pendingCount > 0) sequencer.schedule();
@@ -80,7 +88,7 @@ export class Sequencer {
   }
 
   get root(): bigint {
-    return this.tree.root;
+    return this.snapshot().root;
   }
 
   get latestBatch(): number {
@@ -92,9 +100,25 @@ export class Sequencer {
     return this.pendingCount;
   }
 
-  /** A read-only copy of the current state tree (for proofs of values). */
-  snapshot(): StateTree {
-    return this.tree.clone();
+  /** A read-only view of the current state tree (for proofs of values): O(1), nodes are shared. */
+  snapshot(): StateTreeView {
+    // The view recorded when the latest batch became durable, never the live tree, which runs ahead
+    // while a cut is being written.
+    return this.recent.get(this.latest) ?? this.tree.snapshot();
+  }
+
+  /** The tree after batch `n`, while it is among the last RECENT_VIEWS batches (else undefined: replay). */
+  viewAt(n: number): StateTreeView | undefined {
+    return this.recent.get(n);
+  }
+
+  private remember(n: number, view: StateTreeView): void {
+    this.recent.set(n, view);
+    // Bounded: a view keeps the nodes its batch replaced alive (about steps × depth nodes each).
+    for (const old of this.recent.keys()) {
+      if (this.recent.size <= RECENT_VIEWS) break;
+      this.recent.delete(old);
+    }
   }
 
   /** Listen for new batches; batches left unproven by a previous run are delivered first. */
@@ -159,34 +183,43 @@ export class Sequencer {
         this.schedule();
         return;
       }
-      const tree = this.tree.clone();
+      const tree = this.tree;
+      const before = tree.checkpoint();
       const oldRoot = tree.root;
-      const witnesses = updates.map((u) => tree.set(BigInt(u.key), BigInt(u.value)));
-      const number = this.latest + 1;
-      const eventCids = [...new Set(updates.map((u) => u.event))];
-      const eventsHash = eventsHashOf(eventCids.map((c) => parseCid(c)));
-      const header = batchHeader(number, this.options.context);
-      const commitment = epochCommitment({
-        context: this.options.context,
-        batchNumber: number,
-        updates: witnesses.map((w) => ({ key: w.key, newValue: w.newValue, fnc: w.fnc })),
-        eventsHash,
-      });
-      const record: BatchRecord = {
-        number,
-        oldRoot: oldRoot.toString(),
-        newRoot: tree.root.toString(),
-        updates,
-        eventCids,
-        eventsHash: eventsHash.toString(),
-        header: header.toString(),
-        commitment: commitment.toString(),
-        status: "cut",
-        cutAt: Date.now(),
-      };
-      await this.rollup.cut(record);
-      this.tree = tree;
+      let witnesses: UpdateWitness[];
+      let record: BatchRecord;
+      try {
+        witnesses = updates.flatMap((u) => tree.set(BigInt(u.key), BigInt(u.value)));
+        const number = this.latest + 1;
+        const eventCids = [...new Set(updates.map((u) => u.event))];
+        const eventsHash = eventsHashOf(eventCids.map((c) => parseCid(c)));
+        const header = batchHeader(number, this.options.context);
+        const commitment = epochCommitment({
+          context: this.options.context,
+          batchNumber: number,
+          updates: witnesses.map((w) => ({ key: w.key, newValue: w.newValue, op: w.op })),
+          eventsHash,
+        });
+        record = {
+          number,
+          oldRoot: oldRoot.toString(),
+          newRoot: tree.root.toString(),
+          updates,
+          eventCids,
+          eventsHash: eventsHash.toString(),
+          header: header.toString(),
+          commitment: commitment.toString(),
+          status: "cut",
+          cutAt: Date.now(),
+        };
+        await this.rollup.cut(record);
+      } catch (error) {
+        tree.rollback(before); // not durable: the tree must not run ahead of the store
+        throw error;
+      }
+      const number = record.number;
       this.latest = number;
+      this.remember(number, tree.snapshot());
       this.pendingCount = Math.max(0, this.pendingCount - updates.length);
       for (const listener of this.listeners) listener(record, witnesses);
       // A forced cut takes what is pending now; later arrivals wait for a full batch or their own delay.

@@ -1,15 +1,16 @@
 /**
  * State trees at the batch boundaries a reader cares about. The sequencer owns the latest tree; a light
  * client checks values against the root the chain stores, which lags it (proving + anchoring take
- * seconds), so this keeps a second tree at the latest anchored batch, advanced batch by batch as the
- * anchorer confirms them. Any other batch is rebuilt by replaying the stored batch records.
+ * seconds), so this keeps a view of the tree at the latest anchored batch, advanced as the anchorer
+ * confirms batches. Views are O(1) snapshots the sequencer keeps for recent batches; an older batch is
+ * rebuilt by replaying the stored batch records.
  */
-import { StateTree } from "../core/state-tree.js";
+import { StateTree, type StateTreeView } from "../core/state-tree.js";
 import type { RollupStore } from "./rollup-store.js";
 import type { Sequencer } from "./sequencer.js";
 
 export class StateViews {
-  private anchoredTree: StateTree;
+  private anchoredTree: StateTreeView;
   private anchored = 0;
   private advancing: Promise<void> = Promise.resolve();
 
@@ -47,23 +48,26 @@ export class StateViews {
   advanceTo(n: number): Promise<void> {
     this.advancing = this.advancing.then(async () => {
       if (n <= this.anchored) return;
-      const tree = this.anchoredTree.clone();
-      await this.replay(tree, this.anchored + 1, n);
-      this.anchoredTree = tree;
+      this.anchoredTree = this.sequencer.viewAt(n) ?? (await this.rebuild(n));
       this.anchored = n;
     });
     return this.advancing;
   }
 
   /** The tree after batch `n` (0 = genesis). Throws RangeError for a batch that does not exist. */
-  async treeAt(n: number): Promise<StateTree> {
+  async treeAt(n: number): Promise<StateTreeView> {
     const latest = this.sequencer.latestBatch;
     if (!Number.isSafeInteger(n) || n < 0 || n > latest) throw new RangeError(`no batch ${n} (latest is ${latest})`);
     if (n === latest) return this.sequencer.snapshot();
     await this.advancing;
     if (n === this.anchored) return this.anchoredTree;
-    const tree = n > this.anchored ? this.anchoredTree.clone() : new StateTree(this.depth);
-    await this.replay(tree, n > this.anchored ? this.anchored + 1 : 1, n);
+    return this.sequencer.viewAt(n) ?? (await this.rebuild(n));
+  }
+
+  /** The tree after batch `n`, replayed from genesis (batches older than the sequencer's recent views). */
+  private async rebuild(n: number): Promise<StateTreeView> {
+    const tree = new StateTree(this.depth);
+    await this.replay(tree, 1, n);
     return tree;
   }
 
