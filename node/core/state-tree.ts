@@ -826,6 +826,22 @@ export class StateTree extends StateTreeView {
     return tree;
   }
 
+  /**
+   * An independent writable copy. Nodes are shared (immutable); only the key index (a Map and a sorted
+   * array of keys) is copied, O(keys) without hashing. For tests and tools: the node itself never forks
+   * (it snapshots and checkpoints).
+   */
+  fork(): StateTree {
+    const copy = new StateTree(this.depth);
+    copy.top = this.top;
+    copy.count = this.count;
+    copy.positions.clear();
+    for (const [k, i] of this.positions) copy.positions.set(k, i);
+    copy.sorted.length = 0;
+    copy.sorted.push(...this.sorted);
+    return copy;
+  }
+
   /** Capacity in leaves (the list head uses one). */
   get capacity(): number {
     return 4 ** this.depth;

@@ -60,6 +60,18 @@ export class RollupStore {
     await this.store.write(batch);
   }
 
+  /** The state-tree format the batches were cut with (absent in data directories older than the indexed tree). */
+  async treeFormat(): Promise<string | undefined> {
+    const bytes = await this.store.db.get(encodeKey(Bucket.rollupMeta, "tree"));
+    return bytes === undefined ? undefined : (dagCbor.decode(bytes) as string);
+  }
+
+  async bindTreeFormat(format: string): Promise<void> {
+    const batch = new Batch();
+    batch.put(Bucket.rollupMeta, ["tree"], format);
+    await this.store.write(batch);
+  }
+
   async batch(number: number): Promise<BatchRecord | undefined> {
     const bytes = await this.store.db.get(encodeKey(Bucket.rollupBatches, number));
     return bytes === undefined ? undefined : (dagCbor.decode(bytes) as BatchRecord);

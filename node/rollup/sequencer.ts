@@ -64,6 +64,9 @@ export class Sequencer {
   static async open(rollup: RollupStore, options: SequencerOptions): Promise<Sequencer> {
     const tree = new StateTree(options.depth);
     const latest = await rollup.latestBatch();
+    const format = await rollup.treeFormat();
+    if (latest > 0 && format !== STATE_TREE_FORMAT) throw new TreeFormatError(format);
+    if (format === undefined) await rollup.bindTreeFormat(STATE_TREE_FORMAT);
     const bound = await rollup.boundContext();
     if (bound === undefined || latest === 0) await rollup.bindContext(options.context);
     else if (bound !== options.context) throw new ContextMismatchError(bound, options.context);
@@ -231,6 +234,27 @@ export class Sequencer {
     this.closed = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
     await this.cutting;
+  }
+}
+
+/** The state tree the batches are cut with; stored with the first batch so an old data directory is recognised. */
+export const STATE_TREE_FORMAT = "indexed-quaternary-poseidon-v1";
+
+/**
+ * The data directory holds batches of an earlier state tree (the compressed sparse Merkle tree, before
+ * the indexed tree): their roots cannot be replayed, and the tree cannot be migrated in place because
+ * every anchored root would change. The indexed tree starts from a new genesis.
+ */
+export class TreeFormatError extends TinyCloudError {
+  override readonly name = "TreeFormatError" as const;
+  constructor(readonly found: string | undefined) {
+    super(
+      "ROLLUP_TREE_FORMAT",
+      `this data directory's rollup batches were cut with ${found === undefined ? "the previous state tree (compressed sparse Merkle tree)" : `state tree "${found}"`}, ` +
+        `and this node uses "${STATE_TREE_FORMAT}". Existing data directories cannot be migrated in place: ` +
+        "the indexed tree is a new genesis (new roots, new anchor deployment). Start with a fresh --data directory " +
+        "(move the old one aside; its KV data can be re-written through the API) and deploy a new anchor.",
+    );
   }
 }
 

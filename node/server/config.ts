@@ -64,7 +64,7 @@ export const DEFAULT_CONFIG: NodeConfig = {
   batchMaxDelayMs: 2000,
   stateTreeDepth: 16,
   prove: true,
-  // B = 16 at depth 16 is ~2^18 constraints: build it on purpose (`tinycloud setup --circuit epoch_transition_16`).
+  // epoch_transition_16 (32 steps) at depth 16 is ~2^19 constraints: build it on purpose (`tinycloud setup --circuit epoch_transition_16`).
   circuits: ["epoch_transition_1", "epoch_transition_4"],
   quiet: false,
   chain: "embedded",

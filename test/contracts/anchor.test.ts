@@ -111,7 +111,7 @@ describe("TinyCloudAnchor with real Groth16 proofs", { timeout: 600_000 }, () =>
   /** Prove the next batch on top of the anchored tree (a clone unless `commit`). */
   async function proveNext(circuit: EpochCircuit, updates: number, options: { commit?: boolean; context?: bigint; batchNumber?: bigint; base?: StateTree } = {}): Promise<ProvenBatch> {
     const base = options.base ?? tree;
-    const t = options.commit ? base : base.clone();
+    const t = options.commit ? base : base.fork();
     return prover.prove({
       tree: t,
       circuit,
@@ -122,7 +122,7 @@ describe("TinyCloudAnchor with real Groth16 proofs", { timeout: 600_000 }, () =>
   }
 
   async function anchorBatch(circuit: EpochCircuit, updates: number): Promise<void> {
-    const before = tree.clone();
+    const before = tree.fork();
     const batch = await proveNext(circuit, updates, { commit: true });
     try {
       const receipt = await submit(batch, circuit.verifierId);
@@ -202,7 +202,7 @@ describe("TinyCloudAnchor with real Groth16 proofs", { timeout: 600_000 }, () =>
 
   describe("rejects", () => {
     it("a proof from an old root other than the stored one", async () => {
-      const forked = tree.clone();
+      const forked = tree.fork();
       forked.set(prover.freshKey(), 42n); // a different state the sequencer never anchored
       const batch = await proveNext(c1, 1, { base: forked });
       assert.notEqual(batch.oldRoot, tree.root);
@@ -243,7 +243,7 @@ describe("TinyCloudAnchor with real Groth16 proofs", { timeout: 600_000 }, () =>
       await expectRevert(submit(forOtherChain, c1.verifierId), "TinyCloudAnchor__InvalidProof", [forOtherChain.batchNumber]);
       // ... while the same kind of proof is accepted by the anchor it was made for (fresh anchor: batch 1).
       await write(other, ANCHOR_ABI, "setSequencer", [sequencer, true], owner);
-      const forOtherFirst = await prover.prove({ tree: tree.clone(), circuit: c1, batchNumber: 1n, context: epochContext(chainId, other), updates: 1 });
+      const forOtherFirst = await prover.prove({ tree: tree.fork(), circuit: c1, batchNumber: 1n, context: epochContext(chainId, other), updates: 1 });
       await submit(forOtherFirst, c1.verifierId, sequencer, other);
       await expectRevert(submit(forOtherFirst, c1.verifierId), "TinyCloudAnchor__WrongBatchNumber");
     });

@@ -15,7 +15,7 @@ import { epochCommitment, epochTransitionInput, type EpochTransitionInput } from
 import { StateTree, type UpdateWitness } from "../../node/core/state-tree.js";
 import { loadVerifiers } from "../../contracts/artifacts.js";
 
-/** The depth-8 test circuits (B = 1 and B = 2). */
+/** The depth-8 test circuits (any 1 and any 2 writes: B = 2 and 4 steps). */
 export const D8_CIRCUITS = { 1: "epoch_transition_1_d8", 2: "epoch_transition_2_d8" } as const;
 export const D8_DEPTH = 8;
 
@@ -100,9 +100,9 @@ export class BatchProver {
   async prove(p: { tree: StateTree; circuit: EpochCircuit; batchNumber: bigint; context: bigint; updates: number; eventsHash?: bigint }): Promise<ProvenBatch> {
     const oldRoot = p.tree.root;
     const witnesses: UpdateWitness[] = [];
-    for (let i = 0; i < p.updates; i++) witnesses.push(p.tree.set(this.freshKey(), BigInt(1_000_000 + this.#nextKey)));
+    for (let i = 0; i < p.updates; i++) witnesses.push(...p.tree.set(this.freshKey(), BigInt(1_000_000 + this.#nextKey)));
     const eventsHash = p.eventsHash ?? 7_000_000n + p.batchNumber;
-    const input = epochTransitionInput({ batchNumber: p.batchNumber, context: p.context, eventsHash, witnesses, B: p.circuit.B, depth: p.circuit.depth, oldRoot });
+    const input = epochTransitionInput({ batchNumber: p.batchNumber, context: p.context, eventsHash, witnesses, B: p.circuit.B, depth: p.circuit.depth });
     const result = await this.#backend.prove({ batch: Number(p.batchNumber), circuit: p.circuit.name, input }, () => undefined);
     const commitment = epochCommitment({ context: p.context, batchNumber: p.batchNumber, updates: witnesses, eventsHash });
     const [sOld, sNew, sHeader, sCommitment] = result.publicSignals.map(BigInt);

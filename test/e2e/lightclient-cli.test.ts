@@ -245,7 +245,7 @@ describe("tinycloud verify (light client CLI) against the real stack", () => {
     const contentHash = contentHashField(forged);
     const witness = tree.set(key, leafValue(contentHash, 2, false));
     const [build] = await runSetup({ circuits: [CIRCUIT], reporter: createReporter({ silent: true }) });
-    const input = epochTransitionInput({ batchNumber: latest, context: epochContext(chainId, anchor as `0x${string}`), eventsHash: 12345n, witnesses: [witness], B: 1, depth: DEPTH });
+    const input = epochTransitionInput({ batchNumber: latest, context: epochContext(chainId, anchor as `0x${string}`), eventsHash: 12345n, witnesses: witness, B: 2, depth: DEPTH });
     const snarkjs = (await import("snarkjs" as string)) as { groth16: { fullProve(i: unknown, w: string, z: string): Promise<{ proof: unknown; publicSignals: string[] }> } };
     const { proof, publicSignals } = await snarkjs.groth16.fullProve(input, build!.wasm, build!.zkey);
     await releaseSnarkjsWorkers();

@@ -124,3 +124,32 @@ describe("rollup sequencer", () => {
     assert.equal((await fetch(`${node.url}/rollup/proof?uri=nope`)).status, 400);
   });
 });
+
+describe("a data directory of the previous state tree", () => {
+  test("is refused at start-up with ROLLUP_TREE_FORMAT (a new genesis), never replayed into wrong roots", async () => {
+    const { NodeStore } = await import("../../node/store/store.js");
+    const { RollupStore } = await import("../../node/rollup/rollup-store.js");
+    const { Sequencer, TreeFormatError, STATE_TREE_FORMAT } = await import("../../node/rollup/sequencer.js");
+    const dir = await mkdtemp(join(tmpdir(), "tinycloud-oldtree-"));
+    const store = new NodeStore(join(dir, "db"));
+    await store.open();
+    try {
+      const rollup = new RollupStore(store);
+      // What a node before the indexed tree left behind: a batch, no tree-format marker.
+      const old: BatchRecord = { number: 1, oldRoot: "0", newRoot: "123", updates: [], eventCids: [], eventsHash: "0", header: "0", commitment: "0", status: "anchored", cutAt: 0 };
+      await rollup.cut(old);
+      const options = { maxUpdates: 4, maxDelayMs: 1000, context: 0n, depth: 16 };
+      await assert.rejects(Sequencer.open(rollup, options), (e: unknown) => e instanceof TreeFormatError && e.code === "ROLLUP_TREE_FORMAT" && /new genesis/.test(e.message));
+      // A fresh directory is marked with the format on first open, and opens again.
+      const fresh = new RollupStore(store);
+      await store.db.clear();
+      const seq = await Sequencer.open(fresh, options);
+      await seq.close();
+      assert.equal(await fresh.treeFormat(), STATE_TREE_FORMAT);
+      await (await Sequencer.open(fresh, options)).close();
+    } finally {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

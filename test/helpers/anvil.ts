@@ -17,7 +17,8 @@ import type { BatchRecord, StateUpdate } from "../../node/rollup/types.js";
 
 export const TEST_CIRCUITS = ["epoch_transition_1_d8", "epoch_transition_2_d8"] as const;
 export const TEST_DEPTH = 8;
-const CIRCUIT_SIZE: Record<string, number> = { epoch_transition_1_d8: 1, epoch_transition_2_d8: 2 };
+/** Steps per circuit (epoch_transition_N has 2N: any N writes fit). */
+const CIRCUIT_SIZE: Record<string, number> = { epoch_transition_1_d8: 2, epoch_transition_2_d8: 4 };
 
 export interface TestChain {
   readonly anvil: AnvilInstance;
@@ -83,7 +84,7 @@ export class BatchFactory {
       const seq = this.#seq++;
       const key = BigInt(1 + seq * 7);
       const value = BigInt(1_000_003 * (seq + 1));
-      witnesses.push(this.tree.set(key, value));
+      witnesses.push(...this.tree.set(key, value));
       updates.push({
         seq,
         spaceId: "test-space",
@@ -100,7 +101,7 @@ export class BatchFactory {
     }
     const circuit = size === 1 ? "epoch_transition_1_d8" : "epoch_transition_2_d8";
     const eventsHash = BigInt(42 + number);
-    const input = epochTransitionInput({ batchNumber: number, context: this.context, eventsHash, witnesses, B: CIRCUIT_SIZE[circuit]!, depth: TEST_DEPTH, oldRoot });
+    const input = epochTransitionInput({ batchNumber: number, context: this.context, eventsHash, witnesses, B: CIRCUIT_SIZE[circuit]!, depth: TEST_DEPTH });
     const header = batchHeader(number, this.context);
     const commitment = epochCommitment({ context: this.context, batchNumber: number, updates: witnesses, eventsHash });
     const result = await (await this.#prover()).prove({ batch: number, circuit, input }, () => {});

@@ -43,7 +43,7 @@ const BATCHES = Number(process.env["BENCH_ANCHOR_BATCHES"] ?? 3);
 const TARGET_PER_BATCH = 260_000;
 const TARGET_PER_UPDATE = 6_000;
 const ALWAYS = ["epoch_transition_1_d8", "epoch_transition_2_d8"];
-const IF_CACHED = ["epoch_transition_1", "epoch_transition_4", "epoch_transition_16", "epoch_transition_32"];
+const IF_CACHED = ["epoch_transition_1", "epoch_transition_4", "epoch_transition_16"];
 
 interface CallFrame {
   type: string;

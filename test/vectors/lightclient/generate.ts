@@ -107,7 +107,7 @@ async function batch(n: number, t: StateTree, w: Write) {
   const value = leafValue(contentHash, w.version, w.bytes === undefined);
   const witness = t.set(key, value);
   const eventsHash = BigInt(n) * 1_000_003n + 7n;
-  const input = epochTransitionInput({ batchNumber: n, context, eventsHash, witnesses: [witness], B: 1, depth: DEPTH });
+  const input = epochTransitionInput({ batchNumber: n, context, eventsHash, witnesses: witness, B: 2, depth: DEPTH });
   const { proof, publicSignals } = await snarkjs.groth16.fullProve(input, build!.wasm, build!.zkey);
   const entry = { version: w.version, deleted: w.bytes === undefined, contentHash, etag: bytesToHex(blake3(w.bytes ?? new Uint8Array())), size: w.bytes?.length ?? 0 };
   const record = {
@@ -145,7 +145,7 @@ const entryJson = (e: { version: number; deleted: boolean; contentHash: bigint; 
 let before5: StateTree | undefined;
 for (const [i, w] of history.entries()) {
   const n = i + 1;
-  if (n === history.length) before5 = tree.clone();
+  if (n === history.length) before5 = tree.fork();
   const { record, entry } = await batch(n, tree, w);
   rec.node.batches[String(n)] = record;
   rec.chain.roots[String(n)] = tree.root.toString();
