@@ -11,6 +11,7 @@
  */
 import { formatSpaceId, parseResourceUri } from "../../node/core/resource.js";
 import { checkStateProof, contentHashField, leafValue, STATE_TREE_DEPTH, stateKey, type StateProof } from "../../node/core/state-tree.js";
+import { circuitDepth } from "./pinned.js";
 import { decodeHeader, parseBatchClaim, parseEntryClaim, parseProofClaim, type BatchClaim } from "./claims.js";
 import type { Groth16Verifier } from "./groth16.js";
 import { bytesToHex, verifierIdOf, vkeyConstantsMissingFrom, vkeyProblem } from "./vkey.js";
@@ -243,7 +244,10 @@ export async function verifyEvidence(e: Evidence, groth16: Groth16Verifier, opti
   const vkey = checkVkey(e);
   const proof = await checkProof(e, vkey, groth16);
   const root = checkRoot(e);
-  const depth = (e.vkey.ok ? e.vkey.value.pinned?.depth : undefined) ?? options.depth ?? STATE_TREE_DEPTH;
+  // Without a pinned key the depth still follows from the batch's circuit name: the verdict fails at
+  // "vkey" anyway, and the path is checked against the anchored root, so the name only sets a bound.
+  const named = e.vkey.ok ? e.vkey.value : undefined;
+  const depth = named?.pinned?.depth ?? options.depth ?? (named ? circuitDepth(named.circuit) : STATE_TREE_DEPTH);
   const path = checkPath(e, root, depth);
   const value = checkValue(e, path, options.expectBytes === true);
   const steps = [vkey, proof, root, path.step, value.step];
