@@ -143,8 +143,8 @@ describe("TinyCloudAnchor with real Groth16 proofs", { timeout: 600_000 }, () =>
 
   before(async () => {
     circuits = await epochCircuits([
-      { name: D8_CIRCUITS[1], B: 1, depth: D8_DEPTH },
-      { name: D8_CIRCUITS[2], B: 2, depth: D8_DEPTH },
+      { name: D8_CIRCUITS[1], B: 2, depth: D8_DEPTH },
+      { name: D8_CIRCUITS[2], B: 4, depth: D8_DEPTH },
     ]);
     [c1, c2] = circuits as [EpochCircuit, EpochCircuit];
     prover = new BatchProver(circuits);

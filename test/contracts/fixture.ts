@@ -15,7 +15,7 @@ import { epochCommitment, epochTransitionInput, type EpochTransitionInput } from
 import { StateTree, type UpdateWitness } from "../../node/core/state-tree.js";
 import { loadVerifiers } from "../../contracts/artifacts.js";
 
-/** The depth-8 test circuits (any 1 and any 2 writes: B = 2 and 4 steps). */
+/** The depth-8 test circuits (any 1 and any 2 writes: B = 2 and 4 steps; B is always the step count, circuits.json params[0]). */
 export const D8_CIRCUITS = { 1: "epoch_transition_1_d8", 2: "epoch_transition_2_d8" } as const;
 export const D8_DEPTH = 8;
 
