@@ -3,6 +3,7 @@ pragma solidity ^0.8.24;
 
 import {ITinyCloudAnchor} from "./interfaces/ITinyCloudAnchor.sol";
 import {ITinyCloudVerifierRouter} from "./interfaces/ITinyCloudVerifierRouter.sol";
+import {EmptyTreeRoots} from "./generated/EmptyTreeRoots.sol";
 
 /// @title TinyCloudAnchor
 /// @notice Stores the TinyCloud state root per batch. `submitBatch` accepts batch n = latestBatch + 1
@@ -10,6 +11,11 @@ import {ITinyCloudVerifierRouter} from "./interfaces/ITinyCloudVerifierRouter.so
 /// from the caller) to `newRoot`, for this contract on this chain (the `header` public input binds the
 /// batch number, block.chainid and address(this)), committing to `commitment` (Poseidon of the header
 /// and the batch's update and event hashes, for data availability checks off-chain).
+///
+/// Genesis is not trusted: roots[0] is the empty tree of the chosen depth, a constant of
+/// EmptyTreeRoots, so every stored root is reached from a well-formed empty tree through proven
+/// transitions. The BatchAnchored event names the verifier id of every batch: a light client accepts a
+/// root only when every batch up to it was proven under a key it pins.
 contract TinyCloudAnchor is ITinyCloudAnchor {
     /// @dev BN254 scalar field order: every public input of the circuit is an element of this field.
     uint256 private constant SNARK_SCALAR_FIELD =
@@ -17,6 +23,12 @@ contract TinyCloudAnchor is ITinyCloudAnchor {
 
     /// @inheritdoc ITinyCloudAnchor
     address public immutable router;
+    /// @inheritdoc ITinyCloudAnchor
+    uint256 public immutable genesisRoot;
+    /// @inheritdoc ITinyCloudAnchor
+    uint8 public immutable treeDepth;
+    /// @inheritdoc ITinyCloudAnchor
+    uint64 public immutable deployedAt;
 
     // owner (20 bytes) and latestBatch (8 bytes) share one slot, so submitBatch pays one cold SLOAD
     // for latestBatch and a non-zero to non-zero SSTORE to advance it, never a fresh slot.
@@ -40,16 +52,20 @@ contract TinyCloudAnchor is ITinyCloudAnchor {
     /// @param initialOwner manages sequencers and ownership.
     /// @param verifierRouter the TinyCloudVerifierRouter; immutable, so the set of accepted proof
     ///        systems changes only through the router's own (owned, tombstoning) registry.
-    /// @param genesisRoot roots[0]: the root of the empty tree of the circuit's depth.
-    constructor(address initialOwner, address verifierRouter, uint256 genesisRoot) {
+    /// @param depth the state tree depth of the circuits; roots[0] is the empty tree of that depth.
+    constructor(address initialOwner, address verifierRouter, uint8 depth) {
         if (initialOwner == address(0) || verifierRouter == address(0)) revert TinyCloudAnchor__ZeroAddress();
         // The header packs the chain id into 32 bits (bits 160..191); a larger id would overlap the
         // batch number and break the binding.
         if (block.chainid >> 32 != 0) revert TinyCloudAnchor__ChainIdTooLarge(block.chainid);
-        if (genesisRoot >= SNARK_SCALAR_FIELD) revert TinyCloudAnchor__FieldElementOutOfRange(genesisRoot);
+        uint256 genesis = EmptyTreeRoots.rootOf(depth);
+        if (genesis == 0) revert TinyCloudAnchor__UnsupportedDepth(depth);
         router = verifierRouter;
         owner = initialOwner;
-        roots[0] = genesisRoot;
+        genesisRoot = genesis;
+        treeDepth = depth;
+        deployedAt = uint64(block.number);
+        roots[0] = genesis;
         emit OwnershipTransferred(address(0), initialOwner);
     }
 

@@ -10,6 +10,13 @@ import {ITinyCloudVerifierRouter} from "./interfaces/ITinyCloudVerifierRouter.so
 /// keccak256(utf8(JCS(vkey))), so it pins one exact verification key: the anchor (which only stores
 /// this router's address) never has to change when a circuit is added, and a compromised or retired
 /// key is switched off by tombstoning its id, which can then never be reused for a different verifier.
+///
+/// Owner powers are bounded in time: a verifier added after deployment routes proofs only once
+/// `verifierDelay` seconds have passed (fixed at deployment), so anyone who relies on the anchor sees a
+/// new proof system, and can leave, before it can write a root. Removing a verifier is immediate: it
+/// can only stop roots from being written, never write one. The verifiers routed at deployment are
+/// constructor arguments and active at once (they are part of what a user checks when they pin a
+/// deployment).
 contract TinyCloudVerifierRouter is ITinyCloudVerifierRouter {
     /// @notice snarkjs-exported Groth16 verifier: `verifyProof(uint[2],uint[2][2],uint[2],uint[4])`.
     uint8 public constant KIND_GROTH16_SNARKJS = 1;
@@ -19,12 +26,19 @@ contract TinyCloudVerifierRouter is ITinyCloudVerifierRouter {
     /// @dev abi.encode(uint256[2] a, uint256[2][2] b, uint256[2] c): eight 32-byte words.
     uint256 private constant GROTH16_PROOF_BYTES = 256;
 
-    /// @dev 20 + 1 + 1 bytes: one storage slot, so a lookup is a single SLOAD.
+    /// @dev Longest delay the constructor accepts: a year (a typo in seconds must not lock the router).
+    uint64 private constant MAX_VERIFIER_DELAY = 365 days;
+
+    /// @dev 20 + 1 + 1 + 8 bytes: one storage slot, so a lookup is a single SLOAD.
     struct Route {
         address verifier;
         uint8 kind;
         bool removed;
+        uint64 activeAt;
     }
+
+    /// @inheritdoc ITinyCloudVerifierRouter
+    uint64 public immutable verifierDelay;
 
     /// @inheritdoc ITinyCloudVerifierRouter
     address public owner;
@@ -38,20 +52,32 @@ contract TinyCloudVerifierRouter is ITinyCloudVerifierRouter {
 
     /// @dev The owner is an argument (not msg.sender) so a deployer key or factory can hand the router
     /// straight to a multisig.
-    constructor(address initialOwner) {
+    /// @param delay seconds before a verifier added later may verify a proof (at most a year).
+    /// @param ids, verifiers, kinds the routes of the deployment, active at once.
+    constructor(address initialOwner, uint64 delay, bytes32[] memory ids, address[] memory verifiers, uint8[] memory kinds) {
         if (initialOwner == address(0)) revert TinyCloudVerifierRouter__ZeroAddress();
+        if (delay > MAX_VERIFIER_DELAY) revert TinyCloudVerifierRouter__DelayTooLong(delay);
+        if (ids.length != verifiers.length || ids.length != kinds.length) revert TinyCloudVerifierRouter__LengthMismatch();
         owner = initialOwner;
+        verifierDelay = delay;
         emit OwnershipTransferred(address(0), initialOwner);
+        for (uint256 i = 0; i < ids.length; i++) {
+            _add(ids[i], verifiers[i], kinds[i], uint64(block.timestamp));
+        }
     }
 
     /// @inheritdoc ITinyCloudVerifierRouter
     function addVerifier(bytes32 id, address verifier, uint8 kind) external onlyOwner {
+        _add(id, verifier, kind, uint64(block.timestamp) + verifierDelay);
+    }
+
+    function _add(bytes32 id, address verifier, uint8 kind, uint64 activeAt) private {
         if (verifier == address(0)) revert TinyCloudVerifierRouter__ZeroAddress();
         if (kind != KIND_GROTH16_SNARKJS && kind != KIND_BATCH_VERIFIER) revert TinyCloudVerifierRouter__BadKind(kind);
         // A tombstoned route keeps its verifier address, so this also refuses to revive a removed id.
         if (routes[id].verifier != address(0)) revert TinyCloudVerifierRouter__VerifierExists(id);
-        routes[id] = Route({verifier: verifier, kind: kind, removed: false});
-        emit VerifierAdded(id, verifier, kind);
+        routes[id] = Route({verifier: verifier, kind: kind, removed: false, activeAt: activeAt});
+        emit VerifierAdded(id, verifier, kind, activeAt);
     }
 
     /// @inheritdoc ITinyCloudVerifierRouter
@@ -70,6 +96,7 @@ contract TinyCloudVerifierRouter is ITinyCloudVerifierRouter {
         Route memory route = routes[id];
         if (route.verifier == address(0)) revert TinyCloudVerifierRouter__UnknownVerifier(id);
         if (route.removed) revert TinyCloudVerifierRouter__VerifierRemoved(id);
+        if (block.timestamp < route.activeAt) revert TinyCloudVerifierRouter__NotYetActive(id, route.activeAt);
 
         bytes memory callData;
         if (route.kind == KIND_GROTH16_SNARKJS) {

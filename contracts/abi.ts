@@ -15,9 +15,9 @@ export const ANCHOR_ABI = [
         "type": "address"
       },
       {
-        "internalType": "uint256",
-        "name": "genesisRoot",
-        "type": "uint256"
+        "internalType": "uint8",
+        "name": "depth",
+        "type": "uint8"
       }
     ],
     "stateMutability": "nonpayable",
@@ -76,6 +76,17 @@ export const ANCHOR_ABI = [
       }
     ],
     "name": "TinyCloudAnchor__NotSequencer",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint8",
+        "name": "depth",
+        "type": "uint8"
+      }
+    ],
+    "name": "TinyCloudAnchor__UnsupportedDepth",
     "type": "error"
   },
   {
@@ -167,6 +178,32 @@ export const ANCHOR_ABI = [
     ],
     "name": "SequencerSet",
     "type": "event"
+  },
+  {
+    "inputs": [],
+    "name": "deployedAt",
+    "outputs": [
+      {
+        "internalType": "uint64",
+        "name": "",
+        "type": "uint64"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "genesisRoot",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
   },
   {
     "inputs": [
@@ -340,6 +377,19 @@ export const ANCHOR_ABI = [
     "outputs": [],
     "stateMutability": "nonpayable",
     "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "treeDepth",
+    "outputs": [
+      {
+        "internalType": "uint8",
+        "name": "",
+        "type": "uint8"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
   }
 ] as const;
 
@@ -350,6 +400,26 @@ export const ROUTER_ABI = [
         "internalType": "address",
         "name": "initialOwner",
         "type": "address"
+      },
+      {
+        "internalType": "uint64",
+        "name": "delay",
+        "type": "uint64"
+      },
+      {
+        "internalType": "bytes32[]",
+        "name": "ids",
+        "type": "bytes32[]"
+      },
+      {
+        "internalType": "address[]",
+        "name": "verifiers",
+        "type": "address[]"
+      },
+      {
+        "internalType": "uint8[]",
+        "name": "kinds",
+        "type": "uint8[]"
       }
     ],
     "stateMutability": "nonpayable",
@@ -369,12 +439,44 @@ export const ROUTER_ABI = [
   {
     "inputs": [
       {
+        "internalType": "uint64",
+        "name": "delay",
+        "type": "uint64"
+      }
+    ],
+    "name": "TinyCloudVerifierRouter__DelayTooLong",
+    "type": "error"
+  },
+  {
+    "inputs": [],
+    "name": "TinyCloudVerifierRouter__LengthMismatch",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "address",
         "name": "caller",
         "type": "address"
       }
     ],
     "name": "TinyCloudVerifierRouter__NotOwner",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "id",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "uint64",
+        "name": "activeAt",
+        "type": "uint64"
+      }
+    ],
+    "name": "TinyCloudVerifierRouter__NotYetActive",
     "type": "error"
   },
   {
@@ -454,6 +556,12 @@ export const ROUTER_ABI = [
         "internalType": "uint8",
         "name": "kind",
         "type": "uint8"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint64",
+        "name": "activeAt",
+        "type": "uint64"
       }
     ],
     "name": "VerifierAdded",
@@ -571,6 +679,11 @@ export const ROUTER_ABI = [
         "internalType": "bool",
         "name": "removed",
         "type": "bool"
+      },
+      {
+        "internalType": "uint64",
+        "name": "activeAt",
+        "type": "uint64"
       }
     ],
     "stateMutability": "view",
@@ -587,6 +700,19 @@ export const ROUTER_ABI = [
     "name": "transferOwnership",
     "outputs": [],
     "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "verifierDelay",
+    "outputs": [
+      {
+        "internalType": "uint64",
+        "name": "",
+        "type": "uint64"
+      }
+    ],
+    "stateMutability": "view",
     "type": "function"
   },
   {

@@ -44,6 +44,12 @@ export interface VerifierInfo {
   /** keccak256(utf8(JCS(vkey))): the router id of this circuit (prover/setup/verifier-id.ts). */
   verifierId: Hex;
   publicSignals: number;
+  /**
+   * keccak256 of the verifier's runtime bytecode. A light client pins (vkey, codeHash) pairs and compares
+   * the code hash of the contract the router routes the key's id to: the id is only a label the router
+   * owner chooses the contract for, the code is what checks the proofs.
+   */
+  codeHash: Hex;
 }
 
 /** circuit name (circuits/circuits.json) -> verifier. */

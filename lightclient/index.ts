@@ -7,7 +7,10 @@
  */
 export { STEP_NAMES, got, missing } from "./core/types.js";
 export type {
+  AnchorGenesis,
+  AnchoredBatch,
   AnchoredState,
+  HistoryEvidence,
   Evidence,
   Fetched,
   Groth16ProofJson,
@@ -24,8 +27,8 @@ export type {
   VkeyEvidence,
 } from "./core/types.js";
 export { snarkjsGroth16, zkKitGroth16, type Groth16Verifier, type SnarkjsLike, type ZkKitVerify } from "./core/groth16.js";
-export { BN254_BASE_FIELD, bytesToHex, isGroth16Vkey, verifierIdOf, vkeyConstants, vkeyConstantsMissingFrom, vkeyProblem } from "./core/vkey.js";
-export { BUILTIN_VKEYS, circuitDepth, pinVkeys } from "./core/pinned.js";
+export { BN254_BASE_FIELD, bytesToHex, codeHashOf, isGroth16Vkey, verifierIdOf, vkeyProblem } from "./core/vkey.js";
+export { BUILTIN_VKEYS, circuitDepth, insecurePins, pinVkeys, type PinExtras } from "./core/pinned.js";
 export { decodeHeader, parseBatchClaim, parseEntryClaim, parseProofClaim, type BatchClaim, type DecodedHeader, type EntryClaim, type ProofClaim } from "./core/claims.js";
 export {
   checkPath,
@@ -42,7 +45,7 @@ export {
   type VerifyEvidenceOptions,
 } from "./core/steps.js";
 export { formatReport, formatStep, STEP_MARK } from "./core/format.js";
-export { collectEvidence, PUBLIC_SPACE_NAME, reportOf, verifyUri, type VerifyUriOptions } from "./verify-uri.js";
+export { collectEvidence, keyWarnings, PUBLIC_SPACE_NAME, reportOf, verifyUri, type VerifyUriOptions } from "./verify-uri.js";
 export { TransportError, errorText, type ChainSource, type NodeSource, type TransportErrorCode } from "./transports/types.js";
 export { fetchNodeSource, type FetchNodeOptions } from "./transports/fetch-node.js";
 export { chainReaderOf, viemChainSource, type ChainReader, type ViemChainOptions } from "./transports/viem-chain.js";

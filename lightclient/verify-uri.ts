@@ -9,10 +9,10 @@
  */
 import { parseBatchClaim, parseEntryClaim, parseProofClaim } from "./core/claims.js";
 import type { Groth16Verifier } from "./core/groth16.js";
-import { BUILTIN_VKEYS, circuitDepth } from "./core/pinned.js";
+import { BUILTIN_VKEYS, circuitDepth, insecurePins } from "./core/pinned.js";
 import { entryAddress, KIND_GROTH16_SNARKJS, verifyEvidence } from "./core/steps.js";
-import { got, missing, type AnchoredState, type Evidence, type Fetched, type PinnedVkey, type PinnedVkeys, type VerifierRoute, type VerifyReport, type VkeyEvidence } from "./core/types.js";
-import { verifierIdOf, vkeyProblem } from "./core/vkey.js";
+import { got, missing, type AnchoredState, type Evidence, type Fetched, type HistoryEvidence, type PinnedVkey, type PinnedVkeys, type VerifierRoute, type VerifyReport, type VkeyEvidence } from "./core/types.js";
+import { codeHashOf, verifierIdOf, vkeyProblem } from "./core/vkey.js";
 import { errorText, type ChainSource, type NodeSource } from "./transports/types.js";
 
 export const PUBLIC_SPACE_NAME = "public";
@@ -30,6 +30,11 @@ export interface VerifyUriOptions {
    * step still requires the contract's router and verifier to vouch for it. Default false.
    */
   readonly nodeVkeys?: boolean;
+  /**
+   * circuit → keccak256 of its verifier's runtime code, for keys taken from the node (nodeVkeys): a key
+   * is only usable with the code hash of the contract that checks it (contracts/generated/verifiers.json).
+   */
+  readonly codeHashes?: Readonly<Record<string, string>>;
   /** Check against this anchored batch instead of anchor.latestBatch(). */
   readonly batch?: number;
   /** The value bytes (a private entry). Without it, public entries are fetched from the node. */
@@ -64,7 +69,7 @@ export async function collectEvidence(o: VerifyUriOptions): Promise<Evidence> {
   }
   if (batch === undefined) {
     const why = anchored.ok ? "no batch" : anchored.error;
-    return { uri: o.uri, batch: 0, anchored, batchRecord: missing(why), vkey: missing(why), stateProof: missing(why), value: o.value !== undefined ? got(o.value) : undefined };
+    return { uri: o.uri, batch: 0, anchored, batchRecord: missing(why), vkey: missing(why), history: missing(why), stateProof: missing(why), value: o.value !== undefined ? got(o.value) : undefined };
   }
 
   // 2. The node: the batch record and the state proof at that batch.
@@ -83,7 +88,8 @@ export async function collectEvidence(o: VerifyUriOptions): Promise<Evidence> {
     let pinned: PinnedVkey | undefined = vkeys[circuit];
     if (pinned === undefined && o.nodeVkeys === true && node.vkey !== undefined) {
       const fromNode = await fetched(() => node.vkey!(circuit));
-      if (fromNode.ok) pinned = { circuit, vkey: fromNode.value as PinnedVkey["vkey"], depth: circuitDepth(circuit), source: "node (checked against the contract)" };
+      const codeHash = o.codeHashes?.[circuit];
+      if (fromNode.ok) pinned = { circuit, vkey: fromNode.value as PinnedVkey["vkey"], depth: circuitDepth(circuit), source: "node (checked against the contract)", ...(codeHash !== undefined ? { codeHash } : {}) };
     }
     if (pinned === undefined || vkeyProblem(pinned.vkey) !== undefined) return got({ circuit, pinned, route: undefined, verifierCode: undefined });
     if (!router.ok) return got({ circuit, pinned, route: missing(router.error), verifierCode: undefined });
@@ -104,8 +110,30 @@ export async function collectEvidence(o: VerifyUriOptions): Promise<Evidence> {
     }
     return fetched(() => node.publicValue(address.spaceId, address.path, entry.value.version));
   };
-  const [vkey, value] = await Promise.all([vkeyEvidence(), valueEvidence()]);
-  return { uri: o.uri, batch, anchored, batchRecord, vkey, stateProof, value };
+  // 4. The history the root rests on: genesis, roots(n - 1), and which verifier anchored each batch.
+  const historyEvidence = async (): Promise<Fetched<HistoryEvidence>> => {
+    const genesis = await fetched(() => chain.genesis());
+    if (!genesis.ok) return missing(genesis.error);
+    const previousRoot = batch === 0 ? got(genesis.value.genesisRoot) : await fetched(() => chain.root(batch - 1));
+    if (!previousRoot.ok) return missing(previousRoot.error);
+    const batches = batch === 0 ? got([]) : await fetched(() => chain.anchoredBatches(genesis.value.deployedAt, batch));
+    if (!batches.ok) return missing(batches.error);
+    const verifiers: Record<string, Fetched<{ route: VerifierRoute; codeHash: string }>> = {};
+    const ids = [...new Set(batches.value.map((b) => b.verifierId.toLowerCase()))];
+    await Promise.all(
+      ids.map(async (id) => {
+        verifiers[id] = !router.ok
+          ? missing(router.error)
+          : await fetched(async () => {
+              const route = await chain.route(router.value, id);
+              return { route, codeHash: codeHashOf(await chain.code(route.verifier)) };
+            });
+      }),
+    );
+    return got({ genesis: genesis.value, previousRoot: previousRoot.value, batches: batches.value, verifiers });
+  };
+  const [vkey, value, history] = await Promise.all([vkeyEvidence(), valueEvidence(), historyEvidence()]);
+  return { uri: o.uri, batch, anchored, batchRecord, vkey, history, stateProof, value };
 }
 
 /** Collect the evidence and verify it: the full light-client check of one URI. */
@@ -114,13 +142,18 @@ export async function verifyUri(o: VerifyUriOptions): Promise<VerifyReport> {
   const started = now();
   const evidence = await collectEvidence(o);
   const collected = now();
-  const verdict = await verifyEvidence(evidence, o.groth16, { expectBytes: o.value !== undefined });
+  const verdict = await verifyEvidence(evidence, o.groth16, { expectBytes: o.value !== undefined, pins: o.vkeys ?? BUILTIN_VKEYS });
   const done = now();
-  return reportOf(evidence, verdict, { fetchMs: collected - started, verifyMs: done - collected, totalMs: done - started });
+  return reportOf(evidence, verdict, { fetchMs: collected - started, verifyMs: done - collected, totalMs: done - started }, keyWarnings(o.vkeys ?? BUILTIN_VKEYS));
+}
+
+/** One warning per insecure pinned key: with such keys a proof can be forged, so VERIFIED proves little. */
+export function keyWarnings(pins: PinnedVkeys): string[] {
+  return insecurePins(pins).map(({ circuit, reasons }) => `the pinned key of ${circuit} is INSECURE: ${reasons.join("; ")}. Anyone can forge its proofs; pin a deployment's own keys (--vkeys) for real assurance.`);
 }
 
 /** Assemble a VerifyReport (exported for callers that run collectEvidence / verifyEvidence themselves). */
-export function reportOf(evidence: Evidence, verdict: Awaited<ReturnType<typeof verifyEvidence>>, timings: VerifyReport["timings"]): VerifyReport {
+export function reportOf(evidence: Evidence, verdict: Awaited<ReturnType<typeof verifyEvidence>>, timings: VerifyReport["timings"], warnings: readonly string[] = []): VerifyReport {
   const a = evidence.anchored.ok ? evidence.anchored.value : undefined;
   return {
     uri: evidence.uri,
@@ -133,6 +166,7 @@ export function reportOf(evidence: Evidence, verdict: Awaited<ReturnType<typeof 
     entry: verdict.ok ? verdict.entry : undefined,
     steps: verdict.steps,
     timings: { fetchMs: round(timings.fetchMs), verifyMs: round(timings.verifyMs), totalMs: round(timings.totalMs) },
+    ...(warnings.length > 0 ? { warnings } : {}),
   };
 }
 

@@ -11,6 +11,7 @@ interface ITinyCloudAnchor {
     error TinyCloudAnchor__FieldElementOutOfRange(uint256 value);
     error TinyCloudAnchor__ChainIdTooLarge(uint256 chainId);
     error TinyCloudAnchor__ZeroAddress();
+    error TinyCloudAnchor__UnsupportedDepth(uint8 depth);
 
     event BatchAnchored(uint64 indexed batchNumber, uint256 newRoot, uint256 commitment, bytes32 indexed verifierId);
     event SequencerSet(address indexed sequencer, bool authorized);
@@ -23,6 +24,12 @@ interface ITinyCloudAnchor {
     function latestRoot() external view returns (uint256);
     function roots(uint64 batchNumber) external view returns (uint256);
     function router() external view returns (address);
+    /// @notice roots(0): the root of the empty indexed tree of `treeDepth`, fixed by the contract
+    /// (EmptyTreeRoots, generated from the TypeScript oracle), never chosen by the deployer.
+    function genesisRoot() external view returns (uint256);
+    function treeDepth() external view returns (uint8);
+    /// @notice The block of the deployment: BatchAnchored log scans start here.
+    function deployedAt() external view returns (uint64);
 
     function setSequencer(address sequencer, bool authorized) external;
     function isSequencer(address account) external view returns (bool);

@@ -24,5 +24,6 @@ export function formatReport(report: VerifyReport): string {
         : `VERIFIED: ${report.uri} holds no value at anchored batch ${report.batch}`
     : `NOT VERIFIED: step "${report.failedStep ?? "?"}" failed`;
   lines.push(verdict);
+  for (const w of report.warnings ?? []) lines.push(`WARNING: ${w}`);
   return lines.join("\n");
 }

@@ -10,13 +10,13 @@
  * client whose pairing library is unavailable still learns whether the node's root is anchored.
  */
 import { formatSpaceId, parseResourceUri } from "../../node/core/resource.js";
-import { checkStateProof, contentHashField, leafValue, STATE_TREE_DEPTH, stateKey, type StateProof } from "../../node/core/state-tree.js";
+import { checkStateProof, contentHashField, emptyStateRoot, leafValue, MAX_STATE_TREE_DEPTH, STATE_TREE_DEPTH, stateKey, type StateProof } from "../../node/core/state-tree.js";
 import { circuitDepth } from "./pinned.js";
 import { decodeHeader, parseBatchClaim, parseEntryClaim, parseProofClaim, type BatchClaim } from "./claims.js";
 import type { Groth16Verifier } from "./groth16.js";
-import { bytesToHex, verifierIdOf, vkeyConstantsMissingFrom, vkeyProblem } from "./vkey.js";
+import { bytesToHex, codeHashOf, verifierIdOf, vkeyProblem } from "./vkey.js";
 import { blake3 } from "@noble/hashes/blake3.js";
-import type { Evidence, StepCode, StepName, StepResult, VerifiedEntry } from "./types.js";
+import type { Evidence, HistoryEvidence, PinnedVkeys, StepCode, StepName, StepResult, VerifiedEntry } from "./types.js";
 
 /** router kind of a snarkjs Groth16 verifier (TinyCloudVerifierRouter.KIND_GROTH16_SNARKJS). */
 export const KIND_GROTH16_SNARKJS = 1;
@@ -63,7 +63,7 @@ export function entryAddress(uri: string): EntryAddress {
 
 // ---------------------------------------------------------------------------------------------------
 
-/** "vkey": the pinned key of the batch's circuit is a live Groth16 route of the anchor's router, and the routed verifier embeds it. */
+/** "vkey": the pinned key of the batch's circuit is a live Groth16 route of the anchor's router, to a contract whose code hash is the pinned one. */
 export function checkVkey(e: Evidence): StepResult {
   if (!e.vkey.ok) return fail("vkey", "VKEY_UNAVAILABLE", e.vkey.error);
   const { circuit, pinned, route, verifierCode } = e.vkey.value;
@@ -82,11 +82,20 @@ export function checkVkey(e: Evidence): StepResult {
   if (verifierCode === undefined || !verifierCode.ok) return fail("vkey", "VKEY_UNAVAILABLE", `could not read the verifier's code: ${verifierCode?.error ?? "not asked"}`, { ...data, verifier: r.verifier });
   const code = verifierCode.value;
   if (!/^0x[0-9a-fA-F]*$/.test(code) || code.length <= 2) return fail("vkey", "VKEY_MISMATCH", `no contract code at the routed verifier ${r.verifier}`, { ...data, verifier: r.verifier });
-  const absent = vkeyConstantsMissingFrom(pinned.vkey, code);
-  if (absent.length > 0) {
-    return fail("vkey", "VKEY_MISMATCH", `the verifier at ${r.verifier} does not embed the pinned key for ${circuit}: ${absent.length} constant(s) missing (${absent.slice(0, 4).join(", ")}${absent.length > 4 ? ", …" : ""})`, { ...data, verifier: r.verifier, missing: absent });
+  if (pinned.codeHash === undefined) {
+    return fail("vkey", "VKEY_MISSING", `the pinned key for ${circuit} (${pinned.source}) comes without the code hash of its verifier contract: pin (vkey, codeHash) pairs (contracts/generated/verifiers.json)`, data);
   }
-  return pass("vkey", "VKEY_OK", `pinned key for ${circuit} (${pinned.source}) is routed by the anchor's router (id ${short(verifierId)}) to verifier ${r.verifier}, whose bytecode embeds it`, { ...data, verifier: r.verifier });
+  const codeHash = codeHashOf(code);
+  if (codeHash !== pinned.codeHash.toLowerCase()) {
+    return fail("vkey", "VKEY_MISMATCH", `the router routes the pinned key's id for ${circuit} to ${r.verifier}, whose code (hash ${short(codeHash)}) is not the pinned verifier (${short(pinned.codeHash)})`, { ...data, verifier: r.verifier, codeHash });
+  }
+  const warning = pinned.insecure !== undefined && pinned.insecure.length > 0 ? `; WARNING: the pinned key is INSECURE (${pinned.insecure.join("; ")})` : "";
+  return pass("vkey", "VKEY_OK", `pinned key for ${circuit} (${pinned.source}) is routed by the anchor's router (id ${short(verifierId)}) to verifier ${r.verifier}, whose code hash is the pinned one${warning}`, {
+    ...data,
+    verifier: r.verifier,
+    codeHash,
+    ...(warning !== "" ? { insecure: pinned.insecure } : {}),
+  });
 }
 
 /** "proof": the Groth16 proof verifies under the pinned key and its public signals bind this batch, chain, anchor and root. */
@@ -113,6 +122,22 @@ export async function checkProof(e: Evidence, vkey: StepResult, groth16: Groth16
   if (BigInt(newRoot) !== record.newRoot) return fail("proof", "PROOF_ROOT_MISMATCH", `the proof's newRoot ${short(newRoot)} is not the batch's root ${short(record.newRoot)}`, data);
   const pinned = e.vkey.ok ? e.vkey.value.pinned : undefined;
   if (pinned === undefined) return skipped("proof", "no verification key the contract vouches for");
+  // A proof of "R → R" (all no-op steps) is true for any R: the proof only means something when its
+  // old root is the root the contract held before batch n, and when batch n was anchored with it.
+  if (!e.history.ok) return fail("proof", "PROOF_UNAVAILABLE", `cannot read the anchor's history: ${e.history.error}`, data);
+  const h = e.history.value;
+  if (BigInt(oldRoot) !== h.previousRoot) {
+    return fail("proof", "PROOF_OLD_ROOT_MISMATCH", `the proof starts from root ${short(oldRoot)}, but the contract held ${short(h.previousRoot)} before batch ${n} (roots(${n - 1}))`, { ...data, previousRoot: h.previousRoot.toString() });
+  }
+  const event = h.batches.find((b) => b.batch === n);
+  if (event === undefined) return fail("proof", "PROOF_UNAVAILABLE", `no BatchAnchored event for batch ${n}`, data);
+  if (BigInt(commitment) !== event.commitment) {
+    return fail("proof", "PROOF_COMMITMENT_MISMATCH", `the proof commits to ${short(commitment)}, batch ${n} was anchored with commitment ${short(event.commitment)}`, { ...data, anchoredCommitment: event.commitment.toString() });
+  }
+  const pinnedId = verifierIdOf(pinned.vkey);
+  if (event.verifierId.toLowerCase() !== pinnedId) {
+    return fail("proof", "PROOF_WRONG_VERIFIER", `batch ${n} was anchored under verifier id ${short(event.verifierId)}, not the pinned key of ${pinned.circuit} (${short(pinnedId)})`, { ...data, anchoredVerifierId: event.verifierId });
+  }
   const verified = await groth16.verify(pinned.vkey, signals, record.proof);
   if (!verified) return fail("proof", "PROOF_INVALID", `the Groth16 proof of batch ${n} does not verify under the pinned key (${groth16.name})`, data);
   return pass("proof", "PROOF_OK", `Groth16 proof verifies (${groth16.name}) and binds batch ${n}, chain ${chainId}, anchor ${anchor.toLowerCase()}, root ${short(newRoot)}`, { ...data, verifier: groth16.name });
@@ -132,7 +157,7 @@ function claimedRoot(e: Evidence): { root: bigint; from: string; record?: BatchC
 }
 
 /** "root": the root the node claims for the batch is the one the contract stores (anchor.roots(n), n <= latestBatch). */
-export function checkRoot(e: Evidence): StepResult {
+export function checkRoot(e: Evidence, pins: PinnedVkeys, depth: number): StepResult {
   if (!e.anchored.ok) return fail("root", "ROOT_UNAVAILABLE", `cannot read the anchor: ${e.anchored.error}`);
   const a = e.anchored.value;
   const n = e.batch;
@@ -141,11 +166,46 @@ export function checkRoot(e: Evidence): StepResult {
   if ("error" in claim) return fail("root", claim.code, claim.error);
   const data: Record<string, unknown> = { batch: n, latestBatch: a.latestBatch, anchoredRoot: a.root.toString(), claimedRoot: claim.root.toString() };
   if (claim.record?.anchorTx !== undefined) data["anchorTx"] = claim.record.anchorTx;
-  if (a.root === 0n && n > 0) return fail("root", "ROOT_NOT_ANCHORED", `the contract stores no root for batch ${n}`, data);
+  // n <= latestBatch: the contract stored roots(n) when it anchored batch n. Any value is a real root,
+  // the empty tree's included (a batch of no-ops on an empty tree is anchored like any other).
   if (claim.root !== a.root) {
     return fail("root", "ROOT_NOT_ANCHORED", `the node's root ${short(claim.root)} for batch ${n} (from ${claim.from}) was never anchored: the contract stores ${short(a.root)}`, data);
   }
-  return pass("root", "ROOT_ANCHORED", `root ${short(a.root)} is anchor.roots(${n}) (latest anchored batch ${a.latestBatch})`, data);
+  if (!e.history.ok) return fail("root", "ROOT_UNAVAILABLE", `cannot read the anchor's history: ${e.history.error}`, data);
+  const history = checkHistory(e.history.value, n, a.root, pins, depth);
+  if (history !== undefined) return fail("root", history.code, history.reason, { ...data, ...history.data });
+  return pass("root", "ROOT_ANCHORED", `root ${short(a.root)} is anchor.roots(${n}) (latest anchored batch ${a.latestBatch}); genesis is the empty tree of depth ${depth} and all ${n} batch(es) were proven under pinned verifiers`, data);
+}
+
+/**
+ * The root rests on every batch before it: genesis must be the empty tree (no trusted start), and each
+ * batch 1..n must have been anchored under a verifier id the client pins, routed to the pinned code.
+ */
+export function checkHistory(h: HistoryEvidence, n: number, root: bigint, pins: PinnedVkeys, depth: number): { code: StepCode; reason: string; data?: Record<string, unknown> } | undefined {
+  const empty = emptyStateRoot(depth);
+  if (h.genesis.treeDepth !== depth || h.genesis.genesisRoot !== empty) {
+    return { code: "ROOT_BAD_GENESIS", reason: `the anchor's genesis (depth ${h.genesis.treeDepth}, root ${short(h.genesis.genesisRoot)}) is not the empty tree of depth ${depth} (${short(empty)})`, data: { genesisRoot: h.genesis.genesisRoot.toString(), treeDepth: h.genesis.treeDepth } };
+  }
+  if (h.batches.length !== n || h.batches.some((b, i) => b.batch !== i + 1)) {
+    return { code: "ROOT_HISTORY_MISMATCH", reason: `the anchor's BatchAnchored events do not list batches 1..${n} in order (got ${h.batches.length} event(s))` };
+  }
+  const last = h.batches[n - 1];
+  if (last !== undefined && last.newRoot !== root) return { code: "ROOT_HISTORY_MISMATCH", reason: `batch ${n}'s BatchAnchored event names root ${short(last.newRoot)}, the contract stores ${short(root)}` };
+  const pinned = new Map<string, { circuit: string; codeHash: string | undefined }>();
+  for (const p of Object.values(pins)) {
+    if (vkeyProblem(p.vkey) === undefined) pinned.set(verifierIdOf(p.vkey), { circuit: p.circuit, codeHash: p.codeHash?.toLowerCase() });
+  }
+  for (const b of h.batches) {
+    const id = b.verifierId.toLowerCase();
+    const pin = pinned.get(id);
+    if (pin === undefined) return { code: "ROOT_UNPINNED_VERIFIER", reason: `batch ${b.batch} was anchored under verifier id ${short(id)}, which is not one of the ${pinned.size} pinned key(s)`, data: { unpinnedBatch: b.batch, verifierId: id } };
+    const routed = h.verifiers[id];
+    if (routed === undefined || !routed.ok) return { code: "ROOT_UNAVAILABLE", reason: `cannot read the route of verifier id ${short(id)}: ${routed?.ok === false ? routed.error : "not asked"}` };
+    if (pin.codeHash === undefined || routed.value.codeHash.toLowerCase() !== pin.codeHash) {
+      return { code: "ROOT_UNPINNED_VERIFIER", reason: `batch ${b.batch} was anchored by the contract at ${routed.value.route.verifier}, whose code is not the pinned verifier of ${pin.circuit}`, data: { unpinnedBatch: b.batch, verifierId: id, verifier: routed.value.route.verifier } };
+    }
+  }
+  return undefined;
 }
 
 /** "path": the state proof, for the key derived locally from the URI, recomputes to the anchored root. */
@@ -230,6 +290,8 @@ export interface VerifyEvidenceOptions {
   readonly depth?: number;
   /** The caller supplied the bytes (e.g. --value-file): an absent or deleted key then fails "value". */
   readonly expectBytes?: boolean;
+  /** Every pinned key: each batch the root rests on must have been anchored under one of them. */
+  readonly pins?: PinnedVkeys;
 }
 
 export interface EvidenceVerdict {
@@ -243,11 +305,14 @@ export interface EvidenceVerdict {
 export async function verifyEvidence(e: Evidence, groth16: Groth16Verifier, options: VerifyEvidenceOptions = {}): Promise<EvidenceVerdict> {
   const vkey = checkVkey(e);
   const proof = await checkProof(e, vkey, groth16);
-  const root = checkRoot(e);
   // Without a pinned key the depth still follows from the batch's circuit name: the verdict fails at
   // "vkey" anyway, and the path is checked against the anchored root, so the name only sets a bound.
   const named = e.vkey.ok ? e.vkey.value : undefined;
-  const depth = named?.pinned?.depth ?? options.depth ?? (named ? circuitDepth(named.circuit) : STATE_TREE_DEPTH);
+  const wanted = named?.pinned?.depth ?? options.depth ?? (named ? circuitDepth(named.circuit) : STATE_TREE_DEPTH);
+  const depth = Number.isSafeInteger(wanted) && wanted >= 1 && wanted <= MAX_STATE_TREE_DEPTH ? wanted : STATE_TREE_DEPTH;
+  // A key taken from the node (nodeVkeys) counts as pinned once the vkey step accepted it.
+  const pins = vkey.ok && named?.pinned !== undefined ? { ...options.pins, [named.pinned.circuit]: named.pinned } : (options.pins ?? {});
+  const root = checkRoot(e, pins, depth);
   const path = checkPath(e, root, depth);
   const value = checkValue(e, path, options.expectBytes === true);
   const steps = [vkey, proof, root, path.step, value.step];

@@ -16,7 +16,7 @@ export type StepCode =
   | "VKEY_OK"
   | "VKEY_MISSING" // no pinned key for the batch's circuit
   | "VKEY_MALFORMED" // the pinned key is not a groth16/bn128 key with 4 public signals
-  | "VKEY_MISMATCH" // the router has no live groth16 route for the key's id, or the verifier's bytecode lacks its constants
+  | "VKEY_MISMATCH" // the router has no live groth16 route for the key's id, or the routed verifier's code hash is not the pinned one
   | "VKEY_REVOKED" // the route exists but was removed from the router
   | "VKEY_UNAVAILABLE" // the chain (router / verifier code) could not be read
   // proof
@@ -27,10 +27,16 @@ export type StepCode =
   | "PROOF_WRONG_DEPLOYMENT" // the proof header names another chain id or anchor contract
   | "PROOF_ROOT_MISMATCH" // publicSignals[1] is not the batch's claimed root
   | "PROOF_INVALID" // the Groth16 pairing check fails
+  | "PROOF_OLD_ROOT_MISMATCH" // publicSignals[0] is not anchor.roots(n - 1)
+  | "PROOF_COMMITMENT_MISMATCH" // publicSignals[3] is not the commitment of batch n's BatchAnchored event
+  | "PROOF_WRONG_VERIFIER" // batch n was anchored under another verifier id than the pinned key's
   | "PROOF_UNAVAILABLE" // the node or the chain could not be read
   // root
   | "ROOT_ANCHORED"
   | "ROOT_NOT_ANCHORED" // the claimed root is not anchor.roots(n), or n > anchor.latestBatch()
+  | "ROOT_BAD_GENESIS" // roots(0) is not the empty tree of the pinned circuits' depth
+  | "ROOT_UNPINNED_VERIFIER" // some batch 1..n was anchored under a verifier id (or code) the client does not pin
+  | "ROOT_HISTORY_MISMATCH" // the BatchAnchored events do not match the contract's roots (missing, extra, out of order)
   | "ROOT_MALFORMED"
   | "ROOT_UNAVAILABLE"
   // path
@@ -97,6 +103,14 @@ export interface PinnedVkey {
   readonly depth: number;
   /** "built-in" (bundled from circuits/keys), a file path, "config", or "node (checked against the contract)". */
   readonly source: string;
+  /**
+   * keccak256 of the verifier contract's runtime code that checks proofs for this key
+   * (contracts/generated/verifiers.json). The router's id for a key is only a label its owner picks a
+   * contract for; the code hash is what binds the key to the contract that anchored the root.
+   */
+  readonly codeHash?: string;
+  /** Why this key is insecure (dev ptau, no secret phase-2 contribution): empty or absent when not known to be. */
+  readonly insecure?: readonly string[];
 }
 
 export type PinnedVkeys = Readonly<Record<string, PinnedVkey>>;
@@ -114,11 +128,41 @@ export interface AnchoredState {
   readonly root: bigint;
 }
 
-/** A route of TinyCloudVerifierRouter: routes(id) → (verifier, kind, removed). */
+/** The anchor's fixed facts (immutables): genesis is the empty tree of `treeDepth`. */
+export interface AnchorGenesis {
+  readonly genesisRoot: bigint;
+  readonly treeDepth: number;
+  /** Block of the deployment (log scans start there). */
+  readonly deployedAt: number;
+}
+
+/** One BatchAnchored event of the anchor. */
+export interface AnchoredBatch {
+  readonly batch: number;
+  readonly newRoot: bigint;
+  readonly commitment: bigint;
+  /** 0x… lowercase */
+  readonly verifierId: string;
+}
+
+/** The chain's history up to the checked batch: what every root the client relies on was proven under. */
+export interface HistoryEvidence {
+  readonly genesis: AnchorGenesis;
+  /** anchor.roots(n - 1) (the old root the proof must start from); genesis for n = 1. */
+  readonly previousRoot: bigint;
+  /** BatchAnchored events of batches 1..n, in log order. */
+  readonly batches: readonly AnchoredBatch[];
+  /** For every verifier id in `batches`: its route and keccak256 of the routed contract's runtime code. */
+  readonly verifiers: Readonly<Record<string, Fetched<{ readonly route: VerifierRoute; readonly codeHash: string }>>>;
+}
+
+/** A route of TinyCloudVerifierRouter: routes(id) → (verifier, kind, removed, activeAt). */
 export interface VerifierRoute {
   readonly verifier: string;
   readonly kind: number;
   readonly removed: boolean;
+  /** Unix time from which the router routes proofs to it (deployment, or addVerifier + the timelock). */
+  readonly activeAt?: number;
 }
 
 /** Chain facts about the pinned key of the batch's circuit. */
@@ -142,6 +186,8 @@ export interface Evidence {
   /** GET /rollup/batches/<batch> (raw, untrusted). */
   readonly batchRecord: Fetched<unknown>;
   readonly vkey: Fetched<VkeyEvidence>;
+  /** Genesis, roots(n - 1) and the BatchAnchored events of batches 1..n (trusted: from the anchor). */
+  readonly history: Fetched<HistoryEvidence>;
   /** GET /rollup/proof?uri=<uri>&batch=<batch> (raw, untrusted). */
   readonly stateProof: Fetched<unknown>;
   /** The value bytes at the entry's version; undefined when none were needed (absent key, tombstone). */
@@ -169,4 +215,9 @@ export interface VerifyReport {
   /** Always five, in STEP_NAMES order. */
   readonly steps: readonly StepResult[];
   readonly timings: { readonly fetchMs: number; readonly verifyMs: number; readonly totalMs: number };
+  /**
+   * What the verdict does not cover, e.g. pinned keys that are INSECURE (anyone can forge their proofs,
+   * so VERIFIED only means the anchor accepted the root). Always shown next to the verdict.
+   */
+  readonly warnings?: readonly string[];
 }

@@ -5,10 +5,10 @@
  * registers a verifier under (same as prover/setup/verifier-id.ts, re-implemented here on
  * @noble/hashes so the core does not pull viem into the browser bundle).
  *
- * A snarkjs Solidity verifier holds the key as `uint256 constant`s (alpha, beta, gamma, delta, IC);
- * solc emits each as a PUSHn of its minimal big-endian bytes. `vkeyInBytecode` checks that every
- * coordinate of the pinned key appears as such a push in the verifier's runtime bytecode, so a key
- * whose id is routed but which the verifier does not actually use is caught too.
+ * The id is only a label: the router's owner chooses which contract it routes to. What binds a pinned
+ * key to the contract that checked the proofs is the pinned pair (vkey, codeHash): codeHash is
+ * keccak256 of the verifier's runtime code as the generator compiled it (contracts/generated/
+ * verifiers.json), compared with `codeHashOf(eth_getCode(route.verifier))`.
  */
 import canonicalize from "canonicalize";
 import { keccak_256 } from "@noble/hashes/sha3.js";
@@ -74,43 +74,13 @@ export function isGroth16Vkey(vkey: unknown, nPublic: number = EPOCH_PUBLIC_SIGN
   return vkeyProblem(vkey, nPublic) === undefined;
 }
 
-/** Every affine coordinate of the key the Solidity verifier embeds, named as in the snarkjs template. */
-export function vkeyConstants(vkey: Groth16Vkey): { name: string; value: bigint }[] {
-  const out: { name: string; value: bigint }[] = [];
-  const g1 = (name: string, p: readonly string[]) => {
-    out.push({ name: `${name}x`, value: BigInt(p[0]!) }, { name: `${name}y`, value: BigInt(p[1]!) });
-  };
-  const g2 = (name: string, p: readonly (readonly string[])[]) => {
-    out.push(
-      { name: `${name}x1`, value: BigInt(p[0]![1]!) },
-      { name: `${name}x2`, value: BigInt(p[0]![0]!) },
-      { name: `${name}y1`, value: BigInt(p[1]![1]!) },
-      { name: `${name}y2`, value: BigInt(p[1]![0]!) },
-    );
-  };
-  g1("alpha", vkey.vk_alpha_1);
-  g2("beta", vkey.vk_beta_2);
-  g2("gamma", vkey.vk_gamma_2);
-  g2("delta", vkey.vk_delta_2);
-  vkey.IC.forEach((p, i) => g1(`IC${i}`, p));
-  return out;
-}
-
-/** The PUSHn instruction solc emits for a constant: opcode 0x5f+n, then the n minimal big-endian bytes. */
-function pushHex(value: bigint): string {
-  if (value === 0n) return "5f"; // PUSH0
-  let hex = value.toString(16);
-  if (hex.length % 2 === 1) hex = `0${hex}`;
-  const n = hex.length / 2;
-  return (0x5f + n).toString(16) + hex;
-}
-
-/** The names of the key's constants that do NOT occur in `code` (runtime bytecode, 0x hex). Empty: all present. */
-export function vkeyConstantsMissingFrom(vkey: Groth16Vkey, code: string): string[] {
-  const text = code.toLowerCase().replace(/^0x/, "");
-  return vkeyConstants(vkey)
-    .filter(({ value }) => !text.includes(pushHex(value)))
-    .map(({ name }) => name);
+/** keccak256 of runtime bytecode given as 0x hex ("0x…" lowercase); the hash of empty code for "0x". */
+export function codeHashOf(code: string): string {
+  const clean = code.replace(/^0x/i, "");
+  if (clean.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(clean)) throw new TypeError("codeHashOf: not hex bytecode");
+  const bytes = new Uint8Array(clean.length / 2);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(clean.slice(2 * i, 2 * i + 2), 16);
+  return `0x${bytesToHex(keccak_256(bytes))}`;
 }
 
 export function isFieldElement(x: bigint): boolean {

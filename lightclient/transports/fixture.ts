@@ -5,7 +5,7 @@
  * a tampering test edits the recording.
  */
 import { bytesToHex } from "../core/vkey.js";
-import type { VerifierRoute } from "../core/types.js";
+import type { AnchoredBatch, VerifierRoute } from "../core/types.js";
 import { TransportError, type ChainSource, type NodeSource } from "./types.js";
 
 export interface NodeRecording {
@@ -33,6 +33,12 @@ export interface ChainRecording {
   routes: Record<string, VerifierRoute>;
   /** address (lowercase) → runtime bytecode */
   code: Record<string, string>;
+  /** anchor.genesisRoot() (decimal), treeDepth(), deployedAt() */
+  genesis?: { genesisRoot: string; treeDepth: number; deployedAt: number };
+  /** BatchAnchored events in log order (field elements as decimal strings) */
+  anchoredBatches?: Array<{ batch: number; newRoot: string; commitment: string; verifierId: string }>;
+  /** router.verifierDelay() */
+  verifierDelay?: number;
 }
 
 export interface Recording {
@@ -80,6 +86,15 @@ export function fixtureChainSource(rec: ChainRecording): ChainSource {
     router: async () => rec.router,
     route: async (_router, id) => rec.routes[id.toLowerCase()] ?? { verifier: "0x0000000000000000000000000000000000000000", kind: 0, removed: false },
     code: async (address) => rec.code[address.toLowerCase()] ?? "0x",
+    genesis: async () => {
+      const g = rec.genesis ?? notRecorded("anchor genesis");
+      return { genesisRoot: BigInt(g.genesisRoot), treeDepth: g.treeDepth, deployedAt: g.deployedAt };
+    },
+    anchoredBatches: async (_fromBlock, through) =>
+      (rec.anchoredBatches ?? notRecorded("BatchAnchored logs"))
+        .filter((b) => b.batch <= through)
+        .map((b): AnchoredBatch => ({ batch: b.batch, newRoot: BigInt(b.newRoot), commitment: BigInt(b.commitment), verifierId: b.verifierId.toLowerCase() })),
+    verifierDelay: async () => rec.verifierDelay ?? notRecorded("router.verifierDelay()"),
   };
 }
 
@@ -123,5 +138,17 @@ export function recordingChainSource(inner: ChainSource, rec: ChainRecording): C
     router: async () => (rec.router = await inner.router()),
     route: async (router, id) => (rec.routes[id.toLowerCase()] = await inner.route(router, id)),
     code: async (address) => (rec.code[address.toLowerCase()] = await inner.code(address)),
+    genesis: async () => {
+      const g = await inner.genesis();
+      rec.genesis = { genesisRoot: g.genesisRoot.toString(), treeDepth: g.treeDepth, deployedAt: g.deployedAt };
+      return g;
+    },
+    anchoredBatches: async (fromBlock, through) => {
+      const list = await inner.anchoredBatches(fromBlock, through);
+      // Record the whole history up to `through` (a later replay may ask for less).
+      rec.anchoredBatches = list.map((b) => ({ batch: b.batch, newRoot: b.newRoot.toString(), commitment: b.commitment.toString(), verifierId: b.verifierId }));
+      return list;
+    },
+    ...(inner.verifierDelay ? { verifierDelay: async (router: string) => (rec.verifierDelay = await inner.verifierDelay!(router)) } : {}),
   };
 }

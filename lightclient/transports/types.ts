@@ -9,7 +9,7 @@
  * Implementations: fetch (node), viem public client (chain), and recorded fixtures (both), so tests and
  * the browser swap them freely.
  */
-import type { VerifierRoute } from "../core/types.js";
+import type { AnchorGenesis, AnchoredBatch, VerifierRoute } from "../core/types.js";
 
 export interface NodeSource {
   /** For messages, e.g. the node's URL. */
@@ -41,6 +41,12 @@ export interface ChainSource {
   route(router: string, verifierId: string): Promise<VerifierRoute>;
   /** Runtime bytecode at an address ("0x" when none). */
   code(address: string): Promise<string>;
+  /** anchor.genesisRoot(), treeDepth(), deployedAt() */
+  genesis(): Promise<AnchorGenesis>;
+  /** The anchor's BatchAnchored events for batches 1..`through`, in log order (scanned from `fromBlock`). */
+  anchoredBatches(fromBlock: number, through: number): Promise<AnchoredBatch[]>;
+  /** router.verifierDelay() (seconds; informational: shown to the user). */
+  verifierDelay?(router: string): Promise<number>;
 }
 
 export type TransportErrorCode = "TRANSPORT_HTTP" | "TRANSPORT_NETWORK" | "TRANSPORT_BAD_RESPONSE" | "TRANSPORT_RPC" | "TRANSPORT_NOT_RECORDED";

@@ -50,6 +50,11 @@ export type ChainErrorCode =
   | "CHAIN_BAD_KEY"
   /** The compiled contract artifacts are missing or incomplete. */
   | "CHAIN_NO_ARTIFACTS"
+  /**
+   * Keys whose toxic waste is known or derivable (dev ptau, deterministic phase 2) on a chain other than
+   * the local dev chain, without --allow-insecure-keys.
+   */
+  | "CHAIN_INSECURE_KEYS"
   /** A local anvil could not be started. */
   | "CHAIN_ANVIL_FAILED"
   /** The node's chain options are incomplete or contradictory (e.g. remote chain without --rpc). */

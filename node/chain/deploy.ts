@@ -1,8 +1,9 @@
 /**
- * Deploy the TinyCloud contracts: TinyCloudVerifierRouter, one Groth16 verifier per circuit (routed
- * under the circuit's verifier id = keccak256(JCS(vkey))), and TinyCloudAnchor(owner, router,
- * genesisRoot); then authorize the sequencers and, if the owner is not the deployer, hand both owned
- * contracts to the owner.
+ * Deploy the TinyCloud contracts: one Groth16 verifier per circuit, TinyCloudVerifierRouter(deployer,
+ * verifierDelay, routes) with those verifiers routed under their ids (keccak256(JCS(vkey))) and active
+ * at once, and TinyCloudAnchor(owner, router, depth), whose genesis root is the contract's own constant
+ * for the empty tree of `depth`; then authorize the sequencers and, if the owner is not the deployer,
+ * hand both owned contracts to the owner. Verifiers the owner adds later wait `verifierDelay` seconds.
  *
  * Every transaction carries an explicit gas limit (no eth_estimateGas) and is awaited to its receipt
  * before the next one is sent.
@@ -13,15 +14,17 @@ import { KIND_GROTH16_SNARKJS, loadContractArtifacts, loadVerifiers } from "../.
 import type { ChainPublicClient, ChainWalletClient } from "./clients.js";
 import { ChainError, toChainError } from "./contract-errors.js";
 import type { DeployedVerifier, Deployment } from "./deployment.js";
+import { emptyStateRoot } from "../core/state-tree.js";
 
 export interface DeployStackOptions {
   readonly walletClient: ChainWalletClient;
   readonly publicClient: ChainPublicClient;
   /** Circuit names (keys of contracts/generated/verifiers.json). */
   readonly circuits: readonly string[];
-  /** roots[0]: `new StateTree(depth).root`. */
-  readonly genesisRoot: bigint;
+  /** State tree depth of the circuits: the anchor's genesis is the empty tree of this depth. */
   readonly depth: number;
+  /** Seconds before a verifier added after deployment may verify a proof (the router's timelock). */
+  readonly verifierDelay: number;
   /** Accounts allowed to submit batches. */
   readonly sequencers: readonly Address[];
   /** Owner of the anchor and the router (default: the deployer). */
@@ -36,6 +39,12 @@ export interface DeployStackOptions {
 export type DeployProgress =
   | { readonly kind: "deployed"; readonly contract: string; readonly address: Address; readonly tx: Hash; readonly gasUsed: bigint; readonly block: bigint }
   | { readonly kind: "call"; readonly description: string; readonly tx: Hash; readonly gasUsed: bigint };
+
+/** The router's bound on its timelock (TinyCloudVerifierRouter.MAX_VERIFIER_DELAY: 365 days). */
+export const MAX_VERIFIER_DELAY = 365 * 24 * 3600;
+
+/** Default timelock of `tinycloud deploy`: two days to notice a new verifier before it can write a root. */
+export const DEFAULT_VERIFIER_DELAY = 2 * 24 * 3600;
 
 /** Gas for a contract call of the stack (addVerifier / setSequencer / transferOwnership use ~30–70k). */
 const CALL_GAS = 200_000n;
@@ -110,21 +119,31 @@ export async function deployStack(options: DeployStackOptions): Promise<Deployme
     options.onProgress?.({ kind: "call", description, tx: receipt.transactionHash, gasUsed: receipt.gasUsed });
   };
 
-  const routerArtifact = artifact("TinyCloudVerifierRouter");
-  const router = await deploy("TinyCloudVerifierRouter", ROUTER_ABI, routerArtifact.bytecode, routerArtifact.deployedBytecode, [deployer]);
-
   const verifiers: Record<string, DeployedVerifier> = {};
   for (const v of circuitInfo) {
     const deployed = await deploy(`${v.contract} (${v.circuit})`, v.artifact.abi, v.artifact.bytecode, v.artifact.deployedBytecode, []);
-    verifiers[v.circuit] = { verifierId: v.verifierId, address: deployed.address };
+    verifiers[v.circuit] = { verifierId: v.verifierId, address: deployed.address, codeHash: v.codeHash };
   }
 
-  const anchorArtifact = artifact("TinyCloudAnchor");
-  const anchor = await deploy("TinyCloudAnchor", ANCHOR_ABI, anchorArtifact.bytecode, anchorArtifact.deployedBytecode, [deployer, router.address, options.genesisRoot]);
+  if (!Number.isSafeInteger(options.verifierDelay) || options.verifierDelay < 0 || options.verifierDelay > MAX_VERIFIER_DELAY) {
+    throw new ChainError("CHAIN_BAD_CONFIG", `the verifier delay must be 0..${MAX_VERIFIER_DELAY} seconds, got ${String(options.verifierDelay)}`);
+  }
+  const routerArtifact = artifact("TinyCloudVerifierRouter");
+  const routed = Object.values(verifiers);
+  const router = await deploy("TinyCloudVerifierRouter", ROUTER_ABI, routerArtifact.bytecode, routerArtifact.deployedBytecode, [
+    deployer,
+    BigInt(options.verifierDelay),
+    routed.map((v) => v.verifierId),
+    routed.map((v) => v.address),
+    routed.map(() => KIND_GROTH16_SNARKJS),
+  ]);
 
-  for (const v of circuitInfo) {
-    const entry = verifiers[v.circuit] as DeployedVerifier;
-    await call(`router.addVerifier(${v.circuit})`, router.address, ROUTER_ABI, "addVerifier", [entry.verifierId, entry.address, KIND_GROTH16_SNARKJS]);
+  const anchorArtifact = artifact("TinyCloudAnchor");
+  const anchor = await deploy("TinyCloudAnchor", ANCHOR_ABI, anchorArtifact.bytecode, anchorArtifact.deployedBytecode, [deployer, router.address, options.depth]);
+  // The anchor computes its genesis itself; a contract built from other sources would disagree here.
+  const genesisRoot = await rpc("reading TinyCloudAnchor.genesisRoot()", () => publicClient.readContract({ address: anchor.address, abi: ANCHOR_ABI, functionName: "genesisRoot" }));
+  if (genesisRoot !== emptyStateRoot(options.depth)) {
+    throw new ChainError("CHAIN_DEPLOYMENT_MISMATCH", `the anchor's genesis root ${genesisRoot} is not the empty tree of depth ${options.depth} (${emptyStateRoot(options.depth)})`);
   }
   for (const sequencer of options.sequencers) {
     await call(`anchor.setSequencer(${getAddress(sequencer)}, true)`, anchor.address, ANCHOR_ABI, "setSequencer", [getAddress(sequencer), true]);
@@ -140,8 +159,9 @@ export async function deployStack(options: DeployStackOptions): Promise<Deployme
     anchor: anchor.address,
     router: router.address,
     owner,
-    genesisRoot: options.genesisRoot.toString(),
+    genesisRoot: genesisRoot.toString(),
     depth: options.depth,
+    verifierDelay: options.verifierDelay,
     verifiers,
     deployBlock: Number(anchor.receipt.blockNumber),
     deployTx: anchor.receipt.transactionHash,

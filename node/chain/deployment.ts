@@ -6,15 +6,18 @@
  */
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import { getAddress, isAddress, isHex, type Address, type Hex } from "viem";
+import { getAddress, isAddress, isHex, keccak256, type Address, type Hex } from "viem";
 import { ANCHOR_ABI, ROUTER_ABI } from "../../contracts/abi.js";
 import { KIND_GROTH16_SNARKJS } from "../../contracts/artifacts.js";
 import type { ChainPublicClient } from "./clients.js";
 import { ChainError, toChainError } from "./contract-errors.js";
+import { emptyStateRoot } from "../core/state-tree.js";
 
 export interface DeployedVerifier {
   readonly verifierId: Hex;
   readonly address: Address;
+  /** keccak256 of the verifier's runtime code (contracts/generated/verifiers.json): what a light client pins. */
+  readonly codeHash: Hex;
 }
 
 export interface Deployment {
@@ -27,6 +30,8 @@ export interface Deployment {
   readonly genesisRoot: string;
   /** State tree depth the circuits were built for. */
   readonly depth: number;
+  /** The router's timelock: seconds before a verifier added after deployment may verify a proof. */
+  readonly verifierDelay: number;
   /** circuit name → its verifier (router id and contract address). */
   readonly verifiers: Readonly<Record<string, DeployedVerifier>>;
   /** Block and transaction that created the anchor (log scans start there). */
@@ -54,7 +59,11 @@ export function parseDeployment(value: unknown, source = "deployment"): Deployme
   const verifiers: Record<string, DeployedVerifier> = {};
   for (const [circuit, entry] of Object.entries(verifiersValue as Record<string, unknown>)) {
     const e = (typeof entry === "object" && entry !== null ? entry : {}) as Record<string, unknown>;
-    verifiers[circuit] = { verifierId: hash(`verifiers.${circuit}.verifierId`, e["verifierId"], 32), address: address(`verifiers.${circuit}.address`, e["address"]) };
+    verifiers[circuit] = {
+      verifierId: hash(`verifiers.${circuit}.verifierId`, e["verifierId"], 32),
+      address: address(`verifiers.${circuit}.address`, e["address"]),
+      codeHash: hash(`verifiers.${circuit}.codeHash`, e["codeHash"], 32),
+    };
   }
   const rpcUrl = v["rpcUrl"];
   if (rpcUrl !== undefined && typeof rpcUrl !== "string") bad(`"rpcUrl" must be a string`);
@@ -66,6 +75,7 @@ export function parseDeployment(value: unknown, source = "deployment"): Deployme
     owner: address("owner"),
     genesisRoot: genesisRoot as string,
     depth: int("depth", 1),
+    verifierDelay: int("verifierDelay", 0),
     verifiers,
     deployBlock: int("deployBlock", 0),
     deployTx: hash("deployTx", v["deployTx"], 32),
@@ -152,10 +162,18 @@ export async function checkDeployment(publicClient: ChainPublicClient, deploymen
     throw new ChainError("CHAIN_DEPLOYMENT_MISMATCH", `the anchor at ${deployment.anchor} uses router ${router}, the deployment record says ${deployment.router}`);
   }
   const genesis = await rpc("reading TinyCloudAnchor.roots(0)", () => publicClient.readContract({ address: deployment.anchor, abi: ANCHOR_ABI, functionName: "roots", args: [0n] }));
-  if (genesis.toString() !== deployment.genesisRoot) {
-    throw new ChainError("CHAIN_DEPLOYMENT_MISMATCH", `the anchor's genesis root is ${genesis}, the deployment record says ${deployment.genesisRoot}`);
+  if (genesis.toString() !== deployment.genesisRoot || genesis !== emptyStateRoot(deployment.depth)) {
+    throw new ChainError("CHAIN_DEPLOYMENT_MISMATCH", `the anchor's genesis root is ${genesis}; the deployment record says ${deployment.genesisRoot}, the empty tree of depth ${deployment.depth} is ${emptyStateRoot(deployment.depth)}`);
+  }
+  const delay = await rpc("reading TinyCloudVerifierRouter.verifierDelay()", () => publicClient.readContract({ address: deployment.router, abi: ROUTER_ABI, functionName: "verifierDelay" }));
+  if (Number(delay) !== deployment.verifierDelay) {
+    throw new ChainError("CHAIN_DEPLOYMENT_MISMATCH", `the router's verifier delay is ${delay} s, the deployment record says ${deployment.verifierDelay} s`);
   }
   for (const [circuit, v] of Object.entries(deployment.verifiers)) {
+    const code = await rpc(`reading the code of the verifier of ${circuit}`, () => publicClient.getCode({ address: v.address }));
+    if (code === undefined || keccak256(code) !== v.codeHash) {
+      throw new ChainError("CHAIN_DEPLOYMENT_MISMATCH", `the verifier of ${circuit} at ${v.address} does not have the code the deployment record pins (code hash ${v.codeHash})`);
+    }
     const [verifier, kind, removed] = await rpc(`reading the route of ${circuit}`, () =>
       publicClient.readContract({ address: deployment.router, abi: ROUTER_ABI, functionName: "routes", args: [v.verifierId] }),
     );

@@ -27,7 +27,7 @@ import { startAnvil, type AnvilInstance } from "./anvil.js";
 import { connectChain as connectClients, type ChainClients } from "./clients.js";
 import { ChainError } from "./contract-errors.js";
 import { deployStack } from "./deploy.js";
-import { checkDeployment, loadDeployment, saveDeployment, type Deployment } from "./deployment.js";
+import { checkDeployment, loadDeployment, saveDeployment, type DeployedVerifier, type Deployment } from "./deployment.js";
 
 export interface ChainConnection {
   readonly deployment: Deployment;
@@ -43,6 +43,12 @@ export interface ChainConnection {
   describe(): Record<string, unknown>;
   close(): Promise<void>;
 }
+
+/**
+ * The router timelock of the embedded dev chain: short, so trying `addVerifier` by hand takes minutes,
+ * but not zero, so the dev chain behaves like a real deployment (a new verifier is not live at once).
+ */
+export const EMBEDDED_VERIFIER_DELAY = 300;
 
 export async function connectChain(config: NodeConfig): Promise<ChainConnection | undefined> {
   if (config.chain === "off") return undefined;
@@ -70,8 +76,8 @@ export async function connectChain(config: NodeConfig): Promise<ChainConnection 
           publicClient: clients.publicClient,
           walletClient: clients.walletClient!,
           circuits,
-          genesisRoot,
           depth: config.stateTreeDepth,
+          verifierDelay: EMBEDDED_VERIFIER_DELAY,
           sequencers: [clients.account!.address],
         });
         if (existing !== undefined && existing.anchor !== deployment.anchor) {
@@ -133,6 +139,9 @@ export async function connectChain(config: NodeConfig): Promise<ChainConnection 
         router: deployment.router,
         sequencer,
         deployBlock: deployment.deployBlock,
+        genesisRoot: deployment.genesisRoot,
+        depth: deployment.depth,
+        verifierDelay: deployment.verifierDelay,
         verifiers: deployment.verifiers,
       }),
       close: async () => {
@@ -149,13 +158,15 @@ export async function connectChain(config: NodeConfig): Promise<ChainConnection 
 /** A deployment record rebuilt from the anchor's address: router from the anchor, verifiers from the router. */
 async function deploymentFromChain(clients: ChainClients & { chainId: number }, anchor: Address, circuits: readonly string[], depth: number): Promise<Deployment> {
   const { publicClient } = clients;
-  const [router, owner, genesis] = await Promise.all([
+  const [router, owner, genesis, deployedAt] = await Promise.all([
     publicClient.readContract({ address: anchor, abi: ANCHOR_ABI, functionName: "router" }),
     publicClient.readContract({ address: anchor, abi: ANCHOR_ABI, functionName: "owner" }),
     publicClient.readContract({ address: anchor, abi: ANCHOR_ABI, functionName: "roots", args: [0n] }),
+    publicClient.readContract({ address: anchor, abi: ANCHOR_ABI, functionName: "deployedAt" }),
   ]);
+  const verifierDelay = await publicClient.readContract({ address: router, abi: ROUTER_ABI, functionName: "verifierDelay" });
   const table = loadVerifiers();
-  const verifiers: Record<string, { verifierId: `0x${string}`; address: Address }> = {};
+  const verifiers: Record<string, DeployedVerifier> = {};
   for (const circuit of circuits) {
     const entry = table[circuit];
     if (entry === undefined) throw new ChainError("CHAIN_BAD_CONFIG", `unknown circuit ${circuit}`);
@@ -163,7 +174,18 @@ async function deploymentFromChain(clients: ChainClients & { chainId: number }, 
     if (address === "0x0000000000000000000000000000000000000000" || removed) {
       throw new ChainError("CHAIN_BAD_DEPLOYMENT", `the router at ${router} has no live verifier for ${circuit} (id ${entry.verifierId})`);
     }
-    verifiers[circuit] = { verifierId: entry.verifierId, address };
+    verifiers[circuit] = { verifierId: entry.verifierId, address, codeHash: entry.codeHash };
   }
-  return { chainId: clients.chainId, anchor, router, owner, genesisRoot: genesis.toString(), depth, verifiers, deployBlock: 0, deployTx: "0x" };
+  return {
+    chainId: clients.chainId,
+    anchor,
+    router,
+    owner,
+    genesisRoot: genesis.toString(),
+    depth,
+    verifierDelay: Number(verifierDelay),
+    verifiers,
+    deployBlock: Number(deployedAt),
+    deployTx: "0x",
+  };
 }

@@ -11,9 +11,10 @@ import { getAddress, isAddress, type Address } from "viem";
 import { loadVerifiers } from "../../contracts/artifacts.js";
 import { connectChain } from "../chain/clients.js";
 import { ChainError, redactUrl } from "../chain/contract-errors.js";
-import { deployStack, type DeployProgress } from "../chain/deploy.js";
+import { DEFAULT_VERIFIER_DELAY, deployStack, MAX_VERIFIER_DELAY, type DeployProgress } from "../chain/deploy.js";
 import { saveDeployment } from "../chain/deployment.js";
-import { StateTree, STATE_TREE_DEPTH } from "../core/state-tree.js";
+import { committedKeyInsecurity, enforceKeyPolicy } from "../chain/key-policy.js";
+import { emptyStateRoot, STATE_TREE_DEPTH } from "../core/state-tree.js";
 
 export const DEPLOYER_KEY_ENV = "TINYCLOUD_DEPLOYER_KEY";
 
@@ -27,6 +28,8 @@ interface DeployCliOptions {
   depth: string;
   out: string;
   confirmations: string;
+  verifierDelay: string;
+  allowInsecureKeys?: boolean;
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -68,6 +71,8 @@ export function registerDeployCommand(program: Command): void {
     .option("--depth <n>", "state tree depth of the circuits (the genesis root is the empty tree of this depth)", String(STATE_TREE_DEPTH))
     .option("--out <file>", "where to write the deployment JSON", "./deployment.json")
     .option("--confirmations <n>", "confirmations to wait for per transaction", "1")
+    .option("--verifier-delay <seconds>", `router timelock: seconds before a verifier the owner adds later may verify proofs (0..${MAX_VERIFIER_DELAY})`, String(DEFAULT_VERIFIER_DELAY))
+    .option("--allow-insecure-keys", "deploy verifiers of INSECURE keys (dev ptau or no secret phase-2 contribution: anyone can forge proofs) on a chain other than the local dev chain")
     .addHelpText("after", `\nThe deployer key is read from ${DEPLOYER_KEY_ENV} unless --private-key is given; it is never printed.`)
     .action(async (options: DeployCliOptions) => {
       const key = options.privateKey ?? process.env[DEPLOYER_KEY_ENV];
@@ -77,6 +82,8 @@ export function registerDeployCommand(program: Command): void {
       const depth = intOption(options.depth, "--depth", 1);
       const confirmations = intOption(options.confirmations, "--confirmations", 1);
       const chainId = options.chainId !== undefined ? intOption(options.chainId, "--chain-id", 1) : undefined;
+      const verifierDelay = intOption(options.verifierDelay, "--verifier-delay", 0);
+      if (verifierDelay > MAX_VERIFIER_DELAY) throw new ChainError("CHAIN_BAD_CONFIG", `--verifier-delay must be at most ${MAX_VERIFIER_DELAY} seconds (365 days), got ${verifierDelay}`);
       const { all, matching } = circuitsForDepth(depth);
       const circuits = options.circuits ?? matching;
       if (circuits.length === 0) {
@@ -99,19 +106,28 @@ export function registerDeployCommand(program: Command): void {
       });
       if (walletClient === undefined || account === undefined) throw new Error("BUG: no wallet client for a private key");
       const sequencers = sequencersIn.length > 0 ? sequencersIn : [account.address];
-      const genesisRoot = new StateTree(depth).root;
+      const warnings = enforceKeyPolicy({
+        chainId: actualChainId,
+        rpcUrl: options.rpc,
+        keys: Object.fromEntries(circuits.map((c) => [c, committedKeyInsecurity(c)])),
+        allowInsecureKeys: options.allowInsecureKeys === true,
+        who: "tinycloud deploy",
+      });
+      for (const line of warnings) console.warn(line);
+      const genesisRoot = emptyStateRoot(depth);
       const balance = await publicClient.getBalance({ address: account.address }).catch(() => undefined);
 
       console.log(`deploying to chain ${actualChainId} at ${redactUrl(options.rpc)}`);
       console.log(`  deployer     ${account.address}${balance !== undefined ? ` (balance ${formatEther(balance)} ETH)` : ""}`);
       console.log(`  circuits     ${circuits.join(", ")} (state tree depth ${depth})`);
-      console.log(`  genesis root ${genesisRoot}`);
+      console.log(`  genesis root ${genesisRoot} (the empty tree: the anchor computes it itself)`);
+      console.log(`  timelock     ${verifierDelay} s before a verifier added later can verify proofs`);
       const deployment = await deployStack({
         walletClient,
         publicClient,
         circuits,
-        genesisRoot,
         depth,
+        verifierDelay,
         sequencers,
         confirmations,
         ...(owner !== undefined ? { owner } : {}),

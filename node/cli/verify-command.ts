@@ -9,8 +9,11 @@
  */
 import { readdir, readFile } from "node:fs/promises";
 import { basename, join } from "node:path";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { isAddress } from "viem";
+import { loadVerifiers } from "../../contracts/artifacts.js";
 import {
   BUILTIN_VKEYS,
   fetchNodeSource,
@@ -39,7 +42,12 @@ export interface VerifyCommandOptions {
 
 class UsageError extends Error {}
 
-/** Pin every <circuit>.vkey.json of a directory. */
+/**
+ * Pin every <circuit>.vkey.json of a directory, each with the code hash of its verifier contract (from
+ * DIR/verifiers.json, else this checkout's contracts/generated/verifiers.json: the (vkey, codeHash)
+ * pairs the generator writes) and its provenance (DIR/<circuit>.provenance.json: insecure keys are
+ * flagged in the report).
+ */
 export async function loadVkeysDir(dir: string): Promise<PinnedVkeys> {
   let names: string[];
   try {
@@ -57,9 +65,28 @@ export async function loadVkeysDir(dir: string): Promise<PinnedVkeys> {
       throw new UsageError(`--vkeys: ${file}: ${(error as Error).message}`);
     }
   }
-  const pinned = pinVkeys(vkeys, dir);
+  const codeHashes: Record<string, string> = {};
+  const verifiersFile = existsSync(join(dir, "verifiers.json")) ? join(dir, "verifiers.json") : fileURLToPath(new URL("../../contracts/generated/verifiers.json", import.meta.url));
+  try {
+    const table = JSON.parse(await readFile(verifiersFile, "utf8")) as Record<string, { codeHash?: unknown }>;
+    for (const [circuit, entry] of Object.entries(table)) if (typeof entry.codeHash === "string") codeHashes[circuit] = entry.codeHash;
+  } catch (error) {
+    throw new UsageError(`--vkeys: ${verifiersFile}: ${(error as Error).message}`);
+  }
+  const provenance: Record<string, unknown> = {};
+  for (const circuit of Object.keys(vkeys)) {
+    const file = join(dir, `${circuit}.provenance.json`);
+    provenance[circuit] = existsSync(file) ? (JSON.parse(await readFile(file, "utf8")) as unknown) : undefined;
+  }
+  const pinned = pinVkeys(vkeys, dir, { codeHashes, provenance });
   // Name each key's file as its source, so a report says which file was trusted.
   return Object.fromEntries(Object.entries(pinned).map(([c, p]) => [c, { ...p, source: join(dir, `${c}.vkey.json`) }]));
+}
+
+/** circuit → verifier code hash of this checkout's contracts/generated/verifiers.json. */
+function generatedCodeHashes(): Record<string, string> {
+  const table = loadVerifiers();
+  return Object.fromEntries(Object.entries(table).map(([circuit, v]) => [circuit, v.codeHash]));
 }
 
 export async function runVerify(uri: string, opts: VerifyCommandOptions): Promise<VerifyReport> {
@@ -89,7 +116,7 @@ export async function runVerify(uri: string, opts: VerifyCommandOptions): Promis
     chain: viemChainSource({ anchor: opts.contract, rpcUrl: opts.rpc, timeoutMs }),
     groth16: snarkjsGroth16(snarkjs),
     vkeys,
-    ...(opts.nodeVkeys === true ? { nodeVkeys: true } : {}),
+    ...(opts.nodeVkeys === true ? { nodeVkeys: true, codeHashes: generatedCodeHashes() } : {}),
     ...(batch !== undefined ? { batch } : {}),
     ...(value !== undefined ? { value } : {}),
   });
@@ -114,6 +141,7 @@ export function registerVerifyCommand(program: Command): void {
         const report = await runVerify(uri, opts);
         if (opts.json === true) console.log(JSON.stringify(report, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v), 2));
         else console.log(formatReport(report));
+        if (opts.json === true) for (const w of report.warnings ?? []) console.error(`WARNING: ${w}`);
         process.exitCode = report.ok ? 0 : 1;
       } catch (error) {
         if (error instanceof UsageError || error instanceof LightClientUriError) {

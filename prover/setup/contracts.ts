@@ -16,11 +16,12 @@ import { readdir, readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Abi } from "viem";
+import { keccak256, type Abi } from "viem";
 import type { CompilerInfo, ContractArtifact, ContractArtifactsFile, VerifiersFile } from "../../contracts/artifacts.js";
 import { contractName, defaultRoot, loadManifest, publishedVerifierSource, SetupError, writeIfChanged } from "./artifacts.js";
 import type { Reporter } from "./progress.js";
 import { verifierIdOf } from "./verifier-id.js";
+import { emptyStateRoot, MAX_STATE_TREE_DEPTH } from "../../node/core/state-tree.js";
 
 export const SOLC_VERSION = "0.8.37";
 
@@ -57,7 +58,7 @@ export interface GeneratedFile {
 export interface GeneratedContracts {
   artifacts: ContractArtifactsFile;
   verifiers: VerifiersFile;
-  files: { artifacts: GeneratedFile; verifiers: GeneratedFile; abi: GeneratedFile };
+  files: { emptyRoots: GeneratedFile; artifacts: GeneratedFile; verifiers: GeneratedFile; abi: GeneratedFile };
   /** Files rewritten by this run (absolute paths; empty when write is false or nothing changed). */
   changed: string[];
 }
@@ -65,9 +66,11 @@ export interface GeneratedContracts {
 export async function generateContractArtifacts(options: GenerateOptions): Promise<GeneratedContracts> {
   const root = resolve(options.root ?? defaultRoot());
   const started = performance.now();
-  const artifacts = await compileContracts(root, options.reporter);
+  const emptyRoots = { path: join(root, EMPTY_TREE_ROOTS_FILE), text: emptyTreeRootsSolidity() };
+  const artifacts = await compileContracts(root, options.reporter, { [EMPTY_TREE_ROOTS_FILE]: emptyRoots.text });
   const verifiers = await verifierRegistry(root, artifacts);
   const files = {
+    emptyRoots,
     artifacts: { path: join(root, "contracts", "generated", "artifacts.json"), text: stableJson(artifacts) },
     verifiers: { path: join(root, "contracts", "generated", "verifiers.json"), text: stableJson(verifiers) },
     abi: { path: join(root, "contracts", "abi.ts"), text: abiModule(artifacts, verifiers) },
@@ -115,10 +118,15 @@ export async function contractSources(root: string): Promise<string[]> {
   return sources.sort();
 }
 
-/** Compile every source with solcjs; contracts without bytecode (interfaces) are left out. */
-export async function compileContracts(root: string, reporter?: Reporter): Promise<ContractArtifactsFile> {
+/**
+ * Compile every source with solcjs; contracts without bytecode (interfaces) are left out. `generated`
+ * (root-relative path → text) replaces or adds sources, so a drift check compiles what the generator
+ * would write rather than what is on disk.
+ */
+export async function compileContracts(root: string, reporter?: Reporter, generated: Readonly<Record<string, string>> = {}): Promise<ContractArtifactsFile> {
   const sources: Record<string, { content: string }> = {};
   for (const path of await contractSources(root)) sources[path] = { content: await readFile(join(root, path), "utf8") };
+  for (const [path, content] of Object.entries(generated)) sources[path] = { content };
   const input = {
     language: "Solidity",
     sources,
@@ -154,6 +162,35 @@ export async function compileContracts(root: string, reporter?: Reporter): Promi
 }
 
 // ---------------------------------------------------------------------------------------------
+// Genesis roots
+
+export const EMPTY_TREE_ROOTS_FILE = "contracts/generated/EmptyTreeRoots.sol";
+
+/**
+ * contracts/generated/EmptyTreeRoots.sol: emptyStateRoot(depth) of the TypeScript oracle for every
+ * depth the tree supports. TinyCloudAnchor takes its genesis root from here, so no deployer can start
+ * the chain of proven transitions from a root that is not the empty tree (whose preimage nobody knows
+ * a well-formed tree for).
+ */
+export function emptyTreeRootsSolidity(): string {
+  const lines = [
+    "// SPDX-License-Identifier: MIT",
+    `// ${GENERATED_NOTE}`,
+    "pragma solidity ^0.8.24;",
+    "",
+    "/// @notice The root of the empty indexed state tree (node/core/state-tree.ts emptyStateRoot: the list",
+    "/// head (0, 0, 0) at position 0, size 1) for each supported depth; 0 for any other depth.",
+    "library EmptyTreeRoots {",
+    "    function rootOf(uint8 depth) internal pure returns (uint256) {",
+  ];
+  for (let depth = 1; depth <= MAX_STATE_TREE_DEPTH; depth++) {
+    lines.push(`        if (depth == ${depth}) return 0x${emptyStateRoot(depth).toString(16).padStart(64, "0")};`);
+  }
+  lines.push("        return 0;", "    }", "}", "");
+  return lines.join("\n");
+}
+
+// ---------------------------------------------------------------------------------------------
 // Verifier registry
 
 /** Every anchor circuit of the manifest whose keys exist: its verifier contract and router id. */
@@ -168,7 +205,8 @@ export async function verifierRegistry(root: string, artifacts: ContractArtifact
     const contract = contractName(entry.name);
     if (!artifacts.contracts[contract]) throw new SetupError(`${relative(root, vkeyFile)} exists but contracts/generated/${contract}.sol does not (run \`npx tinycloud setup --circuit ${entry.name}\`)`);
     if (typeof vkey.nPublic !== "number") throw new SetupError(`${relative(root, vkeyFile)}: no nPublic`);
-    registry[entry.name] = { contract, verifierId: verifierIdOf(vkey), publicSignals: vkey.nPublic };
+    const runtime = (artifacts.contracts[contract] as ContractArtifact).deployedBytecode;
+    registry[entry.name] = { contract, verifierId: verifierIdOf(vkey), publicSignals: vkey.nPublic, codeHash: keccak256(runtime) };
   }
   return registry;
 }

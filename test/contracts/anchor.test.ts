@@ -23,10 +23,17 @@ import {
 } from "viem";
 import { ANCHOR_ABI, ROUTER_ABI, KIND_BATCH_VERIFIER, KIND_GROTH16_SNARKJS, loadContractArtifacts } from "../../contracts/artifacts.js";
 import { epochContext } from "../../prover/circuit-inputs.js";
-import { FIELD_MODULUS, type StateTree } from "../../node/core/state-tree.js";
+import { emptyStateRoot, FIELD_MODULUS, MAX_STATE_TREE_DEPTH, type StateTree } from "../../node/core/state-tree.js";
 import { BatchProver, D8_CIRCUITS, D8_DEPTH, epochCircuits, genesisTree, type EpochCircuit, type ProvenBatch } from "./fixture.js";
 
 const GAS = 1_500_000n;
+/** The router timelock of these tests (seconds). */
+const DELAY = 3600n;
+/**
+ * Creation code of a "verifier" whose runtime code (600160005260206000f3: mstore(0, 1) return(0, 32))
+ * answers true to any call: what a malicious router owner would register.
+ */
+const ALWAYS_TRUE_INITCODE = "0x69600160005260206000f3600052600a6016f3" as Hex;
 const ERRORS_ABI = [...ANCHOR_ABI, ...ROUTER_ABI].filter((x) => x.type === "error") as Abi;
 
 /** The custom error a call reverted with: name and args, decoded with the anchor's and the router's ABIs. */
@@ -106,6 +113,12 @@ describe("TinyCloudAnchor with real Groth16 proofs", { timeout: 600_000 }, () =>
   const read = <T>(functionName: string, args: readonly unknown[] = [], at: Address = anchor, abi: Abi = ANCHOR_ABI): Promise<T> =>
     publicClient.readContract({ address: at, abi, functionName, args }) as Promise<T>;
 
+  /** Move the chain's clock forward (EDR's evm_increaseTime) and mine a block at the new time. */
+  async function increaseTime(seconds: bigint): Promise<void> {
+    await connection.provider.request({ method: "evm_increaseTime", params: [Number(seconds)] });
+    await connection.provider.request({ method: "evm_mine", params: [] });
+  }
+
   const nextBatch = async (): Promise<bigint> => (await read<bigint>("latestBatch")) + 1n;
 
   /** Prove the next batch on top of the anchored tree (a clone unless `commit`). */
@@ -155,13 +168,17 @@ describe("TinyCloudAnchor with real Groth16 proofs", { timeout: 600_000 }, () =>
     [owner, sequencer, stranger] = wallets.map((w) => getAddress(w.account.address)) as [Address, Address, Address];
     chainId = await publicClient.getChainId();
 
-    router = await deploy("TinyCloudVerifierRouter", [owner]);
-    for (const c of circuits) {
-      verifierAddress[c.name] = await deploy(c.contract);
-      await write(router, ROUTER_ABI, "addVerifier", [c.verifierId, verifierAddress[c.name], KIND_GROTH16_SNARKJS], owner);
-    }
+    for (const c of circuits) verifierAddress[c.name] = await deploy(c.contract);
+    // The deployment's verifiers are routed by the constructor, active at once.
+    router = await deploy("TinyCloudVerifierRouter", [
+      owner,
+      DELAY,
+      circuits.map((c) => c.verifierId),
+      circuits.map((c) => verifierAddress[c.name]),
+      circuits.map(() => KIND_GROTH16_SNARKJS),
+    ]);
     tree = genesisTree(D8_DEPTH);
-    anchor = await deploy("TinyCloudAnchor", [owner, router, tree.root]);
+    anchor = await deploy("TinyCloudAnchor", [owner, router, D8_DEPTH]);
     await write(anchor, ANCHOR_ABI, "setSequencer", [sequencer, true], owner);
   });
 
@@ -188,8 +205,22 @@ describe("TinyCloudAnchor with real Groth16 proofs", { timeout: 600_000 }, () =>
     assert.equal(await read<boolean>("isSequencer", [stranger]), false);
     const header = await read<bigint>("header", [5n]);
     assert.equal(header, (5n << 192n) | epochContext(chainId, anchor));
-    const [verifier, kind, removed] = await read<readonly [Address, number, boolean]>("routes", [c1.verifierId], router, ROUTER_ABI);
+    const [verifier, kind, removed, activeAt] = await read<readonly [Address, number, boolean, bigint]>("routes", [c1.verifierId], router, ROUTER_ABI);
     assert.deepEqual([getAddress(verifier), kind, removed], [verifierAddress[c1.name], KIND_GROTH16_SNARKJS, false]);
+    assert.ok(activeAt <= (await publicClient.getBlock()).timestamp, "a deployment verifier is active at once");
+    assert.equal(await read<bigint>("verifierDelay", [], router, ROUTER_ABI), DELAY);
+  });
+
+  it("takes its genesis root from the contract: the empty tree of the chosen depth, never a deployer's choice", async () => {
+    assert.equal(await read<bigint>("genesisRoot"), emptyStateRoot(D8_DEPTH));
+    assert.equal(await read<bigint>("roots", [0n]), emptyStateRoot(D8_DEPTH));
+    assert.equal(await read<number>("treeDepth"), D8_DEPTH);
+    assert.ok((await read<bigint>("deployedAt")) > 0n);
+    const d16 = await deploy("TinyCloudAnchor", [owner, router, 16]);
+    assert.equal(await read<bigint>("genesisRoot", [], d16), emptyStateRoot(16));
+    for (const depth of [0, MAX_STATE_TREE_DEPTH + 1, 255]) {
+      await expectRevert(deploy("TinyCloudAnchor", [owner, router, depth]), "TinyCloudAnchor__UnsupportedDepth", [depth]);
+    }
   });
 
   it("anchors consecutive batches proven with the B=1 and B=2 circuits", async () => {
@@ -236,7 +267,7 @@ describe("TinyCloudAnchor with real Groth16 proofs", { timeout: 600_000 }, () =>
     });
 
     it("a proof made for another anchor address or another chain id", async () => {
-      const other = await deploy("TinyCloudAnchor", [owner, router, tree.root]);
+      const other = await deploy("TinyCloudAnchor", [owner, router, D8_DEPTH]);
       const forOther = await proveNext(c1, 1, { context: epochContext(chainId, other) });
       await expectRevert(submit(forOther, c1.verifierId), "TinyCloudAnchor__InvalidProof", [forOther.batchNumber]);
       const forOtherChain = await proveNext(c1, 1, { context: epochContext(chainId + 1, anchor) });
@@ -276,6 +307,47 @@ describe("TinyCloudAnchor with real Groth16 proofs", { timeout: 600_000 }, () =>
     });
   });
 
+  describe("owner powers", () => {
+    it("a verifier the owner adds verifies nothing before the timelock; removing one is immediate", async () => {
+      const id = `0x${"a1".repeat(32)}` as Hex;
+      const receipt = await write(router, ROUTER_ABI, "addVerifier", [id, verifierAddress[c1.name], KIND_GROTH16_SNARKJS], owner);
+      const [added] = parseEventLogs({ abi: ROUTER_ABI, logs: receipt.logs, eventName: "VerifierAdded" });
+      const { timestamp } = await publicClient.getBlock({ blockNumber: receipt.blockNumber });
+      assert.equal(added?.args.activeAt, timestamp + DELAY);
+      const batch = await proveNext(c1, 1);
+      await expectRevert(submit(batch, id), "TinyCloudVerifierRouter__NotYetActive", [id, timestamp + DELAY]);
+      await increaseTime(DELAY - 10n);
+      await expectRevert(submit(batch, id), "TinyCloudVerifierRouter__NotYetActive", [id, timestamp + DELAY]);
+      await increaseTime(20n);
+      assert.equal(await read<boolean>("verifyBatch", [id, batch.proof, [batch.oldRoot, batch.newRoot, batch.header, batch.commitment]], router, ROUTER_ABI), true);
+      await write(router, ROUTER_ABI, "removeVerifier", [id], owner);
+      await expectRevert(submit(batch, id), "TinyCloudVerifierRouter__VerifierRemoved", [id]);
+    });
+
+    it("the owner CAN write any root through a verifier of its own, but only after the timelock, and the event names it", async () => {
+      // This is why light clients pin verifier ids and code hashes (test/e2e/lightclient-attack.test.ts).
+      const [wallet] = await viem.getWalletClients();
+      const hash = await wallet!.sendTransaction({ data: ALWAYS_TRUE_INITCODE, gas: 200_000n, account: owner, chain: wallet!.chain });
+      const alwaysTrue = getAddress((await publicClient.waitForTransactionReceipt({ hash })).contractAddress!);
+      const id = `0x${"a2".repeat(32)}` as Hex;
+      await write(router, ROUTER_ABI, "addVerifier", [id, alwaysTrue, KIND_GROTH16_SNARKJS], owner);
+      const n = await nextBatch();
+      const madeUp = { batchNumber: n, newRoot: 12345n, commitment: 678n, proof: `0x${"00".repeat(256)}` as Hex };
+      await expectRevert(submit(madeUp, id), "TinyCloudVerifierRouter__NotYetActive");
+      await increaseTime(DELAY + 1n);
+      const receipt = await submit(madeUp, id);
+      const [event] = parseEventLogs({ abi: ANCHOR_ABI, logs: receipt.logs, eventName: "BatchAnchored" });
+      assert.equal(event?.args.verifierId, id);
+      assert.equal(await read<bigint>("roots", [n]), 12345n);
+      // Anchoring stops here for honest batches (the tree no longer matches): retire the id and leave
+      // this anchor; later tests use a fresh one.
+      await write(router, ROUTER_ABI, "removeVerifier", [id], owner);
+      tree = genesisTree(D8_DEPTH);
+      anchor = await deploy("TinyCloudAnchor", [owner, router, D8_DEPTH]);
+      await write(anchor, ANCHOR_ABI, "setSequencer", [sequencer, true], owner);
+    });
+  });
+
   describe("administration", () => {
     it("refuses admin calls from non-owners", async () => {
       await expectRevert(write(anchor, ANCHOR_ABI, "setSequencer", [stranger, true], stranger), "TinyCloudAnchor__NotOwner", [stranger]);
@@ -294,6 +366,7 @@ describe("TinyCloudAnchor with real Groth16 proofs", { timeout: 600_000 }, () =>
       await expectRevert(write(router, ROUTER_ABI, "addVerifier", [c2.verifierId, verifierAddress[c2.name], KIND_GROTH16_SNARKJS], owner), "TinyCloudVerifierRouter__VerifierExists", [c2.verifierId]);
       // A KIND_BATCH_VERIFIER route to a contract without verifyBatch: the call fails, the proof is rejected.
       await write(router, ROUTER_ABI, "addVerifier", [id, verifierAddress[c2.name], KIND_BATCH_VERIFIER], owner);
+      await increaseTime(DELAY + 1n);
       const batch = await proveNext(c2, 1);
       assert.equal(await read<boolean>("verifyBatch", [id, batch.proof, [batch.oldRoot, batch.newRoot, batch.header, batch.commitment]], router, ROUTER_ABI), false);
       assert.equal(await read<boolean>("verifyBatch", [c2.verifierId, batch.proof, [batch.oldRoot, batch.newRoot, batch.header, batch.commitment]], router, ROUTER_ABI), true);
@@ -301,10 +374,12 @@ describe("TinyCloudAnchor with real Groth16 proofs", { timeout: 600_000 }, () =>
     });
 
     it("rejects zero addresses in the constructors and setters", async () => {
-      await expectRevert(deploy("TinyCloudAnchor", [zeroAddress, router, 0n]), "TinyCloudAnchor__ZeroAddress", []);
-      await expectRevert(deploy("TinyCloudAnchor", [owner, zeroAddress, 0n]), "TinyCloudAnchor__ZeroAddress", []);
-      await expectRevert(deploy("TinyCloudAnchor", [owner, router, FIELD_MODULUS]), "TinyCloudAnchor__FieldElementOutOfRange", [FIELD_MODULUS]);
-      await expectRevert(deploy("TinyCloudVerifierRouter", [zeroAddress]), "TinyCloudVerifierRouter__ZeroAddress", []);
+      await expectRevert(deploy("TinyCloudAnchor", [zeroAddress, router, D8_DEPTH]), "TinyCloudAnchor__ZeroAddress", []);
+      await expectRevert(deploy("TinyCloudAnchor", [owner, zeroAddress, D8_DEPTH]), "TinyCloudAnchor__ZeroAddress", []);
+      await expectRevert(deploy("TinyCloudVerifierRouter", [zeroAddress, DELAY, [], [], []]), "TinyCloudVerifierRouter__ZeroAddress", []);
+      await expectRevert(deploy("TinyCloudVerifierRouter", [owner, DELAY, [c1.verifierId], [zeroAddress], [KIND_GROTH16_SNARKJS]]), "TinyCloudVerifierRouter__ZeroAddress", []);
+      await expectRevert(deploy("TinyCloudVerifierRouter", [owner, DELAY, [c1.verifierId], [], [KIND_GROTH16_SNARKJS]]), "TinyCloudVerifierRouter__LengthMismatch", []);
+      await expectRevert(deploy("TinyCloudVerifierRouter", [owner, 366n * 86400n, [], [], []]), "TinyCloudVerifierRouter__DelayTooLong", [366n * 86400n]);
       await expectRevert(write(anchor, ANCHOR_ABI, "setSequencer", [zeroAddress, true], owner), "TinyCloudAnchor__ZeroAddress", []);
       await expectRevert(write(anchor, ANCHOR_ABI, "transferOwnership", [zeroAddress], owner), "TinyCloudAnchor__ZeroAddress", []);
     });
@@ -319,7 +394,7 @@ describe("TinyCloudAnchor with real Groth16 proofs", { timeout: 600_000 }, () =>
         const artifact = artifacts.contracts["TinyCloudAnchor"]!;
         // EDR rejects a reverting transaction at submission, with the revert data.
         await expectRevert(
-          wallet!.deployContract({ abi: artifact.abi, bytecode: artifact.bytecode, args: [owner, router, 0n], gas: 5_000_000n }),
+          wallet!.deployContract({ abi: artifact.abi, bytecode: artifact.bytecode, args: [owner, router, D8_DEPTH], gas: 5_000_000n }),
           "TinyCloudAnchor__ChainIdTooLarge",
           [BigInt(big)],
         );

@@ -30,6 +30,9 @@ export interface TestChain {
   stop(): Promise<void>;
 }
 
+/** The router timelock of the test chain (a test that adds a verifier moves anvil's clock past it). */
+export const TEST_VERIFIER_DELAY = 3600;
+
 /** anvil + router + d8 verifiers + anchor (genesis = empty depth-8 tree); account 1 is the sequencer. */
 export async function startTestChain(): Promise<TestChain> {
   const anvil = await startAnvil();
@@ -42,8 +45,8 @@ export async function startTestChain(): Promise<TestChain> {
       walletClient: owner.walletClient!,
       publicClient: owner.publicClient,
       circuits: [...TEST_CIRCUITS],
-      genesisRoot: new StateTree(TEST_DEPTH).root,
       depth: TEST_DEPTH,
+      verifierDelay: TEST_VERIFIER_DELAY,
       sequencers: [a1.address],
     });
     return { anvil, deployment, owner, sequencer, stop: () => anvil.stop() };

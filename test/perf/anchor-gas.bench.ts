@@ -89,7 +89,8 @@ export async function run(): Promise<void> {
       return { address: receipt.contractAddress, gas: receipt.gasUsed, size: (artifact.deployedBytecode.length - 2) / 2 };
     };
 
-    const router = await deploy("TinyCloudVerifierRouter", [deployer]);
+    // Timelock 0 here: the bench adds each verifier and uses it in the same run.
+    const router = await deploy("TinyCloudVerifierRouter", [deployer, 0n, [], [], []]);
     const deployRows: string[][] = [["contract", "runtime bytes", "deploy gas"], ["TinyCloudVerifierRouter", fmt(router.size), fmt(Number(router.gas))]];
     const rows: string[][] = [["circuit", "B", "depth", "batch gas", "intrinsic+calldata", "verification", "(verifier)", "storage+event+checks", "gas / update", "prove s"]];
     const misses: string[] = [];
@@ -100,14 +101,15 @@ export async function run(): Promise<void> {
       deployRows.push([circuit.contract, fmt(verifier.size), fmt(Number(verifier.gas))]);
       await send({ address: router.address, abi: ROUTER_ABI as Abi, functionName: "addVerifier", args: [circuit.verifierId, verifier.address, KIND_GROTH16_SNARKJS], account: deployer! } as never);
       const tree = genesisTree(circuit.depth);
-      const anchor = await deploy("TinyCloudAnchor", [deployer, router.address, tree.root]);
+      const anchor = await deploy("TinyCloudAnchor", [deployer, router.address, circuit.depth]);
       anchorDeploy ??= anchor;
       await send({ address: anchor.address, abi: ANCHOR_ABI as Abi, functionName: "setSequencer", args: [sequencer, true], account: deployer! } as never);
       const context = epochContext(chainId, anchor.address);
 
       const totals = { gas: 0, intrinsic: 0, verification: 0, verifier: 0, proveSeconds: 0 };
       for (let n = 1n; n <= BigInt(BATCHES); n++) {
-        const batch = await prover.prove({ tree, circuit, batchNumber: n, context, updates: circuit.B });
+        // Fresh keys: every write is an insert, two steps, so a full batch holds B / 2 writes.
+        const batch = await prover.prove({ tree, circuit, batchNumber: n, context, updates: circuit.B / 2 });
         const receipt = await send({
           address: anchor.address,
           abi: ANCHOR_ABI as Abi,

@@ -16,6 +16,7 @@ import { fileURLToPath } from "node:url";
 import { circuitSource, contractName, loadManifest } from "../../prover/setup/artifacts.js";
 import { ANCHOR_CIRCUIT_PREFIX, generateContractArtifacts, renderVerifierSolidity, SOLC_SETTINGS, SOLC_VERSION } from "../../prover/setup/contracts.js";
 import { verifierIdOf } from "../../prover/setup/verifier-id.js";
+import { keccak256 } from "viem";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const HINT = "stale generated file: run `npm run generate` and commit the result";
@@ -58,11 +59,14 @@ describe("generated contract artifacts", () => {
   it("verifiers.json has keccak256(JCS(vkey)) for every anchor circuit with keys", async () => {
     const verifiers = JSON.parse(readFileSync(join(ROOT, "contracts", "generated", "verifiers.json"), "utf8")) as Record<string, { contract: string; verifierId: string; publicSignals: number }>;
     const manifest = await loadManifest(join(ROOT, "circuits", "circuits.json"));
+    const artifactsFile = JSON.parse(readFileSync(join(ROOT, "contracts", "generated", "artifacts.json"), "utf8")) as { contracts: Record<string, { deployedBytecode: string }> };
     const expected = manifest.circuits.filter((c) => c.name.startsWith(ANCHOR_CIRCUIT_PREFIX) && existsSync(join(ROOT, "circuits", "keys", `${c.name}.vkey.json`)));
     assert.deepEqual(Object.keys(verifiers).sort(), expected.map((c) => c.name).sort());
     for (const entry of expected) {
       const vkey = JSON.parse(readFileSync(join(ROOT, "circuits", "keys", `${entry.name}.vkey.json`), "utf8")) as { nPublic: number };
-      assert.deepEqual(verifiers[entry.name], { contract: contractName(entry.name), verifierId: verifierIdOf(vkey), publicSignals: vkey.nPublic });
+      // codeHash: keccak256 of the runtime code viem computes independently of the generator.
+      const runtime = artifactsFile.contracts[contractName(entry.name)]!.deployedBytecode as `0x${string}`;
+      assert.deepEqual(verifiers[entry.name], { contract: contractName(entry.name), verifierId: verifierIdOf(vkey), publicSignals: vkey.nPublic, codeHash: keccak256(runtime) });
       assert.equal(vkey.nPublic, 4, `${entry.name}: the anchor passes 4 public inputs`);
     }
     // The id is of the canonical JSON: formatting and key order do not change it.

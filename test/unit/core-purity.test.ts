@@ -33,7 +33,7 @@ test("default: lightclient/core imports no I/O module (it runs unchanged in the 
     for (const [, specifier] of source.matchAll(/(?:^|\n)\s*(?:import|export)[^"'`]*?from\s*["']([^"']+)["']/g)) {
       const s = specifier as string;
       // Only the pure protocol core, the repository's key/manifest JSON, and browser-safe libraries.
-      const allowed = s.startsWith("./") || s.startsWith("../../node/core/") || /^\.\.\/\.\.\/circuits\/.*\.json$/.test(s) || /^(@noble\/hashes\/|canonicalize$)/.test(s);
+      const allowed = s.startsWith("./") || s.startsWith("../../node/core/") || /^\.\.\/\.\.\/(circuits\/.*|contracts\/generated\/verifiers)\.json$/.test(s) || /^(@noble\/hashes\/|canonicalize$)/.test(s);
       if (FORBIDDEN.some((pattern) => pattern.test(s)) || !allowed) offences.push(`${file}: ${s}`);
     }
     if (/\bprocess\.(env|argv|exit)|\bBuffer\.|\bfetch\(|\bDate\.now\(|\bperformance\./.test(source)) offences.push(`${file}: uses process/Buffer/fetch/clock`);

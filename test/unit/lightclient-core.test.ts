@@ -9,6 +9,8 @@ import { after, describe, test } from "node:test";
 import {
   BUILTIN_VKEYS,
   checkRoot,
+  codeHashOf,
+  insecurePins,
   decodeHeader,
   entryAddress,
   fixtureChainSource,
@@ -24,8 +26,8 @@ import {
   verifierIdOf,
   verifyEvidence,
   verifyUri,
-  vkeyConstantsMissingFrom,
   type Groth16Verifier,
+  type HistoryEvidence,
   type Recording,
   type StepName,
   type VerifyReport,
@@ -34,6 +36,7 @@ import {
 import { verifierIdOf as proverVerifierIdOf } from "../../prover/setup/verifier-id.js";
 import { releaseSnarkjsWorkers } from "../../prover/setup/artifacts.js";
 import { formatSpaceId, parseResourceUri } from "../../node/core/resource.js";
+import { emptyStateRoot } from "../../node/core/state-tree.js";
 
 interface Vectors {
   circuit: string;
@@ -47,7 +50,9 @@ const V = JSON.parse(readFileSync(new URL("../vectors/lightclient/recording.json
 const LATEST = V.recording.chain.latestBatch;
 const snarkjs = (await import("snarkjs" as string)) as Parameters<typeof snarkjsGroth16>[0];
 const groth16 = snarkjsGroth16(snarkjs);
-const PINNED = pinVkeys({ [V.circuit]: V.vkeys[V.circuit] }, "test vectors");
+const VERIFIERS = JSON.parse(readFileSync(new URL("../../contracts/generated/verifiers.json", import.meta.url), "utf8")) as Record<string, { verifierId: string; codeHash: string; contract: string }>;
+const CODE_HASHES = Object.fromEntries(Object.entries(VERIFIERS).map(([c, v]) => [c, v.codeHash]));
+const PINNED = pinVkeys({ [V.circuit]: V.vkeys[V.circuit] }, "test vectors", { codeHashes: CODE_HASHES });
 
 after(() => releaseSnarkjsWorkers());
 
@@ -60,6 +65,24 @@ async function run(uri: string, tamper?: (r: Recording) => void, extra: Partial<
   tamper?.(r);
   return verifyUri({ uri, node: fixtureNodeSource(r.node), chain: fixtureChainSource(r.chain), groth16, vkeys: PINNED, ...extra });
 }
+
+/** The history evidence collectEvidence would gather from a recording, for batch n. */
+function historyOf(r: Recording, n: number): HistoryEvidence {
+  const c = r.chain;
+  const batches = (c.anchoredBatches ?? []).filter((b) => b.batch <= n).map((b) => ({ batch: b.batch, newRoot: BigInt(b.newRoot), commitment: BigInt(b.commitment), verifierId: b.verifierId }));
+  const verifiers: HistoryEvidence["verifiers"] = Object.fromEntries(
+    [...new Set(batches.map((b) => b.verifierId))].map((id) => {
+      const route = c.routes[id]!;
+      return [id, got({ route, codeHash: codeHashOf(c.code[route.verifier.toLowerCase()] ?? "0x") })];
+    }),
+  );
+  return { genesis: { genesisRoot: BigInt(c.genesis!.genesisRoot), treeDepth: c.genesis!.treeDepth, deployedAt: c.genesis!.deployedAt }, previousRoot: BigInt(c.roots[String(n - 1)]!), batches, verifiers };
+}
+
+/** What a malicious router owner registers: runtime code that returns true to any call. */
+const ALWAYS_TRUE_CODE = "0x600160005260206000f3";
+const EVIL_ID = `0x${"ee".repeat(32)}`;
+const EVIL_VERIFIER = "0x00000000000000000000000000000000000e0111";
 
 function statuses(report: VerifyReport): string {
   return report.steps.map((s) => `${s.step}:${s.status}`).join(" ");
@@ -131,15 +154,17 @@ describe("light client: all steps pass on honest evidence", () => {
   });
 
   test("the node's vkey is usable only with nodeVkeys, and only because the chain vouches for it", async () => {
-    // root/path/value do not depend on the client-side proof check (the depth follows from the circuit name)
+    // Without the batch's key pinned nothing holds: the root rests on batches proven under that key.
     const unpinned = await run(V.uris.hello, undefined, { vkeys: BUILTIN_VKEYS });
     assertFailsAt(unpinned, "vkey", "VKEY_MISSING");
     assert.equal(unpinned.steps[1]!.status, "skipped");
-    assert.deepEqual(unpinned.steps.slice(2).map((s) => s.ok), [true, true, true], formatReport(unpinned));
-    const fromNode = await run(V.uris.hello, undefined, { vkeys: BUILTIN_VKEYS, nodeVkeys: true });
+    assert.equal(unpinned.steps[2]!.code, "ROOT_UNPINNED_VERIFIER", formatReport(unpinned));
+    const noHash = await run(V.uris.hello, undefined, { vkeys: BUILTIN_VKEYS, nodeVkeys: true });
+    assertFailsAt(noHash, "vkey", "VKEY_MISSING"); // a key without the code hash of its verifier pins nothing
+    const fromNode = await run(V.uris.hello, undefined, { vkeys: BUILTIN_VKEYS, nodeVkeys: true, codeHashes: CODE_HASHES });
     assert.equal(fromNode.ok, true, formatReport(fromNode));
     assert.match(String(fromNode.steps[0]!.data?.["source"]), /node \(checked against the contract\)/);
-    const lyingNode = await run(V.uris.hello, (r) => (r.node.vkeys![V.circuit] = V.vkeys[V.otherCircuit]), { vkeys: BUILTIN_VKEYS, nodeVkeys: true });
+    const lyingNode = await run(V.uris.hello, (r) => (r.node.vkeys![V.circuit] = V.vkeys[V.otherCircuit]), { vkeys: BUILTIN_VKEYS, nodeVkeys: true, codeHashes: CODE_HASHES });
     // the other circuit's key IS routed (to its own verifier), so the check that catches it is the proof
     assert.equal(lyingNode.ok, false);
   });
@@ -231,8 +256,10 @@ describe("light client: each tamper is rejected at the right step", () => {
       r.node.proofs[proofKey(V.uris.hello, LATEST)] = V.fork.proof;
       r.node.values[valueKey(spaceOf(V.uris.hello), pathOf(V.uris.hello), 2)] = V.fork.value;
     });
-    assertFailsAt(report, "root", "ROOT_NOT_ANCHORED");
-    assert.equal(report.steps[1]!.code, "PROOF_OK", "the fork's proof is genuinely valid: only the chain tells them apart");
+    // The fork's proof is a valid Groth16 proof from the anchored roots(n - 1): only the chain tells the
+    // two batches apart, by the commitment it anchored and by the root it stores.
+    assertFailsAt(report, "proof", "PROOF_COMMITMENT_MISMATCH");
+    assert.equal(report.steps[2]!.code, "ROOT_NOT_ANCHORED");
     assert.deepEqual(report.steps.slice(3).map((s) => s.status), ["skipped", "skipped"]);
   });
 
@@ -264,14 +291,14 @@ describe("light client: each tamper is rejected at the right step", () => {
     assert.equal(report.steps[1]!.status, "skipped");
   });
 
-  test('a routed id whose verifier does not embed the key → "vkey"', async () => {
+  test('a routed id whose verifier has other code than the pinned one → "vkey"', async () => {
     const report = await run(V.uris.hello, (r) => {
       const route = r.chain.routes[verifierIdOf(V.vkeys[V.circuit]!).toLowerCase()]!;
       const otherRoute = r.chain.routes[verifierIdOf(V.vkeys[V.otherCircuit]!).toLowerCase()]!;
       r.chain.routes[verifierIdOf(V.vkeys[V.circuit]!).toLowerCase()] = { ...route, verifier: otherRoute.verifier };
     });
     assertFailsAt(report, "vkey", "VKEY_MISMATCH");
-    assert.match(report.steps[0]!.reason, /does not embed/);
+    assert.match(report.steps[0]!.reason, /is not the pinned verifier/);
   });
 
   test('a removed route → "vkey" (revoked)', async () => {
@@ -280,6 +307,59 @@ describe("light client: each tamper is rejected at the right step", () => {
       r.chain.routes[id] = { ...r.chain.routes[id]!, removed: true };
     });
     assertFailsAt(report, "vkey", "VKEY_REVOKED");
+  });
+
+  test('a proof whose old root is not the contract\'s roots(n - 1) → "proof"', async () => {
+    // An all-no-op proof R → R is true for every R: only roots(n - 1) makes it a statement about the chain.
+    const report = await run(V.uris.hello, (r) => (r.chain.roots[String(LATEST - 1)] = "12345"));
+    assertFailsAt(report, "proof", "PROOF_OLD_ROOT_MISMATCH");
+  });
+
+  test('a proof whose commitment is not the anchored one → "proof"', async () => {
+    const report = await run(V.uris.hello, (r) => (r.chain.anchoredBatches![LATEST - 1]!.commitment = "5"));
+    assertFailsAt(report, "proof", "PROOF_COMMITMENT_MISMATCH");
+  });
+
+  test('batch n anchored under a verifier id the client does not pin → "proof" and "root"', async () => {
+    const report = await run(V.uris.hello, (r) => {
+      r.chain.anchoredBatches![LATEST - 1]!.verifierId = EVIL_ID;
+      r.chain.routes[EVIL_ID] = { verifier: EVIL_VERIFIER, kind: 1, removed: false, activeAt: 1 };
+      r.chain.code[EVIL_VERIFIER] = ALWAYS_TRUE_CODE;
+    });
+    assertFailsAt(report, "proof", "PROOF_WRONG_VERIFIER");
+    assert.equal(report.steps[2]!.code, "ROOT_UNPINNED_VERIFIER", formatReport(report));
+  });
+
+  test('an EARLIER batch anchored through an always-true verifier → "root" (every batch the root rests on counts)', async () => {
+    const report = await run(V.uris.hello, (r) => {
+      r.chain.anchoredBatches![1]!.verifierId = EVIL_ID;
+      r.chain.routes[EVIL_ID] = { verifier: EVIL_VERIFIER, kind: 1, removed: false, activeAt: 1 };
+      r.chain.code[EVIL_VERIFIER] = ALWAYS_TRUE_CODE;
+    });
+    assertFailsAt(report, "root", "ROOT_UNPINNED_VERIFIER");
+    assert.equal(report.steps[1]!.code, "PROOF_OK", "batch n itself is honest");
+    assert.equal(report.steps[2]!.data?.["unpinnedBatch"], 2);
+  });
+
+  test('a pinned id that an earlier batch used through other code → "root"', async () => {
+    // The pinned id is only a label: a router that routed it to other code at the time proves nothing.
+    const report = await run(V.uris.hello, (r) => {
+      const id = verifierIdOf(V.vkeys[V.circuit]!).toLowerCase();
+      r.chain.anchoredBatches![0]!.verifierId = EVIL_ID;
+      r.chain.routes[EVIL_ID] = { ...r.chain.routes[id]!, verifier: EVIL_VERIFIER };
+      r.chain.code[EVIL_VERIFIER] = ALWAYS_TRUE_CODE;
+    });
+    assertFailsAt(report, "root", "ROOT_UNPINNED_VERIFIER");
+  });
+
+  test('a genesis that is not the empty tree → "root"', async () => {
+    const report = await run(V.uris.hello, (r) => (r.chain.genesis!.genesisRoot = "7"));
+    assertFailsAt(report, "root", "ROOT_BAD_GENESIS");
+  });
+
+  test('BatchAnchored events with a batch missing → "root"', async () => {
+    const report = await run(V.uris.hello, (r) => r.chain.anchoredBatches!.splice(2, 1));
+    assertFailsAt(report, "root", "ROOT_HISTORY_MISMATCH");
   });
 
   test("an unreachable chain fails every step, with the reason", async () => {
@@ -302,15 +382,27 @@ describe("light client: core pieces", () => {
     for (const [c, p] of Object.entries(BUILTIN_VKEYS)) assert.equal(verifierIdOf(p.vkey), verifiers[c]!.verifierId, c);
   });
 
-  test("the built-in keys are the repository's circuits/keys, each embedded in its generated verifier", () => {
+  test("the built-in keys are the repository's circuits/keys, each pinned with its generated verifier's code hash, and flagged INSECURE", () => {
     const artifacts = JSON.parse(readFileSync(new URL("../../contracts/generated/artifacts.json", import.meta.url), "utf8")) as { contracts: Record<string, { deployedBytecode: string }> };
-    const verifiers = JSON.parse(readFileSync(new URL("../../contracts/generated/verifiers.json", import.meta.url), "utf8")) as Record<string, { contract: string }>;
     assert.deepEqual(Object.keys(BUILTIN_VKEYS).sort(), ["epoch_transition_1", "epoch_transition_4"]);
     for (const [c, p] of Object.entries(BUILTIN_VKEYS)) {
       assert.deepEqual(p.vkey, JSON.parse(readFileSync(new URL(`../../circuits/keys/${c}.vkey.json`, import.meta.url), "utf8")));
       assert.equal(p.depth, 16);
-      assert.deepEqual(vkeyConstantsMissingFrom(p.vkey, artifacts.contracts[verifiers[c]!.contract]!.deployedBytecode), []);
+      assert.equal(p.codeHash, codeHashOf(artifacts.contracts[VERIFIERS[c]!.contract]!.deployedBytecode));
+      assert.ok((p.insecure ?? []).length > 0, `${c}: the repository's dev keys must be flagged insecure`);
     }
+    assert.equal(insecurePins(BUILTIN_VKEYS).length, 2);
+  });
+
+  test("a report over insecure pinned keys carries a warning, in the text too", async () => {
+    const provenance = JSON.parse(readFileSync(new URL(`../../circuits/keys/${V.circuit}.provenance.json`, import.meta.url), "utf8")) as unknown;
+    const insecure = pinVkeys({ [V.circuit]: V.vkeys[V.circuit] }, "test vectors", { codeHashes: CODE_HASHES, provenance: { [V.circuit]: provenance } });
+    const report = await run(V.uris.hello, undefined, { vkeys: insecure });
+    assert.equal(report.ok, true, formatReport(report));
+    assert.ok((report.warnings ?? []).length === 1, "one warning");
+    assert.match(formatReport(report), /WARNING: the pinned key of epoch_transition_1_d8 is INSECURE/);
+    const clean = await run(V.uris.hello);
+    assert.equal(clean.warnings, undefined);
   });
 
   test("decodeHeader inverts batchHeader(n, epochContext(chainId, anchor))", () => {
@@ -337,6 +429,7 @@ describe("light client: core pieces", () => {
       batch: LATEST,
       anchored: got({ chainId: r.chain.chainId, anchor: r.chain.anchor, latestBatch: LATEST, batch: LATEST, root: BigInt(r.chain.roots[String(LATEST)]!) }),
       vkey: missing<never>("n/a"),
+      history: missing<never>("n/a"),
       value: undefined,
     };
     for (const junk of [null, 42, "x", [], { number: LATEST }, { number: LATEST, newRoot: "-1" }, { root: "1", proof: { kind: "nope" } }]) {
@@ -348,16 +441,44 @@ describe("light client: core pieces", () => {
 
   test("the root step does not need the pairing library", () => {
     const r = copy();
-    const root = checkRoot({
-      uri: V.uris.hello,
-      batch: LATEST,
-      anchored: got({ chainId: r.chain.chainId, anchor: r.chain.anchor, latestBatch: LATEST, batch: LATEST, root: BigInt(r.chain.roots[String(LATEST)]!) }),
-      batchRecord: got(r.node.batches[String(LATEST)]),
-      vkey: missing("n/a"),
-      stateProof: missing("n/a"),
-      value: undefined,
-    });
-    assert.equal(root.code, "ROOT_ANCHORED");
+    const root = checkRoot(
+      {
+        uri: V.uris.hello,
+        batch: LATEST,
+        anchored: got({ chainId: r.chain.chainId, anchor: r.chain.anchor, latestBatch: LATEST, batch: LATEST, root: BigInt(r.chain.roots[String(LATEST)]!) }),
+        batchRecord: got(r.node.batches[String(LATEST)]),
+        vkey: missing("n/a"),
+        history: got(historyOf(r, LATEST)),
+        stateProof: missing("n/a"),
+        value: undefined,
+      },
+      PINNED,
+      8,
+    );
+    assert.equal(root.code, "ROOT_ANCHORED", root.reason);
+  });
+
+  test("an empty tree at batch n > 0 is anchored, not 'not anchored'", () => {
+    const r = copy();
+    const empty = emptyStateRoot(8);
+    const id = verifierIdOf(V.vkeys[V.circuit]!).toLowerCase();
+    const batches = [1, 2, 3].map((batch) => ({ batch, newRoot: empty, commitment: 1n, verifierId: id }));
+    const history = { genesis: { genesisRoot: empty, treeDepth: 8, deployedAt: 1 }, previousRoot: empty, batches, verifiers: historyOf(r, LATEST).verifiers };
+    const root = checkRoot(
+      {
+        uri: V.uris.absent,
+        batch: 3,
+        anchored: got({ chainId: r.chain.chainId, anchor: r.chain.anchor, latestBatch: 3, batch: 3, root: empty }),
+        batchRecord: got({ number: 3, newRoot: empty.toString(), status: "anchored" }),
+        vkey: missing("n/a"),
+        history: got(history),
+        stateProof: missing("n/a"),
+        value: undefined,
+      },
+      PINNED,
+      8,
+    );
+    assert.equal(root.code, "ROOT_ANCHORED", root.reason);
   });
 
   test("a Groth16 implementation that rejects everything fails only the proof step", async () => {

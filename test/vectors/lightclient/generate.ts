@@ -22,7 +22,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { blake3 } from "@noble/hashes/blake3.js";
 import { getAddress } from "viem";
 import { formatSpaceId, spaceIdFor } from "../../../node/core/resource.js";
-import { contentHashField, leafValue, StateTree, stateKey, stateProofToJson } from "../../../node/core/state-tree.js";
+import { contentHashField, emptyStateRoot, leafValue, StateTree, stateKey, stateProofToJson } from "../../../node/core/state-tree.js";
 import { batchHeader, epochContext, epochTransitionInput } from "../../../prover/circuit-inputs.js";
 import { releaseSnarkjsWorkers, runSetup } from "../../../prover/setup/artifacts.js";
 import { createReporter } from "../../../prover/setup/progress.js";
@@ -85,13 +85,16 @@ const rec: Recording = {
     router: ROUTER,
     roots: {},
     routes: {
-      [verifierIdOf(vkeyOf(CIRCUIT))]: { verifier: VERIFIER, kind: 1, removed: false },
-      [verifierIdOf(vkeyOf(OTHER_CIRCUIT))]: { verifier: OTHER_VERIFIER, kind: 1, removed: false },
+      [verifierIdOf(vkeyOf(CIRCUIT))]: { verifier: VERIFIER, kind: 1, removed: false, activeAt: 1_790_000_000 },
+      [verifierIdOf(vkeyOf(OTHER_CIRCUIT))]: { verifier: OTHER_VERIFIER, kind: 1, removed: false, activeAt: 1_790_000_000 },
     },
     code: {
       [VERIFIER.toLowerCase()]: artifacts.contracts["EpochTransition1D8Verifier"]!.deployedBytecode,
       [OTHER_VERIFIER.toLowerCase()]: artifacts.contracts["EpochTransition2D8Verifier"]!.deployedBytecode,
     },
+    genesis: { genesisRoot: emptyStateRoot(DEPTH).toString(), treeDepth: DEPTH, deployedAt: 5 },
+    anchoredBatches: [],
+    verifierDelay: 172_800,
   },
 };
 
@@ -149,6 +152,7 @@ for (const [i, w] of history.entries()) {
   const { record, entry } = await batch(n, tree, w);
   rec.node.batches[String(n)] = record;
   rec.chain.roots[String(n)] = tree.root.toString();
+  rec.chain.anchoredBatches!.push({ batch: n, newRoot: tree.root.toString(), commitment: record.commitment, verifierId: verifierIdOf(vkeyOf(CIRCUIT)) });
   entries.set(`${w.space}/kv/${w.path}`, entry);
   if (w.bytes) rec.node.values[valueKey(w.space, w.path, w.version)] = bytesToHex(w.bytes);
   for (const u of Object.values(URIS)) rec.node.proofs[proofKey(u, n)] = proofResponse(u, n, tree, "anchored", (k) => (entries.get(k) ? entryJson(entries.get(k)!) : undefined));
