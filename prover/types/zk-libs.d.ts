@@ -136,5 +136,6 @@ declare module "snarkjs" {
     newAccumulator(curve: Curve, power: number, fileName: string, logger?: SnarkjsLogger): Promise<Uint8Array>;
     beacon(oldPtau: string, newPtau: string, name: string, beaconHashHex: string, numIterationsExp: number, logger?: SnarkjsLogger): Promise<unknown>;
     preparePhase2(oldPtau: string, newPtau: string, logger?: SnarkjsLogger): Promise<void>;
+    contribute(oldPtau: string, newPtau: string, name: string, entropy: string, logger?: SnarkjsLogger): Promise<unknown>;
   };
 }
