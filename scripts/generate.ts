@@ -22,8 +22,9 @@ async function main(): Promise<void> {
   if (!contractsOnly) {
     const manifest = await loadManifest(join(root, "circuits", "circuits.json"));
     const circuits = named.length > 0 ? named : manifest.circuits.map((c) => c.name).filter((n) => existsSync(join(root, "circuits", "keys", `${n}.vkey.json`)));
-    reporter.line(`setup: ${circuits.join(", ")} (INSECURE dev ptau)`);
-    await runSetup({ root, circuits, reporter });
+    reporter.line(`setup: ${circuits.join(", ")} (INSECURE dev ptau, INSECURE deterministic phase 2)`);
+    // The committed dev keys must stay reproducible (and are labelled insecure in their provenance).
+    await runSetup({ root, circuits, reporter, phase2: "insecure-deterministic" });
   }
   await generateContractArtifacts({ write: true, root, reporter });
 }

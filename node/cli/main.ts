@@ -9,6 +9,7 @@ import { registerProverCommand } from "../../prover/pool/worker-main.js";
 import { registerDeployCommand } from "./deploy-command.js";
 import { registerAuditCommand } from "./audit-command.js";
 import { registerVerifyCommand } from "./verify-command.js";
+import { registerCeremonyCommand } from "./ceremony-command.js";
 import { registerNodeCommand } from "./node-command.js";
 import { registerProtocolCommands } from "./protocol-commands.js";
 
@@ -20,6 +21,7 @@ const program = new Command()
 
 registerNodeCommand(program);
 registerSetupCommand(program);
+registerCeremonyCommand(program);
 registerProverCommand(program);
 registerProtocolCommands(program);
 registerDeployCommand(program);

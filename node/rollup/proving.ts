@@ -8,7 +8,7 @@ import type { FastifyInstance } from "fastify";
 import { groth16BackendSpec } from "../../prover/backends/groth16.js";
 import { BullMqProverPool, createProverMetrics, createProverPool, mountMetrics, mountQueueDashboard } from "../../prover/pool/index.js";
 import type { ProverPool } from "../../prover/pool/types.js";
-import { loadManifest, runSetup } from "../../prover/setup/artifacts.js";
+import { loadManifest, publishedPhase2, runSetup, type SetupPhase2 } from "../../prover/setup/artifacts.js";
 import { createReporter } from "../../prover/setup/progress.js";
 import { BatchProver, type EpochCircuit } from "./batch-prover.js";
 import type { RollupStore } from "./rollup-store.js";
@@ -23,6 +23,8 @@ export interface ProvingOptions {
   readonly circuits?: readonly string[];
   /** A ceremony ptau for production keys (default: the INSECURE dev ptau). */
   readonly ptau?: string;
+  /** Phase 2 of the keys to prove with (default: the mode of the published keys in circuits/keys). */
+  readonly phase2?: SetupPhase2;
   readonly quiet?: boolean;
 }
 
@@ -38,8 +40,11 @@ export async function startProving(app: FastifyInstance, rollup: RollupStore, se
     (c) => c.template === "EpochTransition" && Number(c.params[1]) === options.depth && (options.circuits === undefined || options.circuits.includes(c.name)),
   );
   if (entries.length === 0) throw new Error(`circuits/circuits.json has no EpochTransition circuit for state-tree depth ${options.depth}`);
+  const names = entries.map((e) => e.name);
   const builds = await runSetup({
-    circuits: entries.map((e) => e.name),
+    circuits: names,
+    // Prove with the keys the published verifiers accept (those `tinycloud setup` or a ceremony made).
+    phase2: options.phase2 ?? (await publishedPhase2(names)),
     ...(options.ptau !== undefined ? { ptau: options.ptau } : {}),
     reporter: createReporter({ silent: options.quiet === true }),
   });

@@ -159,9 +159,11 @@ export function registerProverCommand(program: Command): void {
       if (!redis) fail("--redis <url> (or REDIS_URL) is required");
       if (o.backend === "groth16" && o.backendModule === undefined && o.circuits === undefined && o.artifacts === undefined) {
         // Same checkout as the node: prove with the keys `tinycloud setup` built (building them if needed).
-        const { runSetup } = await import("../setup/artifacts.js");
+        const { publishedPhase2, runSetup } = await import("../setup/artifacts.js");
         const { createReporter } = await import("../setup/progress.js");
-        const builds = await runSetup({ circuits: o.setupCircuits.split(",").filter(Boolean), reporter: createReporter({ silent: o.quiet === true }) });
+        const names = o.setupCircuits.split(",").filter(Boolean);
+        // The keys the checkout's published verifiers accept, like the node (node/rollup/proving.ts).
+        const builds = await runSetup({ circuits: names, phase2: await publishedPhase2(names), reporter: createReporter({ silent: o.quiet === true }) });
         setupTable = Object.fromEntries(builds.map((b) => [b.name, { wasm: b.wasm, zkey: b.zkey, vkey: b.verificationKey }]));
       }
       const backend = backendFromOptions(o);

@@ -6,24 +6,28 @@
  *      their includes, the generated main component, the compiler version and the flags;
  *   2. pick a ptau: the user's (--ptau; checked for power and phase-2 preparation) or the INSECURE
  *      dev ptau (prover/ptau/dev-ptau.ts) at the smallest sufficient power, cached by power;
- *   3. Groth16 setup (snarkjs zKey.newZKey) plus one deterministic dev contribution (a beacon
- *      derived from the circuit hash and the ptau), cached per ptau;
- *   4. export verification_key.json and the Solidity verifier;
- *   5. publish contracts/generated/<Name>Verifier.sol, circuits/keys/<name>.vkey.json and
- *      circuits/keys/<name>.provenance.json (files are rewritten only when their content changes).
+ *   3. Groth16 setup (snarkjs zKey.newZKey) plus phase 2, cached per ptau and phase-2 mode:
+ *      "csprng" (default): one secret contribution with OS CSPRNG entropy (phase2.ts), so δ is unknown;
+ *      "insecure-deterministic": one public beacon derived from the circuit hash and the ptau, which
+ *      makes the keys reproducible (the committed dev keys) and FORGEABLE (δ follows from public data);
+ *      "ceremony": never built here, only keys a ceremony installed (ceremony.ts finalize --publish);
+ *   4. export verification_key.json, the Solidity verifier and the contribution transcript;
+ *   5. publish contracts/generated/<Name>Verifier.sol, circuits/keys/<name>.vkey.json,
+ *      circuits/keys/<name>.provenance.json (format 2, see key-security.ts) and
+ *      circuits/keys/<name>.transcript.json (files are rewritten only when their content changes).
  *
  * Cache layout (under <root>/.cache, git-ignored):
  *   circuits/<name>-<hash16>/            <name>.circom (generated main), <name>.r1cs, <name>_js/,
  *                                        compile.json (marker, written last)
- *   circuits/<name>-<hash16>/keys-<ptauId>/  <name>.zkey, verification_key.json, verifier.sol,
- *                                        keys.json (marker)
+ *   circuits/<name>-<hash16>/keys-<ptauId>-<phase2>/  <name>.zkey, verification_key.json, verifier.sol,
+ *                                        transcript.json, keys.json (marker)
  *   ptau/dev-<power>.ptau (+ .json)      dev ptau files
  * Every directory is built under a temporary name and renamed when complete, so an interrupted run
  * leaves no half-built entry behind.
  */
 import { createHash } from "node:crypto";
 import { spawn } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { createReadStream, existsSync, readFileSync } from "node:fs";
 import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { basename, dirname, isAbsolute, join, parse, relative, resolve, sep } from "node:path";
@@ -31,12 +35,25 @@ import { fileURLToPath } from "node:url";
 import * as binFileUtils from "@iden3/binfileutils";
 import type { SnarkjsLogger } from "snarkjs";
 import { devPtauBeacon, generateDevPtau } from "../ptau/dev-ptau.js";
+import { PROVENANCE_FORMAT, provenanceSecurity, type KeyTranscript, type Phase2Provenance, type ProvenanceV2, type PtauProvenance } from "./key-security.js";
+import { applyBeacon, contributeSecret, readZkeyContributions, transcriptOf, type Phase2Mode } from "./phase2.js";
 import { createReporter, formatSeconds, type Reporter } from "./progress.js";
+
+export type SetupErrorCode = "SETUP_FAILED" | "SETUP_NO_CEREMONY_KEYS" | "SETUP_MIXED_PHASE2";
 
 /** An expected failure (bad manifest or circuit, unusable ptau, compiler error): report the message, no stack. */
 export class SetupError extends Error {
   override readonly name = "SetupError";
+  constructor(
+    message: string,
+    readonly code: SetupErrorCode = "SETUP_FAILED",
+  ) {
+    super(message);
+  }
 }
+
+/** What runSetup does for phase 2: make keys ("csprng", "insecure-deterministic") or use a ceremony's installed keys. */
+export type SetupPhase2 = Phase2Mode | "ceremony";
 
 // ---------------------------------------------------------------------------------------------
 // Manifest
@@ -115,6 +132,12 @@ export interface SetupOptions {
   keysDir?: string;
   /** Worker threads for dev ptau generation. */
   threads?: number;
+  /**
+   * Phase 2 (default "csprng": a secret contribution, new random keys on every cache miss).
+   * "insecure-deterministic" gives reproducible but FORGEABLE keys (committed dev keys, test fixtures);
+   * "ceremony" uses keys installed by `tinycloud ceremony finalize --publish` and never builds.
+   */
+  phase2?: SetupPhase2;
   reporter?: Reporter;
 }
 
@@ -127,6 +150,8 @@ export interface PtauInfo {
   file?: string;
   power?: number;
   beaconHashHex?: string;
+  /** Files: sha256 (hex) of the whole file, for the provenance. */
+  sha256?: string;
 }
 
 export interface CircuitBuild {
@@ -146,7 +171,7 @@ export interface CircuitBuild {
   power: number;
   ptau: PtauInfo;
   cached: { compile: boolean; keys: boolean };
-  published: { verifier: string; verificationKey: string; provenance: string; changed: string[] };
+  published: { verifier: string; verificationKey: string; provenance: string; transcript: string; changed: string[] };
   seconds: number;
 }
 
@@ -159,6 +184,7 @@ interface Context {
   force: boolean;
   threads?: number;
   ptau: PtauInfo;
+  phase2: SetupPhase2;
 }
 
 export const COMPILE_FLAGS: readonly string[] = ["--O2", "--r1cs", "--wasm"];
@@ -194,6 +220,7 @@ export async function runSetup(options: SetupOptions = {}): Promise<CircuitBuild
     reporter,
     force: options.force === true,
     ptau: options.ptau ? await userPtau(resolve(options.ptau)) : devPtauInfo(),
+    phase2: options.phase2 ?? "csprng",
     ...(options.threads === undefined ? {} : { threads: options.threads }),
   };
   const hadSnarkjsWorkers = sharedSnarkjsCurve() !== undefined;
@@ -202,6 +229,13 @@ export async function runSetup(options: SetupOptions = {}): Promise<CircuitBuild
     const prepared: Prepared[] = [];
     for (const entry of entries) prepared.push(await prepareCircuit(entry, ctx));
     const needKeys = prepared.filter((p) => !p.keysCached);
+    if (ctx.phase2 === "ceremony" && needKeys.length > 0) {
+      throw new SetupError(
+        `no ceremony keys installed for ${needKeys.map((p) => p.entry.name).join(", ")} (with ${ctx.ptau.kind === "dev" ? "the dev ptau" : `ptau ${ctx.ptau.file}`}) for the current circuit sources: ` +
+          "run `tinycloud ceremony finalize DIR --publish` in this checkout (or set up with --insecure-deterministic / the default CSPRNG phase 2)",
+        "SETUP_NO_CEREMONY_KEYS",
+      );
+    }
     if (ctx.ptau.kind === "file") {
       for (const p of needKeys) checkPtauPower(p.entry, p.info, ctx.ptau);
     } else if (needKeys.length > 0) {
@@ -241,7 +275,7 @@ async function prepareCircuit(entry: CircuitEntry, ctx: Context): Promise<Prepar
   const compileCached = !ctx.force && (await readJson(join(dir, "compile.json"))) !== undefined;
   if (!compileCached) await buildDir(dir, (tmp) => compileCircuit(entry, source, tmp, ctx));
   const info = (await readJson(join(dir, "compile.json"))) as CompileInfo;
-  const keysDir = join(dir, `keys-${ctx.ptau.id}`);
+  const keysDir = join(dir, keysDirName(ctx.ptau.id, ctx.phase2));
   const keysCached = !ctx.force && compileCached && (await readJson(join(keysDir, "keys.json"))) !== undefined;
   return {
     entry,
@@ -267,7 +301,7 @@ async function finishCircuit(p: Prepared, ctx: Context): Promise<CircuitBuild> {
   const seconds = p.seconds + (performance.now() - started) / 1000;
   const state = p.compileCached && p.keysCached ? "cached" : p.compileCached ? "compile cached, keys built" : "built";
   const wrote = published.changed.length > 0 ? `; wrote ${published.changed.map((f) => relative(ctx.root, f)).join(", ")}` : "";
-  ctx.reporter.line(`${entry.name}: ${state} in ${formatSeconds(seconds)} — ${info.constraints} constraints, ${info.nPublic} public, needs ptau power >= ${info.power}${keysInfo.ptau.kind === "dev" ? " (INSECURE dev ptau)" : ""}${wrote}`);
+  ctx.reporter.line(`${entry.name}: ${state} in ${formatSeconds(seconds)} — ${info.constraints} constraints, ${info.nPublic} public, needs ptau power >= ${info.power}${keysInfo.ptau.kind === "dev" ? " (INSECURE dev ptau)" : ""}, phase 2 ${keysInfo.phase2.kind}${wrote}`);
   return {
     name: entry.name,
     hash: source.hash,
@@ -285,6 +319,50 @@ async function finishCircuit(p: Prepared, ctx: Context): Promise<CircuitBuild> {
     published,
     seconds,
   };
+}
+
+/**
+ * The cache directory of one circuit's keys: the ptau and the phase-2 mode are both in the name, so
+ * reproducible (forgeable) dev keys, CSPRNG keys and ceremony keys never replace each other.
+ */
+export function keysDirName(ptauId: string, phase2: SetupPhase2): string {
+  return `keys-${ptauId}-${phase2}`;
+}
+
+/** What the ceremony needs from the pipeline: a compiled circuit (cached like every other). */
+export interface CompiledCircuit {
+  entry: CircuitEntry;
+  source: CircuitSource;
+  /** The cache directory (<cache>/circuits/<name>-<hash16>). */
+  dir: string;
+  r1cs: string;
+  wasm: string;
+  constraints: number;
+  nPublic: number;
+  power: number;
+  compiler: string;
+  flags: readonly string[];
+}
+
+/** Compile one manifest circuit (or take it from the cache). */
+export async function compileCircuitEntry(name: string, options: { root?: string; manifestFile?: string; cacheDir?: string; reporter?: Reporter; force?: boolean } = {}): Promise<CompiledCircuit> {
+  const root = resolve(options.root ?? defaultRoot());
+  const manifestFile = resolve(root, options.manifestFile ?? join("circuits", "circuits.json"));
+  const manifest = await loadManifest(manifestFile);
+  const entry = manifest.circuits.find((e) => e.name === name);
+  if (!entry) throw new SetupError(`unknown circuit ${name}; ${relative(root, manifestFile)} has ${manifest.circuits.map((e) => e.name).join(", ") || "none"}`);
+  const ctx: Context = {
+    root,
+    cacheDir: resolve(root, options.cacheDir ?? ".cache"),
+    contractsDir: resolve(root, join("contracts", "generated")),
+    keysDir: resolve(root, join("circuits", "keys")),
+    reporter: options.reporter ?? createReporter(),
+    force: options.force === true,
+    ptau: devPtauInfo(),
+    phase2: "ceremony",
+  };
+  const p = await prepareCircuit(entry, ctx);
+  return { entry, source: p.source, dir: p.dir, r1cs: p.r1cs, wasm: p.wasm, constraints: p.info.constraints, nPublic: p.info.nPublic, power: p.info.power, compiler: p.info.compiler, flags: p.info.flags };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -369,7 +447,7 @@ function resolveInclude(include: string, fromDir: string, libraries: string[]): 
 }
 
 /** Root-relative with forward slashes, so the hash does not depend on where the checkout lives. */
-function portablePath(root: string, path: string): string {
+export function portablePath(root: string, path: string): string {
   const rel = relative(root, path);
   return (rel.startsWith("..") || isAbsolute(rel) ? path : rel).split(sep).join("/");
 }
@@ -485,7 +563,7 @@ function run(command: string, args: string[], cwd: string): Promise<{ code: numb
 
 const BN128_Q = 21888242871839275222246405745257275088696311157297823662689037894645226208583n;
 
-function devPtauInfo(): PtauInfo {
+export function devPtauInfo(): PtauInfo {
   const { beaconHashHex } = devPtauBeacon();
   return { kind: "dev", id: `dev-${beaconHashHex.slice(0, 16)}`, insecure: true, beaconHashHex };
 }
@@ -521,7 +599,7 @@ export async function readPtauHeader(file: string): Promise<PtauHeader> {
   }
 }
 
-async function userPtau(file: string): Promise<PtauInfo> {
+export async function userPtau(file: string): Promise<PtauInfo> {
   if (!existsSync(file)) throw new SetupError(`--ptau ${file}: no such file`);
   let header: PtauHeader;
   try {
@@ -536,10 +614,16 @@ async function userPtau(file: string): Promise<PtauInfo> {
         "or run `npx snarkjs powersoftau prepare phase2 <in.ptau> <out.ptau>` on it first (slow at large powers).",
     );
   }
-  return { kind: "file", id: `file-${header.id.slice(0, 16)}`, insecure: false, file, power: header.power };
+  return { kind: "file", id: `file-${header.id.slice(0, 16)}`, insecure: false, file, power: header.power, sha256: await sha256File(file) };
 }
 
-function checkPtauPower(entry: CircuitEntry, info: CompileInfo, ptau: PtauInfo): void {
+/** The provenance form of a ptau: nothing that depends on which cached dev file served (its power). */
+export function ptauProvenance(ptau: PtauInfo): PtauProvenance {
+  if (ptau.kind === "dev") return { kind: "dev", devBeaconHashHex: ptau.beaconHashHex ?? "", insecure: true };
+  return { kind: "file", name: basename(ptau.file ?? ""), sha256: ptau.sha256 ?? "", insecure: false };
+}
+
+export function checkPtauPower(entry: CircuitEntry, info: { power: number; constraints: number; nPublic: number }, ptau: PtauInfo): void {
   const need = info.power;
   const have = ptau.power ?? 0;
   if (have < need) {
@@ -552,7 +636,7 @@ function checkPtauPower(entry: CircuitEntry, info: CompileInfo, ptau: PtauInfo):
 }
 
 /** A ptau file of power >= the circuit's for ctx.ptau: the user's (checked) or a dev one. */
-async function ptauFor(entry: CircuitEntry, info: CompileInfo, ctx: Context): Promise<{ file: string; power: number }> {
+export async function ptauFor(entry: CircuitEntry, info: { power: number; constraints: number; nPublic: number }, ctx: { ptau: PtauInfo; cacheDir: string; reporter: Reporter; threads?: number }): Promise<{ file: string; power: number }> {
   if (ctx.ptau.kind === "file") {
     checkPtauPower(entry, info, ctx.ptau);
     return { file: ctx.ptau.file!, power: ctx.ptau.power! };
@@ -597,11 +681,12 @@ export async function ensureDevPtau(power: number, ctx: { cacheDir: string; repo
 // ---------------------------------------------------------------------------------------------
 // 3-4. Keys
 
-interface KeysInfo {
+/** keys.json in a cache keys directory (also written by the ceremony when it installs its keys). */
+export interface KeysInfo {
   hash: string;
   ptau: PtauInfo;
   ptauPower: number;
-  phase2: { kind: "deterministic-beacon"; insecure: true; beaconHashHex: string; numIterationsExp: number };
+  phase2: Phase2Provenance;
   snarkjs: string;
   seconds: number;
 }
@@ -618,29 +703,52 @@ async function makeKeys(entry: CircuitEntry, hash: string, info: CompileInfo, r1
   if (created === -1 || log.errors.length > 0) throw new SetupError(`circuit ${entry.name}: groth16 setup failed: ${log.errors.join("; ") || "unknown error"}`);
   step.end();
 
-  const contribution = ctx.reporter.start(`${entry.name}: dev phase-2 contribution (deterministic beacon)`);
-  const beaconHashHex = sha256(`tinycloud dev zkey beacon v1\0${hash}\0${ctx.ptau.id}`);
-  const beaconLog = collectingLogger((message) => contribution.note(message));
-  const beacon = await snarkjs.zKey.beacon(zkey0, zkey, `tinycloud dev beacon ${entry.name}`, beaconHashHex, DEV_ZKEY_BEACON_ITERATIONS_EXP, beaconLog.logger);
-  if (beacon === false || beacon === -1 || beaconLog.errors.length > 0) throw new SetupError(`circuit ${entry.name}: zkey beacon failed: ${beaconLog.errors.join("; ") || "unknown error"}`);
+  let phase2: Phase2Provenance;
+  if (ctx.phase2 === "insecure-deterministic") {
+    // Reproducible on purpose (the committed dev keys): the beacon, and so δ, follows from public data.
+    const contribution = ctx.reporter.start(`${entry.name}: INSECURE deterministic phase 2 (public beacon)`);
+    const beaconHashHex = sha256(`tinycloud dev zkey beacon v1\0${hash}\0${ctx.ptau.id}`);
+    const name = `tinycloud dev beacon ${entry.name}`;
+    const contributionHash = await applyBeacon(zkey0, zkey, name, beaconHashHex, DEV_ZKEY_BEACON_ITERATIONS_EXP, (message) => contribution.note(message));
+    contribution.end();
+    phase2 = {
+      kind: "insecure-deterministic",
+      contributions: [{ name, hash: contributionHash, type: "beacon" }],
+      beacon: { hashHex: beaconHashHex, numIterationsExp: DEV_ZKEY_BEACON_ITERATIONS_EXP },
+    };
+  } else if (ctx.phase2 === "csprng") {
+    const contribution = ctx.reporter.start(`${entry.name}: phase-2 contribution (CSPRNG entropy)`);
+    const name = "tinycloud setup (CSPRNG)";
+    const contributionHash = await contributeSecret(zkey0, zkey, name, (message) => contribution.note(message));
+    contribution.end();
+    phase2 = { kind: "csprng", contributions: [{ name, hash: contributionHash, type: "secret" }] };
+  } else {
+    throw new SetupError(`circuit ${entry.name}: ceremony keys are made by \`tinycloud ceremony\`, not by setup`, "SETUP_NO_CEREMONY_KEYS");
+  }
   await rm(zkey0, { force: true });
-  contribution.end();
 
+  const transcript = transcriptOf(entry.name, await readZkeyContributions(zkey));
+  await writeFile(join(outDir, "transcript.json"), `${JSON.stringify(transcript, null, 2)}\n`);
+  await exportKeyFiles(zkey, outDir);
+  const keys: KeysInfo = {
+    hash,
+    ptau: { ...ctx.ptau, power: ptau.power, ...(ctx.ptau.kind === "file" ? {} : { file: relative(ctx.root, ptau.file) }) },
+    ptauPower: ptau.power,
+    phase2,
+    snarkjs: snarkjsVersion(),
+    seconds: (performance.now() - started) / 1000,
+  };
+  await writeFile(join(outDir, "keys.json"), `${JSON.stringify(keys, null, 2)}\n`);
+}
+
+/** verification_key.json and verifier.sol (snarkjs' Groth16 template) beside a finished zkey. */
+export async function exportKeyFiles(zkey: string, outDir: string): Promise<void> {
+  const snarkjs = await import("snarkjs");
   const vkey = await snarkjs.zKey.exportVerificationKey(zkey);
   await writeFile(join(outDir, "verification_key.json"), `${JSON.stringify(vkey, null, 1)}\n`);
   const template = await readFile(join(snarkjsDir(), "templates", "verifier_groth16.sol.ejs"), "utf8");
   const solidity = await snarkjs.zKey.exportSolidityVerifier(zkey, { groth16: template });
   await writeFile(join(outDir, "verifier.sol"), solidity);
-
-  const keys: KeysInfo = {
-    hash,
-    ptau: { ...ctx.ptau, power: ptau.power, ...(ctx.ptau.kind === "file" ? {} : { file: relative(ctx.root, ptau.file) }) },
-    ptauPower: ptau.power,
-    phase2: { kind: "deterministic-beacon", insecure: true, beaconHashHex, numIterationsExp: DEV_ZKEY_BEACON_ITERATIONS_EXP },
-    snarkjs: snarkjsVersion(),
-    seconds: (performance.now() - started) / 1000,
-  };
-  await writeFile(join(outDir, "keys.json"), `${JSON.stringify(keys, null, 2)}\n`);
 }
 
 function collectingLogger(onMessage: (message: string) => void): { logger: SnarkjsLogger; errors: string[] } {
@@ -660,7 +768,7 @@ function snarkjsDir(): string {
   return dirname(fileURLToPath(import.meta.resolve("snarkjs")));
 }
 
-function snarkjsVersion(): string {
+export function snarkjsVersion(): string {
   return (JSON.parse(readFileSync(join(snarkjsDir(), "package.json"), "utf8")) as { version: string }).version;
 }
 
@@ -690,44 +798,110 @@ export function contractName(name: string): string {
   return `${name.split(/[-_]/).filter(Boolean).map((part) => part[0]!.toUpperCase() + part.slice(1)).join("")}Verifier`;
 }
 
+export interface ProvenanceInput {
+  entry: CircuitEntry;
+  circuitFile: string;
+  hash: string;
+  compiler: string;
+  flags: readonly string[];
+  constraints: number;
+  nPublic: number;
+  domainPower: number;
+  ptau: PtauProvenance;
+  phase2: Phase2Provenance;
+  snarkjs: string;
+  verifierContract: { file: string; name: string };
+  verificationKey: string;
+  transcript: string;
+}
+
+/**
+ * Provenance format 2. Deterministic: it records only facts about the key (no timestamps, no cache
+ * paths, no ptau power, which depends on the cached dev file that served), so regenerating unchanged keys
+ * rewrites nothing. `insecure` / `insecureReasons` are what keySecurity() derives from ptau and phase2.
+ */
+export function provenanceV2(input: ProvenanceInput): ProvenanceV2 {
+  const security = provenanceSecurity(input.ptau, input.phase2);
+  const { entry } = input;
+  return {
+    format: PROVENANCE_FORMAT,
+    generatedBy: GENERATED_BY,
+    note: "Do not edit: regenerate with `npx tinycloud setup` (or `tinycloud ceremony finalize`). Check the keys with keySecurity() (prover/setup/key-security.ts).",
+    circuit: { name: entry.name, file: input.circuitFile, template: entry.template, params: entry.params, public: entry.public },
+    hash: input.hash,
+    compiler: input.compiler,
+    flags: input.flags,
+    constraints: input.constraints,
+    nPublic: input.nPublic,
+    domainPower: input.domainPower,
+    insecure: security.insecure,
+    insecureReasons: security.reasons,
+    ptau: input.ptau,
+    phase2: input.phase2,
+    transcript: input.transcript,
+    snarkjs: input.snarkjs,
+    verifierContract: input.verifierContract,
+    verificationKey: input.verificationKey,
+  };
+}
+
 async function publish(entry: CircuitEntry, source: CircuitSource, info: CompileInfo, keys: KeysInfo, keysDir: string, ctx: Context): Promise<CircuitBuild["published"]> {
   const contract = contractName(entry.name);
   const circuitPath = portablePath(ctx.root, source.file);
   const shortHash = source.hash.slice(0, 16);
   const solidity = publishedVerifierSource(await readFile(join(keysDir, "verifier.sol"), "utf8"), contract, circuitPath, shortHash);
   const vkey = await readFile(join(keysDir, "verification_key.json"), "utf8");
-  const provenance = {
-    generatedBy: GENERATED_BY,
-    note: "Do not edit: regenerate with `npx tinycloud setup`.",
-    circuit: { name: entry.name, file: circuitPath, template: entry.template, params: entry.params, public: entry.public },
+  const transcript = JSON.parse(await readFile(join(keysDir, "transcript.json"), "utf8")) as KeyTranscript;
+  const files = {
+    verifier: join(ctx.contractsDir, `${contract}.sol`),
+    verificationKey: join(ctx.keysDir, `${entry.name}.vkey.json`),
+    provenance: join(ctx.keysDir, `${entry.name}.provenance.json`),
+    transcript: join(ctx.keysDir, `${entry.name}.transcript.json`),
+  };
+  const provenance = provenanceV2({
+    entry,
+    circuitFile: circuitPath,
     hash: source.hash,
     compiler: info.compiler,
     flags: info.flags,
     constraints: info.constraints,
     nPublic: info.nPublic,
     domainPower: info.power,
-    ptau: keys.ptau.kind === "dev"
-      ? { kind: "dev", insecure: true, power: keys.ptauPower, beaconHashHex: keys.ptau.beaconHashHex, warning: "INSECURE development ptau (secret derived from a public seed)" }
-      : { kind: "file", insecure: false, name: basename(keys.ptau.file ?? ""), power: keys.ptauPower, id: keys.ptau.id },
-    phase2: { ...keys.phase2, warning: "deterministic dev contribution: its secret is derivable from public data; production keys need a phase-2 ceremony" },
+    ptau: ptauProvenance(keys.ptau),
+    phase2: keys.phase2,
     snarkjs: keys.snarkjs,
-    verifierContract: { file: portablePath(ctx.root, join(ctx.contractsDir, `${contract}.sol`)), name: contract },
-    verificationKey: portablePath(ctx.root, join(ctx.keysDir, `${entry.name}.vkey.json`)),
-  };
-  const files = {
-    verifier: join(ctx.contractsDir, `${contract}.sol`),
-    verificationKey: join(ctx.keysDir, `${entry.name}.vkey.json`),
-    provenance: join(ctx.keysDir, `${entry.name}.provenance.json`),
-  };
+    verifierContract: { file: portablePath(ctx.root, files.verifier), name: contract },
+    verificationKey: portablePath(ctx.root, files.verificationKey),
+    transcript: portablePath(ctx.root, files.transcript),
+  });
   const changed: string[] = [];
   for (const [file, text] of [
     [files.verifier, solidity],
     [files.verificationKey, vkey],
     [files.provenance, `${JSON.stringify(provenance, null, 2)}\n`],
+    [files.transcript, `${JSON.stringify(transcript, null, 2)}\n`],
   ] as const) {
     if (await writeIfChanged(file, text)) changed.push(file);
   }
   return { ...files, changed };
+}
+
+/**
+ * The phase-2 mode of the keys published for these circuits (circuits/keys/<name>.provenance.json), for
+ * processes that prove with the checkout's keys (node, prover workers): they must use the same keys the
+ * published verifiers accept, not make new ones. No provenance, or a format-1 one: insecure-deterministic.
+ */
+export async function publishedPhase2(names: readonly string[], options: { root?: string; keysDir?: string } = {}): Promise<SetupPhase2> {
+  const root = resolve(options.root ?? defaultRoot());
+  const keysDir = resolve(root, options.keysDir ?? join("circuits", "keys"));
+  const modes = new Set<SetupPhase2>();
+  for (const name of names) {
+    const p = (await readJson(join(keysDir, `${name}.provenance.json`))) as { format?: unknown; phase2?: { kind?: unknown } } | undefined;
+    const kind = p?.format === PROVENANCE_FORMAT ? p.phase2?.kind : undefined;
+    modes.add(kind === "csprng" || kind === "ceremony" ? kind : "insecure-deterministic");
+  }
+  if (modes.size > 1) throw new SetupError(`the published keys of ${names.join(", ")} mix phase-2 modes (${[...modes].join(", ")}); set them up the same way`, "SETUP_MIXED_PHASE2");
+  return [...modes][0] ?? "insecure-deterministic";
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -737,7 +911,14 @@ function sha256(data: string | Uint8Array): string {
   return createHash("sha256").update(data).digest("hex");
 }
 
-async function readJson(file: string): Promise<unknown> {
+/** sha256 (hex) of a file, streamed (ceremony ptau files reach gigabytes). */
+export async function sha256File(file: string): Promise<string> {
+  const hasher = createHash("sha256");
+  for await (const chunk of createReadStream(file)) hasher.update(chunk as Buffer);
+  return hasher.digest("hex");
+}
+
+export async function readJson(file: string): Promise<unknown> {
   try {
     return JSON.parse(await readFile(file, "utf8"));
   } catch {
@@ -760,7 +941,7 @@ export async function writeIfChanged(file: string, text: string): Promise<boolea
 }
 
 /** Build `dir` in a temporary sibling and move it into place when `fill` succeeds. */
-async function buildDir(dir: string, fill: (tmp: string) => Promise<void>): Promise<void> {
+export async function buildDir(dir: string, fill: (tmp: string) => Promise<void>): Promise<void> {
   const tmp = `${dir}.partial-${process.pid}`;
   await rm(tmp, { recursive: true, force: true });
   await mkdir(tmp, { recursive: true });

@@ -17,8 +17,17 @@ export const DEV_PTAU_WARNING = [
 ].join("\n");
 
 export const PHASE2_NOTE =
-  "note: the circuit-specific (phase 2) contribution is a deterministic dev beacon, so these keys are\n" +
-  "      for development and testing; production keys also need a phase-2 ceremony (snarkjs zkey contribute).";
+  "note: phase 2 (circuit-specific) is one contribution with entropy from the OS CSPRNG, discarded after use:\n" +
+  "      only this machine ever held it. For keys nobody has to trust one machine, run a multi-party\n" +
+  "      ceremony (tinycloud ceremony start|contribute|verify|finalize).";
+
+export const INSECURE_PHASE2_WARNING = [
+  RULE,
+  "!! WARNING: --insecure-deterministic: phase 2 is a PUBLIC beacon derived from the",
+  "!! circuit hash. Its delta is recomputable from circuits/keys/*.provenance.json, so",
+  "!! ANYONE CAN FORGE PROOFS for these keys. For reproducible dev/test keys only.",
+  RULE,
+].join("\n");
 
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), ...value.split(",").map((s) => s.trim()).filter(Boolean)];
@@ -31,9 +40,12 @@ export function registerSetupCommand(program: Command): void {
     .option("--ptau <file>", "prepared powers-of-tau file from a public ceremony (default: generate an INSECURE dev ptau)")
     .option("--circuit <name>", "build only this circuit (repeatable, or comma-separated)", collect)
     .option("--force", "rebuild even when the cache is up to date")
-    .action(async (options: { ptau?: string; circuit?: string[]; force?: boolean }) => {
+    .option("--insecure-deterministic", "phase 2 from a public beacon: reproducible keys (the committed dev keys) that ANYONE CAN FORGE proofs for")
+    .action(async (options: { ptau?: string; circuit?: string[]; force?: boolean; insecureDeterministic?: boolean }) => {
       const started = performance.now();
+      const phase2 = options.insecureDeterministic === true ? "insecure-deterministic" : "csprng";
       if (!options.ptau) console.error(`${DEV_PTAU_WARNING}\n`);
+      if (phase2 === "insecure-deterministic") console.error(`${INSECURE_PHASE2_WARNING}\n`);
       // Loaded on use: the ZK libraries cost ~0.2 s to import, which other commands should not pay.
       const { runSetup, SetupError } = await import("./artifacts.js");
       const { createReporter, formatSeconds } = await import("./progress.js");
@@ -45,6 +57,7 @@ export function registerSetupCommand(program: Command): void {
           ...(options.ptau ? { ptau: options.ptau } : {}),
           circuits: options.circuit ?? [],
           force: options.force === true,
+          phase2,
           reporter,
         });
         // The verifiers may have changed: recompile the contracts and refresh the verifier ids
@@ -52,17 +65,18 @@ export function registerSetupCommand(program: Command): void {
         await generateContractArtifacts({ write: true, reporter });
       } catch (error) {
         if (!(error instanceof SetupError)) throw error;
-        console.error(`error: ${error.message}`);
+        console.error(`error ${error.code}: ${error.message}`);
         process.exitCode = 2;
         return;
       }
       const cached = builds.filter((b) => b.cached.compile && b.cached.keys).length;
       console.log(`setup: ${builds.length} circuit(s), ${cached} from cache, in ${formatSeconds((performance.now() - started) / 1000)}`);
       for (const b of builds) {
-        console.log(`  ${b.name}  ${b.shortHash}  ${b.constraints} constraints  ptau power >= ${b.power}  ${b.ptau.kind === "dev" ? "INSECURE dev ptau" : `ptau ${b.ptau.file}`}`);
-        console.log(`    wasm ${b.wasm}\n    zkey ${b.zkey}\n    verifier ${b.published.verifier}\n    vkey ${b.published.verificationKey}`);
+        console.log(`  ${b.name}  ${b.shortHash}  ${b.constraints} constraints  ptau power >= ${b.power}  ${b.ptau.kind === "dev" ? "INSECURE dev ptau" : `ptau ${b.ptau.file}`}  phase 2 ${phase2 === "csprng" ? "CSPRNG" : "INSECURE deterministic"}`);
+        console.log(`    wasm ${b.wasm}\n    zkey ${b.zkey}\n    verifier ${b.published.verifier}\n    vkey ${b.published.verificationKey}\n    transcript ${b.published.transcript}`);
       }
-      console.error(PHASE2_NOTE);
+      if (phase2 === "csprng") console.error(PHASE2_NOTE);
+      else console.error("warning: phase 2 is INSECURE (deterministic public beacon, see the warning at the top).");
       if (!options.ptau) console.error("warning: keys above come from the INSECURE dev ptau (see the warning at the top).");
     });
 }

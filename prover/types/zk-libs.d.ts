@@ -124,6 +124,10 @@ declare module "snarkjs" {
     newZKey(r1csFile: string, ptauFile: string, zkeyFile: string, logger?: SnarkjsLogger): Promise<unknown>;
     /** Resolves to false (after logging) on invalid arguments. */
     beacon(oldZkey: string, newZkey: string, name: string, beaconHashHex: string, numIterationsExp: number, logger?: SnarkjsLogger): Promise<unknown>;
+    /** Resolves to the contribution hash (64 bytes). The entropy is hashed with 64 random bytes of snarkjs' own. */
+    contribute(oldZkey: string, newZkey: string, name: string, entropy: string, logger?: SnarkjsLogger): Promise<unknown>;
+    /** Resolves to true when the zkey's whole contribution chain checks out against the r1cs and ptau. */
+    verifyFromR1cs(r1csFile: string, ptauFile: string, zkeyFile: string, logger?: SnarkjsLogger): Promise<unknown>;
     exportVerificationKey(zkeyFile: string, logger?: SnarkjsLogger): Promise<VerificationKey>;
     exportSolidityVerifier(zkeyFile: string, templates: Record<string, string>, logger?: SnarkjsLogger): Promise<string>;
   };
@@ -132,5 +136,6 @@ declare module "snarkjs" {
     newAccumulator(curve: Curve, power: number, fileName: string, logger?: SnarkjsLogger): Promise<Uint8Array>;
     beacon(oldPtau: string, newPtau: string, name: string, beaconHashHex: string, numIterationsExp: number, logger?: SnarkjsLogger): Promise<unknown>;
     preparePhase2(oldPtau: string, newPtau: string, logger?: SnarkjsLogger): Promise<void>;
+    contribute(oldPtau: string, newPtau: string, name: string, entropy: string, logger?: SnarkjsLogger): Promise<unknown>;
   };
 }

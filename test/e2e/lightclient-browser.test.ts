@@ -214,7 +214,7 @@ describe("light client page in Chromium (real node, prover, anvil)", { skip, tim
     assert.equal(tree.root.toString(), real.oldRoot, "replayed tree matches the node's root before batch n");
     const witness = tree.set(stateKey(s.session.spaceId, "kv", "forged"), 123456789n);
     const input = epochTransitionInput({ batchNumber: n, context: epochContext(chain.chainId, chain.anchor as `0x${string}`), eventsHash: 42n, witnesses: witness, B: 2, depth: 16 });
-    const [build] = await runSetup({ circuits: ["epoch_transition_1"], reporter: createReporter({ silent: true }) });
+    const [build] = await runSetup({ circuits: ["epoch_transition_1"], phase2: "insecure-deterministic", reporter: createReporter({ silent: true }) });
     const { proof, publicSignals } = await snarkjs.groth16.fullProve(input, build!.wasm, build!.zkey);
     const vkey = JSON.parse(await readFile(new URL("../../circuits/keys/epoch_transition_1.vkey.json", import.meta.url), "utf8"));
     assert.equal(await snarkjs.groth16.verify(vkey, publicSignals, proof), true, "the forged batch's proof is valid");

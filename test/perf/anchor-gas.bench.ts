@@ -187,7 +187,7 @@ async function keysCached(entry: Parameters<typeof circuitSource>[0]): Promise<b
   const dir = join(ROOT, ".cache", "circuits", `${entry.name}-${source.hash.slice(0, 16)}`);
   if (!existsSync(join(dir, "compile.json"))) return false;
   const { readdirSync } = await import("node:fs");
-  return readdirSync(dir).some((d) => d.startsWith("keys-") && existsSync(join(dir, d, "keys.json")) && existsSync(join(dir, d, `${entry.name}.zkey`)));
+  return readdirSync(dir).some((d) => d.startsWith("keys-") && d.endsWith("-insecure-deterministic") && existsSync(join(dir, d, "keys.json")) && existsSync(join(dir, d, `${entry.name}.zkey`)));
 }
 
 async function freePort(): Promise<number> {

@@ -13,6 +13,7 @@ import { buildBn128 } from "ffjavascript";
 import * as snarkjs from "snarkjs";
 import { generateDevPtau } from "../../prover/ptau/dev-ptau.js";
 import { circuitSource, contractName, loadManifest, releaseSnarkjsWorkers, requiredPtauPower, runSetup, type CircuitBuild, type SetupOptions } from "../../prover/setup/artifacts.js";
+import { INSECURE_REASONS, keySecurity, type KeyTranscript, type ProvenanceV2 } from "../../prover/setup/key-security.js";
 import { createReporter } from "../../prover/setup/progress.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -21,6 +22,7 @@ const CIRCUIT = "circuits/test/poseidon2.circom";
 let root: string;
 let options: SetupOptions;
 let first: CircuitBuild;
+let firstDelta: unknown;
 
 before(async () => {
   root = await mkdtemp(join(tmpdir(), "tinycloud-setup-"));
@@ -73,10 +75,22 @@ describe("setup artifacts", () => {
     const vk = JSON.parse(await readFile(join(root, "circuits", "keys", "poseidon2.vkey.json"), "utf8")) as snarkjs.VerificationKey;
     assert.equal(vk.protocol, "groth16");
     assert.equal(vk.nPublic, 2);
-    const provenance = JSON.parse(await readFile(join(root, "circuits", "keys", "poseidon2.provenance.json"), "utf8")) as Record<string, unknown>;
+    firstDelta = vk["vk_delta_2"];
+    const provenance = JSON.parse(await readFile(join(root, "circuits", "keys", "poseidon2.provenance.json"), "utf8")) as ProvenanceV2;
     assert.equal(provenance["hash"], first.hash);
-    assert.equal((provenance["ptau"] as { insecure: boolean }).insecure, true);
-    assert.equal(first.published.changed.length, 3);
+    assert.equal(provenance.format, 2);
+    assert.equal(provenance.ptau.insecure, true);
+    assert.equal(provenance.ptau.kind, "dev");
+    assert.equal("power" in provenance.ptau, false, "nothing that depends on which cached dev ptau served");
+    assert.equal(provenance.phase2.kind, "csprng", "CSPRNG phase 2 by default");
+    assert.equal(provenance.phase2.contributions.length, 1);
+    assert.equal(provenance.phase2.contributions[0]!.type, "secret");
+    assert.deepEqual(keySecurity(provenance), { insecure: true, reasons: [INSECURE_REASONS.devPtau] }, "secure phase 2, but the dev ptau stays insecure");
+    assert.deepEqual({ insecure: provenance.insecure, reasons: provenance.insecureReasons }, { insecure: true, reasons: [INSECURE_REASONS.devPtau] });
+    const transcript = JSON.parse(await readFile(join(root, "circuits", "keys", "poseidon2.transcript.json"), "utf8")) as KeyTranscript;
+    assert.deepEqual(transcript.contributions, provenance.phase2.contributions);
+    assert.match(transcript.circuitHash, /^[0-9a-f]{128}$/);
+    assert.equal(first.published.changed.length, 4);
 
     const { proof, publicSignals } = await snarkjs.groth16.fullProve({ a: "3", b: "4" }, first.wasm, first.zkey);
     assert.equal(await snarkjs.groth16.verify(vk, publicSignals, proof), true, "published vkey verifies a proof from the cached zkey");
@@ -91,6 +105,28 @@ describe("setup artifacts", () => {
     assert.deepEqual(build!.published.changed, []);
     assert.ok(ms < 2000, `cache hit took ${ms.toFixed(0)} ms`);
     console.log(`# cache hit: ${ms.toFixed(0)} ms`);
+  });
+
+  test("phase-2 modes: insecure-deterministic is reproducible and cached apart, csprng is fresh every build", async () => {
+    const det = { ...options, phase2: "insecure-deterministic" as const };
+    const [a] = await runSetup(det);
+    assert.deepEqual(a!.cached, { compile: true, keys: false }, "another phase-2 mode never reuses the CSPRNG keys");
+    assert.match(a!.zkey, /keys-dev-[0-9a-f]{16}-insecure-deterministic/);
+    const vkA = await readFile(a!.verificationKey, "utf8");
+    const provenance = JSON.parse(await readFile(join(root, "circuits", "keys", "poseidon2.provenance.json"), "utf8")) as ProvenanceV2;
+    assert.equal(provenance.phase2.kind, "insecure-deterministic");
+    assert.equal(provenance.phase2.contributions[0]!.type, "beacon");
+    assert.equal(provenance.phase2.beacon?.numIterationsExp, 10);
+    assert.deepEqual(keySecurity(provenance).reasons, [INSECURE_REASONS.devPtau, INSECURE_REASONS.deterministicPhase2]);
+    const [b] = await runSetup({ ...det, force: true });
+    assert.equal(await readFile(b!.verificationKey, "utf8"), vkA, "deterministic keys are reproducible");
+    assert.deepEqual(b!.published.changed, [], "and so is the provenance");
+
+    const [c] = await runSetup({ ...options, force: true });
+    const vkC = JSON.parse(await readFile(c!.verificationKey, "utf8")) as { vk_delta_2: unknown };
+    assert.notDeepEqual(vkC.vk_delta_2, (JSON.parse(vkA) as { vk_delta_2: unknown }).vk_delta_2);
+    assert.notDeepEqual(vkC.vk_delta_2, firstDelta, "a rebuilt CSPRNG key has a new delta");
+    first = c!;
   });
 
   test("a modified source gets a new hash and is rebuilt", async () => {

@@ -68,7 +68,7 @@ const history: Write[] = [
 ];
 const forkWrite: Write = { space: publicSpace, path: "docs/hello.txt", version: 2, bytes: enc.encode("forged v2") };
 
-const [build] = await runSetup({ circuits: [CIRCUIT], reporter: createReporter({ silent: true }) });
+const [build] = await runSetup({ circuits: [CIRCUIT], phase2: "insecure-deterministic", reporter: createReporter({ silent: true }) });
 if (build === undefined) throw new Error("no build");
 const snarkjs = (await import("snarkjs" as string)) as { groth16: { fullProve(i: unknown, w: string, z: string): Promise<{ proof: unknown; publicSignals: string[] }> } };
 const vkeyOf = (c: string) => JSON.parse(readFileSync(new URL(`circuits/keys/${c}.vkey.json`, root), "utf8")) as Record<string, unknown>;
