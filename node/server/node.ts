@@ -23,6 +23,8 @@ export interface RunningNode {
   readonly url: string;
   /** Absent when the node runs without the rollup (`rollup: false`, `--no-rollup`). */
   readonly sequencer: Sequencer | undefined;
+  /** The rollup's durable records (batches, pending and held updates); absent without the rollup. */
+  readonly rollup: RollupStore | undefined;
   readonly did: string;
   readonly config: NodeConfig;
   /** The chain the node anchors to (absent when anchoring is off). */
@@ -93,6 +95,7 @@ async function startServices(config: NodeConfig, chain: ChainConnection | undefi
     url: `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`,
     did: keys.identity.did,
     sequencer,
+    rollup: sequencer !== undefined ? rollupStore : undefined,
     config,
     chain,
     close: async () => {
