@@ -6,6 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
+import { CID } from "multiformats/cid";
+import { sha256 } from "multiformats/hashes/sha2";
 import { signIn, TinyCloudHttpError } from "../../node/client/client.js";
 import { contentHashField, leafValue, StateTree, stateKey } from "../../node/core/state-tree.js";
 import { utf8ToBytes } from "../../node/core/encoding.js";
@@ -109,24 +111,26 @@ describe("rollup defence", () => {
     nodes.push(node);
     const session = await signIn({ url: node.url, wallet: testWallet(0x22) });
     assert.ok(node.rollup && node.sequencer);
-    // A staged update no node writes any more (an event that is not a CID), far ahead in the queue.
-    const poison = { seq: 1_000_000, spaceId: session.spaceId, service: "kv", path: "poison", key: "12345", contentHash: "0", version: 1, deleted: false, event: "not-a-cid", epoch: "none" };
+    // Staged updates no node writes (admission refuses them), far ahead in the queue: one the node
+    // cannot even send to the tree (its event is not a CID), one the tree itself refuses (a key of
+    // more than 248 bits: StateError from the worker, attributed to its update).
+    const event = CID.create(1, 0x71, await sha256.digest(new Uint8Array([1]))).toString();
+    const common = { spaceId: session.spaceId, service: "kv", contentHash: "0", version: 1, deleted: false, epoch: "none" };
     const staged = new Batch();
-    node.rollup.stagePending(staged, poison);
+    node.rollup.stagePending(staged, { ...common, seq: 1_000_000, path: "poison", key: "12345", event: "not-a-cid" });
+    node.rollup.stagePending(staged, { ...common, seq: 1_000_001, path: "huge", key: (1n << 248n).toString(), event });
     await node.rollup.store.write(staged);
     await session.kv.put("before", "x");
     await node.sequencer.cut(true);
     await session.kv.put("after", "y");
     const s = await until(async () => {
       const current = await status(node);
-      return current.pending === 0 && current.failedBatches.length > 0 && current.latestBatch >= 2 ? current : undefined;
-    }, "the good updates batched, the poison one reported");
-    const [held] = s.failedBatches;
-    assert.equal(held?.stage, "cut");
-    assert.deepEqual(held?.seqs, [1_000_000]);
-    assert.equal(held?.retrying, false);
-    const held2 = await node.rollup.held(10);
-    assert.deepEqual(held2.map((h) => h.update.seq), [1_000_000], "kept for the operator, out of the queue");
+      return current.pending === 0 && current.failedBatches.length >= 2 && current.latestBatch >= 2 ? current : undefined;
+    }, "the good updates batched, the poison ones reported");
+    assert.deepEqual(s.failedBatches.map((f) => [f.stage, f.seqs, f.retrying]), [["cut", [1_000_000], false], ["cut", [1_000_001], false]]);
+    assert.equal(s.failedBatches[1]?.code, "STATE_OUT_OF_FIELD");
+    const held = await node.rollup.held(10);
+    assert.deepEqual(held.map((h) => [h.update.seq, h.code]), [[1_000_000, "TREE_BAD_MESSAGE"], [1_000_001, "STATE_OUT_OF_FIELD"]], "kept for the operator, out of the queue");
     const paths = (await Promise.all(Array.from({ length: s.latestBatch }, (_, i) => batch(node, i + 1)))).flatMap((r) => r.updates.map((u) => u.path));
     assert.deepEqual(paths, ["before", "after"]);
   });
