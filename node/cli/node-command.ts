@@ -14,6 +14,7 @@ export function registerNodeCommand(program: Command): void {
     .option("--max-header-bytes <n>", "largest request header block accepted (431 above)", String(DEFAULT_CONFIG.maxHeaderBytes))
     .option("--invocation-max-lifetime <seconds>", "invocations must expire within this many seconds", String(DEFAULT_CONFIG.invocationMaxLifetimeSeconds))
     .option("--no-prove", "cut batches but do not prove them (no circuit setup)")
+    .option("--no-rollup", "a plain KV node: no state tree, batches, proofs or anchoring (implies --no-prove, --chain off)")
     .option("--redis <url>", "prove through a BullMQ pool on this Redis (workers: tinycloud prover); default: REDIS_URL, else embedded worker threads")
     .option("--ptau <file>", "a public ceremony's prepared ptau for production keys (default: an INSECURE dev ptau)")
     .option("--batch-size <n>", "cut a batch at this many state updates", String(DEFAULT_CONFIG.batchMaxUpdates))
@@ -29,7 +30,7 @@ export function registerNodeCommand(program: Command): void {
       "after",
       "\nThe sequencer key for a remote chain is read from the environment variable TINYCLOUD_SEQUENCER_KEY,\nnever from the command line (command lines end up in shell history and process lists).",
     )
-    .action(async (options: { port: string; host: string; data: string; maxBodyBytes: string; maxHeaderBytes: string; invocationMaxLifetime: string; log?: boolean; prove: boolean; redis?: string; ptau?: string; batchSize: string; batchDelayMs: string; chain: string; chainPort: string; rpc?: string; contract?: string; deployment?: string; confirmations: string }) => {
+    .action(async (options: { port: string; host: string; data: string; maxBodyBytes: string; maxHeaderBytes: string; invocationMaxLifetime: string; log?: boolean; prove: boolean; rollup: boolean; redis?: string; ptau?: string; batchSize: string; batchDelayMs: string; chain: string; chainPort: string; rpc?: string; contract?: string; deployment?: string; confirmations: string }) => {
       const redisUrl = options.redis ?? process.env["REDIS_URL"];
       const chain = options.rpc !== undefined && options.chain === DEFAULT_CONFIG.chain ? "remote" : options.chain;
       if (chain !== "embedded" && chain !== "remote" && chain !== "off") {
@@ -47,6 +48,7 @@ export function registerNodeCommand(program: Command): void {
         invocationMaxLifetimeSeconds: positiveInt(options.invocationMaxLifetime, "--invocation-max-lifetime"),
         logRequests: options.log === true,
         prove: options.prove,
+        rollup: options.rollup,
         batchMaxUpdates: positiveInt(options.batchSize, "--batch-size"),
         batchMaxDelayMs: positiveInt(options.batchDelayMs, "--batch-delay-ms"),
         ...(redisUrl !== undefined && redisUrl !== "" ? { redisUrl } : {}),
@@ -63,7 +65,7 @@ export function registerNodeCommand(program: Command): void {
       const lines: [string, string][] = [
         ["node", `${node.url}   (${node.did})`],
         ["data", options.data],
-        ["proving", options.prove ? (redisUrl ? `BullMQ on ${redisUrl} (workers: npx tinycloud prover --redis ${redisUrl}), dashboard ${node.url}/admin/queues` : "embedded worker threads") : "off (--no-prove)"],
+        ["proving", !options.rollup ? "off (--no-rollup)" : options.prove ? (redisUrl ? `BullMQ on ${redisUrl} (workers: npx tinycloud prover --redis ${redisUrl}), dashboard ${node.url}/admin/queues` : "embedded worker threads") : "off (--no-prove)"],
         ["chain", c === undefined ? "off (proofs stay local)" : `${c.embedded ? "embedded anvil" : "remote"} ${c.embedded ? c.rpcUrl : "RPC"} (chain id ${c.deployment.chainId})`],
       ];
       if (c !== undefined) {
@@ -73,7 +75,7 @@ export function registerNodeCommand(program: Command): void {
         lines.push(["sequencer", `${c.sequencer}${c.embedded ? "   (anvil dev account 0 — PUBLIC key, dev only)" : ""}`]);
         lines.push(["anchorer", `${node.config.confirmations} confirmation(s)`]);
       }
-      lines.push(["rollup", `${node.url}/rollup/status`]);
+      lines.push(["rollup", options.rollup ? `${node.url}/rollup/status` : "off (--no-rollup)"]);
       lines.push(["metrics", `${node.url}/metrics`]);
       lines.push(["light client", `${node.url}/lightclient`]);
       const width = Math.max(...lines.map(([k]) => k.length));

@@ -3,12 +3,19 @@
  * the circuit input from the sequencer's witnesses, submits it to the prover pool (idempotent by batch
  * number), checks that the proof's public signals are exactly this batch's (old root, new root, header,
  * commitment) and stores the proof with its batch: status cut → proving → proven.
+ *
+ * A batch whose proof fails is retried a bounded number of times with exponential backoff, then
+ * reported (`BatchFailures`, shown in /rollup/status) and left "cut"/"proving" in the store: its
+ * updates are already in every later batch's roots, so later batches keep being cut and proven; only
+ * anchoring, which is strictly in order, waits for it. A restart tries it again (bounded again).
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import type { UpdateWitness } from "../core/state-tree.js";
 import { epochTransitionInput } from "../../prover/circuit-inputs.js";
 import type { ProverPool } from "../../prover/pool/types.js";
 import type { RollupStore } from "./rollup-store.js";
 import type { BatchRecord } from "./types.js";
+import { backoffMs, describeError, type BatchFailures, type RetryPolicy } from "./batch-failures.js";
 
 export interface EpochCircuit {
   readonly name: string;
@@ -17,10 +24,21 @@ export interface EpochCircuit {
   readonly depth: number;
 }
 
+export interface BatchProverOptions {
+  /** Where failed batches are reported (the sequencer's, shown in /rollup/status). */
+  readonly failures?: BatchFailures;
+  /** Attempts per batch and backoff (default 3 tries, waiting 2 s then 8 s). */
+  readonly retry?: RetryPolicy;
+}
+
+export const DEFAULT_PROVE_RETRY: RetryPolicy = { attempts: 3, baseDelayMs: 2000 };
+
 export class BatchProver {
   private readonly circuits: EpochCircuit[];
   private readonly inflight = new Map<number, Promise<void>>();
   private readonly provenListeners: ((record: BatchRecord) => void)[] = [];
+  /** Cancels backoff waits on close. */
+  private readonly closing = new AbortController();
 
   constructor(
     private readonly pool: ProverPool,
@@ -28,6 +46,7 @@ export class BatchProver {
     circuits: readonly EpochCircuit[],
     depth: number,
     private readonly context: bigint,
+    private readonly options: BatchProverOptions = {},
   ) {
     this.circuits = circuits.filter((c) => c.depth === depth).sort((a, b) => a.B - b.B);
     if (this.circuits.length === 0) throw new Error(`no epoch-transition circuit for state tree depth ${depth}`);
@@ -50,16 +69,38 @@ export class BatchProver {
     return circuit;
   }
 
-  /** Prove one batch (once: concurrent calls share the work). Failures are logged and leave the batch "cut". */
+  /**
+   * Prove one batch (once: concurrent calls share the work). Never rejects: a failure is retried with
+   * backoff up to the policy's attempts, then reported and given up.
+   */
   prove(record: BatchRecord, witnesses: readonly UpdateWitness[]): Promise<void> {
     let running = this.inflight.get(record.number);
     if (running === undefined) {
-      running = this.run(record, witnesses)
-        .catch((error: unknown) => console.error(`prover: batch ${record.number} failed:`, error instanceof Error ? error.message : error))
-        .finally(() => this.inflight.delete(record.number));
+      running = this.attempt(record, witnesses).finally(() => this.inflight.delete(record.number));
       this.inflight.set(record.number, running);
     }
     return running;
+  }
+
+  private async attempt(record: BatchRecord, witnesses: readonly UpdateWitness[]): Promise<void> {
+    const policy = this.options.retry ?? DEFAULT_PROVE_RETRY;
+    for (let attempt = 1; !this.closing.signal.aborted; attempt++) {
+      try {
+        await this.run(record, witnesses);
+        this.options.failures?.clear("prove", record.number);
+        return;
+      } catch (error) {
+        const retrying = attempt < policy.attempts && !this.closing.signal.aborted;
+        this.options.failures?.record({ number: record.number, stage: "prove", ...describeError(error), attempts: attempt, retrying });
+        console.error(`prover: batch ${record.number} failed (attempt ${attempt} of ${policy.attempts}${retrying ? "" : ", giving up"}):`, describeError(error).error);
+        if (!retrying) return;
+        try {
+          await sleep(backoffMs(policy, attempt), undefined, { signal: this.closing.signal });
+        } catch {
+          return; // closing
+        }
+      }
+    }
   }
 
   private async run(record: BatchRecord, witnesses: readonly UpdateWitness[]): Promise<void> {
@@ -93,6 +134,7 @@ export class BatchProver {
   }
 
   async close(): Promise<void> {
+    this.closing.abort();
     await Promise.allSettled([...this.inflight.values()]);
   }
 }

@@ -13,6 +13,7 @@ import { createReporter } from "../../prover/setup/progress.js";
 import { BatchProver, type EpochCircuit } from "./batch-prover.js";
 import type { RollupStore } from "./rollup-store.js";
 import type { Sequencer } from "./sequencer.js";
+import type { BatchFailures } from "./batch-failures.js";
 
 export interface ProvingOptions {
   readonly depth: number;
@@ -26,6 +27,8 @@ export interface ProvingOptions {
   /** Phase 2 of the keys to prove with (default: the mode of the published keys in circuits/keys). */
   readonly phase2?: SetupPhase2;
   readonly quiet?: boolean;
+  /** Where batches that fail to prove are reported (the sequencer's). */
+  readonly failures?: BatchFailures;
 }
 
 export interface Proving {
@@ -52,7 +55,7 @@ export async function startProving(app: FastifyInstance, rollup: RollupStore, se
   const table = Object.fromEntries(builds.map((b) => [b.name, { wasm: b.wasm, zkey: b.zkey, vkey: b.verificationKey }]));
   const metrics = createProverMetrics();
   const pool = createProverPool({ ...(options.redisUrl !== undefined ? { redisUrl: options.redisUrl } : {}), backend: groth16BackendSpec({ circuits: table }), metrics });
-  const prover = new BatchProver(pool, rollup, circuits, options.depth, options.context);
+  const prover = new BatchProver(pool, rollup, circuits, options.depth, options.context, options.failures !== undefined ? { failures: options.failures } : {});
   mountMetrics(app, metrics, "/metrics");
   if (pool instanceof BullMqProverPool) mountQueueDashboard(app, [pool.queue], { readOnly: true });
   sequencer.onBatch((record, witnesses) => {

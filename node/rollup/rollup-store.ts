@@ -8,7 +8,7 @@ import * as dagCbor from "@ipld/dag-cbor";
 import { Bucket } from "../store/buckets.js";
 import { decodeNumber, encodeKey, prefixRange } from "../store/keys.js";
 import { Batch, type NodeStore } from "../store/store.js";
-import type { BatchRecord, StateUpdate } from "./types.js";
+import type { BatchRecord, HeldUpdate, PendingUpdate } from "./types.js";
 
 interface RollupMeta {
   readonly latestBatch: number;
@@ -17,13 +17,32 @@ interface RollupMeta {
 export class RollupStore {
   constructor(readonly store: NodeStore) {}
 
-  stagePending(batch: Batch, update: StateUpdate): void {
+  stagePending(batch: Batch, update: PendingUpdate): void {
     batch.put(Bucket.rollupPending, [update.seq], update);
   }
 
-  async pending(limit: number): Promise<StateUpdate[]> {
-    const out: StateUpdate[] = [];
-    for await (const [, value] of this.store.db.iterator({ ...prefixRange(Bucket.rollupPending), limit })) out.push(dagCbor.decode(value) as StateUpdate);
+  async pending(limit: number): Promise<PendingUpdate[]> {
+    const out: PendingUpdate[] = [];
+    for await (const [, value] of this.store.db.iterator({ ...prefixRange(Bucket.rollupPending), limit })) out.push(dagCbor.decode(value) as PendingUpdate);
+    return out;
+  }
+
+  /** Every staged update's key (decimal), pending or held: what the tree will hold once they are batched. */
+  async *stagedKeys(): AsyncIterable<string> {
+    for await (const [, value] of this.store.db.iterator({ ...prefixRange(Bucket.rollupPending) })) yield (dagCbor.decode(value) as PendingUpdate).key;
+  }
+
+  /** Atomically move a pending update the tree refused out of the queue, keeping it (and why) for the operator. */
+  async hold(held: HeldUpdate): Promise<void> {
+    const batch = new Batch();
+    batch.del(Bucket.rollupPending, [held.update.seq]);
+    batch.put(Bucket.rollupHeld, [held.update.seq], stripUndefined(held));
+    await this.store.write(batch);
+  }
+
+  async held(limit: number): Promise<HeldUpdate[]> {
+    const out: HeldUpdate[] = [];
+    for await (const [, value] of this.store.db.iterator({ ...prefixRange(Bucket.rollupHeld), limit })) out.push(dagCbor.decode(value) as HeldUpdate);
     return out;
   }
 
@@ -31,6 +50,7 @@ export class RollupStore {
   async nextSeq(): Promise<number> {
     let next = 0;
     for await (const [key] of this.store.db.iterator({ ...prefixRange(Bucket.rollupPending), reverse: true, limit: 1 })) next = decodeNumber(key.subarray(1)) + 1;
+    for await (const [key] of this.store.db.iterator({ ...prefixRange(Bucket.rollupHeld), reverse: true, limit: 1 })) next = Math.max(next, decodeNumber(key.subarray(1)) + 1);
     const latest = await this.latestBatch();
     if (latest > 0) {
       const record = await this.batch(latest);

@@ -6,7 +6,7 @@
 import { readFile } from "node:fs/promises";
 import type { FastifyInstance } from "fastify";
 import { formatResourceUri, formatSpaceId, parseResourceUri, type ResourceUri } from "../core/resource.js";
-import { contentHashFromDigestHex, leafValue, stateKey, stateProofToJson } from "../core/state-tree.js";
+import { contentHashFromDigestHex, stateKey, stateProofToJson } from "../core/state-tree.js";
 import { HttpError } from "../server/http-error.js";
 import type { NodeStore } from "../store/store.js";
 import type { RollupStore } from "./rollup-store.js";
@@ -47,6 +47,7 @@ export function registerRollupRoutes(app: FastifyInstance, { rollup, sequencer, 
       anchoredRoot: views.anchoredRoot.toString(),
       anchorTx: anchoredRecord?.anchorTx ?? null,
       pending: sequencer.pendingUpdates,
+      failedBatches: sequencer.failures.list(),
       chain: chain?.status() ?? null,
     };
   });
@@ -112,10 +113,9 @@ export function registerRollupRoutes(app: FastifyInstance, { rollup, sequencer, 
     if (batch > sequencer.latestBatch) throw new HttpError(404, "BATCH_NOT_FOUND", `no batch ${batch} (latest is ${sequencer.latestBatch})`);
     const spaceId = formatSpaceId({ ...resource.space, form: "space" });
     const key = stateKey(spaceId, "kv", resource.path);
-    const tree = await views.treeAt(batch);
-    const proof = tree.prove(key);
+    const { root, proof } = await views.proveAt(batch, key);
     const record = batch > 0 ? await rollup.batch(batch) : undefined;
-    const entry = proof.kind === "inclusion" && proof.value !== undefined ? await entryFor(store, spaceId, resource, proof.value) : undefined;
+    const entry = proof.kind === "inclusion" && proof.value !== undefined ? await entryFor(store, spaceId, resource, proof.value, (items) => sequencer.leafValues(items)) : undefined;
     return {
       uri,
       spaceId,
@@ -123,24 +123,28 @@ export function registerRollupRoutes(app: FastifyInstance, { rollup, sequencer, 
       key: key.toString(),
       batch,
       status: record?.status ?? "genesis",
-      root: tree.root.toString(),
+      root: root.toString(),
       proof: stateProofToJson(proof),
       ...(entry !== undefined ? { entry } : {}),
     };
   });
 }
 
-/** The stored version whose leaf value is `value` (the leaf commits to content hash, version, tombstone). */
-async function entryFor(store: NodeStore, spaceId: string, resource: ResourceUri, value: bigint) {
+type LeafValues = (items: readonly { contentHash: bigint; version: number; deleted: boolean }[]) => Promise<readonly bigint[]>;
+
+/**
+ * The stored version whose leaf value is `value` (the leaf commits to content hash, version, tombstone).
+ * Leaf values are Poseidon hashes: `leafValues` computes them in the tree worker, a page at a time.
+ */
+async function entryFor(store: NodeStore, spaceId: string, resource: ResourceUri, value: bigint, leafValues: LeafValues) {
   const path = resource.path as string;
   for (let after = 0; ; ) {
     const page = await store.listVersions(spaceId, path, after, 256);
-    for (const v of page) {
-      const contentHash = v.deleted ? 0n : contentHashFromDigestHex(v.etag);
-      if (leafValue(contentHash, v.version, v.deleted) === value) {
-        return { version: v.version, deleted: v.deleted, contentHash: contentHash.toString(), etag: v.etag, size: v.size };
-      }
-    }
+    const items = page.map((v) => ({ contentHash: v.deleted ? 0n : contentHashFromDigestHex(v.etag), version: v.version, deleted: v.deleted }));
+    const values = await leafValues(items);
+    const at = values.indexOf(value);
+    const v = page[at];
+    if (v !== undefined) return { version: v.version, deleted: v.deleted, contentHash: (items[at] as { contentHash: bigint }).contentHash.toString(), etag: v.etag, size: v.size };
     if (page.length < 256) return undefined;
     after = (page[page.length - 1] as { version: number }).version;
   }

@@ -8,17 +8,29 @@
  * "cut") replaces the pending entries in one atomic write. On start-up the tree is rebuilt from the
  * batch records (and checked against their roots), then pending updates are batched as usual: a
  * restart neither loses nor duplicates an update.
+ *
+ * The tree itself lives in a worker thread (`tree-worker.ts`): hashing a batch takes milliseconds of
+ * Poseidon per update, which on this thread would stall every request. Here stay only the durable
+ * bookkeeping and what the request path needs without hashing: the latest root and the set of keys,
+ * so `admit` can refuse a write the tree could not take before the write is acknowledged.
+ *
+ * Failures are isolated (see README, "Rollup: failures"): an update the tree refuses at cut time is
+ * moved out of the queue into the held bucket and reported, and the others are batched; any other cut
+ * failure (the store, the worker) is retried with backoff a bounded number of times, then reported,
+ * and the next committed write starts a new bounded round. Acknowledged writes are never dropped: they
+ * stay in the KV store, and their updates stay pending (or held, and reported) until batched.
  */
-import { blake3 } from "@noble/hashes/blake3.js";
-import type { CID } from "../core/cid.js";
 import { parseCid } from "../core/cid.js";
-import { contentHashFromDigestHex, leafValue, StateTree, stateKey, type StateTreeView, type UpdateWitness } from "../core/state-tree.js";
-import { batchHeader, epochCommitment } from "../../prover/circuit-inputs.js";
+import { contentHashFromDigestHex, emptyStateRoot, STATE_TREE_DEPTH, StateError, stateKey, type UpdateWitness } from "../core/state-tree.js";
 import { TinyCloudError } from "../core/errors.js";
 import type { Batch, KvVersion } from "../store/store.js";
-import { concat } from "../store/keys.js";
+import { backoffMs, BatchFailures, describeError, type RetryPolicy } from "./batch-failures.js";
 import type { RollupStore } from "./rollup-store.js";
-import type { BatchRecord, StateUpdate } from "./types.js";
+import { TreeClient } from "./tree-client.js";
+import { TreeWorkerError, type ApplyBatch, type CutUpdate, type ProveResult, type TreeHead } from "./tree-protocol.js";
+import type { BatchRecord, PendingUpdate, StateUpdate } from "./types.js";
+
+export { eventsHashOf } from "./events-hash.js";
 
 export interface SequencerOptions {
   /** Cut when this many updates are pending (the largest circuit's batch size). */
@@ -28,41 +40,77 @@ export interface SequencerOptions {
   /** Binds batches to one deployment: `epochContext(chainId, contract)`; 0 until anchoring is configured. */
   readonly context: bigint;
   readonly depth?: number;
+  /** Retries of a cut that failed for a reason other than a refused update (default 5 tries from 100 ms). */
+  readonly cutRetry?: RetryPolicy;
+  /** Niceness of the tree worker thread (default `DEFAULT_TREE_NICE`). */
+  readonly treeNice?: number;
 }
 
 export interface CommittedWrite {
   readonly spaceId: string;
   readonly path: string;
+  /** stateKey(spaceId, "kv", path), as `admit` returned it. */
+  readonly key: bigint;
   /** The stored version; its ETag (blake3 of the content) gives the leaf's content hash. */
   readonly version: KvVersion;
 }
 
+/** What the KV writer needs: admission before acknowledging, staging in the write's own batch. */
+export interface StateStager {
+  admit(spaceId: string, path: string): bigint;
+  stage(batch: Batch, writes: readonly CommittedWrite[]): void;
+}
+
 export type BatchListener = (record: BatchRecord, witnesses: readonly UpdateWitness[]) => void;
 
-/** How many recent batches keep an O(1) tree snapshot for proofs (older ones are replayed). */
-const RECENT_VIEWS = 256;
+export const DEFAULT_CUT_RETRY: RetryPolicy = { attempts: 5, baseDelayMs: 100 };
 
-export class Sequencer {
+/** Batches replayed per message into the worker (bounds the size of one structured clone). */
+const REPLAY_CHUNK = 64;
+
+export class Sequencer implements StateStager {
   private nextSeq = 0;
   private pendingCount = 0;
   private timer: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private cutFailures = 0;
   private cutting: Promise<void> = Promise.resolve();
+  private scratchLock: Promise<unknown> = Promise.resolve();
+  private respawning: Promise<void> | undefined;
   private readonly listeners: BatchListener[] = [];
   private closed = false;
   /** Batches cut but not yet proven when the node last stopped, with their witnesses (rebuilt on open). */
-  private unproven: { record: BatchRecord; witnesses: UpdateWitness[] }[] = [];
-  /** Snapshots after the most recent batches (insertion order = batch order). */
-  private readonly recent = new Map<number, StateTreeView>();
+  private unproven: { record: BatchRecord; witnesses: readonly UpdateWitness[] }[] = [];
+  /**
+   * Every key the tree holds or will hold once the staged updates are batched. Admission counts a new
+   * key against the capacity here, with no hashing and no round trip to the worker. Conservative: a key
+   * whose write then failed to commit stays counted (it can only refuse early, never over-admit).
+   */
+  private readonly keys = new Set<bigint>();
+  /** Keys the tree can hold: every position but the list head's. */
+  private readonly keyCapacity: number;
+  private readonly depth: number;
+  private tree: TreeClient;
+  /** The latest durable batch: its number, root and size (the worker's live tree matches it when settled). */
+  private head: TreeHead;
+  /** Failed cuts and proofs, for /rollup/status. */
+  readonly failures = new BatchFailures();
+  /** The root before any batch (the anchor's genesis root). */
+  readonly genesisRoot: bigint;
 
   private constructor(
     private readonly rollup: RollupStore,
     private readonly options: SequencerOptions,
-    private tree: StateTree,
-    private latest: number,
-  ) {}
+  ) {
+    this.depth = options.depth ?? STATE_TREE_DEPTH;
+    this.keyCapacity = 4 ** this.depth - 1;
+    // Start-up only: ~depth hashes (memoized), never on a request.
+    this.genesisRoot = emptyStateRoot(this.depth);
+    this.head = { batch: 0, root: this.genesisRoot, size: 1 };
+    this.tree = undefined as unknown as TreeClient; // set by loadTree before open() returns
+  }
 
   static async open(rollup: RollupStore, options: SequencerOptions): Promise<Sequencer> {
-    const tree = new StateTree(options.depth);
     const latest = await rollup.latestBatch();
     const format = await rollup.treeFormat();
     if (latest > 0 && format !== STATE_TREE_FORMAT) throw new TreeFormatError(format);
@@ -70,32 +118,73 @@ export class Sequencer {
     const bound = await rollup.boundContext();
     if (bound === undefined || latest === 0) await rollup.bindContext(options.context);
     else if (bound !== options.context) throw new ContextMismatchError(bound, options.context);
-    const unproven: { record: BatchRecord; witnesses: UpdateWitness[] }[] = [];
-    const views = new Map<number, StateTreeView>(latest < RECENT_VIEWS ? [[0, tree.snapshot()]] : []);
-    for (let n = 1; n <= latest; n++) {
-      const record = await rollup.batch(n);
-      if (record === undefined) throw new Error(`rollup batch ${n} is missing from the store`);
-      if (tree.root.toString() !== record.oldRoot) throw new Error(`rollup batch ${n}: old root ${record.oldRoot} does not follow from batch ${n - 1}`);
-      const witnesses = record.updates.flatMap((update) => tree.set(BigInt(update.key), BigInt(update.value)));
-      if (n > latest - RECENT_VIEWS) views.set(n, tree.snapshot());
-      if (tree.root.toString() !== record.newRoot) throw new Error(`rollup batch ${n}: replaying its updates gives ${tree.root}, not ${record.newRoot}`);
-      if (record.status === "cut" || record.status === "proving") unproven.push({ record, witnesses });
-    }
-    const sequencer = new Sequencer(rollup, options, tree, latest);
-    sequencer.unproven = unproven;
-    for (const [n, view] of views) sequencer.remember(n, view);
+    const sequencer = new Sequencer(rollup, options);
+    sequencer.unproven = await sequencer.loadTree(latest, true);
+    for await (const key of rollup.stagedKeys()) sequencer.keys.add(BigInt(key));
     sequencer.nextSeq = await rollup.nextSeq();
     sequencer.pendingCount = (await rollup.pending(Number.MAX_SAFE_INTEGER)).length;
     if (sequencer.pendingCount > 0) sequencer.schedule();
     return sequencer;
   }
 
+  /**
+   * Start a tree worker and replay batches 1..latest into it (each checked against its stored roots).
+   * Returns the batches not yet proven, with their witnesses, when asked.
+   */
+  private async loadTree(latest: number, collectUnproven: boolean): Promise<{ record: BatchRecord; witnesses: readonly UpdateWitness[] }[]> {
+    const tree = new TreeClient(this.depth, this.options.treeNice !== undefined ? { nice: this.options.treeNice } : {});
+    const unproven: { record: BatchRecord; witnesses: readonly UpdateWitness[] }[] = [];
+    try {
+      const waiting = new Map<number, BatchRecord>();
+      let chunk: ApplyBatch[] = [];
+      let head: TreeHead = { batch: 0, root: this.genesisRoot, size: 1 };
+      const flush = async () => {
+        const result = await tree.request({ kind: "apply", tree: "live", reset: false, batches: chunk });
+        chunk = [];
+        head = { batch: result.batch, root: result.root, size: result.size };
+        for (const { number, steps } of result.witnesses) unproven.push({ record: waiting.get(number) as BatchRecord, witnesses: steps });
+        waiting.clear();
+      };
+      for (let n = 1; n <= latest; n++) {
+        const record = await this.rollup.batch(n);
+        if (record === undefined) throw new Error(`rollup batch ${n} is missing from the store`);
+        for (const u of record.updates) this.keys.add(BigInt(u.key));
+        const wanted = collectUnproven && (record.status === "cut" || record.status === "proving");
+        if (wanted) waiting.set(n, record);
+        chunk.push(applyBatchOf(record, wanted));
+        if (chunk.length >= REPLAY_CHUNK) await flush();
+      }
+      if (chunk.length > 0) await flush();
+      this.tree = tree;
+      this.head = head;
+      return unproven;
+    } catch (error) {
+      await tree.close();
+      throw error;
+    }
+  }
+
+  /** The worker, started again (and replayed from the store) if it died. */
+  private async liveTree(): Promise<TreeClient> {
+    if (this.tree.alive) return this.tree;
+    if (this.closed) throw new TreeWorkerError("TREE_WORKER_CLOSED", "the sequencer is closed");
+    this.respawning ??= (async () => {
+      console.error("sequencer: the state-tree worker died; replaying the stored batches into a new one");
+      await this.loadTree(this.head.batch, false);
+    })().finally(() => {
+      this.respawning = undefined;
+    });
+    await this.respawning;
+    return this.tree;
+  }
+
+  /** The state root after the latest batch (kept here: reading it never hashes). */
   get root(): bigint {
-    return this.snapshot().root;
+    return this.head.root;
   }
 
   get latestBatch(): number {
-    return this.latest;
+    return this.head.batch;
   }
 
   /** Committed updates not yet in a batch. */
@@ -103,25 +192,80 @@ export class Sequencer {
     return this.pendingCount;
   }
 
-  /** A read-only view of the current state tree (for proofs of values): O(1), nodes are shared. */
-  snapshot(): StateTreeView {
-    // The view recorded when the latest batch became durable, never the live tree, which runs ahead
-    // while a cut is being written.
-    return this.recent.get(this.latest) ?? this.tree.snapshot();
+  /** Keys the tree holds or will hold (staged ones included). */
+  get keyCount(): number {
+    return this.keys.size;
   }
 
-  /** The tree after batch `n`, while it is among the last RECENT_VIEWS batches (else undefined: replay). */
-  viewAt(n: number): StateTreeView | undefined {
-    return this.recent.get(n);
-  }
-
-  private remember(n: number, view: StateTreeView): void {
-    this.recent.set(n, view);
-    // Bounded: a view keeps the nodes its batch replaced alive (about steps × depth nodes each).
-    for (const old of this.recent.keys()) {
-      if (this.recent.size <= RECENT_VIEWS) break;
-      this.recent.delete(old);
+  /**
+   * Reserve the state-tree place of a write to (spaceId, path) before it is acknowledged, or refuse it:
+   * StateError STATE_TREE_FULL (a new key and no position left; updates of stored keys still fit),
+   * STATE_RESERVED_KEY, or TypeError for a path the key encoding cannot take. Synchronous and cheap
+   * (one blake3, one Set lookup): concurrent groups of different spaces cannot over-admit.
+   */
+  admit(spaceId: string, path: string): bigint {
+    const key = stateKey(spaceId, "kv", path);
+    if (!this.keys.has(key)) {
+      if (this.keys.size >= this.keyCapacity) {
+        throw new StateError("STATE_TREE_FULL", `the state tree is full (${this.keyCapacity} keys): new keys are refused, existing keys can still be written`, {
+          details: { capacity: this.keyCapacity },
+        });
+      }
+      this.keys.add(key);
     }
+    return key;
+  }
+
+  /**
+   * Proof for `key` against the root after batch `n` (0 = genesis), made in the worker: from a recent
+   * or pinned view, else from a scratch tree replayed from the stored batches.
+   */
+  async proveAt(n: number, key: bigint): Promise<ProveResult> {
+    const tree = await this.liveTree();
+    try {
+      return await tree.request({ kind: "prove", batch: n, key, from: "live" });
+    } catch (error) {
+      if (!(error instanceof TreeWorkerError && error.code === "TREE_VIEW_MISSING")) throw error;
+    }
+    return this.withScratch(n, (t) => t.request({ kind: "prove", batch: n, key, from: "scratch" }));
+  }
+
+  /** Keep a view of batch `n` in the worker beyond the recent window (the anchored batch). */
+  async pin(n: number): Promise<void> {
+    const tree = await this.liveTree();
+    try {
+      await tree.request({ kind: "pin", batch: n, from: "live" });
+      return;
+    } catch (error) {
+      if (!(error instanceof TreeWorkerError && error.code === "TREE_VIEW_MISSING")) throw error;
+    }
+    await this.withScratch(n, (t) => t.request({ kind: "pin", batch: n, from: "scratch" }));
+  }
+
+  /** Leaf values `H3(contentHash, version, deleted)`, hashed in the worker. */
+  async leafValues(items: readonly { contentHash: bigint; version: number; deleted: boolean }[]): Promise<readonly bigint[]> {
+    return (await this.liveTree()).request({ kind: "leafValues", items });
+  }
+
+  /** Replay batches 1..n into the worker's scratch tree and run `fn` on it; one scratch user at a time. */
+  private withScratch<T>(n: number, fn: (tree: TreeClient) => Promise<T>): Promise<T> {
+    const run = this.scratchLock.then(async () => {
+      const tree = await this.liveTree();
+      let reset = true;
+      for (let from = 1; from <= n || reset; from += REPLAY_CHUNK) {
+        const batches: ApplyBatch[] = [];
+        for (let b = from; b <= Math.min(n, from + REPLAY_CHUNK - 1); b++) {
+          const record = await this.rollup.batch(b);
+          if (record === undefined) throw new Error(`rollup batch ${b} is missing from the store`);
+          batches.push(applyBatchOf(record, false));
+        }
+        await tree.request({ kind: "apply", tree: "scratch", reset, batches });
+        reset = false;
+      }
+      return fn(tree);
+    });
+    this.scratchLock = run.catch(() => undefined);
+    return run;
   }
 
   /** Listen for new batches; batches left unproven by a previous run are delivered first. */
@@ -130,22 +274,20 @@ export class Sequencer {
     for (const { record, witnesses } of this.unproven) listener(record, witnesses);
   }
 
-  /** Stage the state updates of committed writes in the writes' own atomic batch. */
+  /** Stage the state updates of committed writes in the writes' own atomic batch. No hashing: the cut does it. */
   stage(batch: Batch, writes: readonly CommittedWrite[]): void {
     for (const write of writes) {
       // The version's ETag is the content's blake3: the leaf reuses it instead of hashing the bytes again.
       const contentHash = write.version.deleted ? 0n : contentHashFromDigestHex(write.version.etag);
-      const value = leafValue(contentHash, write.version.version, write.version.deleted);
-      const update: StateUpdate = {
+      const update: PendingUpdate = {
         seq: this.nextSeq++,
         spaceId: write.spaceId,
         service: "kv",
         path: write.path,
-        key: stateKey(write.spaceId, "kv", write.path).toString(),
+        key: write.key.toString(),
         contentHash: contentHash.toString(),
         version: write.version.version,
         deleted: write.version.deleted,
-        value: value.toString(),
         event: write.version.invocation.toString(),
         epoch: write.version.epoch.toString(),
       };
@@ -180,61 +322,125 @@ export class Sequencer {
 
   private async cutPending(force: boolean): Promise<void> {
     while (!this.closed) {
+      // Backing off after a failed cut: the retry timer resumes cutting.
+      if (this.retryTimer !== undefined) return;
       const updates = await this.rollup.pending(this.options.maxUpdates);
       if (updates.length === 0) return;
       if (updates.length < this.options.maxUpdates && !force) {
         this.schedule();
         return;
       }
-      const tree = this.tree;
-      const before = tree.checkpoint();
-      const oldRoot = tree.root;
-      let witnesses: UpdateWitness[];
-      let record: BatchRecord;
+      const number = this.head.batch + 1;
       try {
-        witnesses = updates.flatMap((u) => tree.set(BigInt(u.key), BigInt(u.value)));
-        const number = this.latest + 1;
-        const eventCids = [...new Set(updates.map((u) => u.event))];
-        const eventsHash = eventsHashOf(eventCids.map((c) => parseCid(c)));
-        const header = batchHeader(number, this.options.context);
-        const commitment = epochCommitment({
-          context: this.options.context,
-          batchNumber: number,
-          updates: witnesses.map((w) => ({ key: w.key, newValue: w.newValue, op: w.op })),
-          eventsHash,
-        });
-        record = {
-          number,
-          oldRoot: oldRoot.toString(),
-          newRoot: tree.root.toString(),
-          updates,
-          eventCids,
-          eventsHash: eventsHash.toString(),
-          header: header.toString(),
-          commitment: commitment.toString(),
-          status: "cut",
-          cutAt: Date.now(),
-        };
-        await this.rollup.cut(record);
+        await this.cutOne(number, updates);
       } catch (error) {
-        tree.rollback(before); // not durable: the tree must not run ahead of the store
-        throw error;
+        const index = refusedIndex(error);
+        if (index !== undefined && updates[index] !== undefined) {
+          // The tree refuses this one update (deterministically: retrying cannot help). Hold it back,
+          // report it, and batch the others.
+          await this.holdBack(number, updates[index], error);
+          continue;
+        }
+        this.retryLater(number, updates, error);
+        return;
       }
-      const number = record.number;
-      this.latest = number;
-      this.remember(number, tree.snapshot());
-      this.pendingCount = Math.max(0, this.pendingCount - updates.length);
-      for (const listener of this.listeners) listener(record, witnesses);
       // A forced cut takes what is pending now; later arrivals wait for a full batch or their own delay.
       force = false;
     }
   }
 
+  private async cutOne(number: number, updates: readonly PendingUpdate[]): Promise<void> {
+    const tree = await this.liveTree();
+    const result = await tree.request({ kind: "cut", number, context: this.options.context, updates: updates.map(cutUpdateOf) });
+    const record: BatchRecord = {
+      number,
+      oldRoot: result.oldRoot.toString(),
+      newRoot: result.root.toString(),
+      updates: updates.map((u, i): StateUpdate => ({ ...u, value: (result.values[i] as bigint).toString() })),
+      eventCids: result.eventCids,
+      eventsHash: result.eventsHash.toString(),
+      header: result.header.toString(),
+      commitment: result.commitment.toString(),
+      status: "cut",
+      cutAt: Date.now(),
+    };
+    try {
+      await this.rollup.cut(record);
+    } catch (error) {
+      // Not durable: the tree must not run ahead of the store. (A dead worker is replayed from the store anyway.)
+      await tree.request({ kind: "settle", number, durable: false }).catch(() => undefined);
+      throw error;
+    }
+    await tree.request({ kind: "settle", number, durable: true }).catch(() => undefined);
+    this.head = { batch: number, root: result.root, size: result.size };
+    this.pendingCount = Math.max(0, this.pendingCount - updates.length);
+    this.cutFailures = 0;
+    this.failures.clear("cut", number);
+    for (const listener of this.listeners) listener(record, result.witnesses);
+  }
+
+  private async holdBack(number: number, update: PendingUpdate, error: unknown): Promise<void> {
+    const { code, error: message } = describeError(error);
+    console.error(`sequencer: the state tree refused update ${update.seq} (${update.spaceId}/kv/${update.path}) in batch ${number}; held back: ${message}`);
+    await this.rollup.hold({ update, code: code ?? "UNKNOWN", error: message, batch: number, at: Date.now() });
+    this.pendingCount = Math.max(0, this.pendingCount - 1);
+    this.failures.record({ number, stage: "cut", ...describeError(error), attempts: 1, retrying: false, seqs: [update.seq] });
+  }
+
+  private retryLater(number: number, updates: readonly PendingUpdate[], error: unknown): void {
+    const policy = this.options.cutRetry ?? DEFAULT_CUT_RETRY;
+    this.cutFailures++;
+    const retrying = this.cutFailures < policy.attempts;
+    this.failures.record({ number, stage: "cut", ...describeError(error), attempts: this.cutFailures, retrying });
+    console.error(`sequencer: cutting batch ${number} (${updates.length} updates) failed (attempt ${this.cutFailures} of ${policy.attempts}):`, describeError(error).error);
+    if (!retrying || this.closed) {
+      // Given up for now: the updates stay pending (durable), and the next committed write starts a
+      // new bounded round. Nothing spins.
+      this.cutFailures = 0;
+      return;
+    }
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      void this.cut(true);
+    }, backoffMs(policy, this.cutFailures));
+    this.retryTimer.unref();
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
     await this.cutting;
+    await this.scratchLock;
+    await this.tree.close();
   }
+}
+
+function applyBatchOf(record: BatchRecord, witnesses: boolean): ApplyBatch {
+  return {
+    number: record.number,
+    oldRoot: BigInt(record.oldRoot),
+    newRoot: BigInt(record.newRoot),
+    updates: record.updates.map((u) => ({ key: BigInt(u.key), value: BigInt(u.value) })),
+    witnesses,
+  };
+}
+
+function cutUpdateOf(u: PendingUpdate, index: number): CutUpdate {
+  try {
+    parseCid(u.event); // fail here, attributed to this update, rather than as an anonymous worker error
+    return { key: BigInt(u.key), contentHash: BigInt(u.contentHash), version: u.version, deleted: u.deleted, event: u.event };
+  } catch (error) {
+    throw new TreeWorkerError("TREE_BAD_MESSAGE", `pending update ${u.seq} is malformed: ${error instanceof Error ? error.message : String(error)}`, { details: { index } });
+  }
+}
+
+/** The index of the update a cut error is about, when the tree (or its input) refused that one update. */
+function refusedIndex(error: unknown): number | undefined {
+  if (!(error instanceof TinyCloudError)) return undefined;
+  if (!(error instanceof StateError) && !(error instanceof TreeWorkerError && error.code === "TREE_BAD_MESSAGE")) return undefined;
+  const index = error.details?.["index"];
+  return typeof index === "number" && Number.isSafeInteger(index) ? index : undefined;
 }
 
 /** The state tree the batches are cut with; stored with the first batch so an old data directory is recognised. */
@@ -276,12 +482,4 @@ export class ContextMismatchError extends TinyCloudError {
 function describeContext(context: bigint): string {
   if (context === 0n) return "no chain (anchoring off)";
   return `chain ${context >> 160n}, anchor 0x${(context & ((1n << 160n) - 1n)).toString(16).padStart(40, "0")}`;
-}
-
-/** blake3 over the concatenated CID bytes, first 31 bytes as a field element. */
-export function eventsHashOf(cids: readonly CID[]): bigint {
-  const digest = blake3(concat(cids.map((c) => c.bytes)));
-  let x = 0n;
-  for (const byte of digest.subarray(0, 31)) x = (x << 8n) | BigInt(byte);
-  return x;
 }

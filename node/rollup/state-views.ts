@@ -1,29 +1,29 @@
 /**
  * State trees at the batch boundaries a reader cares about. The sequencer owns the latest tree; a light
  * client checks values against the root the chain stores, which lags it (proving + anchoring take
- * seconds), so this keeps a view of the tree at the latest anchored batch, advanced as the anchorer
- * confirms batches. Views are O(1) snapshots the sequencer keeps for recent batches; an older batch is
- * rebuilt by replaying the stored batch records.
+ * seconds), so this tracks the latest anchored batch, advanced as the anchorer confirms batches, and has
+ * the tree worker keep (pin) a view of it. Views are O(1) snapshots in the worker for recent batches; an
+ * older batch is rebuilt there by replaying the stored batch records. Nothing here hashes: roots come
+ * from the batch records, proofs from the worker.
  */
-import { StateTree, type StateTreeView } from "../core/state-tree.js";
 import type { RollupStore } from "./rollup-store.js";
 import type { Sequencer } from "./sequencer.js";
+import type { ProveResult } from "./tree-protocol.js";
 
 export class StateViews {
-  private anchoredTree: StateTreeView;
   private anchored = 0;
+  private anchoredRootValue: bigint;
   private advancing: Promise<void> = Promise.resolve();
 
   private constructor(
     private readonly rollup: RollupStore,
     private readonly sequencer: Sequencer,
-    private readonly depth: number,
   ) {
-    this.anchoredTree = new StateTree(depth);
+    this.anchoredRootValue = sequencer.genesisRoot;
   }
 
-  static async open(rollup: RollupStore, sequencer: Sequencer, depth: number): Promise<StateViews> {
-    const views = new StateViews(rollup, sequencer, depth);
+  static async open(rollup: RollupStore, sequencer: Sequencer): Promise<StateViews> {
+    const views = new StateViews(rollup, sequencer);
     // Batches anchor strictly in order: the highest anchored record is the anchored batch.
     let anchored = 0;
     for (let n = sequencer.latestBatch; n >= 1; n--) {
@@ -41,42 +41,30 @@ export class StateViews {
   }
 
   get anchoredRoot(): bigint {
-    return this.anchoredTree.root;
+    return this.anchoredRootValue;
   }
 
   /** The anchorer confirmed batch `n` (and so every batch before it). */
   advanceTo(n: number): Promise<void> {
-    this.advancing = this.advancing.then(async () => {
+    const run = this.advancing.then(async () => {
       if (n <= this.anchored) return;
-      this.anchoredTree = this.sequencer.viewAt(n) ?? (await this.rebuild(n));
+      const record = await this.rollup.batch(n);
+      if (record === undefined) throw new Error(`rollup batch ${n} is missing from the store`);
+      // Pinning only saves a replay for anchored proofs later: a failure here must not stop the view advancing.
+      await this.sequencer.pin(n).catch((error: unknown) => console.error(`state views: keeping a view of batch ${n} failed:`, error));
       this.anchored = n;
+      this.anchoredRootValue = BigInt(record.newRoot);
     });
-    return this.advancing;
+    // One failed advance must not poison the next ones (nor every proof that waits for them).
+    this.advancing = run.catch((error: unknown) => console.error(`state views: advancing to batch ${n} failed:`, error));
+    return run;
   }
 
-  /** The tree after batch `n` (0 = genesis). Throws RangeError for a batch that does not exist. */
-  async treeAt(n: number): Promise<StateTreeView> {
+  /** A proof for `key` against the root after batch `n` (0 = genesis). Throws RangeError for a batch that does not exist. */
+  async proveAt(n: number, key: bigint): Promise<ProveResult> {
     const latest = this.sequencer.latestBatch;
     if (!Number.isSafeInteger(n) || n < 0 || n > latest) throw new RangeError(`no batch ${n} (latest is ${latest})`);
-    if (n === latest) return this.sequencer.snapshot();
     await this.advancing;
-    if (n === this.anchored) return this.anchoredTree;
-    return this.sequencer.viewAt(n) ?? (await this.rebuild(n));
-  }
-
-  /** The tree after batch `n`, replayed from genesis (batches older than the sequencer's recent views). */
-  private async rebuild(n: number): Promise<StateTreeView> {
-    const tree = new StateTree(this.depth);
-    await this.replay(tree, 1, n);
-    return tree;
-  }
-
-  private async replay(tree: StateTree, from: number, to: number): Promise<void> {
-    for (let b = from; b <= to; b++) {
-      const record = await this.rollup.batch(b);
-      if (record === undefined) throw new Error(`rollup batch ${b} is missing from the store`);
-      for (const update of record.updates) tree.set(BigInt(update.key), BigInt(update.value));
-      if (tree.root.toString() !== record.newRoot) throw new Error(`rollup batch ${b}: replay gives ${tree.root}, the record says ${record.newRoot}`);
-    }
+    return this.sequencer.proveAt(n, key);
   }
 }

@@ -21,6 +21,11 @@ export interface NodeConfig {
   readonly batchMaxDelayMs: number;
   /** Depth of the quaternary state tree (16 = 2^32 slots; smaller only for tests). */
   readonly stateTreeDepth: number;
+  /**
+   * Run the verifiable-state rollup (sequencer, state tree, /rollup routes). Off: a plain KV node, no
+   * batches, no proving, no anchoring (`--no-rollup`; the KV benchmark compares both).
+   */
+  readonly rollup: boolean;
   /** Prove batches (Groth16). Off: batches are cut but stay unproven. */
   readonly prove: boolean;
   /** BullMQ prover pool on this Redis; absent: embedded worker threads. */
@@ -63,6 +68,7 @@ export const DEFAULT_CONFIG: NodeConfig = {
   batchMaxUpdates: 4,
   batchMaxDelayMs: 2000,
   stateTreeDepth: 16,
+  rollup: true,
   prove: true,
   // epoch_transition_16 (32 steps) at depth 16 is ~2^19 constraints: build it on purpose (`tinycloud setup --circuit epoch_transition_16`).
   circuits: ["epoch_transition_1", "epoch_transition_4"],

@@ -12,7 +12,8 @@ import { utf8ToBytes } from "../core/encoding.js";
 import { Batch, type KvVersion, type NodeStore, type SpaceRecord } from "../store/store.js";
 import { HttpError } from "./http-error.js";
 import type { Ledger } from "./ledger.js";
-import type { Sequencer } from "../rollup/sequencer.js";
+import type { StateStager } from "../rollup/sequencer.js";
+import { StateError } from "../core/state-tree.js";
 
 export interface KvWrite {
   readonly ucan: Ucan;
@@ -51,8 +52,8 @@ export class KvWriter {
   constructor(
     private readonly store: NodeStore,
     private readonly ledger: Ledger,
-    /** Stages each write's state-tree update in the same atomic batch (the rollup sequencer). */
-    private readonly sequencer?: Pick<Sequencer, "stage">,
+    /** Admits each write to the state tree and stages its update in the same atomic batch (the rollup sequencer). */
+    private readonly sequencer?: StateStager,
   ) {}
 
   submit(spaceId: string, write: KvWrite): Promise<KvWriteResult> {
@@ -92,7 +93,7 @@ export class KvWriter {
     const currents = await Promise.all(keys.map((k) => this.store.getCurrent(spaceId, k)));
     const working = new Map<string, KvVersion | undefined>(keys.map((k, i) => [k, currents[i]]));
 
-    const accepted: { pending: Pending; previous: KvVersion | undefined; opCid: ReturnType<typeof encodeOp>["cid"]; opBytes: Uint8Array }[] = [];
+    const accepted: { pending: Pending; previous: KvVersion | undefined; opCid: ReturnType<typeof encodeOp>["cid"]; opBytes: Uint8Array; stateKey: bigint }[] = [];
     for (const pending of group) {
       const { write } = pending;
       const current = working.get(write.key);
@@ -108,8 +109,19 @@ export class KvWriter {
         pending.reject(failure);
         continue;
       }
+      // The state tree must be able to take the write BEFORE it is acknowledged: a write it refuses at
+      // cut time could never be proven. Cheap (no hashing), and only this write is refused.
+      let stateKey = 0n;
+      if (this.sequencer !== undefined) {
+        try {
+          stateKey = this.sequencer.admit(spaceId, write.key);
+        } catch (error) {
+          pending.reject(stateRefusal(error, write.key));
+          continue;
+        }
+      }
       const { bytes: opBytes, cid: opCid } = encodeOp(write.op);
-      accepted.push({ pending, previous: current, opCid, opBytes });
+      accepted.push({ pending, previous: current, opCid, opBytes, stateKey });
       // Later writes in the group see this one; the version number is assigned below.
       working.set(write.key, { ...(current ?? placeholder()), ...write.value, version: (current?.version ?? 0) + 1 });
     }
@@ -136,8 +148,8 @@ export class KvWriter {
     this.sequencer?.stage(
       batch,
       results.map((r, i) => {
-        const write = (accepted[i] as (typeof accepted)[number]).pending.write;
-        return { spaceId, path: write.key, version: r.version };
+        const a = accepted[i] as (typeof accepted)[number];
+        return { spaceId, path: a.pending.write.key, key: a.stateKey, version: r.version };
       }),
     );
     try {
@@ -148,6 +160,20 @@ export class KvWriter {
     }
     accepted.forEach((a, i) => a.pending.resolve(results[i] as KvWriteResult));
   }
+}
+
+/**
+ * The 4xx for a write the state tree cannot take: 409 when the tree is full (a new key; writes to
+ * existing keys still succeed), 400 for a key the tree cannot represent. Anything else is a bug.
+ */
+function stateRefusal(error: unknown, key: string): unknown {
+  if (error instanceof StateError) {
+    if (error.code === "STATE_TREE_FULL") return new HttpError(409, "STATE_TREE_FULL", `${key} is a new key and the state tree is full: ${error.message}`);
+    return new HttpError(400, error.code, `${key} cannot be stored in the state tree: ${error.message}`);
+  }
+  // stateKey's TypeErrors: a path the key encoding cannot take injectively (a lone surrogate).
+  if (error instanceof TypeError) return new HttpError(400, "STATE_BAD_KEY", `${key} cannot be stored in the state tree: ${error.message}`);
+  return error;
 }
 
 function placeholder(): KvVersion {

@@ -21,7 +21,10 @@ import { registerLightClientRoutes } from "../../lightclient/serve.js";
 
 export interface RunningNode {
   readonly url: string;
-  readonly sequencer: Sequencer;
+  /** Absent when the node runs without the rollup (`rollup: false`, `--no-rollup`). */
+  readonly sequencer: Sequencer | undefined;
+  /** The rollup's durable records (batches, pending and held updates); absent without the rollup. */
+  readonly rollup: RollupStore | undefined;
   readonly did: string;
   readonly config: NodeConfig;
   /** The chain the node anchors to (absent when anchoring is off). */
@@ -30,7 +33,9 @@ export interface RunningNode {
 }
 
 export async function startNode(overrides: Partial<NodeConfig> = {}): Promise<RunningNode> {
-  const merged: NodeConfig = { ...DEFAULT_CONFIG, ...overrides };
+  const given: NodeConfig = { ...DEFAULT_CONFIG, ...overrides };
+  // Without the rollup there are no batches to prove.
+  const merged: NodeConfig = given.rollup ? given : { ...given, prove: false };
   // Anchoring submits proofs: without proving there is nothing to anchor.
   const config: NodeConfig = merged.prove ? merged : { ...merged, chain: "off" };
   // The chain comes first: its id and the anchor's address are bound into every batch the sequencer cuts.
@@ -54,26 +59,32 @@ async function startServices(config: NodeConfig, chain: ChainConnection | undefi
   const replay = await ReplayGuard.load(store, now());
   const rollupStore = new RollupStore(store);
   const context = chain?.context ?? 0n;
-  const sequencer = await Sequencer.open(rollupStore, { maxUpdates: config.batchMaxUpdates, maxDelayMs: config.batchMaxDelayMs, context, depth: config.stateTreeDepth });
-  const views = await StateViews.open(rollupStore, sequencer, config.stateTreeDepth);
+  const sequencer = config.rollup
+    ? await Sequencer.open(rollupStore, { maxUpdates: config.batchMaxUpdates, maxDelayMs: config.batchMaxDelayMs, context, depth: config.stateTreeDepth })
+    : undefined;
+  const views = sequencer !== undefined ? await StateViews.open(rollupStore, sequencer) : undefined;
   const invocations = new InvokeService(store, new KvWriter(store, ledger, sequencer), keys, replay, new ReplayRecorder(store), nativeEd25519Verify, config, now);
   const app = buildApp({ config, store, keys, delegations, invocations });
   registerPublicRoutes(app, store);
   registerLightClientRoutes(app, {
     chain: () => (chain === undefined ? undefined : { anchor: chain.deployment.anchor, chainId: chain.deployment.chainId, ...(chain.embedded ? { rpcUrl: chain.rpcUrl } : {}) }),
   });
-  const anchorer = chain?.startAnchorer(rollupStore, (record) => void views.advanceTo(record.number));
-  registerRollupRoutes(app, { rollup: rollupStore, sequencer, views, store, ...(anchorer !== undefined ? { chain: { status: () => ({ ...chain?.describe(), anchorer: anchorer.status() }) } } : {}) });
-  const proving = config.prove
-    ? await startProving(app, rollupStore, sequencer, {
-        depth: config.stateTreeDepth,
-        context,
-        quiet: config.quiet,
-        ...(config.redisUrl !== undefined ? { redisUrl: config.redisUrl } : {}),
-        ...(config.circuits !== undefined ? { circuits: config.circuits } : {}),
-        ...(config.ptau !== undefined ? { ptau: config.ptau } : {}),
-      })
-    : undefined;
+  const anchorer = views !== undefined ? chain?.startAnchorer(rollupStore, (record) => void views.advanceTo(record.number)) : undefined;
+  if (sequencer !== undefined && views !== undefined) {
+    registerRollupRoutes(app, { rollup: rollupStore, sequencer, views, store, ...(anchorer !== undefined ? { chain: { status: () => ({ ...chain?.describe(), anchorer: anchorer.status() }) } } : {}) });
+  }
+  const proving =
+    config.prove && sequencer !== undefined
+      ? await startProving(app, rollupStore, sequencer, {
+          depth: config.stateTreeDepth,
+          context,
+          quiet: config.quiet,
+          failures: sequencer.failures,
+          ...(config.redisUrl !== undefined ? { redisUrl: config.redisUrl } : {}),
+          ...(config.circuits !== undefined ? { circuits: config.circuits } : {}),
+          ...(config.ptau !== undefined ? { ptau: config.ptau } : {}),
+        })
+      : undefined;
   if (proving !== undefined && anchorer !== undefined) proving.prover.onProven(() => anchorer.notify());
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
@@ -84,12 +95,13 @@ async function startServices(config: NodeConfig, chain: ChainConnection | undefi
     url: `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`,
     did: keys.identity.did,
     sequencer,
+    rollup: sequencer !== undefined ? rollupStore : undefined,
     config,
     chain,
     close: async () => {
       clearInterval(pruneReplay);
       await app.close();
-      await sequencer.close();
+      await sequencer?.close();
       await proving?.close();
       // Stops the anchorer (it writes to the store) and the embedded anvil.
       await chain?.close();

@@ -36,4 +36,6 @@ export enum Bucket {
   rollupBatches = 15,
   /** Rollup metadata (latest batch number, next pending seq). */
   rollupMeta = 16,
+  /** Pending seq → HeldUpdate: a staged update the state tree refused at cut time (never batched). */
+  rollupHeld = 17,
 }

@@ -26,7 +26,7 @@ export async function run(): Promise<void> {
     const rows: string[][] = [["sample", "put→cut ms", "cut→proven ms", "proven→anchored ms", "put→anchored ms"]];
     const totals: number[] = [];
     for (let i = 0; i < SAMPLES; i++) {
-      const batch = node.sequencer.latestBatch + 1;
+      const batch = (node.sequencer?.latestBatch ?? 0) + 1;
       const t0 = Date.now();
       await session.kv.put(`bench/${i}`, `value ${i}`);
       let record: BatchRecord | undefined;

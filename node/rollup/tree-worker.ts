@@ -1,0 +1,294 @@
+/**
+ * The state-tree worker thread: owns the sequencer's live `StateTree` (the oracle in
+ * `node/core/state-tree.ts`, unchanged, so roots are the oracle's by construction), cuts batches
+ * (leaf values, tree writes, circuit steps, events hash, commitment), keeps O(1) views of recent batches
+ * and answers state proofs from them. Protocol: `tree-protocol.ts`.
+ *
+ * The thread lowers its own scheduling priority (Linux: `setpriority` on a thread id affects that
+ * thread only): on a busy machine the HTTP thread wins the CPU and batches lag instead, which is the
+ * trade the node wants (writes are durable and acknowledged before they are batched).
+ */
+import { setPriority } from "node:os";
+import { isMainThread, parentPort, workerData } from "node:worker_threads";
+import { parseCid } from "../core/cid.js";
+import { leafValue, StateError, StateTree, type StateTreeView, type UpdateWitness } from "../core/state-tree.js";
+import { TinyCloudError } from "../core/errors.js";
+import { batchHeader, epochCommitment } from "../../prover/circuit-inputs.js";
+import { eventsHashOf } from "./events-hash.js";
+import {
+  toWireError,
+  TreeWorkerError,
+  type ApplyBatch,
+  type ApplyResult,
+  type CutResult,
+  type CutUpdate,
+  type ProveResult,
+  type TreeHead,
+  type TreeName,
+  type TreeReply,
+} from "./tree-protocol.js";
+
+/** How many recent batches keep an O(1) view for proofs (older ones are replayed into "scratch"). */
+export const RECENT_VIEWS = 256;
+
+export interface TreeWorkerData {
+  readonly depth: number;
+  /** Niceness added to the thread (0 = as the node). */
+  readonly nice: number;
+}
+
+/** Marker so that importing this module elsewhere (tests, the node) never starts a message loop. */
+export const TREE_WORKER_MARK = "tinycloud-state-tree-worker";
+
+function bad(message: string): TreeWorkerError {
+  return new TreeWorkerError("TREE_BAD_MESSAGE", message);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function count(value: unknown, what: string): number {
+  if (!Number.isSafeInteger(value) || (value as number) < 0) throw bad(`${what} must be a non-negative integer`);
+  return value as number;
+}
+
+function big(value: unknown, what: string): bigint {
+  if (typeof value !== "bigint") throw bad(`${what} must be a bigint`);
+  return value;
+}
+
+function bool(value: unknown, what: string): boolean {
+  if (typeof value !== "boolean") throw bad(`${what} must be a boolean`);
+  return value;
+}
+
+function list(value: unknown, what: string): unknown[] {
+  if (!Array.isArray(value)) throw bad(`${what} must be an array`);
+  return value;
+}
+
+function treeName(value: unknown): TreeName {
+  if (value !== "live" && value !== "scratch") throw bad('tree must be "live" or "scratch"');
+  return value;
+}
+
+function applyBatch(value: unknown, i: number): ApplyBatch {
+  if (!isRecord(value)) throw bad(`batches[${i}] must be an object`);
+  return {
+    number: count(value["number"], `batches[${i}].number`),
+    oldRoot: big(value["oldRoot"], `batches[${i}].oldRoot`),
+    newRoot: big(value["newRoot"], `batches[${i}].newRoot`),
+    witnesses: bool(value["witnesses"], `batches[${i}].witnesses`),
+    updates: list(value["updates"], `batches[${i}].updates`).map((u, j) => {
+      if (!isRecord(u)) throw bad(`batches[${i}].updates[${j}] must be an object`);
+      return { key: big(u["key"], `batches[${i}].updates[${j}].key`), value: big(u["value"], `batches[${i}].updates[${j}].value`) };
+    }),
+  };
+}
+
+function cutUpdate(value: unknown, i: number): CutUpdate {
+  if (!isRecord(value)) throw bad(`updates[${i}] must be an object`);
+  if (typeof value["event"] !== "string") throw bad(`updates[${i}].event must be a CID string`);
+  return {
+    key: big(value["key"], `updates[${i}].key`),
+    contentHash: big(value["contentHash"], `updates[${i}].contentHash`),
+    version: count(value["version"], `updates[${i}].version`),
+    deleted: bool(value["deleted"], `updates[${i}].deleted`),
+    event: value["event"],
+  };
+}
+
+/** A tree with the number of the last batch applied to it. */
+interface Tracked {
+  tree: StateTree;
+  batch: number;
+}
+
+/** The worker's state and request handling, free of any thread plumbing (so it can be unit-tested too). */
+export class TreeHost {
+  private live: Tracked;
+  private scratch: Tracked | undefined;
+  /** Views after recent batches of the live tree (insertion order = batch order). */
+  private readonly recent = new Map<number, StateTreeView>();
+  /** One extra view the node keeps (the anchored batch), whatever its age. */
+  private pinned: { batch: number; view: StateTreeView } | undefined;
+  /** A cut answered but not yet settled: the tree runs ahead of the store until the node says "durable". */
+  private tentative: { number: number; before: ReturnType<StateTree["checkpoint"]> } | undefined;
+
+  constructor(private readonly depth: number) {
+    this.live = { tree: new StateTree(depth), batch: 0 };
+    this.recent.set(0, this.live.tree.snapshot());
+  }
+
+  /** Handle one message; never throws: every failure is an error reply, and the state is as before it. */
+  handle(message: unknown): TreeReply {
+    const id = isRecord(message) && Number.isSafeInteger(message["id"]) ? (message["id"] as number) : null;
+    try {
+      if (!isRecord(message)) throw bad("a request must be an object");
+      if (id === null) throw bad("a request needs an integer id");
+      return { id, ok: true, result: this.dispatch(message) };
+    } catch (error) {
+      return { id, ok: false, error: toWireError(error) };
+    }
+  }
+
+  private dispatch(m: Record<string, unknown>): unknown {
+    switch (m["kind"]) {
+      case "apply":
+        return this.apply(treeName(m["tree"]), bool(m["reset"], "reset"), list(m["batches"], "batches").map(applyBatch));
+      case "cut":
+        return this.cut(count(m["number"], "number"), big(m["context"], "context"), list(m["updates"], "updates").map(cutUpdate));
+      case "settle":
+        return this.settle(count(m["number"], "number"), bool(m["durable"], "durable"));
+      case "prove":
+        return this.prove(count(m["batch"], "batch"), big(m["key"], "key"), treeName(m["from"]));
+      case "pin":
+        return this.pin(count(m["batch"], "batch"), treeName(m["from"]));
+      case "leafValues":
+        return list(m["items"], "items").map((item, i) => {
+          if (!isRecord(item)) throw bad(`items[${i}] must be an object`);
+          return leafValue(big(item["contentHash"], `items[${i}].contentHash`), count(item["version"], `items[${i}].version`), bool(item["deleted"], `items[${i}].deleted`));
+        });
+      default:
+        throw bad(`unknown request kind ${JSON.stringify(String(m["kind"]))}`);
+    }
+  }
+
+  private head(t: Tracked): TreeHead {
+    return { batch: t.batch, root: t.tree.root, size: t.tree.size };
+  }
+
+  /** Replay stored batches in order, checking each root; all or nothing. */
+  private apply(name: TreeName, reset: boolean, batches: readonly ApplyBatch[]): ApplyResult {
+    if (name === "live" && this.tentative !== undefined) throw new TreeWorkerError("TREE_OUT_OF_ORDER", `batch ${this.tentative.number} is cut but not settled`);
+    const target: Tracked = reset ? { tree: new StateTree(this.depth), batch: 0 } : name === "live" ? this.live : (this.scratch ?? { tree: new StateTree(this.depth), batch: 0 });
+    const startBatch = target.batch;
+    const before = target.tree.checkpoint();
+    const views: [number, StateTreeView][] = [];
+    const witnesses: { number: number; steps: UpdateWitness[] }[] = [];
+    try {
+      for (const b of batches) {
+        if (b.number !== target.batch + 1) throw new TreeWorkerError("TREE_OUT_OF_ORDER", `batch ${b.number} does not follow batch ${target.batch}`);
+        if (target.tree.root !== b.oldRoot) throw new TreeWorkerError("TREE_ROOT_MISMATCH", `batch ${b.number}: old root ${b.oldRoot} does not follow from batch ${target.batch}`, { details: { batch: b.number } });
+        const steps = b.updates.flatMap((u) => target.tree.set(u.key, u.value));
+        if (target.tree.root !== b.newRoot) throw new TreeWorkerError("TREE_ROOT_MISMATCH", `batch ${b.number}: replaying its updates gives ${target.tree.root}, not ${b.newRoot}`, { details: { batch: b.number } });
+        target.batch = b.number;
+        if (name === "live") views.push([b.number, target.tree.snapshot()]);
+        if (b.witnesses) witnesses.push({ number: b.number, steps });
+      }
+    } catch (error) {
+      target.tree.rollback(before);
+      target.batch = startBatch;
+      throw error;
+    }
+    if (name === "live") {
+      if (reset) {
+        this.live = target;
+        this.recent.clear();
+        this.pinned = undefined;
+        this.recent.set(0, new StateTree(this.depth).snapshot());
+      }
+      for (const [n, view] of views) this.remember(n, view);
+    } else this.scratch = target;
+    return { ...this.head(target), witnesses };
+  }
+
+  private cut(number: number, context: bigint, updates: readonly CutUpdate[]): CutResult {
+    if (this.tentative !== undefined) throw new TreeWorkerError("TREE_OUT_OF_ORDER", `batch ${this.tentative.number} is cut but not settled`);
+    if (number !== this.live.batch + 1) throw new TreeWorkerError("TREE_OUT_OF_ORDER", `batch ${number} does not follow batch ${this.live.batch}`);
+    if (updates.length === 0) throw bad("a batch needs at least one update");
+    const tree = this.live.tree;
+    const before = tree.checkpoint();
+    const oldRoot = tree.root;
+    try {
+      const values: bigint[] = [];
+      const witnesses: UpdateWitness[] = [];
+      const events = new Map<string, ReturnType<typeof parseCid>>();
+      updates.forEach((u, index) => {
+        // Whatever refuses one update is reported with its index, so the node can hold back exactly
+        // that update and batch the others (it never blocks the queue).
+        try {
+          const value = leafValue(u.contentHash, u.version, u.deleted);
+          if (!events.has(u.event)) events.set(u.event, parseCid(u.event));
+          witnesses.push(...tree.set(u.key, value));
+          values.push(value);
+        } catch (error) {
+          throw attributed(error, index);
+        }
+      });
+      const eventsHash = eventsHashOf([...events.values()]);
+      const commitment = epochCommitment({ context, batchNumber: number, updates: witnesses.map((w) => ({ key: w.key, newValue: w.newValue, op: w.op })), eventsHash });
+      this.tentative = { number, before };
+      return { batch: number, oldRoot, root: tree.root, size: tree.size, values, witnesses, eventCids: [...events.keys()], eventsHash, header: batchHeader(number, context), commitment };
+    } catch (error) {
+      tree.rollback(before);
+      throw error;
+    }
+  }
+
+  /** The node wrote the cut batch durably (keep it) or could not (forget it: the tree must not run ahead of the store). */
+  private settle(number: number, durable: boolean): TreeHead {
+    const t = this.tentative;
+    if (t === undefined || t.number !== number) throw new TreeWorkerError("TREE_OUT_OF_ORDER", `batch ${number} is not the unsettled cut`);
+    this.tentative = undefined;
+    if (durable) {
+      this.live.batch = number;
+      this.remember(number, this.live.tree.snapshot());
+    } else this.live.tree.rollback(t.before);
+    return this.head(this.live);
+  }
+
+  private view(batch: number, from: TreeName): StateTreeView {
+    if (from === "scratch") {
+      if (this.scratch === undefined || this.scratch.batch !== batch) throw new TreeWorkerError("TREE_VIEW_MISSING", `the scratch tree is not at batch ${batch}`);
+      return this.scratch.tree;
+    }
+    const view = this.recent.get(batch) ?? (this.pinned?.batch === batch ? this.pinned.view : undefined);
+    if (view === undefined) throw new TreeWorkerError("TREE_VIEW_MISSING", `no view of batch ${batch} (the last ${RECENT_VIEWS} batches and the pinned one are kept)`);
+    return view;
+  }
+
+  private prove(batch: number, key: bigint, from: TreeName): ProveResult {
+    const view = this.view(batch, from);
+    return { root: view.root, proof: view.prove(key) };
+  }
+
+  /** Keep a view of `batch` beyond the recent window (the node pins the anchored batch). */
+  private pin(batch: number, from: TreeName): TreeHead {
+    const view = this.view(batch, from);
+    this.pinned = { batch, view };
+    if (from === "scratch") this.scratch = undefined;
+    return { batch, root: view.root, size: view.size };
+  }
+
+  private remember(n: number, view: StateTreeView): void {
+    this.recent.set(n, view);
+    // Bounded: a view keeps alive the nodes its batch replaced (about steps × depth nodes each).
+    for (const old of this.recent.keys()) {
+      if (this.recent.size <= RECENT_VIEWS) break;
+      this.recent.delete(old);
+    }
+  }
+}
+
+/** Tag an error with the index of the update that caused it (typed errors keep their code). */
+function attributed(error: unknown, index: number): Error {
+  if (error instanceof StateError) return new StateError(error.code, error.message, { details: { ...error.details, index } });
+  if (error instanceof TinyCloudError) return new TreeWorkerError("TREE_BAD_MESSAGE", `update ${index}: ${error.message}`, { details: { index, code: error.code } });
+  return new TreeWorkerError("TREE_BAD_MESSAGE", `update ${index}: ${error instanceof Error ? error.message : String(error)}`, { details: { index } });
+}
+
+if (!isMainThread && parentPort !== null && isRecord(workerData) && workerData["mark"] === TREE_WORKER_MARK) {
+  const data = workerData as unknown as TreeWorkerData & { mark: string };
+  if (data.nice > 0) {
+    try {
+      setPriority(0, Math.min(19, data.nice));
+    } catch {
+      // Not permitted (some containers): run at the node's priority.
+    }
+  }
+  const host = new TreeHost(data.depth);
+  const port = parentPort;
+  port.on("message", (message: unknown) => port.postMessage(host.handle(message)));
+}
