@@ -19,6 +19,8 @@ import {
   BUILTIN_VKEYS,
   chainReaderOf,
   collectEvidence,
+  insecurePins,
+  keyWarnings,
   entryAddress,
   fetchNodeSource,
   pinVkeys,
@@ -277,21 +279,22 @@ async function verify(rt: Runtime, uri: string): Promise<RunResult> {
     const options = { uri, node, chain, groth16: groth16Verifier, vkeys: rt.vkeys, ...(settings.batch !== undefined ? { batch: settings.batch } : {}) };
     const evidence = await collectEvidence(options);
     const collected = performance.now();
-    const verdict = await verifyEvidence(evidence, groth16Verifier);
+    const verdict = await verifyEvidence(evidence, groth16Verifier, { pins: rt.vkeys });
     const done = performance.now();
-    const report = reportOf(evidence, verdict, { fetchMs: collected - started, verifyMs: done - collected, totalMs: done - started });
+    const report = reportOf(evidence, verdict, { fetchMs: collected - started, verifyMs: done - collected, totalMs: done - started }, keyWarnings(rt.vkeys));
     for (const step of report.steps) showStep(step);
     const valueStep = report.steps.find((s) => s.step === "value");
     showValue(report, evidence.value?.ok ? evidence.value.value : undefined, valueStep);
     if (report.ok) {
       const e = report.entry;
+      const caveat = (report.warnings ?? []).length > 0 ? " WARNING: the pinned keys are INSECURE, so this proves only that the anchor accepted the root." : "";
       setVerdict(
         "pass",
-        e?.kind === "value"
+        (e?.kind === "value"
           ? `Verified: version ${e.version} (${e.size} bytes) is in the root anchored at batch ${report.batch}.`
           : e?.kind === "deleted"
             ? `Verified: the entry was deleted (version ${e.version}) as of anchored batch ${report.batch}.`
-            : `Verified: no value at this URI as of anchored batch ${report.batch}.`,
+            : `Verified: no value at this URI as of anchored batch ${report.batch}.`) + caveat,
       );
     } else {
       const failed = report.steps.find((s) => s.status === "failed");
@@ -319,7 +322,22 @@ async function loadVkeys(settings: Settings): Promise<PinnedVkeys> {
   if (!response.ok) throw new Error(`?vkeys=${settings.vkeysUrl} answered HTTP ${response.status}`);
   const json = (await response.json()) as unknown;
   if (typeof json !== "object" || json === null || Array.isArray(json)) throw new Error(`?vkeys=${settings.vkeysUrl} is not a JSON object {circuit: vkey}`);
-  return { ...BUILTIN_VKEYS, ...pinVkeys(json as Record<string, unknown>, `?vkeys=${settings.vkeysUrl}`) };
+  // Each entry is {vkey, codeHash[, provenance]} (a key is only usable with its verifier's code hash)
+  // or a bare vkey (then the "vkey" step fails: VKEY_MISSING).
+  const vkeys: Record<string, unknown> = {};
+  const codeHashes: Record<string, string> = {};
+  const provenance: Record<string, unknown> = {};
+  for (const [circuit, entry] of Object.entries(json as Record<string, unknown>)) {
+    const e = entry as { vkey?: unknown; codeHash?: unknown; provenance?: unknown };
+    if (typeof e === "object" && e !== null && e.vkey !== undefined) {
+      vkeys[circuit] = e.vkey;
+      if (typeof e.codeHash === "string") codeHashes[circuit] = e.codeHash;
+      if (e.provenance !== undefined) provenance[circuit] = e.provenance;
+    } else {
+      vkeys[circuit] = entry;
+    }
+  }
+  return { ...BUILTIN_VKEYS, ...pinVkeys(vkeys, `?vkeys=${settings.vkeysUrl}`, { codeHashes, provenance }) };
 }
 
 function showVkeys(vkeys: PinnedVkeys): void {
@@ -501,6 +519,13 @@ async function refreshHistory(rt: Runtime): Promise<void> {
 // ---------------------------------------------------------------------------------------------------
 // Boot
 
+function formatDuration(seconds: number): string {
+  if (seconds % 86400 === 0 && seconds > 0) return `${seconds / 86400} day(s)`;
+  if (seconds % 3600 === 0 && seconds > 0) return `${seconds / 3600} hour(s)`;
+  if (seconds % 60 === 0 && seconds > 0) return `${seconds / 60} minute(s)`;
+  return `${seconds} s`;
+}
+
 async function main(): Promise<Runtime> {
   const { settings, configError } = await loadSettings();
   $("#trust-anchor").textContent = settings.anchor ?? "none";
@@ -521,6 +546,12 @@ async function main(): Promise<Runtime> {
     problems.push(error instanceof Error ? error.message : String(error));
   }
   showVkeys(vkeys);
+  const insecure = insecurePins(vkeys);
+  if (insecure.length > 0) {
+    const p = $("#key-warning");
+    p.textContent = `WARNING: the pinned keys are INSECURE (${insecure.map((k) => `${k.circuit}: ${k.reasons.join("; ")}`).join(" · ")}). Anyone can forge proofs for them: a "Verified" here only means the anchor accepted the root. Pin a deployment's own keys (?vkeys=).`;
+    p.hidden = false;
+  }
 
   const rt: Runtime = { settings, vkeys, client: undefined, reader: undefined, chainId: undefined, lastRun: undefined, coldMs: undefined };
   if (settings.rpc !== undefined && settings.anchor !== undefined) {
@@ -533,6 +564,20 @@ async function main(): Promise<Runtime> {
     }
   }
   const chainIdText = $("#trust-chain");
+  if (rt.reader !== undefined && settings.anchor !== undefined) {
+    const chain = viemChainSource({ anchor: settings.anchor, client: rt.reader });
+    chain.genesis().then(
+      (g) => ($("#trust-genesis").textContent = `empty tree of depth ${g.treeDepth} (root ${g.genesisRoot.toString().slice(0, 10)}…), fixed by the anchor`),
+      (error: unknown) => ($("#trust-genesis").textContent = `unreadable: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`),
+    );
+    chain
+      .router()
+      .then((router) => chain.verifierDelay!(router))
+      .then(
+        (delay) => ($("#trust-delay").textContent = `${formatDuration(delay)}: a verifier the owner adds proves nothing before then; these checks accept only batches under the pinned keys anyway`),
+        (error: unknown) => ($("#trust-delay").textContent = `unreadable: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`),
+      );
+  }
   if (rt.client !== undefined) {
     getChainId(rt.client).then(
       (id) => {

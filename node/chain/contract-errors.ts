@@ -55,6 +55,8 @@ export type ChainErrorCode =
    * the local dev chain, without --allow-insecure-keys.
    */
   | "CHAIN_INSECURE_KEYS"
+  /** The node's proving keys are not the ones its deployment routes (their proofs could never anchor). */
+  | "CHAIN_KEYS_NOT_DEPLOYED"
   /** A local anvil could not be started. */
   | "CHAIN_ANVIL_FAILED"
   /** The node's chain options are incomplete or contradictory (e.g. remote chain without --rpc). */

@@ -26,11 +26,12 @@ export function registerNodeCommand(program: Command): void {
     .option("--contract <address>", "remote chain: the TinyCloudAnchor address")
     .option("--deployment <file>", "remote chain: deployment record written by `tinycloud deploy`")
     .option("--confirmations <n>", "blocks on top of an anchoring transaction before a batch counts as anchored", String(DEFAULT_CONFIG.confirmations))
+    .option("--allow-insecure-keys", "prove with INSECURE keys (dev ptau or no secret phase-2 contribution: anyone can forge proofs) on a chain other than the local dev chain")
     .addHelpText(
       "after",
       "\nThe sequencer key for a remote chain is read from the environment variable TINYCLOUD_SEQUENCER_KEY,\nnever from the command line (command lines end up in shell history and process lists).",
     )
-    .action(async (options: { port: string; host: string; data: string; maxBodyBytes: string; maxHeaderBytes: string; invocationMaxLifetime: string; log?: boolean; prove: boolean; rollup: boolean; redis?: string; ptau?: string; batchSize: string; batchDelayMs: string; chain: string; chainPort: string; rpc?: string; contract?: string; deployment?: string; confirmations: string }) => {
+    .action(async (options: { port: string; host: string; data: string; maxBodyBytes: string; maxHeaderBytes: string; invocationMaxLifetime: string; log?: boolean; prove: boolean; rollup: boolean; redis?: string; ptau?: string; batchSize: string; batchDelayMs: string; chain: string; chainPort: string; rpc?: string; contract?: string; deployment?: string; confirmations: string; allowInsecureKeys?: boolean }) => {
       const redisUrl = options.redis ?? process.env["REDIS_URL"];
       const chain = options.rpc !== undefined && options.chain === DEFAULT_CONFIG.chain ? "remote" : options.chain;
       if (chain !== "embedded" && chain !== "remote" && chain !== "off") {
@@ -60,6 +61,7 @@ export function registerNodeCommand(program: Command): void {
         ...(options.contract !== undefined ? { anchorAddress: options.contract } : {}),
         ...(options.deployment !== undefined ? { deploymentFile: options.deployment } : {}),
         ...(sequencerKey !== undefined && sequencerKey !== "" ? { sequencerKey } : {}),
+        ...(options.allowInsecureKeys === true ? { allowInsecureKeys: true } : {}),
       });
       const c = node.chain;
       const lines: [string, string][] = [

@@ -5,6 +5,8 @@
  * run left unproven), and expose /metrics and, in Redis mode, the queue dashboard at /admin/queues.
  */
 import type { FastifyInstance } from "fastify";
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { groth16BackendSpec } from "../../prover/backends/groth16.js";
 import { BullMqProverPool, createProverMetrics, createProverPool, mountMetrics, mountQueueDashboard } from "../../prover/pool/index.js";
 import type { ProverPool } from "../../prover/pool/types.js";
@@ -34,6 +36,8 @@ export interface ProvingOptions {
 export interface Proving {
   readonly pool: ProverPool;
   readonly prover: BatchProver;
+  /** The keys it proves with: circuit → verification key (parsed) and the provenance file's content. */
+  readonly keys: Readonly<Record<string, { readonly vkey: object; readonly provenance: unknown }>>;
   close(): Promise<void>;
 }
 
@@ -52,6 +56,11 @@ export async function startProving(app: FastifyInstance, rollup: RollupStore, se
     reporter: createReporter({ silent: options.quiet === true }),
   });
   const circuits: EpochCircuit[] = entries.map((e) => ({ name: e.name, B: Number(e.params[0]), depth: options.depth }));
+  const keys: Record<string, { vkey: object; provenance: unknown }> = {};
+  for (const b of builds) {
+    const provenance = existsSync(b.published.provenance) ? (JSON.parse(await readFile(b.published.provenance, "utf8")) as unknown) : undefined;
+    keys[b.name] = { vkey: JSON.parse(await readFile(b.verificationKey, "utf8")) as object, provenance };
+  }
   const table = Object.fromEntries(builds.map((b) => [b.name, { wasm: b.wasm, zkey: b.zkey, vkey: b.verificationKey }]));
   const metrics = createProverMetrics();
   const pool = createProverPool({ ...(options.redisUrl !== undefined ? { redisUrl: options.redisUrl } : {}), backend: groth16BackendSpec({ circuits: table }), metrics });
@@ -65,6 +74,7 @@ export async function startProving(app: FastifyInstance, rollup: RollupStore, se
   return {
     pool,
     prover,
+    keys,
     close: async () => {
       await prover.close();
       await pool.close();

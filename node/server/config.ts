@@ -53,6 +53,11 @@ export interface NodeConfig {
   readonly sequencerKey?: string;
   /** Blocks to wait on top of an anchoring transaction before calling the batch anchored. */
   readonly confirmations: number;
+  /**
+   * Prove with INSECURE keys (dev ptau, or no secret phase-2 contribution: anyone can forge their
+   * proofs) on a chain other than the local dev chain. Off: the node refuses to start there.
+   */
+  readonly allowInsecureKeys?: boolean;
 }
 
 export const DEFAULT_CONFIG: NodeConfig = {

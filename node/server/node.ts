@@ -13,7 +13,11 @@ import { ReplayGuard, ReplayRecorder } from "./replay-guard.js";
 import { RollupStore } from "../rollup/rollup-store.js";
 import { Sequencer } from "../rollup/sequencer.js";
 import { registerRollupRoutes } from "../rollup/routes.js";
-import { startProving } from "../rollup/proving.js";
+import { startProving, type Proving } from "../rollup/proving.js";
+import { ChainError } from "../chain/contract-errors.js";
+import { enforceKeyPolicy } from "../chain/key-policy.js";
+import { insecurityOf } from "../core/key-security.js";
+import { verifierIdOf } from "../../prover/setup/verifier-id.js";
 import { StateViews } from "../rollup/state-views.js";
 import { connectChain, type ChainConnection } from "../chain/stack.js";
 import { registerPublicRoutes } from "./public-routes.js";
@@ -47,6 +51,33 @@ export async function startNode(overrides: Partial<NodeConfig> = {}): Promise<Ru
     await chain?.close();
     throw error;
   }
+}
+
+/**
+ * The node proves only with keys its deployment pinned (the verifier ids the router routes: a proof
+ * under other keys can never anchor), and refuses INSECURE keys on any chain but the local dev chain
+ * unless the operator explicitly allows them.
+ */
+export function checkProvingKeys(keys: Proving["keys"], chain: ChainConnection, allowInsecureKeys: boolean, warn: (line: string) => void): void {
+  for (const [circuit, k] of Object.entries(keys)) {
+    const deployed = chain.deployment.verifiers[circuit];
+    const id = verifierIdOf(k.vkey);
+    if (deployed === undefined || deployed.verifierId.toLowerCase() !== id.toLowerCase()) {
+      throw new ChainError(
+        "CHAIN_KEYS_NOT_DEPLOYED",
+        `the node's key for ${circuit} (verifier id ${id}) is not the one deployment ${chain.deployment.anchor} pins (${deployed?.verifierId ?? "none"}): proofs made with it could never anchor. Prove with the deployment's keys (the circuits/keys and .cache of the checkout that ran \`tinycloud setup\` before \`tinycloud deploy\`), or deploy these keys.`,
+      );
+    }
+  }
+  const lines = enforceKeyPolicy({
+    chainId: chain.deployment.chainId,
+    rpcUrl: chain.rpcUrl,
+    embedded: chain.embedded,
+    keys: Object.fromEntries(Object.entries(keys).map(([c, k]) => [c, insecurityOf(k.provenance)])),
+    allowInsecureKeys,
+    who: "the node",
+  });
+  for (const line of lines) warn(line);
 }
 
 async function startServices(config: NodeConfig, chain: ChainConnection | undefined): Promise<RunningNode> {
@@ -85,6 +116,20 @@ async function startServices(config: NodeConfig, chain: ChainConnection | undefi
           ...(config.ptau !== undefined ? { ptau: config.ptau } : {}),
         })
       : undefined;
+  if (proving !== undefined && chain !== undefined) {
+    try {
+      checkProvingKeys(proving.keys, chain, config.allowInsecureKeys === true, (line) => {
+        if (!config.quiet) console.warn(line);
+      });
+    } catch (error) {
+      // Nothing listens yet; stop what started (the caller stops the chain).
+      await app.close();
+      await sequencer?.close();
+      await proving.close();
+      await store.close();
+      throw error;
+    }
+  }
   if (proving !== undefined && anchorer !== undefined) proving.prover.onProven(() => anchorer.notify());
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
