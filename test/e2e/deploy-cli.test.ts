@@ -17,6 +17,7 @@ import { ANCHOR_ABI, ROUTER_ABI } from "../../contracts/abi.js";
 import { startAnvil, freePort, type AnvilInstance } from "../../node/chain/anvil.js";
 import { createChainClients, type ChainClients } from "../../node/chain/clients.js";
 import { checkDeployment, loadDeployment } from "../../node/chain/deployment.js";
+import { emptyStateRoot } from "../../node/core/state-tree.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const NODE = join(ROOT, "node_modules/.bin/node");
@@ -73,7 +74,11 @@ describe("tinycloud deploy (anvil)", () => {
     const deployment = await loadDeployment(out);
     assert.equal(deployment.chainId, anvil.chainId);
     assert.equal(deployment.depth, 8);
-    assert.equal(deployment.genesisRoot, "0");
+    assert.equal(deployment.genesisRoot, emptyStateRoot(8).toString(), "genesis is the empty tree, computed by the anchor itself");
+    assert.equal(deployment.verifierDelay, 2 * 24 * 3600, "default timelock: two days");
+    assert.match(run.stdout, /timelock\s+172800 s/);
+    assert.match(run.stderr, /WARNING: INSECURE proving keys \(fine on the local dev chain only\)/);
+    for (const v of Object.values(deployment.verifiers)) assert.match(v.codeHash, /^0x[0-9a-f]{64}$/);
     assert.equal(deployment.owner, deployer!.address);
     assert.deepEqual(Object.keys(deployment.verifiers).sort(), CIRCUITS.split(","));
     assert.match(run.stdout, new RegExp(`TinyCloudAnchor\\s+${deployment.anchor}`));
@@ -125,6 +130,31 @@ describe("tinycloud deploy (anvil)", () => {
     try {
       const clients = createChainClients({ rpcUrl: other.rpcUrl, chainId: other.chainId });
       await assert.rejects(checkDeployment(clients.publicClient, deployment), /CHAIN_WRONG_CHAIN_ID|the deployment is for chain id 31337, but the RPC endpoint serves chain id 1337/);
+    } finally {
+      await other.stop();
+    }
+  });
+
+  test("error: INSECURE keys are refused on a chain other than the local dev chain, before anything is sent; --allow-insecure-keys deploys them with a warning", async () => {
+    const other = await startAnvil({ chainId: 1337 });
+    try {
+      const [deployer] = other.accounts;
+      const otherReader = createChainClients({ rpcUrl: other.rpcUrl, chainId: other.chainId });
+      const out = join(dir, "insecure.json");
+      const refused = await deploy(["--rpc", other.rpcUrl, "--circuits", CIRCUITS, "--depth", "8", "--out", out], { TINYCLOUD_DEPLOYER_KEY: deployer!.privateKey });
+      assert.notEqual(refused.code, 0);
+      assert.match(refused.stderr, /CHAIN_INSECURE_KEYS: tinycloud deploy refuses INSECURE proving keys on chain 1337/);
+      assert.match(refused.stderr, /epoch_transition_1_d8: .*dev ptau/);
+      assert.match(refused.stderr, /--allow-insecure-keys/);
+      assert.equal(existsSync(out), false);
+      assert.equal(await otherReader.publicClient.getTransactionCount({ address: deployer!.address }), 0, "nothing was sent");
+      const allowed = await deploy(["--rpc", other.rpcUrl, "--circuits", CIRCUITS, "--depth", "8", "--verifier-delay", "60", "--allow-insecure-keys", "--out", out], { TINYCLOUD_DEPLOYER_KEY: deployer!.privateKey });
+      assert.equal(allowed.code, 0, allowed.stderr);
+      assert.match(allowed.stderr, /WARNING: INSECURE proving keys \(--allow-insecure-keys\)/);
+      const deployment = await loadDeployment(out);
+      assert.equal(deployment.verifierDelay, 60);
+      assert.equal(await otherReader.publicClient.readContract({ address: deployment.router, abi: ROUTER_ABI, functionName: "verifierDelay" }), 60n);
+      await checkDeployment(otherReader.publicClient, deployment);
     } finally {
       await other.stop();
     }
