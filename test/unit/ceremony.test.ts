@@ -17,7 +17,7 @@ import { after, before, describe, test } from "node:test";
 import * as binFileUtils from "@iden3/binfileutils";
 import { buildBn128 } from "ffjavascript";
 import * as snarkjs from "snarkjs";
-import { releaseSnarkjsWorkers } from "../../prover/setup/artifacts.js";
+import { publishedPhase2, releaseSnarkjsWorkers, runSetup, SetupError } from "../../prover/setup/artifacts.js";
 import { contributeCeremony, finalizeCeremony, startCeremony, verifyCeremony, type CeremonyContribution } from "../../prover/setup/ceremony.js";
 import { keySecurity, type KeyTranscript, type ProvenanceV2 } from "../../prover/setup/key-security.js";
 import { KeyError } from "../../prover/setup/phase2.js";
@@ -157,8 +157,13 @@ describe("phase-2 ceremony", () => {
     assert.match(cli.stderr, /error KEY_VERIFY_FAILED: .*does not verify/);
   });
 
-  test("finalize with a public beacon; an honest proof verifies, a forgery from the published data does not", async () => {
-    const r = await finalizeCeremony(dir, { ...options(), beacon: BEACON, iterations: 10 });
+  test("finalize with a public beacon and --publish; an honest proof verifies, a forgery from the published data does not", async () => {
+    // --publish compiles the contracts of the checkout: give the temporary root the real ones.
+    await mkdir(join(root, "contracts", "interfaces"), { recursive: true });
+    for (const sub of ["contracts", "contracts/interfaces"]) {
+      for (const f of (await readdir(join(ROOT, sub))).filter((n) => n.endsWith(".sol"))) await cp(join(ROOT, sub, f), join(root, sub, f));
+    }
+    const r = await finalizeCeremony(dir, { ...options(), beacon: BEACON, iterations: 10, publish: true });
     assert.equal(r.verification.contributions.length, 3);
     assert.deepEqual(r.verification.contributions.map((c) => c.type), ["secret", "secret", "beacon"]);
     assert.deepEqual(r.security, { insecure: false, reasons: [] });
@@ -181,6 +186,18 @@ describe("phase-2 ceremony", () => {
     const delta = publishedBeaconDelta(provenance)!;
     assert.equal(deltaMatches(vkey, delta), false);
     assert.equal(await snarkjs.groth16.verify(vkey, ["4242", "77"], forgeProof(vkey, ["4242", "77"], delta)), false);
+
+    // Published into the checkout, and installed where setup (and so the node) finds it.
+    assert.ok(r.published.some((f) => f.endsWith(join("circuits", "keys", "poseidon2.provenance.json"))));
+    assert.equal(await readFile(join(root, "circuits", "keys", "poseidon2.vkey.json"), "utf8"), await readFile(join(dir, "poseidon2.vkey.json"), "utf8"));
+    const artifacts = JSON.parse(await readFile(join(root, "contracts", "generated", "artifacts.json"), "utf8")) as { contracts: Record<string, unknown> };
+    assert.ok(artifacts.contracts["Poseidon2Verifier"], "the ceremony verifier is compiled");
+    assert.equal(await publishedPhase2(["poseidon2"], { root }), "ceremony");
+    const [build] = await runSetup({ root, circuits: ["poseidon2"], ptau, phase2: "ceremony", reporter: createReporter({ silent: true }) });
+    assert.deepEqual(build!.cached, { compile: true, keys: true });
+    assert.equal(await readFile(build!.verificationKey, "utf8"), await readFile(join(dir, "poseidon2.vkey.json"), "utf8"));
+    assert.deepEqual(build!.published.changed, [], "setup republishes the ceremony's files byte for byte");
+    await assert.rejects(runSetup({ root, circuits: ["poseidon2"], phase2: "ceremony", reporter: createReporter({ silent: true }) }), (e: unknown) => e instanceof SetupError && e.code === "SETUP_NO_CEREMONY_KEYS");
 
     const again = await verifyCeremony(dir, options());
     assert.equal(again.zkey, "poseidon2.zkey");
