@@ -9,8 +9,14 @@ import type { Command } from "commander";
 
 /** snarkjs' shared worker threads keep the process alive: stop them when a command is done. */
 async function run(action: () => Promise<void>): Promise<void> {
+  const { SetupError } = await import("../../prover/setup/artifacts.js");
   try {
     await action();
+  } catch (error) {
+    // Pipeline failures (unknown circuit, unusable ptau, compiler error) are expected: no stack trace.
+    if (!(error instanceof SetupError)) throw error;
+    console.error(`error ${error.code}: ${error.message}`);
+    process.exitCode = 2;
   } finally {
     const { releaseSnarkjsWorkers } = await import("../../prover/setup/artifacts.js");
     await releaseSnarkjsWorkers();
