@@ -39,7 +39,6 @@ export class KeyError extends TinyCloudError<KeyErrorCode> {
 
 /** How `tinycloud setup` makes phase 2. */
 export type Phase2Mode = "csprng" | "insecure-deterministic";
-export const PHASE2_MODES: readonly Phase2Mode[] = ["csprng", "insecure-deterministic"];
 
 export interface ZkeyContribution extends ContributionRecord {
   /** Present on beacon contributions. */

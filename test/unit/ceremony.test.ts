@@ -152,6 +152,9 @@ describe("phase-2 ceremony", () => {
     await writeFile(join(c, "poseidon2_0002.zkey"), "not a key");
     await rejectsWith(verifyCeremony(c, options()), "KEY_BAD_ZKEY");
 
+    // The wrong ptau (the unprepared phase-1 file the fixture started from).
+    await rejectsWith(verifyCeremony(dir, { ...options(), ptau: join(root, "ptau", "p1.ptau") }), "CEREMONY_BAD_PTAU", /not the ptau this ceremony started with/);
+
     const cli = spawnSync(process.execPath, [CLI, "ceremony", "verify", a], { encoding: "utf8", env: { ...process.env, NODE_PRESERVE_SYMLINKS: "1" } });
     assert.notEqual(cli.status, 0, cli.stdout);
     assert.match(cli.stderr, /error KEY_VERIFY_FAILED: .*does not verify/);
