@@ -39,7 +39,7 @@ import { PROVENANCE_FORMAT, provenanceSecurity, type KeyTranscript, type Phase2P
 import { applyBeacon, contributeSecret, readZkeyContributions, transcriptOf, type Phase2Mode } from "./phase2.js";
 import { createReporter, formatSeconds, type Reporter } from "./progress.js";
 
-export type SetupErrorCode = "SETUP_FAILED" | "SETUP_NO_CEREMONY_KEYS" | "SETUP_MIXED_PHASE2";
+export type SetupErrorCode = "SETUP_FAILED" | "SETUP_NO_CEREMONY_KEYS" | "SETUP_KEYS_MISSING" | "SETUP_MIXED_PHASE2";
 
 /** An expected failure (bad manifest or circuit, unusable ptau, compiler error): report the message, no stack. */
 export class SetupError extends Error {
@@ -138,6 +138,11 @@ export interface SetupOptions {
    * "ceremony" uses keys installed by `tinycloud ceremony finalize --publish` and never builds.
    */
   phase2?: SetupPhase2;
+  /**
+   * Only use cached keys, never build (SETUP_KEYS_MISSING otherwise): for processes that prove with the
+   * published keys (node, prover workers), where a rebuild in a random phase-2 mode would silently rotate them.
+   */
+  reuseOnly?: boolean;
   reporter?: Reporter;
 }
 
@@ -234,6 +239,13 @@ export async function runSetup(options: SetupOptions = {}): Promise<CircuitBuild
         `no ceremony keys installed for ${needKeys.map((p) => p.entry.name).join(", ")} (with ${ctx.ptau.kind === "dev" ? "the dev ptau" : `ptau ${ctx.ptau.file}`}) for the current circuit sources: ` +
           "run `tinycloud ceremony finalize DIR --publish` in this checkout (or set up with --insecure-deterministic / the default CSPRNG phase 2)",
         "SETUP_NO_CEREMONY_KEYS",
+      );
+    }
+    if (options.reuseOnly === true && needKeys.length > 0) {
+      throw new SetupError(
+        `no cached ${ctx.phase2} keys for ${needKeys.map((p) => p.entry.name).join(", ")}: building them now would make NEW random keys that the published ` +
+          "(and deployed) verifiers reject. Run `tinycloud setup` (then redeploy the verifiers) or restore the .cache directory the published keys were made in.",
+        "SETUP_KEYS_MISSING",
       );
     }
     if (ctx.ptau.kind === "file") {

@@ -124,7 +124,8 @@ describe("phase-2 ceremony", () => {
   test("two contributors, each with CSPRNG entropy; verify reports both", async () => {
     await capturingEntropy(async () => {
       contributions.push(await contributeCeremony(dir, "Alice", { reporter: createReporter({ silent: true }) }));
-      contributions.push(await contributeCeremony(dir, "Bob", { reporter: createReporter({ silent: true }) }));
+      // Bob checks the chain before adding to it.
+      contributions.push(await contributeCeremony(dir, "Bob", { ...options(), verify: true }));
     });
     assert.deepEqual(contributions.map((c) => [c.index, c.name, c.zkey]), [[1, "Alice", "poseidon2_0001.zkey"], [2, "Bob", "poseidon2_0002.zkey"]]);
     assert.ok(drawn.some((b) => b.length === 64), "the entropy came from the CSPRNG");
@@ -146,6 +147,8 @@ describe("phase-2 ceremony", () => {
     await flipByte(join(b, "poseidon2_0002.zkey"), l.p + 70);
     await rejectsWith(verifyCeremony(b, options()), "KEY_VERIFY_FAILED");
     await rejectsWith(finalizeCeremony(b, options()), "KEY_VERIFY_FAILED");
+    await rejectsWith(contributeCeremony(b, "Carol", { ...options(), verify: true }), "KEY_VERIFY_FAILED");
+    await rejectsWith(contributeCeremony(dir, " ", options()), "CEREMONY_BAD_NAME");
 
     // Not a zkey at all.
     const c = await copyDir(join(root, "tampered-file"));
