@@ -811,6 +811,8 @@ export function contractName(name: string): string {
 }
 
 export interface ProvenanceInput {
+  /** Default: `tinycloud setup`. */
+  generatedBy?: string;
   entry: CircuitEntry;
   circuitFile: string;
   hash: string;
@@ -837,7 +839,7 @@ export function provenanceV2(input: ProvenanceInput): ProvenanceV2 {
   const { entry } = input;
   return {
     format: PROVENANCE_FORMAT,
-    generatedBy: GENERATED_BY,
+    generatedBy: input.generatedBy ?? GENERATED_BY,
     note: "Do not edit: regenerate with `npx tinycloud setup` (or `tinycloud ceremony finalize`). Check the keys with keySecurity() (prover/setup/key-security.ts).",
     circuit: { name: entry.name, file: input.circuitFile, template: entry.template, params: entry.params, public: entry.public },
     hash: input.hash,

@@ -340,6 +340,7 @@ export async function finalizeCeremony(
     transcript: `${name}.transcript.json`,
   };
   const provenance = provenanceV2({
+    generatedBy: "prover/setup/ceremony.ts (tinycloud ceremony finalize)",
     entry: state.circuit,
     circuitFile: state.circuitFile,
     hash: state.hash,
