@@ -195,6 +195,7 @@ interface Context {
 export const COMPILE_FLAGS: readonly string[] = ["--O2", "--r1cs", "--wasm"];
 const HASH_VERSION = 1;
 const GENERATED_BY = "prover/setup (npx tinycloud setup)";
+export const CEREMONY_GENERATED_BY = "prover/setup/ceremony.ts (tinycloud ceremony finalize)";
 const DEV_ZKEY_BEACON_ITERATIONS_EXP = 10;
 
 const requireHere = createRequire(import.meta.url);
@@ -873,6 +874,8 @@ async function publish(entry: CircuitEntry, source: CircuitSource, info: Compile
     transcript: join(ctx.keysDir, `${entry.name}.transcript.json`),
   };
   const provenance = provenanceV2({
+    // Ceremony keys installed in the cache are republished exactly as the ceremony wrote them.
+    ...(keys.phase2.kind === "ceremony" ? { generatedBy: CEREMONY_GENERATED_BY } : {}),
     entry,
     circuitFile: circuitPath,
     hash: source.hash,

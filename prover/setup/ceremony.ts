@@ -21,6 +21,7 @@
 import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
 import {
+  CEREMONY_GENERATED_BY,
   checkPtauPower,
   circuitSource,
   compileCircuitEntry,
@@ -340,7 +341,7 @@ export async function finalizeCeremony(
     transcript: `${name}.transcript.json`,
   };
   const provenance = provenanceV2({
-    generatedBy: "prover/setup/ceremony.ts (tinycloud ceremony finalize)",
+    generatedBy: CEREMONY_GENERATED_BY,
     entry: state.circuit,
     circuitFile: state.circuitFile,
     hash: state.hash,
