@@ -245,7 +245,8 @@ export async function runSetup(options: SetupOptions = {}): Promise<CircuitBuild
     if (options.reuseOnly === true && needKeys.length > 0) {
       throw new SetupError(
         `no cached ${ctx.phase2} keys for ${needKeys.map((p) => p.entry.name).join(", ")}: building them now would make NEW random keys that the published ` +
-          "(and deployed) verifiers reject. Run `tinycloud setup` (then redeploy the verifiers) or restore the .cache directory the published keys were made in.",
+          "(and deployed) verifiers reject. Check that --ptau is the one the keys were made with; otherwise run `tinycloud setup` (then redeploy the verifiers) " +
+          "or restore the .cache directory the published keys were made in.",
         "SETUP_KEYS_MISSING",
       );
     }
@@ -627,7 +628,7 @@ export async function userPtau(file: string): Promise<PtauInfo> {
         "or run `npx snarkjs powersoftau prepare phase2 <in.ptau> <out.ptau>` on it first (slow at large powers).",
     );
   }
-  return { kind: "file", id: `file-${header.id.slice(0, 16)}`, insecure: false, file, power: header.power, sha256: await sha256File(file) };
+  return { kind: "file", id: `file-${header.id.slice(0, 16)}`, insecure: false, file, power: header.power };
 }
 
 /** The provenance form of a ptau: nothing that depends on which cached dev file served (its power). */
@@ -745,7 +746,8 @@ async function makeKeys(entry: CircuitEntry, hash: string, info: CompileInfo, r1
   await exportKeyFiles(zkey, outDir);
   const keys: KeysInfo = {
     hash,
-    ptau: { ...ctx.ptau, power: ptau.power, ...(ctx.ptau.kind === "file" ? {} : { file: relative(ctx.root, ptau.file) }) },
+    // The whole-file sha256 goes into the provenance; hashed once here, not on every (cached) run.
+    ptau: { ...ctx.ptau, power: ptau.power, ...(ctx.ptau.kind === "file" ? { sha256: await sha256File(ptau.file) } : { file: relative(ctx.root, ptau.file) }) },
     ptauPower: ptau.power,
     phase2,
     snarkjs: snarkjsVersion(),

@@ -114,6 +114,7 @@ export async function startCeremony(circuit: string, out: string, options: Cerem
     ptauInfo = await userPtau(resolve(options.ptau));
     checkPtauPower(compiled.entry, compiled, ptauInfo);
     ptauFile = ptauInfo.file!;
+    ptauInfo.sha256 = await sha256File(ptauFile);
   } else {
     // Useful to rehearse a ceremony; the provenance will say the ptau is insecure.
     ctx.reporter.line("warning: no --ptau: using the INSECURE dev ptau (its tau is public); production ceremonies need a public phase-1 ptau");
