@@ -9,8 +9,14 @@ import type { Command } from "commander";
 
 /** snarkjs' shared worker threads keep the process alive: stop them when a command is done. */
 async function run(action: () => Promise<void>): Promise<void> {
+  const { SetupError } = await import("../../prover/setup/artifacts.js");
   try {
     await action();
+  } catch (error) {
+    // Pipeline failures (unknown circuit, unusable ptau, compiler error) are expected: no stack trace.
+    if (!(error instanceof SetupError)) throw error;
+    console.error(`error ${error.code}: ${error.message}`);
+    process.exitCode = 2;
   } finally {
     const { releaseSnarkjsWorkers } = await import("../../prover/setup/artifacts.js");
     await releaseSnarkjsWorkers();
@@ -47,10 +53,12 @@ export function registerCeremonyCommand(program: Command): void {
     .command("contribute <dir>")
     .description("add a secret contribution (entropy from the OS CSPRNG, never stored) and print its hash")
     .requiredOption("--name <name>", "your name or handle, recorded in the key and the transcript")
-    .action((dir: string, o: { name: string }) =>
+    .option("--verify", "verify the chain so far before contributing (needs the ceremony's ptau)")
+    .option("--ptau <file>", "with --verify: the ceremony's ptau, when it is not at the path recorded in ceremony.json")
+    .action((dir: string, o: { name: string; verify?: boolean; ptau?: string }) =>
       run(async () => {
         const { contributeCeremony } = await import("../../prover/setup/ceremony.js");
-        const c = await contributeCeremony(dir, o.name);
+        const c = await contributeCeremony(dir, o.name, { verify: o.verify === true, ...(o.ptau === undefined ? {} : { ptau: o.ptau }) });
         console.log(`contribution #${c.index} (${c.name}) written to ${c.zkey}`);
         console.log(`contribution hash (keep it; it must appear in the final transcript):\n${c.hash}`);
       }),

@@ -48,10 +48,13 @@ export async function startProving(app: FastifyInstance, rollup: RollupStore, se
   );
   if (entries.length === 0) throw new Error(`circuits/circuits.json has no EpochTransition circuit for state-tree depth ${options.depth}`);
   const names = entries.map((e) => e.name);
+  const phase2 = options.phase2 ?? (await publishedPhase2(names));
   const builds = await runSetup({
     circuits: names,
-    // Prove with the keys the published verifiers accept (those `tinycloud setup` or a ceremony made).
-    phase2: options.phase2 ?? (await publishedPhase2(names)),
+    // Prove with the keys the published verifiers accept (those `tinycloud setup` or a ceremony made);
+    // only reproducible dev keys may be rebuilt here, random ones must come from the cache.
+    phase2,
+    reuseOnly: phase2 !== "insecure-deterministic",
     ...(options.ptau !== undefined ? { ptau: options.ptau } : {}),
     reporter: createReporter({ silent: options.quiet === true }),
   });

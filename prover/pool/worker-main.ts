@@ -163,7 +163,8 @@ export function registerProverCommand(program: Command): void {
         const { createReporter } = await import("../setup/progress.js");
         const names = o.setupCircuits.split(",").filter(Boolean);
         // The keys the checkout's published verifiers accept, like the node (node/rollup/proving.ts).
-        const builds = await runSetup({ circuits: names, phase2: await publishedPhase2(names), reporter: createReporter({ silent: o.quiet === true }) });
+        const phase2 = await publishedPhase2(names);
+        const builds = await runSetup({ circuits: names, phase2, reuseOnly: phase2 !== "insecure-deterministic", reporter: createReporter({ silent: o.quiet === true }) });
         setupTable = Object.fromEntries(builds.map((b) => [b.name, { wasm: b.wasm, zkey: b.zkey, vkey: b.verificationKey }]));
       }
       const backend = backendFromOptions(o);

@@ -39,7 +39,7 @@ import { PROVENANCE_FORMAT, provenanceSecurity, type KeyTranscript, type Phase2P
 import { applyBeacon, contributeSecret, readZkeyContributions, transcriptOf, type Phase2Mode } from "./phase2.js";
 import { createReporter, formatSeconds, type Reporter } from "./progress.js";
 
-export type SetupErrorCode = "SETUP_FAILED" | "SETUP_NO_CEREMONY_KEYS" | "SETUP_MIXED_PHASE2";
+export type SetupErrorCode = "SETUP_FAILED" | "SETUP_NO_CEREMONY_KEYS" | "SETUP_KEYS_MISSING" | "SETUP_MIXED_PHASE2";
 
 /** An expected failure (bad manifest or circuit, unusable ptau, compiler error): report the message, no stack. */
 export class SetupError extends Error {
@@ -138,6 +138,11 @@ export interface SetupOptions {
    * "ceremony" uses keys installed by `tinycloud ceremony finalize --publish` and never builds.
    */
   phase2?: SetupPhase2;
+  /**
+   * Only use cached keys, never build (SETUP_KEYS_MISSING otherwise): for processes that prove with the
+   * published keys (node, prover workers), where a rebuild in a random phase-2 mode would silently rotate them.
+   */
+  reuseOnly?: boolean;
   reporter?: Reporter;
 }
 
@@ -190,6 +195,7 @@ interface Context {
 export const COMPILE_FLAGS: readonly string[] = ["--O2", "--r1cs", "--wasm"];
 const HASH_VERSION = 1;
 const GENERATED_BY = "prover/setup (npx tinycloud setup)";
+export const CEREMONY_GENERATED_BY = "prover/setup/ceremony.ts (tinycloud ceremony finalize)";
 const DEV_ZKEY_BEACON_ITERATIONS_EXP = 10;
 
 const requireHere = createRequire(import.meta.url);
@@ -234,6 +240,14 @@ export async function runSetup(options: SetupOptions = {}): Promise<CircuitBuild
         `no ceremony keys installed for ${needKeys.map((p) => p.entry.name).join(", ")} (with ${ctx.ptau.kind === "dev" ? "the dev ptau" : `ptau ${ctx.ptau.file}`}) for the current circuit sources: ` +
           "run `tinycloud ceremony finalize DIR --publish` in this checkout (or set up with --insecure-deterministic / the default CSPRNG phase 2)",
         "SETUP_NO_CEREMONY_KEYS",
+      );
+    }
+    if (options.reuseOnly === true && needKeys.length > 0) {
+      throw new SetupError(
+        `no cached ${ctx.phase2} keys for ${needKeys.map((p) => p.entry.name).join(", ")}: building them now would make NEW random keys that the published ` +
+          "(and deployed) verifiers reject. Check that --ptau is the one the keys were made with; otherwise run `tinycloud setup` (then redeploy the verifiers) " +
+          "or restore the .cache directory the published keys were made in.",
+        "SETUP_KEYS_MISSING",
       );
     }
     if (ctx.ptau.kind === "file") {
@@ -614,7 +628,7 @@ export async function userPtau(file: string): Promise<PtauInfo> {
         "or run `npx snarkjs powersoftau prepare phase2 <in.ptau> <out.ptau>` on it first (slow at large powers).",
     );
   }
-  return { kind: "file", id: `file-${header.id.slice(0, 16)}`, insecure: false, file, power: header.power, sha256: await sha256File(file) };
+  return { kind: "file", id: `file-${header.id.slice(0, 16)}`, insecure: false, file, power: header.power };
 }
 
 /** The provenance form of a ptau: nothing that depends on which cached dev file served (its power). */
@@ -732,7 +746,8 @@ async function makeKeys(entry: CircuitEntry, hash: string, info: CompileInfo, r1
   await exportKeyFiles(zkey, outDir);
   const keys: KeysInfo = {
     hash,
-    ptau: { ...ctx.ptau, power: ptau.power, ...(ctx.ptau.kind === "file" ? {} : { file: relative(ctx.root, ptau.file) }) },
+    // The whole-file sha256 goes into the provenance; hashed once here, not on every (cached) run.
+    ptau: { ...ctx.ptau, power: ptau.power, ...(ctx.ptau.kind === "file" ? { sha256: await sha256File(ptau.file) } : { file: relative(ctx.root, ptau.file) }) },
     ptauPower: ptau.power,
     phase2,
     snarkjs: snarkjsVersion(),
@@ -799,6 +814,8 @@ export function contractName(name: string): string {
 }
 
 export interface ProvenanceInput {
+  /** Default: `tinycloud setup`. */
+  generatedBy?: string;
   entry: CircuitEntry;
   circuitFile: string;
   hash: string;
@@ -825,7 +842,7 @@ export function provenanceV2(input: ProvenanceInput): ProvenanceV2 {
   const { entry } = input;
   return {
     format: PROVENANCE_FORMAT,
-    generatedBy: GENERATED_BY,
+    generatedBy: input.generatedBy ?? GENERATED_BY,
     note: "Do not edit: regenerate with `npx tinycloud setup` (or `tinycloud ceremony finalize`). Check the keys with keySecurity() (prover/setup/key-security.ts).",
     circuit: { name: entry.name, file: input.circuitFile, template: entry.template, params: entry.params, public: entry.public },
     hash: input.hash,
@@ -859,6 +876,8 @@ async function publish(entry: CircuitEntry, source: CircuitSource, info: Compile
     transcript: join(ctx.keysDir, `${entry.name}.transcript.json`),
   };
   const provenance = provenanceV2({
+    // Ceremony keys installed in the cache are republished exactly as the ceremony wrote them.
+    ...(keys.phase2.kind === "ceremony" ? { generatedBy: CEREMONY_GENERATED_BY } : {}),
     entry,
     circuitFile: circuitPath,
     hash: source.hash,

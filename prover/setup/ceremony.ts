@@ -21,6 +21,7 @@
 import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
 import {
+  CEREMONY_GENERATED_BY,
   checkPtauPower,
   circuitSource,
   compileCircuitEntry,
@@ -113,6 +114,7 @@ export async function startCeremony(circuit: string, out: string, options: Cerem
     ptauInfo = await userPtau(resolve(options.ptau));
     checkPtauPower(compiled.entry, compiled, ptauInfo);
     ptauFile = ptauInfo.file!;
+    ptauInfo.sha256 = await sha256File(ptauFile);
   } else {
     // Useful to rehearse a ceremony; the provenance will say the ptau is insecure.
     ctx.reporter.line("warning: no --ptau: using the INSECURE dev ptau (its tau is public); production ceremonies need a public phase-1 ptau");
@@ -163,15 +165,19 @@ export async function startCeremony(circuit: string, out: string, options: Cerem
 // contribute
 
 /** Add one secret contribution (CSPRNG entropy) on top of the latest key. */
-export async function contributeCeremony(out: string, contributor: string, options: Pick<CeremonyOptions, "reporter"> = {}): Promise<CeremonyContribution> {
+export async function contributeCeremony(out: string, contributor: string, options: CeremonyOptions & { verify?: boolean; ptau?: string } = {}): Promise<CeremonyContribution> {
   const reporter = options.reporter ?? createReporter();
   const dir = resolve(out);
   const state = await loadState(dir);
   if (state.finalized) throw new KeyError("CEREMONY_FINALIZED", `${dir}: the ceremony is finalized; contributions are closed`);
-  if (contributor.trim() === "") throw new KeyError("CEREMONY_BAD_DIR", "a contribution needs a --name (it is recorded in the key and the transcript)");
-  if (new TextEncoder().encode(contributor).byteLength > 64) throw new KeyError("CEREMONY_BAD_DIR", "--name: at most 64 bytes (snarkjs stores no more)");
+  if (contributor.trim() === "") throw new KeyError("CEREMONY_BAD_NAME", "a contribution needs a --name (it is recorded in the key and the transcript)");
+  if (new TextEncoder().encode(contributor).byteLength > 64) throw new KeyError("CEREMONY_BAD_NAME", "--name: at most 64 bytes (snarkjs stores no more)");
   const latest = latestZkey(state);
   await checkZkeyMatchesState(dir, latest, state, state.contributions.length);
+  if (options.verify) {
+    // Contributing on top of a broken chain wastes the contribution: check it first when asked to.
+    await verifyAgainstState(dir, latest, state, await ceremonyPtau(state, context(options), options.ptau), reporter);
+  }
   const index = state.contributions.length + 1;
   const zkey = zkeyName(state.circuit.name, index);
   const tmp = join(dir, `${zkey}.partial-${process.pid}`);
@@ -224,10 +230,12 @@ async function verifyAgainstState(dir: string, zkey: string, state: CeremonyStat
   if (secret.length !== state.contributions.length || mismatch !== -1) {
     throw new KeyError("CEREMONY_STATE_MISMATCH", `${zkey}: its contributions differ from ceremony.json${mismatch === -1 ? "" : ` at #${mismatch + 1}`}`);
   }
+  // After the recorded secret contributions, only the final key may have one more: the recorded beacon.
   const extra = verified.contributions.slice(state.contributions.length);
-  const beacon = state.finalized?.beacon;
-  if (zkey === state.finalized?.zkey ? extra.length !== (beacon ? 1 : 0) || (beacon !== undefined && extra[0]?.hash !== beacon.contributionHash) : extra.length !== 0) {
-    throw new KeyError("CEREMONY_STATE_MISMATCH", `${zkey}: has ${extra.length} contribution(s) that ceremony.json does not record`);
+  const beacon = zkey === state.finalized?.zkey ? state.finalized.beacon : undefined;
+  const expectedExtra = beacon ? [beacon.contributionHash] : [];
+  if (extra.map((c) => c.hash).join() !== expectedExtra.join()) {
+    throw new KeyError("CEREMONY_STATE_MISMATCH", `${zkey}: has ${extra.length} contribution(s) after the recorded ones, ceremony.json expects ${expectedExtra.length}`);
   }
   return { circuitHash: verified.circuitHash, contributions: verified.contributions, zkey };
 }
@@ -334,6 +342,7 @@ export async function finalizeCeremony(
     transcript: `${name}.transcript.json`,
   };
   const provenance = provenanceV2({
+    generatedBy: CEREMONY_GENERATED_BY,
     entry: state.circuit,
     circuitFile: state.circuitFile,
     hash: state.hash,

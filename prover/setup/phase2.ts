@@ -27,6 +27,7 @@ export type KeyErrorCode =
   | "KEY_BEACON_WITHOUT_SECRET"
   | "KEY_VERIFY_FAILED"
   | "CEREMONY_BAD_DIR"
+  | "CEREMONY_BAD_NAME"
   | "CEREMONY_BAD_PTAU"
   | "CEREMONY_STATE_MISMATCH"
   | "CEREMONY_NO_CONTRIBUTIONS"
@@ -39,7 +40,6 @@ export class KeyError extends TinyCloudError<KeyErrorCode> {
 
 /** How `tinycloud setup` makes phase 2. */
 export type Phase2Mode = "csprng" | "insecure-deterministic";
-export const PHASE2_MODES: readonly Phase2Mode[] = ["csprng", "insecure-deterministic"];
 
 export interface ZkeyContribution extends ContributionRecord {
   /** Present on beacon contributions. */
@@ -183,9 +183,14 @@ export async function verifyZkey(r1cs: string, ptau: string, zkey: string, onMes
   const snarkjs = await import("snarkjs");
   const log = collectingLogger(onMessage);
   const reasons: string[] = [];
-  // A few of snarkjs' checks report through console.log instead of the logger: capture those too.
+  // A few of snarkjs' checks report through console.log ("INVALID(i): ...") instead of the logger:
+  // capture those as reasons while it runs, and pass any other output through.
   const consoleLog = console.log;
-  console.log = (...args: unknown[]) => void reasons.push(args.map(String).join(" ").trim());
+  console.log = (...args: unknown[]) => {
+    const line = args.map(String).join(" ").trim();
+    if (line.startsWith("INVALID")) reasons.push(line);
+    else consoleLog(...args);
+  };
   let ok: unknown;
   try {
     ok = await snarkjs.zKey.verifyFromR1cs(r1cs, ptau, zkey, log.logger);

@@ -74,13 +74,26 @@ describe("Groth16 key forgery (issue 10)", () => {
   });
 
   test("insecure-deterministic keys: δ recomputed from the provenance reproduces vk_delta_2 and the forgery is ACCEPTED", async () => {
-    const [build] = await runSetup({ ...options, phase2: "insecure-deterministic" });
+    // In the checkout itself (the content hash is root-relative), publishing into temporary directories:
+    // this is what `npm run generate` does for the committed keys.
+    const [build] = await runSetup({
+      root: ROOT,
+      circuits: ["poseidon2"],
+      cacheDir: join(root, "checkout-cache"),
+      keysDir: join(root, "checkout-keys"),
+      contractsDir: join(root, "checkout-contracts"),
+      phase2: "insecure-deterministic",
+      reporter: createReporter({ silent: true }),
+    });
     const { provenance, vkey } = await published(build!);
     assert.equal(provenance.phase2.kind, "insecure-deterministic");
     const delta = attackerDelta(provenance, build!.ptau.id);
     assert.ok(deltaMatches(vkey, delta));
     assert.equal(await snarkjs.groth16.verify(vkey, FORGED_SIGNALS, forgeProof(vkey, FORGED_SIGNALS, delta)), true);
     assert.deepEqual(keySecurity(provenance), { insecure: true, reasons: [INSECURE_REASONS.devPtau, INSECURE_REASONS.deterministicPhase2] });
+    // The mode `npm run generate` uses reproduces the committed dev key exactly (only the provenance format changes).
+    const committedVkey = JSON.parse(await readFile(join(ROOT, "circuits", "keys", "poseidon2.vkey.json"), "utf8")) as snarkjs.VerificationKey;
+    assert.deepEqual(vkey, committedVkey);
     // Control: an honest proof verifies too.
     const honest = await snarkjs.groth16.fullProve({ a: "3", b: "4" }, build!.wasm, build!.zkey);
     assert.equal(await snarkjs.groth16.verify(vkey, honest.publicSignals, honest.proof), true);

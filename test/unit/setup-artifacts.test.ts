@@ -12,7 +12,18 @@ import { after, before, describe, test } from "node:test";
 import { buildBn128 } from "ffjavascript";
 import * as snarkjs from "snarkjs";
 import { generateDevPtau } from "../../prover/ptau/dev-ptau.js";
-import { circuitSource, contractName, loadManifest, releaseSnarkjsWorkers, requiredPtauPower, runSetup, type CircuitBuild, type SetupOptions } from "../../prover/setup/artifacts.js";
+import {
+  circuitSource,
+  contractName,
+  loadManifest,
+  publishedPhase2,
+  releaseSnarkjsWorkers,
+  requiredPtauPower,
+  runSetup,
+  SetupError,
+  type CircuitBuild,
+  type SetupOptions,
+} from "../../prover/setup/artifacts.js";
 import { INSECURE_REASONS, keySecurity, type KeyTranscript, type ProvenanceV2 } from "../../prover/setup/key-security.js";
 import { createReporter } from "../../prover/setup/progress.js";
 
@@ -161,5 +172,12 @@ describe("setup artifacts", () => {
     assert.deepEqual(build!.cached, { compile: true, keys: false }, "same compile, new keys for another ptau");
     const [again] = await runSetup({ ...options, ptau: good });
     assert.deepEqual(again!.cached, { compile: true, keys: true });
+    // Provers (node, workers) must not rotate random keys behind the published verifiers' back.
+    assert.equal(await publishedPhase2(["poseidon2"], { root }), "csprng");
+    assert.equal(await publishedPhase2(["poseidon2"], { root: ROOT }), "insecure-deterministic", "the committed dev keys");
+    await assert.rejects(
+      runSetup({ ...options, ptau: good, phase2: "insecure-deterministic", reuseOnly: true }),
+      (e: unknown) => e instanceof SetupError && e.code === "SETUP_KEYS_MISSING",
+    );
   });
 });
