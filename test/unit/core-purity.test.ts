@@ -41,8 +41,8 @@ test("default: lightclient/core imports no I/O module (it runs unchanged in the 
   assert.deepEqual(offences, []);
 });
 
-test("default: prover/setup/key-security.ts is pure (deploy, node and the browser light client import keySecurity)", () => {
-  const source = readFileSync(new URL("../../prover/setup/key-security.ts", import.meta.url), "utf8");
+test("default: node/core/key-security.ts has no imports at all (deploy, node and the browser light client import keySecurity)", () => {
+  const source = readFileSync(new URL("../../node/core/key-security.ts", import.meta.url), "utf8");
   const imports = [...source.matchAll(/(?:^|\n)\s*(?:import|export)[^"'`;]*?from\s*["']([^"']+)["']/g)].map((m) => m[1]);
   assert.deepEqual(imports, [], "no imports at all");
   assert.doesNotMatch(source, /\bprocess\.|\bBuffer\b|\bfetch\(|\brequire\(|\bimport\(/);
