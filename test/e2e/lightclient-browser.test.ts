@@ -230,7 +230,8 @@ describe("light client page in Chromium (real node, prover, anvil)", { skip, tim
       return answer;
     });
     const outcome = await readOutcome(await openPage({ uri, node: proxy!.url }));
-    assertSteps(outcome, { vkey: "pass", proof: "pass", root: "fail", path: "skipped", value: "skipped" }, { root: "ROOT_NOT_ANCHORED" });
+    // A valid proof from the anchored roots(n - 1): the anchored commitment and root tell the batches apart.
+    assertSteps(outcome, { vkey: "pass", proof: "fail", root: "fail", path: "skipped", value: "skipped" }, { proof: "PROOF_COMMITMENT_MISMATCH", root: "ROOT_NOT_ANCHORED" });
     assert.equal(outcome.verdict, "fail");
   });
 

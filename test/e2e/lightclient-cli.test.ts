@@ -269,8 +269,10 @@ describe("tinycloud verify (light client CLI) against the real stack", () => {
     });
     const r = await verifyJson(publicUri, proxy!.url);
     proxy!.set(undefined);
-    assertFailedAt(r, "root", "ROOT_NOT_ANCHORED");
-    assert.equal(r.report.steps[1]!.code, "PROOF_OK", "the forked proof is valid: only the chain tells the batches apart");
+    // The forked proof is a valid Groth16 proof from the anchored roots(n - 1): only the chain tells the
+    // batches apart, by the commitment batch n was anchored with and by the root it stores.
+    assertFailedAt(r, "proof", "PROOF_COMMITMENT_MISMATCH");
+    assert.equal(r.report.steps[2]!.code, "ROOT_NOT_ANCHORED");
   });
 
   test('a wrong --vkeys directory → "vkey"', async () => {

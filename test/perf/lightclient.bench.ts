@@ -52,7 +52,8 @@ export async function run(): Promise<void> {
 
   // 1. Recorded evidence.
   const v = JSON.parse(await readFile(new URL("../vectors/lightclient/recording.json", import.meta.url), "utf8")) as { circuit: string; vkeys: Record<string, unknown>; uris: { hello: string }; recording: Recording };
-  const vkeys = pinVkeys({ [v.circuit]: v.vkeys[v.circuit] }, "vectors");
+  const verifiers = JSON.parse(await readFile(new URL("../../contracts/generated/verifiers.json", import.meta.url), "utf8")) as Record<string, { codeHash: string }>;
+  const vkeys = pinVkeys({ [v.circuit]: v.vkeys[v.circuit] }, "vectors", { codeHashes: { [v.circuit]: verifiers[v.circuit]!.codeHash } });
   const fixture = () => verifyUri({ uri: v.uris.hello, node: fixtureNodeSource(v.recording.node), chain: fixtureChainSource(v.recording.chain), groth16, vkeys });
   const [first, coldMs] = await timed(fixture);
   must(first);
