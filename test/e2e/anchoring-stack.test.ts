@@ -13,7 +13,8 @@ import { createPublicClient, http } from "viem";
 import { ANCHOR_ABI } from "../../contracts/abi.js";
 import { signIn } from "../../node/client/client.js";
 import { formatSpaceId, parseResourceUri } from "../../node/core/resource.js";
-import { contentHashField, leafValue, stateKey, stateProofFromJson, verifyStateProof } from "../../node/core/state-tree.js";
+import { contentHashField, emptyStateRoot, leafValue, stateKey, stateProofFromJson, verifyStateProof } from "../../node/core/state-tree.js";
+import { EMBEDDED_VERIFIER_DELAY } from "../../node/chain/stack.js";
 import { utf8ToBytes } from "../../node/core/encoding.js";
 import { releaseSnarkjsWorkers } from "../../prover/setup/artifacts.js";
 import { startTestNode, type TestNode } from "../helpers/node.js";
@@ -28,7 +29,7 @@ interface Status {
   anchoredBatch: number;
   anchoredRoot: string;
   anchorTx: string | null;
-  chain: { chainId: number; rpcUrl: string; anchor: `0x${string}`; anchorer: { state: string } } | null;
+  chain: { chainId: number; rpcUrl: string; anchor: `0x${string}`; genesisRoot: string; depth: number; verifierDelay: number; anchorer: { state: string } } | null;
 }
 
 async function status(url: string): Promise<Status> {
@@ -54,6 +55,9 @@ describe("anchoring: the embedded stack", () => {
       return s.anchoredBatch >= 1 ? s : undefined;
     }, "batch 1 anchored");
     assert.ok(anchored.chain, "status reports the chain");
+    // The owner's powers are visible: the router's timelock and the anchor's (empty-tree) genesis.
+    assert.equal(anchored.chain.verifierDelay, EMBEDDED_VERIFIER_DELAY);
+    assert.equal(anchored.chain.genesisRoot, emptyStateRoot(anchored.chain.depth).toString());
     assert.match(anchored.anchorTx ?? "", /^0x[0-9a-f]{64}$/);
 
     // Read the root from the contract with viem: no trust in the node's status.
