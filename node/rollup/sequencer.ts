@@ -75,6 +75,8 @@ export class Sequencer implements StateStager {
   private retryTimer: NodeJS.Timeout | undefined;
   private cutFailures = 0;
   private cutting: Promise<void> = Promise.resolve();
+  /** The cut waiting behind the running one, if any (see `cut`). */
+  private queued: { force: boolean; done: Promise<void> } | undefined;
   private scratchLock: Promise<unknown> = Promise.resolve();
   private respawning: Promise<void> | undefined;
   private readonly listeners: BatchListener[] = [];
@@ -316,8 +318,22 @@ export class Sequencer implements StateStager {
    * asks) also cut the partial batch that remains. Serialized: one cut at a time.
    */
   cut(force = true): Promise<void> {
-    this.cutting = this.cutting.then(() => this.cutPending(force)).catch((error: unknown) => console.error("sequencer: cutting a batch failed:", error));
-    return this.cutting;
+    // Coalesce: one cut runs and at most one waits behind it (a running cut loops while full batches
+    // are pending). Without this, every write committed while the tree lags would queue its own cut.
+    if (this.queued !== undefined) {
+      this.queued.force ||= force;
+      return this.queued.done;
+    }
+    const queued = { force, done: Promise.resolve() };
+    queued.done = this.cutting
+      .then(() => {
+        this.queued = undefined;
+        return this.cutPending(queued.force);
+      })
+      .catch((error: unknown) => console.error("sequencer: cutting a batch failed:", error));
+    this.queued = queued;
+    this.cutting = queued.done;
+    return queued.done;
   }
 
   private async cutPending(force: boolean): Promise<void> {

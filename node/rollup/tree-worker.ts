@@ -8,7 +8,7 @@
  * thread only): on a busy machine the HTTP thread wins the CPU and batches lag instead, which is the
  * trade the node wants (writes are durable and acknowledged before they are batched).
  */
-import { setPriority } from "node:os";
+import { getPriority, setPriority } from "node:os";
 import { isMainThread, parentPort, workerData } from "node:worker_threads";
 import { parseCid } from "../core/cid.js";
 import { leafValue, StateError, StateTree, type StateTreeView, type UpdateWitness } from "../core/state-tree.js";
@@ -33,7 +33,7 @@ export const RECENT_VIEWS = 256;
 
 export interface TreeWorkerData {
   readonly depth: number;
-  /** Niceness added to the thread (0 = as the node). */
+  /** Niceness added to the thread's, relative to the node's (0 = as the node; capped at 19). */
   readonly nice: number;
 }
 
@@ -283,7 +283,8 @@ if (!isMainThread && parentPort !== null && isRecord(workerData) && workerData["
   const data = workerData as unknown as TreeWorkerData & { mark: string };
   if (data.nice > 0) {
     try {
-      setPriority(0, Math.min(19, data.nice));
+      // Relative to the node's own niceness (a node started under `nice` would otherwise tie with it).
+      setPriority(0, Math.min(19, getPriority(0) + data.nice));
     } catch {
       // Not permitted (some containers): run at the node's priority.
     }
