@@ -387,7 +387,9 @@ export class Sequencer implements StateStager {
       await tree.request({ kind: "settle", number, durable: false }).catch(() => undefined);
       throw error;
     }
-    await tree.request({ kind: "settle", number, durable: true }).catch(() => undefined);
+    // Not awaited: the worker takes messages in order, so the next cut or proof request already finds
+    // this batch settled, and the cut loop saves a round trip through a busy event loop.
+    void tree.request({ kind: "settle", number, durable: true }).catch(() => undefined);
     this.head = { batch: number, root: result.root, size: result.size };
     this.pendingCount = Math.max(0, this.pendingCount - updates.length);
     this.cutFailures = 0;
