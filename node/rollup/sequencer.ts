@@ -122,9 +122,14 @@ export class Sequencer implements StateStager {
     else if (bound !== options.context) throw new ContextMismatchError(bound, options.context);
     const sequencer = new Sequencer(rollup, options);
     sequencer.unproven = await sequencer.loadTree(latest, true);
-    for await (const key of rollup.stagedKeys()) sequencer.keys.add(BigInt(key));
-    sequencer.nextSeq = await rollup.nextSeq();
-    sequencer.pendingCount = (await rollup.pending(Number.MAX_SAFE_INTEGER)).length;
+    try {
+      for await (const key of rollup.stagedKeys()) sequencer.keys.add(BigInt(key));
+      sequencer.nextSeq = await rollup.nextSeq();
+      sequencer.pendingCount = (await rollup.pending(Number.MAX_SAFE_INTEGER)).length;
+    } catch (error) {
+      await sequencer.tree.close(); // no worker outlives a sequencer that failed to open
+      throw error;
+    }
     if (sequencer.pendingCount > 0) sequencer.schedule();
     return sequencer;
   }
