@@ -127,9 +127,43 @@ class PoseidonMemo {
   }
 }
 
-const memo2 = new PoseidonMemo((inputs) => poseidon2(inputs));
-const memo3 = new PoseidonMemo((inputs) => poseidon3(inputs));
-const memo4 = new PoseidonMemo((inputs) => poseidon4(inputs));
+/** Poseidon(2/3/4) with circomlib's parameters: what every hash of this module is computed with. */
+export interface PoseidonBackend {
+  readonly name: string;
+  readonly poseidon2: (inputs: bigint[]) => bigint;
+  readonly poseidon3: (inputs: bigint[]) => bigint;
+  readonly poseidon4: (inputs: bigint[]) => bigint;
+}
+
+/** The reference backend (`poseidon-lite`, pure JS): the oracle's definition of the hash. */
+export const REFERENCE_POSEIDON: PoseidonBackend = { name: "poseidon-lite", poseidon2, poseidon3, poseidon4 };
+
+let backend: PoseidonBackend = REFERENCE_POSEIDON;
+
+/**
+ * Compute the hashes with another implementation of the SAME function (the node's tree worker uses
+ * circomlibjs's wasm build, ~4x faster). It is accepted only if it agrees with the reference on
+ * `vectors` (inputs per arity); otherwise the reference stays and this returns false. Roots cannot
+ * change: the function is the same, only its speed.
+ */
+export function usePoseidonBackend(candidate: PoseidonBackend, vectors: readonly bigint[][]): boolean {
+  for (const inputs of vectors) {
+    const fn = inputs.length === 2 ? "poseidon2" : inputs.length === 3 ? "poseidon3" : inputs.length === 4 ? "poseidon4" : undefined;
+    if (fn === undefined) throw new RangeError("Poseidon vectors have 2, 3 or 4 inputs");
+    if (candidate[fn]([...inputs]) !== REFERENCE_POSEIDON[fn]([...inputs])) return false;
+  }
+  backend = candidate;
+  return true;
+}
+
+/** The implementation in use (its `name`). */
+export function poseidonBackendName(): string {
+  return backend.name;
+}
+
+const memo2 = new PoseidonMemo((inputs) => backend.poseidon2(inputs));
+const memo3 = new PoseidonMemo((inputs) => backend.poseidon3(inputs));
+const memo4 = new PoseidonMemo((inputs) => backend.poseidon4(inputs));
 
 /** Poseidon(2) over field elements (circomlib parameters): the state root over (tree root, size). */
 export function hash2(a: bigint, b: bigint): bigint {

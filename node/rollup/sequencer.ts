@@ -75,6 +75,8 @@ export class Sequencer implements StateStager {
   private retryTimer: NodeJS.Timeout | undefined;
   private cutFailures = 0;
   private cutting: Promise<void> = Promise.resolve();
+  /** The cut waiting behind the running one, if any (see `cut`). */
+  private queued: { force: boolean; done: Promise<void> } | undefined;
   private scratchLock: Promise<unknown> = Promise.resolve();
   private respawning: Promise<void> | undefined;
   private readonly listeners: BatchListener[] = [];
@@ -120,9 +122,14 @@ export class Sequencer implements StateStager {
     else if (bound !== options.context) throw new ContextMismatchError(bound, options.context);
     const sequencer = new Sequencer(rollup, options);
     sequencer.unproven = await sequencer.loadTree(latest, true);
-    for await (const key of rollup.stagedKeys()) sequencer.keys.add(BigInt(key));
-    sequencer.nextSeq = await rollup.nextSeq();
-    sequencer.pendingCount = (await rollup.pending(Number.MAX_SAFE_INTEGER)).length;
+    try {
+      for await (const key of rollup.stagedKeys()) sequencer.keys.add(BigInt(key));
+      sequencer.nextSeq = await rollup.nextSeq();
+      sequencer.pendingCount = (await rollup.pending(Number.MAX_SAFE_INTEGER)).length;
+    } catch (error) {
+      await sequencer.tree.close(); // no worker outlives a sequencer that failed to open
+      throw error;
+    }
     if (sequencer.pendingCount > 0) sequencer.schedule();
     return sequencer;
   }
@@ -316,8 +323,22 @@ export class Sequencer implements StateStager {
    * asks) also cut the partial batch that remains. Serialized: one cut at a time.
    */
   cut(force = true): Promise<void> {
-    this.cutting = this.cutting.then(() => this.cutPending(force)).catch((error: unknown) => console.error("sequencer: cutting a batch failed:", error));
-    return this.cutting;
+    // Coalesce: one cut runs and at most one waits behind it (a running cut loops while full batches
+    // are pending). Without this, every write committed while the tree lags would queue its own cut.
+    if (this.queued !== undefined) {
+      this.queued.force ||= force;
+      return this.queued.done;
+    }
+    const queued = { force, done: Promise.resolve() };
+    queued.done = this.cutting
+      .then(() => {
+        this.queued = undefined;
+        return this.cutPending(queued.force);
+      })
+      .catch((error: unknown) => console.error("sequencer: cutting a batch failed:", error));
+    this.queued = queued;
+    this.cutting = queued.done;
+    return queued.done;
   }
 
   private async cutPending(force: boolean): Promise<void> {
@@ -371,7 +392,9 @@ export class Sequencer implements StateStager {
       await tree.request({ kind: "settle", number, durable: false }).catch(() => undefined);
       throw error;
     }
-    await tree.request({ kind: "settle", number, durable: true }).catch(() => undefined);
+    // Not awaited: the worker takes messages in order, so the next cut or proof request already finds
+    // this batch settled, and the cut loop saves a round trip through a busy event loop.
+    void tree.request({ kind: "settle", number, durable: true }).catch(() => undefined);
     this.head = { batch: number, root: result.root, size: result.size };
     this.pendingCount = Math.max(0, this.pendingCount - updates.length);
     this.cutFailures = 0;

@@ -46,7 +46,8 @@ export type TreeRequest =
   | { readonly id: number; readonly kind: "settle"; readonly number: number; readonly durable: boolean }
   | { readonly id: number; readonly kind: "prove"; readonly batch: number; readonly key: bigint; readonly from: TreeName }
   | { readonly id: number; readonly kind: "pin"; readonly batch: number; readonly from: TreeName }
-  | { readonly id: number; readonly kind: "leafValues"; readonly items: readonly { readonly contentHash: bigint; readonly version: number; readonly deleted: boolean }[] };
+  | { readonly id: number; readonly kind: "leafValues"; readonly items: readonly { readonly contentHash: bigint; readonly version: number; readonly deleted: boolean }[] }
+  | { readonly id: number; readonly kind: "info" };
 
 /** Where a tree stands after a request. */
 export interface TreeHead {
@@ -86,6 +87,7 @@ export interface TreeResults {
   readonly prove: ProveResult;
   readonly pin: TreeHead;
   readonly leafValues: readonly bigint[];
+  readonly info: { readonly depth: number; readonly poseidon: string; readonly live: TreeHead };
 }
 
 /** An error as it crosses the thread boundary (`TinyCloudError.toJSON()` plus the class name). */

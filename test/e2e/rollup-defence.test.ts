@@ -170,6 +170,33 @@ describe("rollup defence", () => {
     await prover.close();
   });
 
+  test("behavior: a crashed tree worker is replaced, replayed from the store, and batching goes on with the oracle's roots", async () => {
+    const node = await startTestNode({ batchMaxUpdates: 2, batchMaxDelayMs: 50 });
+    nodes.push(node);
+    assert.ok(node.sequencer);
+    const session = await signIn({ url: node.url, wallet: testWallet(0x25) });
+    const oracle = new StateTree();
+    const put = async (path: string, value: string) => {
+      const { version } = await session.kv.put(path, value);
+      oracle.set(stateKey(session.spaceId, "kv", path), leafValue(contentHashField(utf8ToBytes(value)), version, false));
+    };
+    await put("x", "1");
+    await put("y", "2");
+    await until(async () => ((await status(node)).latestBatch >= 1 ? true : undefined), "batch 1");
+    // Kill the thread the way a crash would (the sequencer is not told).
+    const internals = node.sequencer as unknown as { tree: { worker: { terminate(): Promise<number> } } };
+    await internals.tree.worker.terminate();
+    await put("z", "3");
+    await put("x", "4");
+    const s = await until(async () => {
+      const current = await status(node);
+      return current.pending === 0 && current.root === oracle.root.toString() ? current : undefined;
+    }, "batches after the crash, with the oracle's root");
+    assert.ok(s.latestBatch >= 2);
+    const proof = await fetch(`${node.url}/rollup/proof?uri=${encodeURIComponent(`${session.spaceId}/kv/y`)}&batch=1`);
+    assert.equal(proof.status, 200, "old views are served by the new worker");
+  });
+
   test("behavior: rollup: false runs a plain KV node (no /rollup routes)", async () => {
     const node = await startTestNode({ rollup: false });
     nodes.push(node);

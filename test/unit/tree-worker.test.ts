@@ -8,7 +8,8 @@ import { after, describe, test } from "node:test";
 import { Worker } from "node:worker_threads";
 import { CID } from "multiformats/cid";
 import { sha256 } from "multiformats/hashes/sha2";
-import { FIELD_MODULUS, leafValue, StateError, StateTree, verifyStateProof } from "../../node/core/state-tree.js";
+import { poseidon4 } from "poseidon-lite/poseidon4";
+import { FIELD_MODULUS, hash4, leafValue, poseidonBackendName, REFERENCE_POSEIDON, StateError, StateTree, usePoseidonBackend, verifyStateProof } from "../../node/core/state-tree.js";
 import { TreeClient } from "../../node/rollup/tree-client.js";
 import { TreeWorkerError, type CutUpdate, type TreeReply } from "../../node/rollup/tree-protocol.js";
 import { TREE_WORKER_MARK } from "../../node/rollup/tree-worker.js";
@@ -71,6 +72,17 @@ describe("state-tree worker", () => {
     await client.request({ kind: "cut", number: 13, context: 7n, updates: [{ key: 99n, contentHash: 1n, version: 1, deleted: false, event }] });
     const back = await client.request({ kind: "settle", number: 13, durable: false });
     assert.deepEqual([back.batch, back.root], [12, oracle.root]);
+  });
+
+  test("behavior: the worker hashes with circomlibjs's wasm Poseidon, accepted only because it agrees with poseidon-lite", async () => {
+    const info = await client.request({ kind: "info" });
+    assert.equal(info.poseidon, "circomlibjs-wasm", "circomlibjs is installed here, so the fast backend is in use (the roots test above checks it against the oracle)");
+    assert.equal(info.depth, DEPTH);
+    // In this thread: a backend that disagrees is refused and the reference stays.
+    const wrong = { ...REFERENCE_POSEIDON, name: "wrong", poseidon4: (inputs: bigint[]) => poseidon4(inputs) + 1n };
+    assert.equal(usePoseidonBackend(wrong, [[1n, 2n, 3n, 4n]]), false);
+    assert.equal(poseidonBackendName(), "poseidon-lite");
+    assert.equal(hash4(1n, 2n, 3n, 4n), poseidon4([1n, 2n, 3n, 4n]));
   });
 
   test("behavior: a replayed history gives the same roots; a wrong root is refused and changes nothing", async () => {
