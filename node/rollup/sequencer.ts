@@ -361,14 +361,15 @@ export class Sequencer implements StateStager {
     while (!this.closed) {
       // Backing off after a failed cut: the retry timer resumes cutting.
       if (this.retryTimer !== undefined) return;
+      // Before reading the queue: what arrives while this waits joins the batch.
+      await this.whenQuiet();
+      if (this.closed) return;
       const updates = await this.rollup.pending(this.options.maxUpdates);
       if (updates.length === 0) return;
       if (updates.length < this.options.maxUpdates && !force) {
         this.schedule();
         return;
       }
-      await this.whenQuiet();
-      if (this.closed) return;
       const number = this.head.batch + 1;
       try {
         await this.cutOne(number, updates);
