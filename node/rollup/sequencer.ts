@@ -20,6 +20,7 @@
  * and the next committed write starts a new bounded round. Acknowledged writes are never dropped: they
  * stay in the KV store, and their updates stay pending (or held, and reported) until batched.
  */
+import { performance } from "node:perf_hooks";
 import { parseCid } from "../core/cid.js";
 import { contentHashFromDigestHex, emptyStateRoot, STATE_TREE_DEPTH, StateError, stateKey, type UpdateWitness } from "../core/state-tree.js";
 import { TinyCloudError } from "../core/errors.js";
@@ -44,6 +45,11 @@ export interface SequencerOptions {
   readonly cutRetry?: RetryPolicy;
   /** Niceness of the tree worker thread (default `DEFAULT_TREE_NICE`). */
   readonly treeNice?: number;
+  /**
+   * While the node is busy serving requests, wait up to this long before each cut (default 1000 ms;
+   * 0: never wait). See `whenQuiet`.
+   */
+  readonly deferWhileBusyMs?: number;
 }
 
 export interface CommittedWrite {
@@ -65,6 +71,14 @@ export type BatchListener = (record: BatchRecord, witnesses: readonly UpdateWitn
 
 export const DEFAULT_CUT_RETRY: RetryPolicy = { attempts: 5, baseDelayMs: 100 };
 
+export const DEFAULT_DEFER_WHILE_BUSY_MS = 1000;
+
+/** Event-loop utilization above which the node counts as busy serving requests (idle is ~0.01, load ~0.5). */
+const BUSY_UTILIZATION = 0.25;
+
+/** How often a deferred cut looks again. */
+const QUIET_POLL_MS = 25;
+
 /** Batches replayed per message into the worker (bounds the size of one structured clone). */
 const REPLAY_CHUNK = 64;
 
@@ -80,6 +94,8 @@ export class Sequencer implements StateStager {
   private scratchLock: Promise<unknown> = Promise.resolve();
   private respawning: Promise<void> | undefined;
   private readonly listeners: BatchListener[] = [];
+  /** Event-loop utilization at the last look (see `whenQuiet`). */
+  private elu = performance.eventLoopUtilization();
   private closed = false;
   /** Batches cut but not yet proven when the node last stopped, with their witnesses (rebuilt on open). */
   private unproven: { record: BatchRecord; witnesses: readonly UpdateWitness[] }[] = [];
@@ -345,6 +361,9 @@ export class Sequencer implements StateStager {
     while (!this.closed) {
       // Backing off after a failed cut: the retry timer resumes cutting.
       if (this.retryTimer !== undefined) return;
+      // Before reading the queue: what arrives while this waits joins the batch.
+      await this.whenQuiet();
+      if (this.closed) return;
       const updates = await this.rollup.pending(this.options.maxUpdates);
       if (updates.length === 0) return;
       if (updates.length < this.options.maxUpdates && !force) {
@@ -367,6 +386,25 @@ export class Sequencer implements StateStager {
       }
       // A forced cut takes what is pending now; later arrivals wait for a full batch or their own delay.
       force = false;
+    }
+  }
+
+  /**
+   * Wait while the node is busy serving requests (event-loop utilization since the last look above
+   * BUSY_UTILIZATION), for at most `deferWhileBusyMs`. A cut costs the tree worker milliseconds of CPU
+   * per update; on a machine with few cores that CPU comes out of the requests' share even at a low
+   * thread priority, so under load batches wait (they stay durable and pending) and drain at full speed
+   * once requests let up. The bound keeps at least one batch per interval flowing under sustained load.
+   */
+  private async whenQuiet(): Promise<void> {
+    const limit = this.options.deferWhileBusyMs ?? DEFAULT_DEFER_WHILE_BUSY_MS;
+    const deadline = Date.now() + limit;
+    for (;;) {
+      const now = performance.eventLoopUtilization();
+      const busy = performance.eventLoopUtilization(now, this.elu).utilization > BUSY_UTILIZATION;
+      this.elu = now;
+      if (!busy || limit <= 0 || this.closed || Date.now() >= deadline) return;
+      await new Promise((resolve) => setTimeout(resolve, QUIET_POLL_MS).unref());
     }
   }
 

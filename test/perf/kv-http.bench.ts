@@ -11,6 +11,7 @@
  * not proven: `--no-prove`) and without it (`--no-rollup`), each on a fresh data directory, and prints
  * the ratios (targets: puts >= 0.9x, gets >= 0.95x). `BENCH_ROUNDS=n` alternates the two n times and
  * keeps each mode's best round (the machine is shared: the best round is the least disturbed one).
+ * `BENCH_DRAIN=1` also times how fast the rollup's backlog drains once the requests stop.
  */
 import { spawn } from "node:child_process";
 import http from "node:http";
@@ -90,7 +91,19 @@ async function measureNode(rollup: boolean): Promise<NodeFigures> {
     const puts = await run(putTokens, (t) => post(node.url, { authorization: t, "content-type": "text/plain" }, value));
     const gets = await run(getTokens.slice(200), (t) => post(node.url, { authorization: t }));
     if (!rollup) return { puts, gets };
-    const status = (await (await fetch(`${node.url}/rollup/status`)).json()) as { latestBatch: number; pending: number };
+    const rollupStatus = async () => (await (await fetch(`${node.url}/rollup/status`)).json()) as { latestBatch: number; pending: number };
+    const status = await rollupStatus();
+    if (process.env.BENCH_DRAIN !== undefined) {
+      // How fast the backlog drains once requests stop (the tree worker then has the CPU).
+      const start = performance.now();
+      let now = status;
+      while (now.pending > 0 && performance.now() - start < 600_000) {
+        await new Promise((r) => setTimeout(r, 500));
+        now = await rollupStatus();
+      }
+      const seconds = (performance.now() - start) / 1000;
+      console.log(`  drain: ${status.pending} pending updates batched in ${fmt(seconds, 1)} s (${fmt((status.pending - now.pending) / seconds)} updates/s, ${now.latestBatch - status.latestBatch} batches)`);
+    }
     return { puts, gets, rollup: { latestBatch: status.latestBatch, pending: status.pending } };
   } finally {
     node.stop();
