@@ -404,7 +404,9 @@ export class Sequencer implements StateStager {
       const busy = performance.eventLoopUtilization(now, this.elu).utilization > BUSY_UTILIZATION;
       this.elu = now;
       if (!busy || limit <= 0 || this.closed || Date.now() >= deadline) return;
-      await new Promise((resolve) => setTimeout(resolve, QUIET_POLL_MS).unref());
+      // Not unref'd: close() awaits this cut, and an unref'd timer would let the process's event loop
+      // empty out under it (the wait is bounded by deferWhileBusyMs anyway).
+      await new Promise((resolve) => setTimeout(resolve, QUIET_POLL_MS));
     }
   }
 
