@@ -567,7 +567,7 @@ async function main(): Promise<Runtime> {
   if (rt.reader !== undefined && settings.anchor !== undefined) {
     const chain = viemChainSource({ anchor: settings.anchor, client: rt.reader });
     chain.genesis().then(
-      (g) => ($("#trust-genesis").textContent = `empty tree of depth ${g.treeDepth} (root ${g.genesisRoot.toString().slice(0, 10)}…), fixed by the anchor`),
+      (g) => ($("#trust-genesis").textContent = `empty tree of depth ${g.treeDepth}, fixed by the anchor (root ${g.genesisRoot})`),
       (error: unknown) => ($("#trust-genesis").textContent = `unreadable: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`),
     );
     chain
