@@ -23,7 +23,7 @@ import { poseidon3 } from "poseidon-lite/poseidon3";
 import { epochCommitment, epochContext, epochTransitionInput, type EpochTransitionInput } from "../../prover/circuit-inputs.js";
 import { hash3, rootFromPath, StateTree, stateRoot, type SiblingTriple, type UpdateWitness } from "../../node/core/state-tree.js";
 import type { CompiledCircuit } from "./compile.js";
-import { mod, P, readR1cs, readSym, satisfies, solve, type R1cs } from "./r1cs.js";
+import { mod, P, readR1cs, readSym, resolve, satisfies, solve, type R1cs, type ScheduleStep } from "./r1cs.js";
 
 export const DEPTH = 4;
 export const B = 2;
@@ -205,35 +205,33 @@ export interface StepFields {
 export type StepData = Omit<StepFields, "isUpdate" | "isLow" | "isNew" | "insKey"> & { insKey?: bigint };
 
 export class ForgedTree {
-  readonly leaves: bigint[];
+  /** Node hashes per level, leaves first (levels[DEPTH] = [root]); a write rehashes its path only. */
+  readonly #levels: bigint[][];
   size: number;
-  constructor(tree: StateTree) {
-    this.leaves = Array.from({ length: 4 ** DEPTH }, (_, i) => {
-      if (i >= tree.size) return 0n;
-      const l = tree.leaf(i);
+  constructor(from: StateTree | ForgedTree) {
+    if (from instanceof ForgedTree) {
+      this.#levels = from.#levels.map((row) => row.slice());
+      this.size = from.size;
+      return;
+    }
+    const leaves = Array.from({ length: 4 ** DEPTH }, (_, i) => {
+      if (i >= from.size) return 0n;
+      const l = from.leaf(i);
       return hash3(l.key, l.nextKey, l.value);
     });
-    this.size = tree.size;
-  }
-  /** Node hashes per level, leaves first (levels[DEPTH] = [root]); rebuilt after a write. */
-  #levels: bigint[][] | undefined;
-  #tree(): bigint[][] {
-    if (this.#levels === undefined) {
-      const levels = [this.leaves.slice()];
-      for (let l = 0; l < DEPTH; l++) {
-        const below = levels[l] as bigint[];
-        levels.push(Array.from({ length: below.length / 4 }, (_, i) => poseidon4(below.slice(4 * i, 4 * i + 4))));
-      }
-      this.#levels = levels;
+    const levels = [leaves];
+    for (let l = 0; l < DEPTH; l++) {
+      const below = levels[l] as bigint[];
+      levels.push(Array.from({ length: below.length / 4 }, (_, i) => poseidon4(below.slice(4 * i, 4 * i + 4))));
     }
-    return this.#levels;
+    this.#levels = levels;
+    this.size = from.size;
   }
   siblings(index: number): SiblingTriple[] {
     // Level ℓ (0 = the root's children) holds the other 3 children of the path node's parent.
-    const tree = this.#tree();
     const out: SiblingTriple[] = [];
     for (let level = 0; level < DEPTH; level++) {
-      const row = tree[DEPTH - 1 - level] as bigint[];
+      const row = this.#levels[DEPTH - 1 - level] as bigint[];
       const at = Math.floor(index / 4 ** (DEPTH - 1 - level));
       const first = at - (at % 4);
       out.push([0, 1, 2, 3].filter((ch) => first + ch !== at).map((ch) => row[first + ch] as bigint) as SiblingTriple);
@@ -241,7 +239,16 @@ export class ForgedTree {
     return out;
   }
   get treeRoot(): bigint {
-    return (this.#tree()[DEPTH] as bigint[])[0] as bigint;
+    return (this.#levels[DEPTH] as bigint[])[0] as bigint;
+  }
+  #setLeaf(index: number, leaf: bigint): void {
+    (this.#levels[0] as bigint[])[index] = leaf;
+    let at = index;
+    for (let l = 1; l <= DEPTH; l++) {
+      at = Math.floor(at / 4);
+      const below = this.#levels[l - 1] as bigint[];
+      (this.#levels[l] as bigint[])[at] = poseidon4(below.slice(4 * at, 4 * at + 4));
+    }
   }
   /** A step as the circuit computes it, with no validity checks (the op named by the flags when they are one-hot). */
   step(op: UpdateWitness["op"], fields: StepData): UpdateWitness {
@@ -257,10 +264,7 @@ export class ForgedTree {
     const oldTreeRoot = this.treeRoot;
     const oldSize = this.size;
     const newNext = mod(f.nextKey + f.isLow * (f.insKey - f.nextKey));
-    if (mod(f.isUpdate + f.isLow + f.isNew) === 1n) {
-      this.leaves[index] = hash3(mod(f.key), newNext, mod(f.newValue));
-      this.#levels = undefined;
-    }
+    if (mod(f.isUpdate + f.isLow + f.isNew) === 1n) this.#setLeaf(index, hash3(mod(f.key), newNext, mod(f.newValue)));
     this.size = Number(BigInt(this.size) + (f.isNew < 1n << 32n ? f.isNew : 0n));
     return { siblings, oldTreeRoot, oldSize };
   }
@@ -405,18 +409,54 @@ export interface AttackResult {
 /** The public signals a cheating prover picks to match whatever its witness computes. */
 const FLOATING = ["oldRoot", "newRoot", "commitment"] as const;
 
-/**
- * Run one attack: the scenario's inputs (honest, from the witness generator), minus the floating public
- * signals, plus the attack's pins; everything else re-solved; then the r1cs check and the oracle.
- */
-export function runAttack(c: Circuit, base: readonly bigint[], s: Scenario, a: Attack): AttackResult {
+/** A scenario's honest witness on one circuit, with the order the solver derives it in (for `resolve`). */
+export interface Prepared {
+  readonly scenario: Scenario;
+  readonly base: bigint[];
+  readonly schedule: ScheduleStep[];
+}
+
+/** The wires an attacker starts from: every input, except the public signals it floats. */
+function startingPoint(c: Circuit, base: readonly bigint[]): Map<number, bigint> {
   const fixed = new Map<number, bigint>();
   const floating = new Set(FLOATING.map((n) => wire(c, `main.${n}`)));
   for (const w of c.inputWires) if (!floating.has(w)) fixed.set(w, base[w] as bigint);
-  for (const [w, v] of a.pins) fixed.set(w, v);
-  const witness = solve(c.r1cs, { fixed, reference: base });
-  if (!satisfies(c.r1cs, witness)) return { accepted: false };
-  return { accepted: true, verdict: judge(c, s, witness) };
+  return fixed;
+}
+
+/**
+ * Re-derive the honest witness from the inputs (public signals floating), recording the solve order.
+ * `held` are wires the attacker will overwrite (a mutant's freed signal): they count as given from the
+ * start, so the recorded order derives what depends on them forward from them, not around them.
+ */
+export function prepare(c: Circuit, s: Scenario, honest: readonly bigint[], held: readonly number[] = []): Prepared {
+  const schedule: ScheduleStep[] = [];
+  const fixed = startingPoint(c, honest);
+  for (const w of held) fixed.set(w, honest[w] as bigint);
+  const base = solve(c.r1cs, { fixed, reference: honest }, schedule);
+  return { scenario: s, base, schedule };
+}
+
+/**
+ * Run one attack: the scenario's honest inputs minus the floating public signals, plus the attack's
+ * pins; everything downstream re-solved (`resolve`, or a full `solve` when the replay degenerates);
+ * then the r1cs check and, when accepted, the oracle.
+ */
+export function runAttack(c: Circuit, p: Prepared, a: Attack): AttackResult {
+  let witness: bigint[];
+  let accepted: boolean;
+  const quick = resolve(c.r1cs, p.schedule, p.base, a.pins);
+  if (quick !== undefined) {
+    witness = quick.witness;
+    accepted = quick.satisfied;
+  } else {
+    const fixed = startingPoint(c, p.base);
+    for (const [w, v] of a.pins) fixed.set(w, v);
+    witness = solve(c.r1cs, { fixed, reference: p.base });
+    accepted = satisfies(c.r1cs, witness);
+  }
+  if (!accepted) return { accepted: false };
+  return { accepted: true, verdict: judge(c, p.scenario, witness) };
 }
 
 /** `main.step[j].level[l].x` style pattern for a template-relative signal of mutant target. */
@@ -435,12 +475,17 @@ export function targetWires(c: Circuit, template: string, target: string): numbe
 
 /** Values to try for a signal whose honest value is `h`: a flipped bit, a shift, 0, 1, a random element. */
 function candidateValues(h: bigint, rng: Rng): bigint[] {
-  const vs = [mod(1n - h), mod(h + 1n), 0n, 1n, rng.field(), mod(h - 1n), 2n, P - 1n];
+  const vs = [mod(1n - h), mod(h + 1n), 0n, 1n, rng.field()];
   return [...new Set(vs)].filter((v) => v !== h);
 }
 
-/** Overwrite a signal (every instance in turn) with each candidate value. */
-export function* pinAttacks(c: Circuit, base: readonly bigint[], wires: readonly number[], label: string, rng: Rng): Generator<Attack> {
+/** At most this many instances of a freed signal are attacked per scenario (evenly spread over steps and levels). */
+const MAX_INSTANCES = 8;
+
+/** Overwrite a signal (instances in turn) with each candidate value. */
+export function* pinAttacks(c: Circuit, base: readonly bigint[], all: readonly number[], label: string, rng: Rng): Generator<Attack> {
+  const stride = Math.max(1, all.length / MAX_INSTANCES);
+  const wires = all.length <= MAX_INSTANCES ? all : Array.from({ length: MAX_INSTANCES }, (_, i) => all[Math.floor(i * stride)] as number);
   for (const w of wires) {
     for (const v of candidateValues(base[w] as bigint, rng)) yield { name: `${label}: ${nameOf(c, w)} := ${short(v)}`, pins: new Map([[w, v]]) };
   }
@@ -467,8 +512,9 @@ export function* inputAttacks(c: Circuit, s: Scenario, rng: Rng): Generator<Atta
     return { isUpdate: g("isUpdate"), isLow: g("isLow"), isNew: g("isNew"), index: Number(g("index")), key: g("key"), nextKey: g("nextKey"), oldValue: g("oldValue"), newValue: g("newValue"), insKey: g("insKey") };
   };
   const honest = Array.from({ length: B }, (_, j) => fields(j));
+  const start = new ForgedTree(s.tree);
   const build = (name: string, steps: StepFields[]): Attack => {
-    const forged = new ForgedTree(s.tree);
+    const forged = new ForgedTree(start);
     const pins = new Map<number, bigint>();
     steps.forEach((f, j) => {
       const { siblings } = forged.write(f);

@@ -156,6 +156,38 @@ export function satisfies(r1cs: R1cs, w: readonly bigint[]): boolean {
   return w[0] === 1n && violated(r1cs, w).length === 0;
 }
 
+/**
+ * How `solve` determined a wire, in order: from one constraint (linear in it), as part of a bit
+ * decomposition of one linear constraint, or as a free choice (the reference value). Replaying this
+ * order (`resolve`) re-derives a witness after a few wires change, touching only what depends on them.
+ */
+export interface ScheduleStep {
+  readonly kind: "linear" | "bits" | "free";
+  readonly constraint: number;
+  readonly wires: readonly number[];
+}
+
+/** Solve Σ c_i·b_i + k = 0 over bits b_i when the c_i are ± distinct powers of two (a Num2Bits sum). */
+function decomposeBits(lf: { k: bigint; terms: Map<number, bigint> }): Array<[number, bigint]> | undefined {
+  const entries = [...lf.terms];
+  if (entries.length < 2) return undefined;
+  const negative = entries.filter(([, c]) => c > P / 2n).length > entries.length / 2;
+  const norm = entries.map(([x, c]): [number, bigint] => [x, negative ? P - c : c]);
+  if (!norm.every(([, c]) => c > 0n && (c & (c - 1n)) === 0n)) return undefined;
+  if (new Set(norm.map(([, c]) => c)).size !== norm.length) return undefined;
+  const target = negative ? lf.k : mod(-lf.k);
+  const total = norm.reduce((s, [, c]) => s + c, 0n);
+  if (target > total) return undefined;
+  let rest = target;
+  const out: Array<[number, bigint]> = [];
+  for (const [x, c] of [...norm].sort((u, v) => (u[1] < v[1] ? 1 : -1))) {
+    const bit = rest >= c ? 1n : 0n;
+    rest -= bit * c;
+    out.push([x, bit]);
+  }
+  return rest === 0n ? out : undefined;
+}
+
 export interface SolveRequest {
   /** Wire values fixed before propagation (wire 0 = 1 is added). Inputs not listed here float. */
   readonly fixed: ReadonlyMap<number, bigint>;
@@ -174,7 +206,7 @@ export interface SolveRequest {
  * the unknown in the fewest-unknowns constraint takes its reference value. Returns a full witness
  * (never checked here: see `satisfies`).
  */
-export function solve(r1cs: R1cs, req: SolveRequest): bigint[] {
+export function solve(r1cs: R1cs, req: SolveRequest, schedule?: ScheduleStep[]): bigint[] {
   const n = r1cs.nWires;
   const w: Array<bigint | undefined> = new Array<bigint | undefined>(n);
   w[0] = 1n;
@@ -191,9 +223,11 @@ export function solve(r1cs: R1cs, req: SolveRequest): bigint[] {
   let remaining = 0;
   for (let i = 0; i < n; i++) if (w[i] === undefined) remaining++;
 
-  const assign = (wire: number, v: bigint): void => {
+  const assign = (wire: number, v: bigint, how: ScheduleStep): void => {
     if (w[wire] !== undefined) return;
     w[wire] = mod(v);
+    // A bit decomposition assigns its group under one step.
+    if (schedule !== undefined && schedule[schedule.length - 1] !== how) schedule.push(how);
     remaining--;
     for (const c of r1cs.uses[wire] as Int32Array) {
       unknown[c] = (unknown[c] as number) - 1;
@@ -262,31 +296,17 @@ export function solve(r1cs: R1cs, req: SolveRequest): bigint[] {
       }
       if (lf.terms.size === 1) {
         const [x, co] = [...lf.terms][0] as [number, bigint];
-        assign(x, mod(-lf.k * inv(co)));
+        assign(x, mod(-lf.k * inv(co)), { kind: "linear", constraint: c, wires: [x] });
       }
     }
   };
 
-  /** Solve Σ c_i·b_i + k = 0 over bits b_i when the c_i are ± distinct powers of two. */
-  const decompose = (lf: { k: bigint; terms: Map<number, bigint> }): boolean => {
-    const entries = [...lf.terms];
-    if (entries.length < 2 || !entries.every(([x]) => bits.has(x))) return false;
-    const negative = entries.filter(([, c]) => c > P / 2n).length > entries.length / 2;
-    const norm = entries.map(([x, c]): [number, bigint] => [x, negative ? P - c : c]);
-    if (!norm.every(([, c]) => c > 0n && (c & (c - 1n)) === 0n)) return false;
-    if (new Set(norm.map(([, c]) => c)).size !== norm.length) return false;
-    const target = negative ? lf.k : mod(-lf.k);
-    const total = norm.reduce((s, [, c]) => s + c, 0n);
-    if (target > total) return false;
-    let rest = target;
-    const out: Array<[number, bigint]> = [];
-    for (const [x, c] of [...norm].sort((u, v) => (u[1] < v[1] ? 1 : -1))) {
-      const bit = rest >= c ? 1n : 0n;
-      rest -= bit * c;
-      out.push([x, bit]);
-    }
-    if (rest !== 0n) return false;
-    for (const [x, bit] of out) assign(x, bit);
+  const decompose = (c: number, lf: { k: bigint; terms: Map<number, bigint> }): boolean => {
+    if (![...lf.terms.keys()].every((x) => bits.has(x))) return false;
+    const out = decomposeBits(lf);
+    if (out === undefined) return false;
+    const how: ScheduleStep = { kind: "bits", constraint: c, wires: out.map(([x]) => x) };
+    for (const [x, bit] of out) assign(x, bit, how);
     return true;
   };
 
@@ -302,9 +322,9 @@ export function solve(r1cs: R1cs, req: SolveRequest): bigint[] {
       if (lf === undefined) continue;
       if (lf.terms.size === 1) {
         const [x, co] = [...lf.terms][0] as [number, bigint];
-        assign(x, mod(-lf.k * inv(co)));
+        assign(x, mod(-lf.k * inv(co)), { kind: "linear", constraint: c, wires: [x] });
         progressed = true;
-      } else if (decompose(lf)) progressed = true;
+      } else if (decompose(c, lf)) progressed = true;
     }
     if (progressed) {
       propagate();
@@ -318,14 +338,117 @@ export function solve(r1cs: R1cs, req: SolveRequest): bigint[] {
       if (u > 0 && (best < 0 || u < (unknown[best] as number))) best = c;
     }
     if (best < 0) {
-      for (let i = 0; i < n; i++) if (w[i] === undefined) assign(i, req.reference[i] ?? 0n);
+      for (let i = 0; i < n; i++) if (w[i] === undefined) assign(i, req.reference[i] ?? 0n, { kind: "free", constraint: -1, wires: [i] });
       break;
     }
     const [a, b, cc] = r1cs.constraints[best] as readonly [Lc, Lc, Lc];
     let pick = -1;
     for (const lc of [a, b, cc]) for (const x of lc.wires) if (w[x] === undefined && (pick < 0 || x < pick)) pick = x;
-    assign(pick, req.reference[pick] ?? 0n);
+    assign(pick, req.reference[pick] ?? 0n, { kind: "free", constraint: -1, wires: [pick] });
     propagate();
   }
   return w as bigint[];
+}
+
+/**
+ * Re-solve after changing a few wires: `base` is a satisfying witness that `solve` built with
+ * `schedule`, `fixed` the wires to overwrite. The schedule is replayed in order and a step is redone
+ * only when its constraint touches a changed wire, so the cost is proportional to what depends on the
+ * change. Returns the witness and whether it satisfies the r1cs (only constraints touching a changed
+ * wire can have become violated), or undefined when the replay meets a degenerate step (a coefficient
+ * that became 0, a decomposition that no longer fits): then call `solve`.
+ */
+export function resolve(r1cs: R1cs, schedule: readonly ScheduleStep[], base: readonly bigint[], fixed: ReadonlyMap<number, bigint>): { witness: bigint[]; satisfied: boolean } | undefined {
+  const w = base.slice();
+  const dirty = new Uint8Array(r1cs.nWires);
+  for (const [x, v] of fixed) {
+    const m = mod(v);
+    if (m !== w[x]) {
+      w[x] = m;
+      dirty[x] = 1;
+    }
+  }
+  const touched = (c: number, except: readonly number[]): boolean => {
+    for (const lc of r1cs.constraints[c] as readonly [Lc, Lc, Lc]) for (const x of lc.wires) if (dirty[x] === 1 && !except.includes(x)) return true;
+    return false;
+  };
+  for (const step of schedule) {
+    if (step.kind === "free") continue;
+    // An overwritten wire keeps the attacker's value; an overwritten bit leaves its group's other bits
+    // as they were (an arbitrary hint, not a re-decomposition).
+    if (step.wires.some((x) => fixed.has(x))) continue;
+    if (!touched(step.constraint, step.wires)) continue;
+    const [a, b, cc] = r1cs.constraints[step.constraint] as readonly [Lc, Lc, Lc];
+    if (step.kind === "linear") {
+      const x = step.wires[0] as number;
+      const part = (lc: Lc): [bigint, bigint] => {
+        let k = 0n;
+        let co = 0n;
+        for (let t = 0; t < lc.wires.length; t++) {
+          if (lc.wires[t] === x) co += lc.coeffs[t] as bigint;
+          else k += (lc.coeffs[t] as bigint) * (w[lc.wires[t] as number] as bigint);
+        }
+        return [k % P, co % P];
+      };
+      const [a0, a1] = part(a);
+      const [b0, b1] = part(b);
+      const [c0, c1] = part(cc);
+      if (mod(a1 * b1) !== 0n) return undefined;
+      const lin = mod(a0 * b1 + a1 * b0 - c1);
+      if (lin === 0n) return undefined;
+      const v = mod(-(a0 * b0 - c0) * inv(lin));
+      if (v !== w[x]) {
+        w[x] = v;
+        dirty[x] = 1;
+      }
+    } else {
+      // A Num2Bits sum: linear, the group's wires only in the linear side.
+      const group = new Set(step.wires);
+      const known = (lc: Lc): boolean => {
+        for (const x of lc.wires) if (group.has(x)) return false;
+        return true;
+      };
+      let scale: bigint;
+      let other: Lc;
+      if (known(a)) {
+        scale = evalLc(a, w);
+        other = b;
+      } else if (known(b)) {
+        scale = evalLc(b, w);
+        other = a;
+      } else return undefined;
+      let k = 0n;
+      const terms = new Map<number, bigint>();
+      const addLc = (lc: Lc, f: bigint): void => {
+        for (let t = 0; t < lc.wires.length; t++) {
+          const x = lc.wires[t] as number;
+          const co = mod((lc.coeffs[t] as bigint) * f);
+          if (group.has(x)) terms.set(x, mod((terms.get(x) ?? 0n) + co));
+          else k += co * (w[x] as bigint);
+        }
+      };
+      addLc(other, scale);
+      addLc(cc, P - 1n);
+      const out = decomposeBits({ k: mod(k), terms });
+      if (out === undefined || out.length !== group.size) return undefined;
+      for (const [x, bit] of out) {
+        if (bit !== w[x]) {
+          w[x] = bit;
+          dirty[x] = 1;
+        }
+      }
+    }
+  }
+  // Only constraints on a changed wire can fail (base satisfies the rest).
+  const seen = new Uint8Array(r1cs.constraints.length);
+  for (let x = 0; x < dirty.length; x++) {
+    if (dirty[x] !== 1) continue;
+    for (const c of r1cs.uses[x] as Int32Array) {
+      if (seen[c] === 1) continue;
+      seen[c] = 1;
+      const [a, b, cc] = r1cs.constraints[c] as readonly [Lc, Lc, Lc];
+      if (mod(evalLc(a, w) * evalLc(b, w) - evalLc(cc, w)) !== 0n) return { witness: w, satisfied: false };
+    }
+  }
+  return { witness: w, satisfied: true };
 }
