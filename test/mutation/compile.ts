@@ -77,7 +77,12 @@ export function sourceHash(sources: CircuitSources, main: string): string {
 }
 
 /** Compile unless cached; throws CompileError with circom's output when circom rejects the source. */
-export async function compile(sources: CircuitSources, main: string, cacheDir = join(ROOT, ".cache")): Promise<CompiledCircuit> {
+/** The cache root: <root>/.cache, or MUTATION_CACHE_DIR (e.g. an empty directory, to time a cold run). */
+export function defaultCacheDir(): string {
+  return process.env.MUTATION_CACHE_DIR ?? join(ROOT, ".cache");
+}
+
+export async function compile(sources: CircuitSources, main: string, cacheDir = defaultCacheDir()): Promise<CompiledCircuit> {
   const hash = sourceHash(sources, main);
   const dir = join(cacheDir, "mutation", hash.slice(0, 16));
   const files = { r1cs: join(dir, "main.r1cs"), sym: join(dir, "main.sym"), wasm: join(dir, "main_js", "main.wasm") };

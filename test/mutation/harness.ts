@@ -21,7 +21,7 @@ import { readFile } from "node:fs/promises";
 import { poseidon4 } from "poseidon-lite/poseidon4";
 import { poseidon3 } from "poseidon-lite/poseidon3";
 import { epochCommitment, epochContext, epochTransitionInput, type EpochTransitionInput } from "../../prover/circuit-inputs.js";
-import { hash3, rootFromPath, StateTree, stateRoot, type SiblingTriple, type UpdateWitness } from "../../node/core/state-tree.js";
+import { hash3, StateTree, stateRoot, type SiblingTriple, type UpdateWitness } from "../../node/core/state-tree.js";
 import type { CompiledCircuit } from "./compile.js";
 import { mod, P, readR1cs, readSym, resolve, satisfies, solve, type R1cs, type ScheduleStep } from "./r1cs.js";
 
@@ -505,24 +505,31 @@ export function* publicAttacks(c: Circuit, base: readonly bigint[]): Generator<A
  * moved, a key or value changed; every step's siblings are then recomputed (ForgedTree) so that the
  * paths stay consistent with what the circuit writes.
  */
-export function* inputAttacks(c: Circuit, s: Scenario, rng: Rng): Generator<Attack> {
-  const fields = (j: number): StepFields => {
-    const i = s.input;
+/** The honest step fields of a scenario's batch input. */
+function honestFields(s: Scenario): StepFields[] {
+  const i = s.input;
+  return Array.from({ length: B }, (_, j) => {
     const g = (k: (typeof INPUT_ARRAYS)[number]): bigint => BigInt((i[k] as string[])[j] as string);
     return { isUpdate: g("isUpdate"), isLow: g("isLow"), isNew: g("isNew"), index: Number(g("index")), key: g("key"), nextKey: g("nextKey"), oldValue: g("oldValue"), newValue: g("newValue"), insKey: g("insKey") };
-  };
-  const honest = Array.from({ length: B }, (_, j) => fields(j));
+  });
+}
+
+/** Pins for a batch of (possibly forged) step fields, with every step's siblings recomputed by a forger. */
+function forgedStepPins(c: Circuit, start: ForgedTree, steps: readonly StepFields[]): Map<number, bigint> {
+  const forged = new ForgedTree(start);
+  const pins = new Map<number, bigint>();
+  steps.forEach((f, j) => {
+    const { siblings } = forged.write(f);
+    for (const k of INPUT_ARRAYS) pins.set(wire(c, `main.${k}[${j}]`), mod(k === "index" ? BigInt(f.index) : f[k]));
+    siblings.forEach((t, l) => t.forEach((x, k) => pins.set(wire(c, `main.siblings[${j}][${l}][${k}]`), x)));
+  });
+  return pins;
+}
+
+export function* inputAttacks(c: Circuit, s: Scenario, rng: Rng): Generator<Attack> {
+  const honest = honestFields(s);
   const start = new ForgedTree(s.tree);
-  const build = (name: string, steps: StepFields[]): Attack => {
-    const forged = new ForgedTree(start);
-    const pins = new Map<number, bigint>();
-    steps.forEach((f, j) => {
-      const { siblings } = forged.write(f);
-      for (const k of INPUT_ARRAYS) pins.set(wire(c, `main.${k}[${j}]`), mod(k === "index" ? BigInt(f.index) : f[k]));
-      siblings.forEach((t, l) => t.forEach((x, k) => pins.set(wire(c, `main.siblings[${j}][${l}][${k}]`), x)));
-    });
-    return { name, pins };
-  };
+  const build = (name: string, steps: StepFields[]): Attack => ({ name, pins: forgedStepPins(c, start, steps) });
   const others = [...new Set(s.tree.size > 1 ? [s.tree.leaf(1).key, s.tree.leaf(s.tree.size - 1).key] : [])];
   for (let j = 0; j < B; j++) {
     const tweak = (name: string, f: Partial<StepFields>): Attack => build(`step ${j}: ${name}`, honest.map((h, i) => (i === j ? { ...h, ...f } : h)));
@@ -541,22 +548,96 @@ export function* inputAttacks(c: Circuit, s: Scenario, rng: Rng): Generator<Atta
   yield { name: "eventsHash + 1", pins: new Map([[wire(c, "main.eventsHash"), EVENTS + 1n]]) };
 }
 
-/** Random boolean hints: every hint bit of the circuit (Num2Bits outputs) set to random bits, a few at a time. */
-export function* hintAttacks(c: Circuit, base: readonly bigint[], rng: Rng, count: number): Generator<Attack> {
-  const bits: number[] = [];
-  for (const [name, w] of c.sym) if (w > 0 && /\.(pos|insBits|n2b)\.out\[\d+\]$/.test(name)) bits.push(w);
+/** The hint signals of the real circuit: every Num2Bits output bit (index, insKey, both comparators) and IsZero's inverse. */
+export function hintWires(c: Circuit): number[] {
+  const out: number[] = [];
+  for (const [name, w] of c.sym) if (w > 0 && /\.(pos|insBits|n2b)\.out\[\d+\]$|\.last\.inv$/.test(name)) out.push(w);
+  return out;
+}
+
+/**
+ * The randomized adversary for the real circuit: each attack combines one to three of: arbitrary
+ * boolean hints (1 to 4 hint bits set at random), a sibling replaced by a random element or by another
+ * sibling, a step's key / nextKey / value / insKey / index / flags changed (with or without every
+ * path's siblings recomputed to stay consistent with the forged writes), a public signal moved.
+ */
+export function* randomAttacks(c: Circuit, p: Prepared, rng: Rng, count: number): Generator<Attack> {
+  const s = p.scenario;
+  const hints = hintWires(c);
+  const honest = honestFields(s);
+  const start = new ForgedTree(s.tree);
+  const flagValues = [0n, 1n, 2n, P - 1n];
   for (let i = 0; i < count; i++) {
-    const pins = new Map<number, bigint>();
-    const n = 1 + rng.below(4);
+    const parts: string[] = [];
+    const steps = honest.map((f) => ({ ...f }));
+    let forgedSteps = false;
+    let repair = rng.below(2) === 0;
+    const extra = new Map<number, bigint>();
+    const n = 1 + rng.below(3);
     for (let t = 0; t < n; t++) {
-      const w = bits[rng.below(bits.length)] as number;
-      pins.set(w, rng.below(2) === 0 ? 1n - (base[w] as bigint) : BigInt(rng.below(2)));
+      const j = rng.below(B);
+      const f = steps[j] as StepFields;
+      switch (rng.below(6)) {
+        case 0: {
+          const k = 1 + rng.below(4);
+          for (let b = 0; b < k; b++) {
+            const w = hints[rng.below(hints.length)] as number;
+            const v = w === undefined ? 0n : rng.below(2) === 0 ? mod(1n - (p.base[w] as bigint)) : BigInt(rng.below(2));
+            extra.set(w, v);
+            parts.push(`hint ${nameOf(c, w)}=${v}`);
+          }
+          break;
+        }
+        case 1: {
+          const l = rng.below(DEPTH);
+          const k = rng.below(3);
+          const w = wire(c, `main.siblings[${j}][${l}][${k}]`);
+          const v = rng.below(2) === 0 ? rng.field() : (p.base[wire(c, `main.siblings[${j}][${l}][${(k + 1) % 3}]`)] as bigint);
+          extra.set(w, v);
+          repair = false;
+          parts.push(`siblings[${j}][${l}][${k}] replaced`);
+          break;
+        }
+        case 2: {
+          const k = (["key", "nextKey", "oldValue", "newValue", "insKey"] as const)[rng.below(5)] as "key" | "nextKey" | "oldValue" | "newValue" | "insKey";
+          const pool = [f[k] + 1n, f[k] - 1n, rng.key(), 0n, s.tree.leaf(rng.below(s.tree.size)).key];
+          f[k] = mod(pool[rng.below(pool.length)] as bigint);
+          forgedSteps = true;
+          parts.push(`step ${j} ${k} changed`);
+          break;
+        }
+        case 3: {
+          f.index = rng.below(Math.min(4 ** DEPTH, s.tree.size + 3));
+          forgedSteps = true;
+          parts.push(`step ${j} index := ${f.index}`);
+          break;
+        }
+        case 4: {
+          const k = (["isUpdate", "isLow", "isNew"] as const)[rng.below(3)] as "isUpdate" | "isLow" | "isNew";
+          f[k] = flagValues[rng.below(flagValues.length)] as bigint;
+          forgedSteps = true;
+          parts.push(`step ${j} ${k} := ${short(f[k])}`);
+          break;
+        }
+        default: {
+          const name = (["oldRoot", "newRoot", "commitment", "header"] as const)[rng.below(4)] as string;
+          const w = wire(c, `main.${name}`);
+          extra.set(w, mod((p.base[w] as bigint) + 1n + BigInt(rng.below(3))));
+          parts.push(`public ${name} moved`);
+        }
+      }
     }
-    yield { name: `hint bits ${[...pins].map(([w, v]) => `${nameOf(c, w)}=${v}`).join(", ")}`, pins };
+    const pins = new Map<number, bigint>();
+    if (forgedSteps) {
+      if (repair) for (const [w, v] of forgedStepPins(c, start, steps)) pins.set(w, v);
+      else steps.forEach((f, j) => INPUT_ARRAYS.forEach((k) => pins.set(wire(c, `main.${k}[${j}]`), mod(k === "index" ? BigInt(f.index) : f[k]))));
+    }
+    for (const [w, v] of extra) pins.set(w, v);
+    yield { name: `${parts.join(", ")}${forgedSteps ? (repair ? " (siblings recomputed)" : " (siblings kept)") : ""}`, pins };
   }
 }
 
-let names: WeakMap<Circuit, Map<number, string>> = new WeakMap();
+const names = new WeakMap<Circuit, Map<number, string>>();
 export function nameOf(c: Circuit, w: number): string {
   let m = names.get(c);
   if (m === undefined) {
@@ -566,23 +647,9 @@ export function nameOf(c: Circuit, w: number): string {
   }
   return m.get(w) ?? `wire ${w}`;
 }
-export function resetNames(): void {
-  names = new WeakMap();
-}
 
 function short(v: bigint): string {
   if (v === P - 1n) return "-1";
   const s = v.toString();
   return s.length > 12 ? `${s.slice(0, 6)}…` : s;
-}
-
-/** Everything needed to rootFromPath-check a scenario (used by tests to sanity-check the forger). */
-export function forgerMatchesOracle(s: Scenario): boolean {
-  const forged = new ForgedTree(s.tree);
-  for (const w of s.steps) {
-    const f = { isUpdate: w.op === "update" ? 1n : 0n, isLow: w.op === "low" ? 1n : 0n, isNew: w.op === "new" ? 1n : 0n, index: w.index, key: w.key, nextKey: w.nextKey, oldValue: w.oldValue, newValue: w.newValue, insKey: w.insKey };
-    const { siblings } = forged.write(f);
-    if (rootFromPath(0n, w.index, siblings, DEPTH) !== rootFromPath(0n, w.index, w.siblings, DEPTH)) return false;
-  }
-  return forged.treeRoot === s.steps.at(-1)?.newTreeRoot || s.steps.length === 0;
 }
