@@ -272,6 +272,19 @@ export function solve(r1cs: R1cs, req: SolveRequest, schedule?: ScheduleStep[]):
     return { k: mod(scale * other.k - sc.k), terms };
   };
 
+  /**
+   * Whether x's coefficient in constraint c is a signal (x in A while B has a signal, or the reverse):
+   * then c is a check like `isLow·(1 − below.out) = 0`, and solving x through it divides by a signal
+   * value. Such derivations wait until nothing forward is left, so the recorded order follows the
+   * circuit's data flow and survives a change of that signal in `resolve`.
+   */
+  const throughSignal = (c: number, x: number): boolean => {
+    const [a, b] = r1cs.constraints[c] as readonly [Lc, Lc, Lc];
+    const hasSignal = (lc: Lc): boolean => lc.wires.some((y) => y !== 0);
+    return (a.wires.includes(x) && hasSignal(b)) || (b.wires.includes(x) && hasSignal(a));
+  };
+  const deferred: number[] = [];
+
   // Wires with a pending single-unknown quadratic constraint of the form q·(x² − x) = 0: bits.
   const bits = new Set<number>();
   const propagate = (): void => {
@@ -296,7 +309,8 @@ export function solve(r1cs: R1cs, req: SolveRequest, schedule?: ScheduleStep[]):
       }
       if (lf.terms.size === 1) {
         const [x, co] = [...lf.terms][0] as [number, bigint];
-        assign(x, mod(-lf.k * inv(co)), { kind: "linear", constraint: c, wires: [x] });
+        if (throughSignal(c, x)) deferred.push(c);
+        else assign(x, mod(-lf.k * inv(co)), { kind: "linear", constraint: c, wires: [x] });
       }
     }
   };
@@ -322,6 +336,7 @@ export function solve(r1cs: R1cs, req: SolveRequest, schedule?: ScheduleStep[]):
       if (lf === undefined) continue;
       if (lf.terms.size === 1) {
         const [x, co] = [...lf.terms][0] as [number, bigint];
+        if (throughSignal(c, x)) continue;
         assign(x, mod(-lf.k * inv(co)), { kind: "linear", constraint: c, wires: [x] });
         progressed = true;
       } else if (decompose(c, lf)) progressed = true;
@@ -330,7 +345,22 @@ export function solve(r1cs: R1cs, req: SolveRequest, schedule?: ScheduleStep[]):
       propagate();
       continue;
     }
-    // 2. A free choice: the reference value of one unknown of the tightest constraint (or, when no
+    // 2. Derivations through a check constraint, now that nothing forward is left.
+    while (deferred.length > 0) {
+      const c = deferred.pop() as number;
+      if (unknown[c] !== 1) continue;
+      const lf = linearForm(c);
+      if (lf === undefined || lf.terms.size !== 1) continue;
+      const [x, co] = [...lf.terms][0] as [number, bigint];
+      assign(x, mod(-lf.k * inv(co)), { kind: "linear", constraint: c, wires: [x] });
+      progressed = true;
+      break;
+    }
+    if (progressed) {
+      propagate();
+      continue;
+    }
+    // 3. A free choice: the reference value of one unknown of the tightest constraint (or, when no
     //    constraint mentions the remaining wires, all of them at once).
     let best = -1;
     for (let c = 0; c < nC; c++) {
@@ -350,6 +380,17 @@ export function solve(r1cs: R1cs, req: SolveRequest, schedule?: ScheduleStep[]):
   return w as bigint[];
 }
 
+const wireLists = new WeakMap<R1cs, Int32Array[]>();
+/** Every constraint's distinct wires, computed once per r1cs (the replay's hot loop). */
+function constraintWires(r1cs: R1cs): Int32Array[] {
+  let lists = wireLists.get(r1cs);
+  if (lists === undefined) {
+    lists = r1cs.constraints.map(([a, b, c]) => Int32Array.from(new Set([...a.wires, ...b.wires, ...c.wires])));
+    wireLists.set(r1cs, lists);
+  }
+  return lists;
+}
+
 /**
  * Re-solve after changing a few wires: `base` is a satisfying witness that `solve` built with
  * `schedule`, `fixed` the wires to overwrite. The schedule is replayed in order and a step is redone
@@ -358,25 +399,40 @@ export function solve(r1cs: R1cs, req: SolveRequest, schedule?: ScheduleStep[]):
  * wire can have become violated), or undefined when the replay meets a degenerate step (a coefficient
  * that became 0, a decomposition that no longer fits): then call `solve`.
  */
-export function resolve(r1cs: R1cs, schedule: readonly ScheduleStep[], base: readonly bigint[], fixed: ReadonlyMap<number, bigint>): { witness: bigint[]; satisfied: boolean } | undefined {
+export function resolve(
+  r1cs: R1cs,
+  schedule: readonly ScheduleStep[],
+  base: readonly bigint[],
+  fixed: ReadonlyMap<number, bigint>,
+  onDegenerate?: (step: ScheduleStep) => void,
+): { witness: bigint[]; satisfied: boolean } | undefined {
   const w = base.slice();
   const dirty = new Uint8Array(r1cs.nWires);
+  const pinned = new Uint8Array(r1cs.nWires);
   for (const [x, v] of fixed) {
+    pinned[x] = 1;
     const m = mod(v);
     if (m !== w[x]) {
       w[x] = m;
       dirty[x] = 1;
     }
   }
+  const wiresOf = constraintWires(r1cs);
   const touched = (c: number, except: readonly number[]): boolean => {
-    for (const lc of r1cs.constraints[c] as readonly [Lc, Lc, Lc]) for (const x of lc.wires) if (dirty[x] === 1 && !except.includes(x)) return true;
+    const ws = wiresOf[c] as Int32Array;
+    for (let i = 0; i < ws.length; i++) {
+      const x = ws[i] as number;
+      if (dirty[x] === 1 && !except.includes(x)) return true;
+    }
     return false;
   };
   for (const step of schedule) {
     if (step.kind === "free") continue;
     // An overwritten wire keeps the attacker's value; an overwritten bit leaves its group's other bits
     // as they were (an arbitrary hint, not a re-decomposition).
-    if (step.wires.some((x) => fixed.has(x))) continue;
+    let held = false;
+    for (const x of step.wires) if (pinned[x] === 1) held = true;
+    if (held) continue;
     if (!touched(step.constraint, step.wires)) continue;
     const [a, b, cc] = r1cs.constraints[step.constraint] as readonly [Lc, Lc, Lc];
     if (step.kind === "linear") {
@@ -393,9 +449,11 @@ export function resolve(r1cs: R1cs, schedule: readonly ScheduleStep[], base: rea
       const [a0, a1] = part(a);
       const [b0, b1] = part(b);
       const [c0, c1] = part(cc);
-      if (mod(a1 * b1) !== 0n) return undefined;
       const lin = mod(a0 * b1 + a1 * b0 - c1);
-      if (lin === 0n) return undefined;
+      if (mod(a1 * b1) !== 0n || lin === 0n) {
+        onDegenerate?.(step);
+        return undefined;
+      }
       const v = mod(-(a0 * b0 - c0) * inv(lin));
       if (v !== w[x]) {
         w[x] = v;
