@@ -545,6 +545,20 @@ export function* inputAttacks(c: Circuit, s: Scenario, rng: Rng): Generator<Atta
       for (const v of [h[k] + 1n, 0n, rng.key(), ...others]) if (v !== h[k]) yield tweak(`${k} := ${short(v)}`, { [k]: v });
     }
   }
+  // An insert changed in both of its steps at once (the epoch constraints tie them): another inserted
+  // key (a stored one, the low leaf's own key, one out of order, one of 248 bits, 0), or a low leaf
+  // that is not the key's predecessor.
+  const [low, fresh] = honest as [StepFields, StepFields];
+  if (low.isLow === 1n && fresh.isNew === 1n) {
+    for (const x of [...others, low.key, low.nextKey, rng.key(), 1n << 248n, 0n]) {
+      if (x !== low.insKey) yield build(`insert of key ${short(x)} instead`, [{ ...low, insKey: x }, { ...fresh, key: x }]);
+    }
+    for (const i of [...new Set([0, 1, s.tree.size - 1])]) {
+      const l = s.tree.leaf(i);
+      if (i === low.index) continue;
+      yield build(`insert under leaf ${i} (not the predecessor)`, [{ ...low, index: i, key: l.key, nextKey: l.nextKey, oldValue: l.value, newValue: l.value }, { ...fresh, nextKey: l.nextKey }]);
+    }
+  }
   yield { name: "eventsHash + 1", pins: new Map([[wire(c, "main.eventsHash"), EVENTS + 1n]]) };
 }
 
