@@ -482,12 +482,31 @@ function candidateValues(h: bigint, rng: Rng): bigint[] {
 /** At most this many instances of a freed signal are attacked per scenario (evenly spread over steps and levels). */
 const MAX_INSTANCES = 8;
 
-/** Overwrite a signal (instances in turn) with each candidate value. */
-export function* pinAttacks(c: Circuit, base: readonly bigint[], all: readonly number[], label: string, rng: Rng): Generator<Attack> {
+/**
+ * Overwrite a signal (instances in turn) with each candidate value. When the signal is a step's copy of
+ * one of its fields (`main.step[j].isLow` freed from `isLow[j]`), a second variant also recomputes every
+ * step's siblings as if the step had the overwritten value, so the paths stay consistent with what the
+ * step now writes (a disabled low step, a leaf written elsewhere).
+ */
+export function* pinAttacks(c: Circuit, base: readonly bigint[], s: Scenario, all: readonly number[], label: string, rng: Rng): Generator<Attack> {
   const stride = Math.max(1, all.length / MAX_INSTANCES);
   const wires = all.length <= MAX_INSTANCES ? all : Array.from({ length: MAX_INSTANCES }, (_, i) => all[Math.floor(i * stride)] as number);
+  const start = new ForgedTree(s.tree);
+  const honest = honestFields(s);
   for (const w of wires) {
-    for (const v of candidateValues(base[w] as bigint, rng)) yield { name: `${label}: ${nameOf(c, w)} := ${short(v)}`, pins: new Map([[w, v]]) };
+    const field = /^main\.step\[(\d+)\]\.(isUpdate|isLow|isNew|index|key|nextKey|oldValue|newValue|insKey)$/.exec(nameOf(c, w));
+    for (const v of candidateValues(base[w] as bigint, rng)) {
+      yield { name: `${label}: ${nameOf(c, w)} := ${short(v)}`, pins: new Map([[w, v]]) };
+      if (field === null) continue;
+      const j = Number(field[1]);
+      const k = field[2] as (typeof INPUT_ARRAYS)[number];
+      const effective = honest.map((f, i) => (i === j ? { ...f, [k]: k === "index" ? Number(v < 1n << 32n ? v : 0n) : v } : f));
+      const pins = forgedStepPins(c, start, effective);
+      // The main inputs stay honest; only the siblings follow the step's effective fields.
+      for (const name of INPUT_ARRAYS) for (let i = 0; i < B; i++) pins.delete(wire(c, `main.${name}[${i}]`));
+      pins.set(w, v);
+      yield { name: `${label}: ${nameOf(c, w)} := ${short(v)}, siblings recomputed`, pins };
+    }
   }
 }
 
@@ -544,6 +563,8 @@ export function* inputAttacks(c: Circuit, s: Scenario, rng: Rng): Generator<Atta
     for (const k of ["key", "nextKey", "oldValue", "newValue", "insKey"] as const) {
       for (const v of [h[k] + 1n, 0n, rng.key(), ...others]) if (v !== h[k]) yield tweak(`${k} := ${short(v)}`, { [k]: v });
     }
+    // Both values at once (a low step must keep oldValue = newValue).
+    for (const v of [h.oldValue + 1n, rng.key()]) yield tweak(`oldValue = newValue := ${short(v)}`, { oldValue: v, newValue: v });
   }
   // An insert changed in both of its steps at once (the epoch constraints tie them): another inserted
   // key (a stored one, the low leaf's own key, one out of order, one of 248 bits, 0), or a low leaf

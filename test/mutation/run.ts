@@ -4,7 +4,7 @@
  * test/unit/circuits.test.ts), then the adversarial search, which stops at the first accepted witness
  * the oracle rejects.
  */
-import { compile, CompileError, epochMain, type CircuitSources } from "./compile.js";
+import { compile, CompileError, epochMain, originalSources, type CircuitSources } from "./compile.js";
 import {
   acceptsInput,
   B,
@@ -57,9 +57,29 @@ export const SEARCH_SEED = 0x10_04_2026;
 
 /** The attacks for one scenario, mutant-specific ones first. */
 export function* attacksFor(c: Circuit, base: readonly bigint[], s: Scenario, m: Mutant | undefined, freed: readonly number[], rng: Rng): Generator<Attack> {
-  if (m?.target !== undefined) yield* pinAttacks(c, base, freed, `freed ${m.target}`, rng);
+  if (m?.target !== undefined) yield* pinAttacks(c, base, s, freed, `freed ${m.target}`, rng);
   yield* publicAttacks(c, base);
   yield* inputAttacks(c, s, rng);
+}
+
+let original: Promise<Circuit> | undefined;
+/** The real circuit (compiled once per process), to tell which instances of a signal a mutant freed. */
+function originalCircuit(): Promise<Circuit> {
+  original ??= originalSources().then((s) => compile(s, epochMain(B, DEPTH))).then(loadCircuit);
+  return original;
+}
+
+/**
+ * The wires a `<==` mutant freed: the instances of its target signal that lost a constraint (--O0 keeps
+ * every signal, so the mutant and the real circuit number their wires alike). A name pattern alone
+ * over-approximates: `step[j].oldSize` is assigned by two statements (j = 0 and j > 0), and holding an
+ * instance that is still constrained only hides attacks.
+ */
+async function freedWires(c: Circuit, m: Mutant): Promise<number[]> {
+  const all = targetWires(c, m.template, m.target as string);
+  const real = await originalCircuit();
+  const freed = all.filter((w) => (c.r1cs.uses[w]?.length ?? 0) < (real.r1cs.uses[w]?.length ?? 0));
+  return freed.length > 0 ? freed : all;
 }
 
 export async function evaluate(sources: CircuitSources, m: Mutant | undefined, options: { maxAttempts?: number } = {}): Promise<MutantResult> {
@@ -78,7 +98,7 @@ export async function evaluate(sources: CircuitSources, m: Mutant | undefined, o
 
   const honestFailures: string[] = [];
   const prepared: Prepared[] = [];
-  const freed = m?.target === undefined ? [] : targetWires(c, m.template, m.target);
+  const freed = m?.target === undefined ? [] : await freedWires(c, m);
   for (const s of scenarios()) {
     const w = await generate(c, s.input);
     if (w === undefined || !satisfies(c.r1cs, w)) honestFailures.push(s.name);
