@@ -8,8 +8,9 @@
  * accepted, or an adversarial witness accepted whose public signals the oracle rejects.
  * The real circuit runs first as the control: it must pass every check.
  *
- * Writes circuits/mutation-report.json and prints a table. Exit code 1 when a mutant survives or the
- * control fails, so a new constraint that nothing tests shows up.
+ * Writes circuits/mutation-report.json and prints a table. Exit code 1 when the control fails or a
+ * mutant survives that is not in EQUIVALENT (a survivor argued redundant, with the argument), so a new
+ * constraint that nothing tests, or a weakened search, shows up.
  *
  * Usage: node --import tsx scripts/mutate.ts [--only id,id,...] [--no-write]
  */
@@ -19,6 +20,26 @@ import { originalSources, ROOT } from "../test/mutation/compile.js";
 import { enumerateAll } from "../test/mutation/mutants.js";
 import { evaluate, SEARCH_SEED, type MutantResult } from "../test/mutation/run.js";
 import { B, DEPTH } from "../test/mutation/harness.js";
+
+/**
+ * Survivors that are equivalent mutants, by statement, with why deleting the constraint admits no new
+ * public outcome (circuits/README.md, Mutation report). Anything else that survives fails the run.
+ */
+const EQUIVALENT: Record<string, string> = {
+  "signal a <== (1 - bit[0] - bit[1] + e3) * sib[0];": "shared sibling product: a changed a moves the old node's inputs, which must still hash to the opened old root",
+  "signal b <== bit[1] * sib[1];": "shared sibling product: forced by the old path's opening, as a",
+  "signal d <== e3 * sib[2];": "shared sibling product: forced by the old path's opening, as a",
+  "signal o1 <== (bit[0] - e3) * oldChild;": "old-path product: o1 enters two old-node inputs (+o1, -o1); any change breaks the old path's opening",
+  "signal o2 <== (bit[1] - e3) * oldChild;": "old-path product: forced by the old path's opening, as o1",
+  "signal o3 <== e3 * oldChild;": "old-path product: forced by the old path's opening, as o1",
+  "isLow * (isLow - 1) === 0;": "implied in EpochTransition: isLow[B-1] = 0 and isLow[j-1] = isNew[j], which is boolean (needed in a bare ImtStep)",
+  "isNew * (isNew - 1) === 0;": "implied in EpochTransition: isNew[0] = 0 and isNew[j] = isLow[j-1], which is boolean (needed in a bare ImtStep)",
+  "insBits.in <== insKey;": "implied for low steps by the comparators' own Num2Bits(249) (with lowOpen/last): insKey < 2^248; other steps' insKey is unused",
+  "level[l].sib[k] <== siblings[l][k];": "siblings are private inputs: a free copy is just another private input, pinned by the old path",
+  "step[j].index <== index[j];": "index[j] is used only by its step: the step's copy is the same private input",
+  "step[j].oldValue <== oldValue[j];": "oldValue[j] is used only by its step: the step's copy is the same private input",
+  "step[j].siblings[i][k] <== siblings[j][i][k];": "siblings are private inputs used only by their step",
+};
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -31,6 +52,8 @@ function caughtBy(r: MutantResult): string {
   if (r.normalAccepted.length > 0) parts.push(`unit tests: ${r.normalAccepted.slice(0, 2).join("; ")}${r.normalAccepted.length > 2 ? ` (+${r.normalAccepted.length - 2})` : ""}`);
   if (r.search !== undefined) parts.push(`search: ${r.search.scenario}, ${r.search.attack}`);
   if (r.outcome === "compile-error") parts.push(r.error ?? "circom rejects it");
+  const why = EQUIVALENT[r.statement];
+  if (r.outcome === "survived" && why !== undefined) parts.push(`equivalent: ${why}`);
   return parts.join(" | ") || "-";
 }
 
@@ -56,6 +79,8 @@ async function main(): Promise<void> {
   }
 
   const count = (o: MutantResult["outcome"]) => results.filter((r) => r.outcome === o).length;
+  const unexplained = results.filter((r) => r.outcome === "survived" && EQUIVALENT[r.statement] === undefined);
+  const stale = Object.keys(EQUIVALENT).filter((st) => results.some((r) => r.statement === st && r.outcome !== "survived"));
   const onlySearch = results.filter((r) => r.outcome === "killed" && r.search !== undefined && r.normalAccepted.length === 0 && r.honestFailures.length === 0).length;
   const seconds = (performance.now() - started) / 1000;
   console.log("");
@@ -63,21 +88,26 @@ async function main(): Promise<void> {
   console.log("|---|---|---|---|---|");
   for (const r of results) console.log(`| ${r.id} | \`${r.kind}\` | \`${r.statement}\` | ${r.outcome} | ${caughtBy(r).replace(/\|/g, "/")} |`);
   console.log("");
-  console.log(`mutated ${results.length}, killed ${count("killed")} (${onlySearch} only by the adversarial search), survived ${count("survived")}, compile errors ${count("compile-error")}; ${seconds.toFixed(0)} s`);
+  console.log(`mutated ${results.length}, killed ${count("killed")} (${onlySearch} only by the adversarial search), survived ${count("survived")} (${unexplained.length} unexplained), compile errors ${count("compile-error")}; ${seconds.toFixed(0)} s`);
+  for (const r of unexplained) console.log(`UNEXPLAINED SURVIVOR ${r.id}: ${r.statement}`);
+  for (const st of stale) console.log(`note: listed as equivalent but killed now: ${st}`);
 
   if (write) {
     const report = {
       $comment: "Written by `npm run mutate` (scripts/mutate.ts). Each constraint statement deleted in turn; see circuits/README.md, Mutation report.",
       testMain: `EpochTransition(${B}, ${DEPTH})`,
       searchSeed: SEARCH_SEED,
-      summary: { mutated: results.length, killed: count("killed"), killedOnlyBySearch: onlySearch, survived: count("survived"), compileErrors: count("compile-error") },
+      summary: { mutated: results.length, killed: count("killed"), killedOnlyBySearch: onlySearch, survived: count("survived"), unexplainedSurvivors: unexplained.length, compileErrors: count("compile-error") },
       control: { passes: controlOk, attempts: control.attempts, acceptedConsistent: control.acceptedConsistent },
-      mutants: results.map(({ seconds: _s, compileSeconds: _c, cached: _k, ...rest }) => rest),
+      mutants: results.map(({ seconds: _s, compileSeconds: _c, cached: _k, ...rest }) => {
+        const why = rest.outcome === "survived" ? EQUIVALENT[rest.statement] : undefined;
+        return why === undefined ? rest : { ...rest, equivalent: why };
+      }),
     };
     await writeFile(join(ROOT, "circuits/mutation-report.json"), `${JSON.stringify(report, null, 2)}\n`);
     console.log("wrote circuits/mutation-report.json");
   }
-  if (!controlOk || count("survived") > 0) process.exitCode = 1;
+  if (!controlOk || unexplained.length > 0) process.exitCode = 1;
 }
 
 await main();
