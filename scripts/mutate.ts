@@ -26,12 +26,6 @@ import { B, DEPTH } from "../test/mutation/harness.js";
  * public outcome (circuits/README.md, Mutation report). Anything else that survives fails the run.
  */
 const EQUIVALENT: Record<string, string> = {
-  "signal a <== (1 - bit[0] - bit[1] + e3) * sib[0];": "shared sibling product: a changed a moves the old node's inputs, which must still hash to the opened old root",
-  "signal b <== bit[1] * sib[1];": "shared sibling product: forced by the old path's opening, as a",
-  "signal d <== e3 * sib[2];": "shared sibling product: forced by the old path's opening, as a",
-  "signal o1 <== (bit[0] - e3) * oldChild;": "old-path product: o1 enters two old-node inputs (+o1, -o1); any change breaks the old path's opening",
-  "signal o2 <== (bit[1] - e3) * oldChild;": "old-path product: forced by the old path's opening, as o1",
-  "signal o3 <== e3 * oldChild;": "old-path product: forced by the old path's opening, as o1",
   "isLow * (isLow - 1) === 0;": "implied in EpochTransition: isLow[B-1] = 0 and isLow[j-1] = isNew[j], which is boolean (needed in a bare ImtStep)",
   "isNew * (isNew - 1) === 0;": "implied in EpochTransition: isNew[0] = 0 and isNew[j] = isLow[j-1], which is boolean (needed in a bare ImtStep)",
   "insBits.in <== insKey;": "implied for low steps by the comparators' own Num2Bits(249) (with lowOpen/last): insKey < 2^248; other steps' insKey is unused",
@@ -39,6 +33,22 @@ const EQUIVALENT: Record<string, string> = {
   "step[j].index <== index[j];": "index[j] is used only by its step: the step's copy is the same private input",
   "step[j].oldValue <== oldValue[j];": "oldValue[j] is used only by its step: the step's copy is the same private input",
   "step[j].siblings[i][k] <== siblings[j][i][k];": "siblings are private inputs used only by their step",
+};
+
+/**
+ * Survivors that are NOT equivalent: deleting the constraint does admit a wrong root, but only through a
+ * splice the search does not construct (a fake subtree below level l, and the freed value together with
+ * one sibling at level l solved from two linear equations so the old node still opens; the propagation
+ * solver only solves one unknown at a time). The real circuit keeps these constraints; see
+ * circuits/README.md, Mutation report. Listed so the run stays green while the gap is known.
+ */
+const SEARCH_GAPS: Record<string, string> = {
+  "signal a <== (1 - bit[0] - bit[1] + e3) * sib[0];": "a free a shifts old and new c0/c1 by (−δ, +δ): with δ = F − A0 and s0 = A1 − δ a fake old child F opens, and the new node keeps the −δ",
+  "signal b <== bit[1] * sib[1];": "as a, on c1/c2 with s1 compensating",
+  "signal d <== e3 * sib[2];": "as a, on c2/c3 with s2 compensating",
+  "signal o1 <== (bit[0] - e3) * oldChild;": "a free o1 shifts only the old c0/c1: a fake old child F opens with δ = F − A0 and s0 = A1 − δ; the new node then carries the shifted sibling",
+  "signal o2 <== (bit[1] - e3) * oldChild;": "as o1, on c0/c2",
+  "signal o3 <== e3 * oldChild;": "as o1, on c0/c3",
 };
 
 function arg(name: string): string | undefined {
@@ -53,7 +63,9 @@ function caughtBy(r: MutantResult): string {
   if (r.search !== undefined) parts.push(`search: ${r.search.scenario}, ${r.search.attack}`);
   if (r.outcome === "compile-error") parts.push(r.error ?? "circom rejects it");
   const why = EQUIVALENT[r.statement];
+  const gap = SEARCH_GAPS[r.statement];
   if (r.outcome === "survived" && why !== undefined) parts.push(`equivalent: ${why}`);
+  if (r.outcome === "survived" && gap !== undefined) parts.push(`NOT equivalent, search gap: ${gap}`);
   return parts.join(" | ") || "-";
 }
 
@@ -79,8 +91,9 @@ async function main(): Promise<void> {
   }
 
   const count = (o: MutantResult["outcome"]) => results.filter((r) => r.outcome === o).length;
-  const unexplained = results.filter((r) => r.outcome === "survived" && EQUIVALENT[r.statement] === undefined);
-  const stale = Object.keys(EQUIVALENT).filter((st) => results.some((r) => r.statement === st && r.outcome !== "survived"));
+  const unexplained = results.filter((r) => r.outcome === "survived" && EQUIVALENT[r.statement] === undefined && SEARCH_GAPS[r.statement] === undefined);
+  const gaps = results.filter((r) => r.outcome === "survived" && SEARCH_GAPS[r.statement] !== undefined);
+  const stale = [...Object.keys(EQUIVALENT), ...Object.keys(SEARCH_GAPS)].filter((st) => results.some((r) => r.statement === st && r.outcome !== "survived"));
   const onlySearch = results.filter((r) => r.outcome === "killed" && r.search !== undefined && r.normalAccepted.length === 0 && r.honestFailures.length === 0).length;
   const seconds = (performance.now() - started) / 1000;
   console.log("");
@@ -88,8 +101,9 @@ async function main(): Promise<void> {
   console.log("|---|---|---|---|---|");
   for (const r of results) console.log(`| ${r.id} | \`${r.kind}\` | \`${r.statement}\` | ${r.outcome} | ${caughtBy(r).replace(/\|/g, "/")} |`);
   console.log("");
-  console.log(`mutated ${results.length}, killed ${count("killed")} (${onlySearch} only by the adversarial search), survived ${count("survived")} (${unexplained.length} unexplained), compile errors ${count("compile-error")}; ${seconds.toFixed(0)} s`);
+  console.log(`mutated ${results.length}, killed ${count("killed")} (${onlySearch} only by the adversarial search), survived ${count("survived")} (${count("survived") - gaps.length - unexplained.length} equivalent, ${gaps.length} known search gaps, ${unexplained.length} unexplained), compile errors ${count("compile-error")}; ${seconds.toFixed(0)} s`);
   for (const r of unexplained) console.log(`UNEXPLAINED SURVIVOR ${r.id}: ${r.statement}`);
+  for (const r of gaps) console.log(`known search gap (a real under-constraint in this mutant that the search does not reach) ${r.id}: ${r.statement}`);
   for (const st of stale) console.log(`note: listed as equivalent but killed now: ${st}`);
 
   if (write) {
@@ -97,11 +111,13 @@ async function main(): Promise<void> {
       $comment: "Written by `npm run mutate` (scripts/mutate.ts). Each constraint statement deleted in turn; see circuits/README.md, Mutation report.",
       testMain: `EpochTransition(${B}, ${DEPTH})`,
       searchSeed: SEARCH_SEED,
-      summary: { mutated: results.length, killed: count("killed"), killedOnlyBySearch: onlySearch, survived: count("survived"), unexplainedSurvivors: unexplained.length, compileErrors: count("compile-error") },
+      summary: { mutated: results.length, killed: count("killed"), killedOnlyBySearch: onlySearch, survived: count("survived"), knownSearchGaps: gaps.length, unexplainedSurvivors: unexplained.length, compileErrors: count("compile-error") },
       control: { passes: controlOk, attempts: control.attempts, acceptedConsistent: control.acceptedConsistent },
       mutants: results.map(({ seconds: _s, compileSeconds: _c, cached: _k, ...rest }) => {
-        const why = rest.outcome === "survived" ? EQUIVALENT[rest.statement] : undefined;
-        return why === undefined ? rest : { ...rest, equivalent: why };
+        if (rest.outcome !== "survived") return rest;
+        const why = EQUIVALENT[rest.statement];
+        const gap = SEARCH_GAPS[rest.statement];
+        return why !== undefined ? { ...rest, equivalent: why } : gap !== undefined ? { ...rest, searchGap: gap } : rest;
       }),
     };
     await writeFile(join(ROOT, "circuits/mutation-report.json"), `${JSON.stringify(report, null, 2)}\n`);
