@@ -14,9 +14,9 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { compile, epochMain, originalSources } from "../mutation/compile.js";
-import { acceptsInput, B, DEPTH, generate, judge, loadCircuit, normalRejections, prepare, randomAttacks, Rng, runAttack, scenarios } from "../mutation/harness.js";
-import { enumerateAll, type Mutant } from "../mutation/mutants.js";
-import { satisfies } from "../mutation/r1cs.js";
+import { acceptsInput, B, DEPTH, generate, judge, loadCircuit, normalRejections, prepare, randomAttacks, Rng, runAttack, scenarios, targetWires, wire } from "../mutation/harness.js";
+import { applyMutant, enumerateAll, type Mutant } from "../mutation/mutants.js";
+import { mod, resolve, satisfies } from "../mutation/r1cs.js";
 import { evaluate, SEARCH_SEED } from "../mutation/run.js";
 
 /** Random attacks per honest scenario on the real circuit. */
@@ -75,4 +75,30 @@ describe("mutation testing of the state-tree circuits (CI sample of npm run muta
       } else assert.ok(r.normalAccepted.length > 0);
     });
   }
+
+  test("a known search gap is real: with `o1` free, a spliced fake subtree gives a wrong root the mutant accepts", async () => {
+    // Why o1 (and a, b, d, o2, o3) survive `npm run mutate` although they are not redundant: the attack
+    // needs two coordinated sibling changes. Insert at position 6: level 2 has digit 1, where the old
+    // node's inputs are (s0 + x − o1, o1, s1, s2). With o1 free (kept at its honest value x), a fake
+    // leaf-level sibling turns the old child into F, and s0' = s0 − F + x restores the old node.
+    const sources = await originalSources();
+    const m = enumerateAll(sources).find((x) => x.statement === "signal o1 <== (bit[0] - e3) * oldChild;") as Mutant;
+    const c = await loadCircuit(await compile(applyMutant(sources, m), epochMain(B, DEPTH)));
+    const s = scenarios().find((x) => x.name === "insert@6");
+    assert.ok(s !== undefined);
+    const honest = await generate(c, s.input);
+    assert.ok(honest !== undefined);
+    const p = prepare(c, s, honest, targetWires(c, m.template, m.target as string));
+    const fake = wire(c, "main.siblings[1][3][0]");
+    const child = wire(c, "main.step[1].level[3].oldNode");
+    const moved = resolve(c.r1cs, p.schedule, p.base, new Map([[fake, 123456789n]]));
+    assert.ok(moved !== undefined);
+    const F = moved.witness[child] as bigint;
+    const x = p.base[child] as bigint;
+    assert.notEqual(F, x);
+    const s0 = wire(c, "main.siblings[1][2][0]");
+    const r = runAttack(c, p, { name: "splice", pins: new Map([[fake, 123456789n], [s0, mod((p.base[s0] as bigint) - F + x)]]) });
+    assert.equal(r.accepted, true, "the mutant accepts the spliced witness");
+    assert.equal(r.verdict?.ok, false, "and the oracle rejects its newRoot");
+  });
 });
