@@ -5,6 +5,7 @@
 import { Command, CommanderError } from "commander";
 import { isProtocolError } from "../core/errors.js";
 import { registerSetupCommand } from "../../prover/setup/command.js";
+import { SetupError } from "../../prover/setup/artifacts.js";
 import { registerProverCommand } from "../../prover/pool/worker-main.js";
 import { registerDeployCommand } from "./deploy-command.js";
 import { registerAuditCommand } from "./audit-command.js";
@@ -33,6 +34,12 @@ try {
 } catch (error) {
   if (error instanceof CommanderError) process.exit(error.exitCode);
   if (isProtocolError(error)) {
+    console.error(`error ${error.code}: ${error.message}`);
+    process.exit(2);
+  }
+  // The setup pipeline's errors (e.g. SETUP_KEYS_MISSING when the node starts without the keys its
+  // deployment pins) are expected too: code and message, no stack trace.
+  if (error instanceof SetupError) {
     console.error(`error ${error.code}: ${error.message}`);
     process.exit(2);
   }
