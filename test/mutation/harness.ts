@@ -135,6 +135,18 @@ function treeWith(rng: Rng, n: number): { tree: StateTree; keys: bigint[] } {
 }
 
 /**
+ * An insert at position n + 1 (a tree of n keys, then one fresh key): the splice attacks of the CI
+ * sample need a digit of 2 or 3 above the leaf level (positions 8 and 12 at depth 4).
+ */
+export function insertScenario(n: number, seed: number): Scenario {
+  const rng = new Rng(seed);
+  const { tree } = treeWith(rng, n);
+  const before = tree.fork();
+  const steps = tree.set(rng.key(), 4444n);
+  return { name: `insert@${n + 1}`, tree: before, steps, input: batchInput(steps, before) };
+}
+
+/**
  * The honest batches every mutant is checked on. Positions matter: inserting at position 4 (size 4)
  * writes a leaf whose leaf-level siblings are all empty (0), where some freed signals are invisible to
  * the old path; inserting at 6 has a digit of 2 and non-empty siblings.

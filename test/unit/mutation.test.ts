@@ -14,7 +14,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { compile, epochMain, originalSources } from "../mutation/compile.js";
-import { acceptsInput, B, DEPTH, generate, judge, loadCircuit, normalRejections, prepare, randomAttacks, Rng, runAttack, scenarios, targetWires, wire } from "../mutation/harness.js";
+import { acceptsInput, B, DEPTH, generate, insertScenario, judge, loadCircuit, normalRejections, prepare, randomAttacks, Rng, runAttack, scenarios, targetWires, wire } from "../mutation/harness.js";
 import { applyMutant, enumerateAll, type Mutant } from "../mutation/mutants.js";
 import { mod, resolve, satisfies } from "../mutation/r1cs.js";
 import { evaluate, SEARCH_SEED } from "../mutation/run.js";
@@ -76,29 +76,51 @@ describe("mutation testing of the state-tree circuits (CI sample of npm run muta
     });
   }
 
-  test("a known search gap is real: with `o1` free, a spliced fake subtree gives a wrong root the mutant accepts", async () => {
-    // Why o1 (and a, b, d, o2, o3) survive `npm run mutate` although they are not redundant: the attack
-    // needs two coordinated sibling changes. Insert at position 6: level 2 has digit 1, where the old
-    // node's inputs are (s0 + x − o1, o1, s1, s2). With o1 free (kept at its honest value x), a fake
-    // leaf-level sibling turns the old child into F, and s0' = s0 − F + x restores the old node.
-    const sources = await originalSources();
-    const m = enumerateAll(sources).find((x) => x.statement === "signal o1 <== (bit[0] - e3) * oldChild;") as Mutant;
-    const c = await loadCircuit(await compile(applyMutant(sources, m), epochMain(B, DEPTH)));
-    const s = scenarios().find((x) => x.name === "insert@6");
-    assert.ok(s !== undefined);
-    const honest = await generate(c, s.input);
-    assert.ok(honest !== undefined);
-    const p = prepare(c, s, honest, targetWires(c, m.template, m.target as string));
-    const fake = wire(c, "main.siblings[1][3][0]");
-    const child = wire(c, "main.step[1].level[3].oldNode");
-    const moved = resolve(c.r1cs, p.schedule, p.base, new Map([[fake, 123456789n]]));
-    assert.ok(moved !== undefined);
-    const F = moved.witness[child] as bigint;
-    const x = p.base[child] as bigint;
-    assert.notEqual(F, x);
-    const s0 = wire(c, "main.siblings[1][2][0]");
-    const r = runAttack(c, p, { name: "splice", pins: new Map([[fake, 123456789n], [s0, mod((p.base[s0] as bigint) - F + x)]]) });
-    assert.equal(r.accepted, true, "the mutant accepts the spliced witness");
-    assert.equal(r.verdict?.ok, false, "and the oracle rejects its newRoot");
-  });
+  // Why a, b, d, o1, o2, o3 of ImtLevel survive the automated search although they are not redundant:
+  // a free product shifts two inputs of the old node by (−δ, +δ). A fake sibling one level down turns
+  // the old child x into F; the sibling slot the freed product is paired with, set to s + x − F,
+  // restores the old node exactly (so the old root still opens), while the new node carries the
+  // shifted sibling: a wrong new root. The search cannot build this two-level change; these witnesses
+  // are built by hand, one per product, and each mutant must accept one the oracle rejects.
+  const SPLICES = [
+    { statement: "signal o1 <== (bit[0] - e3) * oldChild;", n: 5, level: 2, slot: 0 }, // insert@6 = digits 0,0,1,2
+    { statement: "signal o2 <== (bit[1] - e3) * oldChild;", n: 7, level: 2, slot: 0 }, // insert@8 = 0,0,2,0
+    { statement: "signal o3 <== e3 * oldChild;", n: 11, level: 2, slot: 0 }, // insert@12 = 0,0,3,0
+    { statement: "signal a <== (1 - bit[0] - bit[1] + e3) * sib[0];", n: 5, level: 1, slot: 0 }, // level 1 has digit 0
+    { statement: "signal b <== bit[1] * sib[1];", n: 7, level: 2, slot: 1 },
+    { statement: "signal d <== e3 * sib[2];", n: 11, level: 2, slot: 2 },
+  ] as const;
+  for (const splice of SPLICES) {
+    test(`a known search gap is real: with \`${splice.statement}\` deleted, a spliced fake subtree gives a wrong root the mutant accepts`, async () => {
+      const sources = await originalSources();
+      const m = enumerateAll(sources).find((x) => x.statement === splice.statement) as Mutant;
+      assert.ok(m !== undefined, `mutant ${splice.statement} exists`);
+      const c = await loadCircuit(await compile(applyMutant(sources, m), epochMain(B, DEPTH)));
+      const s = insertScenario(splice.n, 0x5911ce00 + splice.n);
+      const honest = await generate(c, s.input);
+      assert.ok(honest !== undefined, "the mutant still accepts the honest batch");
+      const p = prepare(c, s, honest, targetWires(c, m.template, m.target as string));
+      // Step 1 is the insert's new leaf; its path's level L + 1 node is level L's old child.
+      const fake = wire(c, `main.siblings[1][${splice.level + 1}][0]`);
+      const child = wire(c, `main.step[1].level[${splice.level + 1}].oldNode`);
+      const moved = resolve(c.r1cs, p.schedule, p.base, new Map([[fake, 123456789n]]));
+      assert.ok(moved !== undefined);
+      const F = moved.witness[child] as bigint;
+      const x = p.base[child] as bigint;
+      assert.notEqual(F, x);
+      const paired = wire(c, `main.siblings[1][${splice.level}][${splice.slot}]`);
+      const r = runAttack(c, p, { name: "splice", pins: new Map([[fake, 123456789n], [paired, mod((p.base[paired] as bigint) + x - F)]]) });
+      assert.equal(r.accepted, true, "the mutant accepts the spliced witness");
+      assert.equal(r.verdict?.ok, false, "and the oracle rejects it");
+      // Control: the real circuit, given the same two pins, admits no witness (the constraint holds).
+      const real = await loadCircuit(await compile(sources, epochMain(B, DEPTH)));
+      const realHonest = await generate(real, s.input);
+      assert.ok(realHonest !== undefined);
+      const rp = prepare(real, s, realHonest);
+      const rFake = wire(real, `main.siblings[1][${splice.level + 1}][0]`);
+      const rPaired = wire(real, `main.siblings[1][${splice.level}][${splice.slot}]`);
+      const control = runAttack(real, rp, { name: "splice", pins: new Map([[rFake, 123456789n], [rPaired, mod((rp.base[rPaired] as bigint) + x - F)]]) });
+      assert.equal(control.accepted && control.verdict?.ok === false, false, "the real circuit rejects the splice");
+    });
+  }
 });
