@@ -4,7 +4,7 @@
  * stays dead: the owner (the sequencer) starts a new one and replays the stored batches into it.
  */
 import { Worker } from "node:worker_threads";
-import { siblingModule } from "../../prover/backends/backend.js";
+import { siblingModule, workerExecArgv } from "../../prover/backends/backend.js";
 import { fromWireError, TreeWorkerError, type TreeReply, type TreeRequest, type TreeResults } from "./tree-protocol.js";
 import { TREE_WORKER_MARK, type TreeWorkerData } from "./tree-worker.js";
 
@@ -12,23 +12,6 @@ const WORKER_ENTRY = siblingModule(import.meta.url, "tree-worker");
 
 /** Niceness of the tree thread: the HTTP thread first, batches when there is CPU to spare. */
 export const DEFAULT_TREE_NICE = 10;
-
-/**
- * From TypeScript sources the worker needs tsx too. `node --import tsx` passes it on through the
- * inherited execArgv; tsx registered programmatically (`bin/tinycloud.js`) is not inherited.
- * (Same rule as the prover's embedded pool.)
- */
-function workerExecArgv(): string[] | undefined {
-  if (!WORKER_ENTRY.endsWith(".ts")) return undefined;
-  const args = process.execArgv;
-  const hasTsx = args.some((a, i) => /(^|[/=])tsx(\/|$)|tsx\/dist\/(loader|esm)/.test(a) && (a.startsWith("--import") || args[i - 1] === "--import"));
-  if (hasTsx) return undefined;
-  try {
-    return [...args, "--import", import.meta.resolve("tsx")];
-  } catch {
-    return undefined;
-  }
-}
 
 type Kind = TreeRequest["kind"];
 /** A request without its id (the client numbers them). */
@@ -46,7 +29,7 @@ export class TreeClient {
   private failure: TreeWorkerError | undefined;
 
   constructor(depth: number, options: { readonly nice?: number } = {}) {
-    const execArgv = workerExecArgv();
+    const execArgv = workerExecArgv(WORKER_ENTRY);
     const data: TreeWorkerData & { mark: string } = { mark: TREE_WORKER_MARK, depth, nice: options.nice ?? DEFAULT_TREE_NICE };
     this.worker = new Worker(new URL(WORKER_ENTRY), { workerData: data, ...(execArgv !== undefined ? { execArgv } : {}) });
     // The node must be able to exit while the tree is idle; requests in flight keep it referenced.

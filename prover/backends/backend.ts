@@ -90,6 +90,25 @@ export function siblingModule(base: string, name: string): string {
   return new URL(`./${name}${ext}`, base).href;
 }
 
+/**
+ * execArgv for a worker thread whose entry is `entry` (a siblingModule URL). Running from TypeScript
+ * sources (tsx), the worker needs tsx too: `node --import tsx` passes it on through the inherited
+ * execArgv, but tsx registered programmatically (`bin/tinycloud.js` does `register()`) is not
+ * inherited, and Node's own type stripping does not map `./x.js` imports to `x.ts`. So add
+ * `--import <tsx loader>` unless it is already there; undefined means "inherit as is".
+ */
+export function workerExecArgv(entry: string): string[] | undefined {
+  if (!entry.endsWith(".ts")) return undefined;
+  const args = process.execArgv;
+  const hasTsx = args.some((a, i) => /(^|[/=])tsx(\/|$)|tsx\/dist\/(loader|esm)/.test(a) && (a.startsWith("--import") || args[i - 1] === "--import"));
+  if (hasTsx) return undefined;
+  try {
+    return [...args, "--import", import.meta.resolve("tsx")];
+  } catch {
+    return undefined;
+  }
+}
+
 export type ProverErrorCode =
   /** No artifacts / guest program for the job's circuit name, or an artifact file is missing. */
   | "PROVER_CIRCUIT_UNKNOWN"

@@ -21,6 +21,7 @@ import {
   jsonWithBigInts,
   normalizeJob,
   siblingModule,
+  workerExecArgv,
   type BackendSpec,
   type ProofJob,
   type ProofResult,
@@ -71,24 +72,6 @@ interface Slot {
 }
 
 const THREAD_ENTRY = siblingModule(import.meta.url, "thread-worker");
-
-/**
- * Running from TypeScript sources (tsx), worker threads need tsx too. `node --import tsx` passes it on
- * through the inherited execArgv, but tsx registered programmatically (`bin/tinycloud.js` does
- * `register()`) is not inherited, and Node's own type stripping does not map `./x.js` imports to
- * `x.ts`. So add `--import <tsx loader>` unless it is already there.
- */
-function threadExecArgv(): string[] | undefined {
-  if (!THREAD_ENTRY.endsWith(".ts")) return undefined;
-  const args = process.execArgv;
-  const hasTsx = args.some((a, i) => /(^|[/=])tsx(\/|$)|tsx\/dist\/(loader|esm)/.test(a) && (a.startsWith("--import") || args[i - 1] === "--import"));
-  if (hasTsx) return undefined;
-  try {
-    return [...args, "--import", import.meta.resolve("tsx")];
-  } catch {
-    return undefined;
-  }
-}
 
 export class EmbeddedProverPool implements ProverPool {
   readonly mode = "embedded" as const;
@@ -210,7 +193,7 @@ export class EmbeddedProverPool implements ProverPool {
   }
 
   #spawn(): Promise<void> {
-    const execArgv = threadExecArgv();
+    const execArgv = workerExecArgv(THREAD_ENTRY);
     const worker = new Worker(new URL(THREAD_ENTRY), { workerData: { backend: this.#o.backend }, ...(execArgv ? { execArgv } : {}) });
     const slot: Slot = { worker, state: "starting" };
     this.#slots.add(slot);

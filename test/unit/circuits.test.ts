@@ -14,19 +14,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
+import { ForgedTree } from "../helpers/forged-tree.js";
 import { promisify } from "node:util";
-import { poseidon4 } from "poseidon-lite/poseidon4";
 import { epochCommitment, epochContext, epochPublicSignals, epochTransitionInput, type EpochTransitionInput } from "../../prover/circuit-inputs.js";
-import {
-  checkWitnessChain,
-  hash3,
-  noopWitness,
-  rootFromPath,
-  StateTree,
-  stateRoot,
-  type SiblingTriple,
-  type UpdateWitness,
-} from "../../node/core/state-tree.js";
+import { checkWitnessChain, noopWitness, StateTree, type UpdateWitness } from "../../node/core/state-tree.js";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const DEPTH = 4;
@@ -97,56 +88,6 @@ function randomKey(): bigint {
   for (let i = 0; i < 9; i++) k = (k << 30n) | BigInt(rand32() & 0x3fffffff);
   return (k & ((1n << 248n) - 1n)) | 1n;
 }
-
-/** Raw leaf hashes: a prover's view of the tree that may hold anything. */
-class ForgedTree {
-  readonly leaves: bigint[];
-  size: number;
-  constructor(tree: StateTree) {
-    this.leaves = Array.from({ length: 4 ** DEPTH }, (_, i) => {
-      if (i >= tree.size) return 0n;
-      const l = tree.leaf(i);
-      return hash3(l.key, l.nextKey, l.value);
-    });
-    this.size = tree.size;
-  }
-  siblings(index: number): SiblingTriple[] {
-    // Level ℓ's siblings: the other 3 subtrees under the path node at level ℓ.
-    const out: SiblingTriple[] = [];
-    for (let level = 0; level < DEPTH; level++) {
-      const span = 4 ** (DEPTH - 1 - level);
-      const parentStart = Math.floor(index / (span * 4)) * span * 4;
-      const mine = Math.floor((index - parentStart) / span);
-      const hashes = [0, 1, 2, 3].map((c) => this.subtree(parentStart + c * span, span));
-      out.push(hashes.filter((_, c) => c !== mine) as SiblingTriple);
-    }
-    return out;
-  }
-  subtree(start: number, span: number): bigint {
-    if (span === 1) return this.leaves[start] as bigint;
-    const q = span / 4;
-    return poseidon4([0, 1, 2, 3].map((c) => this.subtree(start + c * q, q)));
-  }
-  get treeRoot(): bigint {
-    return this.subtree(0, 4 ** DEPTH);
-  }
-  /**
-   * A step with any fields, computed the way the circuit computes it (no validity checks): the new leaf
-   * is written, the roots are consistent, so only the rule under test is broken.
-   */
-  step(op: UpdateWitness["op"], f: { index: number; key: bigint; nextKey: bigint; oldValue: bigint; newValue: bigint; insKey?: bigint }): UpdateWitness {
-    const insKey = f.insKey ?? 0n;
-    const siblings = this.siblings(f.index);
-    const oldTreeRoot = this.treeRoot;
-    const oldSize = this.size;
-    const newLeaf = hash3(f.key, op === "low" ? insKey : f.nextKey, f.newValue);
-    this.leaves[f.index] = newLeaf;
-    if (op === "new") this.size++;
-    const newTreeRoot = rootFromPath(newLeaf, f.index, siblings, DEPTH);
-    return { op, ...f, insKey, siblings, oldTreeRoot, newTreeRoot, oldSize, newSize: this.size, oldRoot: stateRoot(oldTreeRoot, oldSize), newRoot: stateRoot(newTreeRoot, this.size) };
-  }
-}
-
 
 /** The circuit input for these steps, oracle checks off (the attacks break them on purpose). */
 function input(b: Size, steps: UpdateWitness[], over: Partial<EpochTransitionInput> = {}): EpochTransitionInput {
