@@ -55,7 +55,10 @@ async function fetched<T>(run: () => Promise<T>): Promise<Fetched<T>> {
 export async function collectEvidence(o: VerifyUriOptions): Promise<Evidence> {
   const address = entryAddress(o.uri);
   const vkeys = o.vkeys ?? BUILTIN_VKEYS;
-  const { chain, node } = o;
+  const { node } = o;
+  // The pinned key's route and code are read for the "vkey" step and again for the history (batch n
+  // uses that key): ask the chain once per id and per address.
+  const chain = onceEach(o.chain);
 
   // 1. The chain: which batch, and its root.
   const [chainId, latest, router] = await Promise.all([fetched(() => chain.chainId()), fetched(() => chain.latestBatch()), fetched(() => chain.router())]);
@@ -134,6 +137,22 @@ export async function collectEvidence(o: VerifyUriOptions): Promise<Evidence> {
   };
   const [vkey, value, history] = await Promise.all([vkeyEvidence(), valueEvidence(), historyEvidence()]);
   return { uri: o.uri, batch, anchored, batchRecord, vkey, history, stateProof, value };
+}
+
+/** `chain` with route() and code() asked once per argument (the promise is shared, failures included). */
+function onceEach(chain: ChainSource): ChainSource {
+  const routes = new Map<string, Promise<VerifierRoute>>();
+  const codes = new Map<string, Promise<string>>();
+  const once = <T>(cache: Map<string, Promise<T>>, key: string, run: () => Promise<T>): Promise<T> => {
+    let p = cache.get(key);
+    if (p === undefined) cache.set(key, (p = run()));
+    return p;
+  };
+  return {
+    ...chain,
+    route: (router, id) => once(routes, `${router.toLowerCase()} ${id.toLowerCase()}`, () => chain.route(router, id)),
+    code: (address) => once(codes, address.toLowerCase(), () => chain.code(address)),
+  };
 }
 
 /** Collect the evidence and verify it: the full light-client check of one URI. */

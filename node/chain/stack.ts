@@ -18,7 +18,7 @@ import type { Address } from "viem";
 import { ANCHOR_ABI, ROUTER_ABI } from "../../contracts/abi.js";
 import { loadVerifiers } from "../../contracts/artifacts.js";
 import { epochContext } from "../../prover/circuit-inputs.js";
-import { StateTree } from "../core/state-tree.js";
+import { emptyStateRoot } from "../core/state-tree.js";
 import type { RollupStore } from "../rollup/rollup-store.js";
 import type { BatchRecord } from "../rollup/types.js";
 import type { NodeConfig } from "../server/config.js";
@@ -53,7 +53,7 @@ export const EMBEDDED_VERIFIER_DELAY = 300;
 export async function connectChain(config: NodeConfig): Promise<ChainConnection | undefined> {
   if (config.chain === "off") return undefined;
   const circuits = [...(config.circuits ?? [])];
-  const genesisRoot = new StateTree(config.stateTreeDepth).root;
+  const genesisRoot = emptyStateRoot(config.stateTreeDepth);
   let anvil: AnvilInstance | undefined;
   try {
     let clients: ChainClients & { chainId: number };

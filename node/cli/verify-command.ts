@@ -10,7 +10,6 @@
 import { readdir, readFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { isAddress } from "viem";
 import { loadVerifiers } from "../../contracts/artifacts.js";
@@ -65,13 +64,15 @@ export async function loadVkeysDir(dir: string): Promise<PinnedVkeys> {
       throw new UsageError(`--vkeys: ${file}: ${(error as Error).message}`);
     }
   }
-  const codeHashes: Record<string, string> = {};
-  const verifiersFile = existsSync(join(dir, "verifiers.json")) ? join(dir, "verifiers.json") : fileURLToPath(new URL("../../contracts/generated/verifiers.json", import.meta.url));
-  try {
-    const table = JSON.parse(await readFile(verifiersFile, "utf8")) as Record<string, { codeHash?: unknown }>;
-    for (const [circuit, entry] of Object.entries(table)) if (typeof entry.codeHash === "string") codeHashes[circuit] = entry.codeHash;
-  } catch (error) {
-    throw new UsageError(`--vkeys: ${verifiersFile}: ${(error as Error).message}`);
+  const own = join(dir, "verifiers.json");
+  let codeHashes = generatedCodeHashes();
+  if (existsSync(own)) {
+    try {
+      const table = JSON.parse(await readFile(own, "utf8")) as Record<string, { codeHash?: unknown }>;
+      codeHashes = Object.fromEntries(Object.entries(table).flatMap(([circuit, entry]) => (typeof entry.codeHash === "string" ? [[circuit, entry.codeHash]] : [])));
+    } catch (error) {
+      throw new UsageError(`--vkeys: ${own}: ${(error as Error).message}`);
+    }
   }
   const provenance: Record<string, unknown> = {};
   for (const circuit of Object.keys(vkeys)) {
