@@ -58,7 +58,7 @@ export async function startNode(overrides: Partial<NodeConfig> = {}): Promise<Ru
  * under other keys can never anchor), and refuses INSECURE keys on any chain but the local dev chain
  * unless the operator explicitly allows them.
  */
-export function checkProvingKeys(keys: Proving["keys"], chain: ChainConnection, allowInsecureKeys: boolean, warn: (line: string) => void): void {
+export function checkProvingKeys(keys: Proving["keys"], chain: Pick<ChainConnection, "deployment" | "rpcUrl" | "embedded">, allowInsecureKeys: boolean, warn: (line: string) => void): void {
   for (const [circuit, k] of Object.entries(keys)) {
     const deployed = chain.deployment.verifiers[circuit];
     const id = verifierIdOf(k.vkey);
