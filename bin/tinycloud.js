@@ -22,4 +22,4 @@ if (major < 22) {
 
 const { register } = await import("tsx/esm/api");
 register();
-await import("../node/cli/main.ts");
+await import("../cli/main.ts");

@@ -20,7 +20,7 @@
  * are `noopWitness(treeRoot, size, depth)`: every flag and field 0.
  */
 import { poseidon3 } from "poseidon-lite/poseidon3";
-import { checkWitnessChain, FIELD_MODULUS, noopWitness, stateRoot, type UpdateWitness } from "../node/core/state-tree.js";
+import { checkWitnessChain, FIELD_MODULUS, noopWitness, stateRoot, type UpdateWitness } from "../core/state/state-tree.js";
 
 /** One KV write as the commitment sees it. Steps with `op` "low" or "noop" are skipped. */
 export interface CommittedUpdate {

@@ -24,9 +24,9 @@
  */
 import { batchHeader, epochCommitment, epochContext, updatesHash } from "../../prover/circuit-inputs.js";
 import { verifierIdOf } from "../../prover/setup/verifier-id.js";
-import { type CID, multihashKey, parseCid } from "../../node/core/cid.js";
-import { type Ed25519Verify, nobleEd25519Verify } from "../../node/core/keys.js";
-import { STATE_TREE_DEPTH, StateTree } from "../../node/core/state-tree.js";
+import { type CID, multihashKey, parseCid } from "../../core/cid.js";
+import { type Ed25519Verify, nobleEd25519Verify } from "../../core/keys.js";
+import { STATE_TREE_DEPTH, StateTree } from "../../core/state/state-tree.js";
 import { eventsHashOf } from "../../node/rollup/sequencer.js";
 import { checkEvent } from "./event-check.js";
 import { DelegationResolver, describeError, fetchVerifiedEpoch, shortCid, SpaceHistory } from "./evidence.js";

@@ -14,17 +14,17 @@
  *              op's value CID is blake3 of the content); version = how many writes to that path the history
  *              holds up to this one; value = leafValue(contentHash, version, deleted)
  */
-import { requireKnownAbility } from "../../node/core/abilities.js";
-import { authorizeInvocation, isRootAuthority, validateDelegation, type AuthorityContext, type DelegationRecord, type InvocationRecord } from "../../node/core/authority.js";
-import { type Capability, capabilityCovers } from "../../node/core/capability.js";
-import { type CID, multihashKey, parseCid } from "../../node/core/cid.js";
-import { canonicalDidOfUrl } from "../../node/core/did.js";
-import type { KvOp } from "../../node/core/epoch.js";
-import type { Ed25519Verify } from "../../node/core/keys.js";
-import { invocationFromUcan } from "../../node/core/records.js";
-import { formatSpaceId } from "../../node/core/resource.js";
-import { leafValue, stateKey } from "../../node/core/state-tree.js";
-import { type Ucan, verifyUcanSignature } from "../../node/core/ucan.js";
+import { requireKnownAbility } from "../../core/abilities.js";
+import { authorizeInvocation, isRootAuthority, validateDelegation, type AuthorityContext, type DelegationRecord, type InvocationRecord } from "../../core/auth/authority.js";
+import { type Capability, capabilityCovers } from "../../core/capability.js";
+import { type CID, multihashKey, parseCid } from "../../core/cid.js";
+import { canonicalDidOfUrl } from "../../core/did.js";
+import type { KvOp } from "../../core/epoch/epoch.js";
+import type { Ed25519Verify } from "../../core/keys.js";
+import { invocationFromUcan } from "../../core/auth/records.js";
+import { formatSpaceId } from "../../core/resource.js";
+import { leafValue, stateKey } from "../../core/state/state-tree.js";
+import { type Ucan, verifyUcanSignature } from "../../core/auth/ucan.js";
 import { type DelegationResolver, describeError, fetchEvent, fetchVerifiedEpoch, type HistoryEpoch, type HistoryWrite, shortCid, type SpaceHistory } from "./evidence.js";
 import { type Check, type EventVerdict, fail, pass, type PublishedUpdate, skip, type AuditSource } from "./types.js";
 

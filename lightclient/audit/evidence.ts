@@ -6,16 +6,16 @@
  * Nothing here trusts the node: bytes must hash to the CID they were asked for, every signature is checked,
  * and events are classified by their bytes, never by the kind the node claims.
  */
-import { canonicalAbility } from "../../node/core/abilities.js";
-import { authorizeRevocation, checkTimeWindow, DEFAULT_MAX_CHAIN_NODES, type AuthorityContext, type DelegationRecord } from "../../node/core/authority.js";
-import { decodeCacao, verifyCacao } from "../../node/core/cacao.js";
-import { type CID, multihashKey, parseCid, rawBlake3Cid, sameMultihash } from "../../node/core/cid.js";
-import { canonicalDidOfUrl } from "../../node/core/did.js";
-import { bytesToHex, bytesToUtf8 } from "../../node/core/encoding.js";
-import { checkEpochLinks, decodeEpoch, decodeOp, type KvOp, linearize, type SignedEpoch, verifyEpoch } from "../../node/core/epoch.js";
-import { type Ed25519Verify, nobleEd25519Verify } from "../../node/core/keys.js";
-import { delegationFromCacao, delegationFromUcan, REVOKE_ABILITY, revocationFromUcan } from "../../node/core/records.js";
-import { decodeUcan, type Ucan, verifyUcanSignature } from "../../node/core/ucan.js";
+import { canonicalAbility } from "../../core/abilities.js";
+import { authorizeRevocation, checkTimeWindow, DEFAULT_MAX_CHAIN_NODES, type AuthorityContext, type DelegationRecord } from "../../core/auth/authority.js";
+import { decodeCacao, verifyCacao } from "../../core/auth/cacao.js";
+import { type CID, multihashKey, parseCid, rawBlake3Cid, sameMultihash } from "../../core/cid.js";
+import { canonicalDidOfUrl } from "../../core/did.js";
+import { bytesToHex, bytesToUtf8 } from "../../core/encoding.js";
+import { checkEpochLinks, decodeEpoch, decodeOp, type KvOp, linearize, type SignedEpoch, verifyEpoch } from "../../core/epoch/epoch.js";
+import { type Ed25519Verify, nobleEd25519Verify } from "../../core/keys.js";
+import { delegationFromCacao, delegationFromUcan, REVOKE_ABILITY, revocationFromUcan } from "../../core/auth/records.js";
+import { decodeUcan, type Ucan, verifyUcanSignature } from "../../core/auth/ucan.js";
 import type { AuditSource } from "./types.js";
 
 /** A failure with a stable code, as checks report it. */

@@ -1,5 +1,5 @@
 /** Shape checks for a published batch record: it is untrusted JSON until these pass. */
-import { isPlainObject } from "../../node/core/encoding.js";
+import { isPlainObject } from "../../core/encoding.js";
 import type { PublishedBatch, PublishedUpdate } from "./types.js";
 
 const DECIMAL = /^(0|[1-9][0-9]{0,77})$/;

@@ -3,7 +3,7 @@
  * browser); `CachingSource` fetches each thing once; `RecordingSource` keeps a JSON fixture of everything
  * read, which `FixtureSource` replays (tests, and tampering experiments: edit the fixture, re-audit).
  */
-import { bytesToHex, hexToBytes, isPlainObject } from "../../node/core/encoding.js";
+import { bytesToHex, hexToBytes, isPlainObject } from "../../core/encoding.js";
 import type { AuditSource, EpochListing, FetchedEvent } from "./types.js";
 
 /** The node answered something other than data or a 404. */

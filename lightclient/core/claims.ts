@@ -3,7 +3,7 @@
  * state proof response (`GET /rollup/proof`). They never throw; a failure names the field.
  * Also the decoding of the circuit's public `header` signal.
  */
-import { FIELD_MODULUS, stateProofFromJson, type StateProof } from "../../node/core/state-tree.js";
+import { FIELD_MODULUS, stateProofFromJson, type StateProof } from "../../core/state/state-tree.js";
 import type { Fetched, Groth16ProofJson } from "./types.js";
 
 export type Parsed<T> = Fetched<T>;

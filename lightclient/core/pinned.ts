@@ -10,8 +10,8 @@ import epochTransition1Provenance from "../../circuits/keys/epoch_transition_1.p
 import epochTransition4Provenance from "../../circuits/keys/epoch_transition_4.provenance.json" with { type: "json" };
 import manifest from "../../circuits/circuits.json" with { type: "json" };
 import verifiers from "../../contracts/generated/verifiers.json" with { type: "json" };
-import { insecurityOf } from "../../node/core/key-security.js";
-import { STATE_TREE_DEPTH } from "../../node/core/state-tree.js";
+import { insecurityOf } from "../../core/key-security.js";
+import { STATE_TREE_DEPTH } from "../../core/state/state-tree.js";
 import type { Groth16Vkey, PinnedVkey, PinnedVkeys } from "./types.js";
 
 /**

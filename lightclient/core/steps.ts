@@ -9,8 +9,8 @@
  * "root" does not depend on "proof": the contract verified the proof when it stored the root, so a
  * client whose pairing library is unavailable still learns whether the node's root is anchored.
  */
-import { formatSpaceId, parseResourceUri } from "../../node/core/resource.js";
-import { checkStateProof, contentHashField, emptyStateRoot, leafValue, MAX_STATE_TREE_DEPTH, STATE_TREE_DEPTH, stateKey, type StateProof } from "../../node/core/state-tree.js";
+import { formatSpaceId, parseResourceUri } from "../../core/resource.js";
+import { checkStateProof, contentHashField, emptyStateRoot, leafValue, MAX_STATE_TREE_DEPTH, STATE_TREE_DEPTH, stateKey, type StateProof } from "../../core/state/state-tree.js";
 import { circuitDepth } from "./pinned.js";
 import { decodeHeader, parseBatchClaim, parseEntryClaim, parseProofClaim, type BatchClaim } from "./claims.js";
 import type { Groth16Verifier } from "./groth16.js";

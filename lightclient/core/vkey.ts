@@ -12,7 +12,7 @@
  */
 import canonicalize from "canonicalize";
 import { keccak_256 } from "@noble/hashes/sha3.js";
-import { FIELD_MODULUS } from "../../node/core/state-tree.js";
+import { FIELD_MODULUS } from "../../core/state/state-tree.js";
 import type { Groth16Vkey } from "./types.js";
 
 /** Base field of BN254 (curve coordinates live here). */

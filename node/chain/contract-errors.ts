@@ -19,7 +19,7 @@ import {
   type Hex,
 } from "viem";
 import { ANCHOR_ABI, ROUTER_ABI } from "../../contracts/abi.js";
-import { TinyCloudError } from "../core/errors.js";
+import { TinyCloudError } from "../../core/errors.js";
 
 export type ChainErrorCode =
   /** The JSON-RPC endpoint cannot be reached or keeps failing. */

@@ -14,7 +14,7 @@ import { KIND_GROTH16_SNARKJS, loadContractArtifacts, loadVerifiers } from "../.
 import type { ChainPublicClient, ChainWalletClient } from "./clients.js";
 import { ChainError, toChainError } from "./contract-errors.js";
 import type { DeployedVerifier, Deployment } from "./deployment.js";
-import { emptyStateRoot } from "../core/state-tree.js";
+import { emptyStateRoot } from "../../core/state/state-tree.js";
 
 export interface DeployStackOptions {
   readonly walletClient: ChainWalletClient;

@@ -11,7 +11,7 @@ import { ANCHOR_ABI, ROUTER_ABI } from "../../contracts/abi.js";
 import { KIND_GROTH16_SNARKJS } from "../../contracts/artifacts.js";
 import type { ChainPublicClient } from "./clients.js";
 import { ChainError, toChainError } from "./contract-errors.js";
-import { emptyStateRoot } from "../core/state-tree.js";
+import { emptyStateRoot } from "../../core/state/state-tree.js";
 
 export interface DeployedVerifier {
   readonly verifierId: Hex;

@@ -12,7 +12,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { ChainError } from "./contract-errors.js";
-import { insecurityOf } from "../core/key-security.js";
+import { insecurityOf } from "../../core/key-security.js";
 
 export { insecurityOf };
 

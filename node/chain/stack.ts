@@ -18,7 +18,7 @@ import type { Address } from "viem";
 import { ANCHOR_ABI, ROUTER_ABI } from "../../contracts/abi.js";
 import { loadVerifiers } from "../../contracts/artifacts.js";
 import { epochContext } from "../../prover/circuit-inputs.js";
-import { emptyStateRoot } from "../core/state-tree.js";
+import { emptyStateRoot } from "../../core/state/state-tree.js";
 import type { RollupStore } from "../rollup/rollup-store.js";
 import type { BatchRecord } from "../rollup/types.js";
 import type { NodeConfig } from "../server/config.js";

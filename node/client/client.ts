@@ -7,14 +7,14 @@
  *   const link = await session.share({ path: "photos", abilities: ["tinycloud.kv/get"] });
  *   const guest = await openShareLink(link);                  // another party, no wallet
  */
-import { type Capability, makeCapability } from "../core/capability.js";
-import type { CID } from "../core/cid.js";
-import { parseCid } from "../core/cid.js";
-import { bytesToHex, bytesToUtf8, decodeBase64UrlUnpadded, encodeBase64UrlUnpadded, hexToBytes, parseJson, utf8ToBytes, isPlainObject } from "../core/encoding.js";
-import { ed25519Signer, type Ed25519Signer, generateEd25519SecretKey } from "../core/keys.js";
-import { formatSpaceId, spaceIdFor } from "../core/resource.js";
-import { completeSession, prepareSession, type RequestedCapability } from "../core/session.js";
-import { createUcan, decodeUcan } from "../core/ucan.js";
+import { type Capability, makeCapability } from "../../core/capability.js";
+import type { CID } from "../../core/cid.js";
+import { parseCid } from "../../core/cid.js";
+import { bytesToHex, bytesToUtf8, decodeBase64UrlUnpadded, encodeBase64UrlUnpadded, hexToBytes, parseJson, utf8ToBytes, isPlainObject } from "../../core/encoding.js";
+import { ed25519Signer, type Ed25519Signer, generateEd25519SecretKey } from "../../core/keys.js";
+import { formatSpaceId, spaceIdFor } from "../../core/resource.js";
+import { completeSession, prepareSession, type RequestedCapability } from "../../core/auth/session.js";
+import { createUcan, decodeUcan } from "../../core/auth/ucan.js";
 
 /** What the client needs from a wallet: EIP-191 `personal_sign` of a text message. */
 export interface WalletSigner {

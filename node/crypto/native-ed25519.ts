@@ -3,7 +3,7 @@
  * the core uses by default. Injected by the node; never imported by the pure core or the browser.
  */
 import { createPrivateKey, createPublicKey, type KeyObject, sign, verify } from "node:crypto";
-import { type Ed25519Signer, ed25519Signer, type Ed25519Verify } from "../core/keys.js";
+import { type Ed25519Signer, ed25519Signer, type Ed25519Verify } from "../../core/keys.js";
 
 const SPKI_ED25519_PREFIX = Buffer.from("302a300506032b6570032100", "hex");
 const cache = new Map<string, KeyObject>();

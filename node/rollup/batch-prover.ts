@@ -10,7 +10,7 @@
  * anchoring, which is strictly in order, waits for it. A restart tries it again (bounded again).
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import type { UpdateWitness } from "../core/state-tree.js";
+import type { UpdateWitness } from "../../core/state/state-tree.js";
 import { epochTransitionInput } from "../../prover/circuit-inputs.js";
 import type { ProverPool } from "../../prover/pool/types.js";
 import type { RollupStore } from "./rollup-store.js";

@@ -5,8 +5,8 @@
  */
 import { readFile } from "node:fs/promises";
 import type { FastifyInstance } from "fastify";
-import { formatResourceUri, formatSpaceId, parseResourceUri, type ResourceUri } from "../core/resource.js";
-import { contentHashFromDigestHex, stateKey, stateProofToJson } from "../core/state-tree.js";
+import { formatResourceUri, formatSpaceId, parseResourceUri, type ResourceUri } from "../../core/resource.js";
+import { contentHashFromDigestHex, stateKey, stateProofToJson } from "../../core/state/state-tree.js";
 import { HttpError } from "../server/http-error.js";
 import type { NodeStore } from "../store/store.js";
 import type { RollupStore } from "./rollup-store.js";

@@ -21,9 +21,9 @@
  * stay in the KV store, and their updates stay pending (or held, and reported) until batched.
  */
 import { performance } from "node:perf_hooks";
-import { parseCid } from "../core/cid.js";
-import { contentHashFromDigestHex, emptyStateRoot, STATE_TREE_DEPTH, StateError, stateKey, type UpdateWitness } from "../core/state-tree.js";
-import { TinyCloudError } from "../core/errors.js";
+import { parseCid } from "../../core/cid.js";
+import { contentHashFromDigestHex, emptyStateRoot, STATE_TREE_DEPTH, StateError, stateKey, type UpdateWitness } from "../../core/state/state-tree.js";
+import { TinyCloudError } from "../../core/errors.js";
 import type { Batch, KvVersion } from "../store/store.js";
 import { backoffMs, BatchFailures, describeError, type RetryPolicy } from "./batch-failures.js";
 import type { RollupStore } from "./rollup-store.js";
@@ -31,7 +31,7 @@ import { TreeClient } from "./tree-client.js";
 import { TreeWorkerError, type ApplyBatch, type CutUpdate, type ProveResult, type TreeHead } from "./tree-protocol.js";
 import type { BatchRecord, PendingUpdate, StateUpdate } from "./types.js";
 
-export { eventsHashOf } from "./events-hash.js";
+export { eventsHashOf } from "../../core/rollup/events-hash.js";
 
 export interface SequencerOptions {
   /** Cut when this many updates are pending (the largest circuit's batch size). */

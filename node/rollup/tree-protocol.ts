@@ -11,8 +11,8 @@
  * them). Anything malformed is answered with a TREE_BAD_MESSAGE error and leaves the worker's state as
  * it was.
  */
-import { TinyCloudError } from "../core/errors.js";
-import { StateError, type StateErrorCode, type StateProof, type UpdateWitness } from "../core/state-tree.js";
+import { TinyCloudError } from "../../core/errors.js";
+import { StateError, type StateErrorCode, type StateProof, type UpdateWitness } from "../../core/state/state-tree.js";
 
 /** One durable batch, replayed into a tree: its updates (key, leaf value) and the roots it must give. */
 export interface ApplyBatch {

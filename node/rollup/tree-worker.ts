@@ -11,11 +11,11 @@
 import { createRequire } from "node:module";
 import { getPriority, setPriority } from "node:os";
 import { isMainThread, parentPort, workerData } from "node:worker_threads";
-import { parseCid } from "../core/cid.js";
-import { FIELD_MODULUS, leafValue, StateError, StateTree, poseidonBackendName, usePoseidonBackend, type PoseidonBackend, type StateTreeView, type UpdateWitness } from "../core/state-tree.js";
-import { TinyCloudError } from "../core/errors.js";
+import { parseCid } from "../../core/cid.js";
+import { FIELD_MODULUS, leafValue, StateError, StateTree, poseidonBackendName, usePoseidonBackend, type PoseidonBackend, type StateTreeView, type UpdateWitness } from "../../core/state/state-tree.js";
+import { TinyCloudError } from "../../core/errors.js";
 import { batchHeader, epochCommitment } from "../../prover/circuit-inputs.js";
-import { eventsHashOf } from "./events-hash.js";
+import { eventsHashOf } from "../../core/rollup/events-hash.js";
 import {
   toWireError,
   TreeWorkerError,

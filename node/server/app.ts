@@ -5,10 +5,10 @@
  */
 import { createServer } from "node:http";
 import Fastify, { type FastifyInstance, type FastifyReply } from "fastify";
-import { CID, parseCid } from "../core/cid.js";
-import { decodeEpoch } from "../core/epoch.js";
-import { isPlainObject } from "../core/encoding.js";
-import { formatSpaceId, parseSpaceId } from "../core/resource.js";
+import { CID, parseCid } from "../../core/cid.js";
+import { decodeEpoch } from "../../core/epoch/epoch.js";
+import { isPlainObject } from "../../core/encoding.js";
+import { formatSpaceId, parseSpaceId } from "../../core/resource.js";
 import type { NodeStore } from "../store/store.js";
 import { type NodeConfig, NODE_VERSION, PROTOCOL_VERSION } from "./config.js";
 import type { DelegationService } from "./delegation-service.js";

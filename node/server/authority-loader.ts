@@ -3,9 +3,9 @@
  * walk the cited proofs (breadth-first, bounded) and load every ancestor and its revocation flag into
  * maps the synchronous resolver reads. A missing ancestor is simply absent: the core reports it.
  */
-import { type AuthorityContext, DEFAULT_MAX_CHAIN_NODES, type DelegationRecord } from "../core/authority.js";
-import { type CID, multihashKey, parseCid } from "../core/cid.js";
-import type { Capability } from "../core/capability.js";
+import { type AuthorityContext, DEFAULT_MAX_CHAIN_NODES, type DelegationRecord } from "../../core/auth/authority.js";
+import { type CID, multihashKey, parseCid } from "../../core/cid.js";
+import type { Capability } from "../../core/capability.js";
 import type { NodeStore } from "../store/store.js";
 
 export async function loadAuthorityContext(store: NodeStore, roots: readonly CID[], now: number, capabilities: readonly Capability[] = []): Promise<AuthorityContext> {

@@ -2,16 +2,16 @@
  * `POST /delegate` and `POST /revoke`: register delegations (creating a space on its host delegation)
  * and revocations, each recorded as an event in the epoch DAG of every space it touches.
  */
-import { authorizeRevocation, checkTimeWindow, type DelegationRecord, validateDelegation } from "../core/authority.js";
-import { canonicalAbility } from "../core/abilities.js";
-import type { Capability } from "../core/capability.js";
-import { type CID, parseCid } from "../core/cid.js";
-import { utf8ToBytes } from "../core/encoding.js";
-import { type ResourceUri, formatSpaceId, spaceKey } from "../core/resource.js";
-import { revocationFromUcan } from "../core/records.js";
-import { decodeUcan, verifyUcanSignature } from "../core/ucan.js";
-import { decodeAuthorization, verifiedDelegation } from "../core/verify.js";
-import type { Ed25519Verify } from "../core/keys.js";
+import { authorizeRevocation, checkTimeWindow, type DelegationRecord, validateDelegation } from "../../core/auth/authority.js";
+import { canonicalAbility } from "../../core/abilities.js";
+import type { Capability } from "../../core/capability.js";
+import { type CID, parseCid } from "../../core/cid.js";
+import { utf8ToBytes } from "../../core/encoding.js";
+import { type ResourceUri, formatSpaceId, spaceKey } from "../../core/resource.js";
+import { revocationFromUcan } from "../../core/auth/records.js";
+import { decodeUcan, verifyUcanSignature } from "../../core/auth/ucan.js";
+import { decodeAuthorization, verifiedDelegation } from "../../core/auth/verify.js";
+import type { Ed25519Verify } from "../../core/keys.js";
 import { Batch, type NodeStore, type SpaceRecord } from "../store/store.js";
 import { loadAuthorityContext } from "./authority-loader.js";
 import { HttpError } from "./http-error.js";

@@ -2,7 +2,7 @@
  * HTTP errors: plain-text bodies `<CODE>: <message>` (the reference node answers plain text, and the
  * SDK parses 401/403 texts). Every protocol error maps to a 4xx; only a bug becomes a 500.
  */
-import { TinyCloudError } from "../core/errors.js";
+import { TinyCloudError } from "../../core/errors.js";
 
 export class HttpError extends Error {
   override readonly name = "HttpError" as const;

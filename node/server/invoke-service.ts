@@ -5,16 +5,16 @@
  * - `tinycloud.kv/get` on `<key>?version=N` returns version N;
  * - `tinycloud.kv/metadata` on `<key>?versions` lists the versions of the key (JSON, paged by `after`).
  */
-import { authorizeInvocation, type DelegationRecord } from "../core/authority.js";
-import { requireKnownAbility } from "../core/abilities.js";
-import type { Capability } from "../core/capability.js";
-import { blake3Hex, rawBlake3Cid } from "../core/cid.js";
-import type { KvOp } from "../core/epoch.js";
-import type { Ed25519Verify } from "../core/keys.js";
-import { invocationFromUcan } from "../core/records.js";
-import { canonicalDidOfUrl } from "../core/did.js";
-import { type ResourceUri, formatCapabilityResource, formatSpaceId } from "../core/resource.js";
-import { decodeUcan, type Ucan, verifyUcanSignature } from "../core/ucan.js";
+import { authorizeInvocation, type DelegationRecord } from "../../core/auth/authority.js";
+import { requireKnownAbility } from "../../core/abilities.js";
+import type { Capability } from "../../core/capability.js";
+import { blake3Hex, rawBlake3Cid } from "../../core/cid.js";
+import type { KvOp } from "../../core/epoch/epoch.js";
+import type { Ed25519Verify } from "../../core/keys.js";
+import { invocationFromUcan } from "../../core/auth/records.js";
+import { canonicalDidOfUrl } from "../../core/did.js";
+import { type ResourceUri, formatCapabilityResource, formatSpaceId } from "../../core/resource.js";
+import { decodeUcan, type Ucan, verifyUcanSignature } from "../../core/auth/ucan.js";
 import type { KvVersion, NodeStore, SpaceRecord } from "../store/store.js";
 import { loadAuthorityContext } from "./authority-loader.js";
 import type { NodeConfig } from "./config.js";

@@ -6,14 +6,14 @@
  * and N database round trips into one of each, without changing what any single write means: the
  * epoch lists the writes in acceptance order, and that order is their LWW position.
  */
-import { encodeOp, type EventEntry, type KvOp } from "../core/epoch.js";
-import type { Ucan } from "../core/ucan.js";
-import { utf8ToBytes } from "../core/encoding.js";
+import { encodeOp, type EventEntry, type KvOp } from "../../core/epoch/epoch.js";
+import type { Ucan } from "../../core/auth/ucan.js";
+import { utf8ToBytes } from "../../core/encoding.js";
 import { Batch, type KvVersion, type NodeStore, type SpaceRecord } from "../store/store.js";
 import { HttpError } from "./http-error.js";
 import type { Ledger } from "./ledger.js";
 import type { StateStager } from "../rollup/sequencer.js";
-import { StateError } from "../core/state-tree.js";
+import { StateError } from "../../core/state/state-tree.js";
 
 export interface KvWrite {
   readonly ucan: Ucan;

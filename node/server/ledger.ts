@@ -4,9 +4,9 @@
  * heads, signed by the node identity key, in the same atomic batch as the state it changes.
  * Work on one space is serialized (`withSpace`), so heads and preconditions are never raced.
  */
-import type { CID } from "../core/cid.js";
-import { createEpoch, type EventEntry } from "../core/epoch.js";
-import type { Ed25519Signer } from "../core/keys.js";
+import type { CID } from "../../core/cid.js";
+import { createEpoch, type EventEntry } from "../../core/epoch/epoch.js";
+import type { Ed25519Signer } from "../../core/keys.js";
 import type { Batch, NodeStore, SpaceRecord } from "../store/store.js";
 
 export class Ledger {

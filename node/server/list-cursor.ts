@@ -4,7 +4,7 @@
  */
 import { hmac } from "@noble/hashes/hmac.js";
 import { sha256 } from "@noble/hashes/sha2.js";
-import { bytesToHex, bytesToUtf8, decodeBase64UrlUnpadded, encodeBase64UrlUnpadded, isPlainObject, utf8ToBytes } from "../core/encoding.js";
+import { bytesToHex, bytesToUtf8, decodeBase64UrlUnpadded, encodeBase64UrlUnpadded, isPlainObject, utf8ToBytes } from "../../core/encoding.js";
 import { HttpError } from "./http-error.js";
 
 export interface CursorScope {

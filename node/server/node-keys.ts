@@ -8,8 +8,8 @@ import { randomBytes } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { blake3 } from "@noble/hashes/blake3.js";
-import { ed25519Signer, type Ed25519Signer } from "../core/keys.js";
-import { bytesToHex, hexToBytes, utf8ToBytes } from "../core/encoding.js";
+import { ed25519Signer, type Ed25519Signer } from "../../core/keys.js";
+import { bytesToHex, hexToBytes, utf8ToBytes } from "../../core/encoding.js";
 import { concat } from "../store/keys.js";
 import { nativeEd25519Signer } from "../crypto/native-ed25519.js";
 

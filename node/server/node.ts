@@ -16,7 +16,7 @@ import { registerRollupRoutes } from "../rollup/routes.js";
 import { startProving, type Proving } from "../rollup/proving.js";
 import { ChainError } from "../chain/contract-errors.js";
 import { enforceKeyPolicy } from "../chain/key-policy.js";
-import { insecurityOf } from "../core/key-security.js";
+import { insecurityOf } from "../../core/key-security.js";
 import { verifierIdOf } from "../../prover/setup/verifier-id.js";
 import { StateViews } from "../rollup/state-views.js";
 import { connectChain, type ChainConnection } from "../chain/stack.js";

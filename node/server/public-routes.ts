@@ -8,8 +8,8 @@
  *   GET      /public/<spaceId>/kv?prefix=&limit=       → {keys: [...]} of live keys
  */
 import type { FastifyInstance, FastifyReply } from "fastify";
-import { formatSpaceId, parseSpaceId } from "../core/resource.js";
-import { isProtocolError } from "../core/errors.js";
+import { formatSpaceId, parseSpaceId } from "../../core/resource.js";
+import { isProtocolError } from "../../core/errors.js";
 import type { NodeStore } from "../store/store.js";
 import { HttpError } from "./http-error.js";
 import { etagOf, ifNoneMatchHits, parseVersion } from "./kv-headers.js";

@@ -7,7 +7,7 @@
  * Memory stays bounded: invocations live at most `invocationMaxLifetimeSeconds`, and expired entries
  * are dropped (an expired token fails its time check anyway).
  */
-import { bytesToHex } from "../core/encoding.js";
+import { bytesToHex } from "../../core/encoding.js";
 import { Batch, type NodeStore } from "../store/store.js";
 
 export class ReplayGuard {

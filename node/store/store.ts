@@ -5,13 +5,13 @@
  */
 import * as dagCbor from "@ipld/dag-cbor";
 import { ClassicLevel } from "classic-level";
-import type { DelegationRecord } from "../core/authority.js";
-import { type CID, multihashKey } from "../core/cid.js";
-import { delegationFromCacao, delegationFromUcan } from "../core/records.js";
-import { decodeCacao } from "../core/cacao.js";
-import { extractRecap } from "../core/recap.js";
-import { decodeUcan } from "../core/ucan.js";
-import { bytesToUtf8 } from "../core/encoding.js";
+import type { DelegationRecord } from "../../core/auth/authority.js";
+import { type CID, multihashKey } from "../../core/cid.js";
+import { delegationFromCacao, delegationFromUcan } from "../../core/auth/records.js";
+import { decodeCacao } from "../../core/auth/cacao.js";
+import { extractRecap } from "../../core/auth/recap.js";
+import { decodeUcan } from "../../core/auth/ucan.js";
+import { bytesToUtf8 } from "../../core/encoding.js";
 import { Bucket } from "./buckets.js";
 import { decodeNumber, encodeKey, type KeyPart, prefixRange, textPrefixRange } from "./keys.js";
 

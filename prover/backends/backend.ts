@@ -9,7 +9,7 @@
  * URL of a module and the name of a factory it exports, plus JSON options for that factory.
  */
 import { pathToFileURL } from "node:url";
-import { TinyCloudError, type ErrorDetails, type TinyCloudErrorOptions } from "../../node/core/errors.js";
+import { TinyCloudError, type ErrorDetails, type TinyCloudErrorOptions } from "../../core/errors.js";
 
 export type BackendName = "groth16" | "risc0" | "sp1";
 

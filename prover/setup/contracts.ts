@@ -21,7 +21,7 @@ import type { CompilerInfo, ContractArtifact, ContractArtifactsFile, VerifiersFi
 import { contractName, defaultRoot, loadManifest, publishedVerifierSource, SetupError, writeIfChanged } from "./artifacts.js";
 import type { Reporter } from "./progress.js";
 import { verifierIdOf } from "./verifier-id.js";
-import { emptyStateRoot, MAX_STATE_TREE_DEPTH } from "../../node/core/state-tree.js";
+import { emptyStateRoot, MAX_STATE_TREE_DEPTH } from "../../core/state/state-tree.js";
 
 export const SOLC_VERSION = "0.8.37";
 

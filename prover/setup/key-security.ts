@@ -2,4 +2,4 @@
  * The key-provenance rules live in the pure core (node/core/key-security.ts) so that deploy, the node
  * and the browser light client judge a key the same way; the setup pipeline re-exports them.
  */
-export * from "../../node/core/key-security.js";
+export * from "../../core/key-security.js";

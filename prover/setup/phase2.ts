@@ -17,7 +17,7 @@ import { randomBytes } from "node:crypto";
 import * as binFileUtils from "@iden3/binfileutils";
 import { blake2b } from "@noble/hashes/blake2.js";
 import type { SnarkjsLogger } from "snarkjs";
-import { TinyCloudError } from "../../node/core/errors.js";
+import { TinyCloudError } from "../../core/errors.js";
 import type { ContributionRecord, KeyTranscript } from "./key-security.js";
 
 export type KeyErrorCode =

@@ -12,7 +12,7 @@ import { createReporter } from "../../prover/setup/progress.js";
 import { Groth16Backend, type CircuitArtifacts } from "../../prover/backends/groth16.js";
 import type { Groth16Proof } from "../../prover/backends/snarkjs-api.js";
 import { epochCommitment, epochTransitionInput, type EpochTransitionInput } from "../../prover/circuit-inputs.js";
-import { StateTree, type UpdateWitness } from "../../node/core/state-tree.js";
+import { StateTree, type UpdateWitness } from "../../core/state/state-tree.js";
 import { loadVerifiers } from "../../contracts/artifacts.js";
 
 /** The depth-8 test circuits (any 1 and any 2 writes: B = 2 and 4 steps; B is always the step count, circuits.json params[0]). */

@@ -6,8 +6,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { openShareLink, signIn, TinyCloudHttpError, type TinyCloudSession } from "../../node/client/client.js";
-import { parseCid } from "../../node/core/cid.js";
-import { decodeEpoch, verifyEpoch } from "../../node/core/epoch.js";
+import { parseCid } from "../../core/cid.js";
+import { decodeEpoch, verifyEpoch } from "../../core/epoch/epoch.js";
 import { startTestNode, type TestNode } from "../helpers/node.js";
 import { testWallet } from "../helpers/wallets.js";
 

@@ -17,7 +17,7 @@ import { ANCHOR_ABI, ROUTER_ABI } from "../../contracts/abi.js";
 import { startAnvil, freePort, type AnvilInstance } from "../../node/chain/anvil.js";
 import { createChainClients, type ChainClients } from "../../node/chain/clients.js";
 import { checkDeployment, loadDeployment } from "../../node/chain/deployment.js";
-import { emptyStateRoot } from "../../node/core/state-tree.js";
+import { emptyStateRoot } from "../../core/state/state-tree.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const NODE = join(ROOT, "node_modules/.bin/node");

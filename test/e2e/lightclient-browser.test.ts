@@ -19,7 +19,7 @@ import { mkdir, readFile } from "node:fs/promises";
 import { after, before, describe, test } from "node:test";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import * as snarkjs from "snarkjs";
-import { stateKey, stateProofToJson, StateTree } from "../../node/core/state-tree.js";
+import { stateKey, stateProofToJson, StateTree } from "../../core/state/state-tree.js";
 import { signIn } from "../../node/client/client.js";
 import type { BatchRecord } from "../../node/rollup/types.js";
 import { epochContext, epochTransitionInput } from "../../prover/circuit-inputs.js";

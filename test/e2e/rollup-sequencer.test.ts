@@ -6,8 +6,8 @@
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
 import { signIn, TinyCloudSession, NodeHttp } from "../../node/client/client.js";
-import { contentHashField, leafValue, StateTree, stateKey, stateProofFromJson, verifyStateProof } from "../../node/core/state-tree.js";
-import { utf8ToBytes } from "../../node/core/encoding.js";
+import { contentHashField, leafValue, StateTree, stateKey, stateProofFromJson, verifyStateProof } from "../../core/state/state-tree.js";
+import { utf8ToBytes } from "../../core/encoding.js";
 import { epochCommitment } from "../../prover/circuit-inputs.js";
 import type { BatchRecord } from "../../node/rollup/types.js";
 import { startTestNode, type TestNode } from "../helpers/node.js";

@@ -3,16 +3,16 @@
  * in-memory delegation book that registers tokens exactly as a node does (decode → verify → validate).
  */
 import { privateKeyToAccount } from "viem/accounts";
-import { type AuthorityContext, type DelegationRecord, validateDelegation } from "../../node/core/authority.js";
-import type { Capability } from "../../node/core/capability.js";
-import { makeCapability } from "../../node/core/capability.js";
-import { type CID, multihashKey } from "../../node/core/cid.js";
-import { hexToBytes } from "../../node/core/encoding.js";
-import type { AuthorityError, Result } from "../../node/core/errors.js";
-import { ed25519Signer, type Ed25519Signer } from "../../node/core/keys.js";
-import { completeSession, prepareSession, type SessionRequest } from "../../node/core/session.js";
-import { createUcan } from "../../node/core/ucan.js";
-import { decodeAuthorization, verifiedDelegation } from "../../node/core/verify.js";
+import { type AuthorityContext, type DelegationRecord, validateDelegation } from "../../core/auth/authority.js";
+import type { Capability } from "../../core/capability.js";
+import { makeCapability } from "../../core/capability.js";
+import { type CID, multihashKey } from "../../core/cid.js";
+import { hexToBytes } from "../../core/encoding.js";
+import type { AuthorityError, Result } from "../../core/errors.js";
+import { ed25519Signer, type Ed25519Signer } from "../../core/keys.js";
+import { completeSession, prepareSession, type SessionRequest } from "../../core/auth/session.js";
+import { createUcan } from "../../core/auth/ucan.js";
+import { decodeAuthorization, verifiedDelegation } from "../../core/auth/verify.js";
 
 /** 2033-05-18T03:33:20Z: a fixed "now" for authority tests. */
 export const NOW = 2_000_000_000;

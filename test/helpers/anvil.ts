@@ -12,7 +12,7 @@ import { startAnvil, type AnvilInstance } from "../../node/chain/anvil.js";
 import { createChainClients, type ChainClients } from "../../node/chain/clients.js";
 import { deployStack } from "../../node/chain/deploy.js";
 import type { Deployment } from "../../node/chain/deployment.js";
-import { StateTree } from "../../node/core/state-tree.js";
+import { StateTree } from "../../core/state/state-tree.js";
 import type { BatchRecord, StateUpdate } from "../../node/rollup/types.js";
 
 export const TEST_CIRCUITS = ["epoch_transition_1_d8", "epoch_transition_2_d8"] as const;

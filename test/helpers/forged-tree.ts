@@ -5,7 +5,7 @@
  * validity checks.
  */
 import { poseidon4 } from "poseidon-lite/poseidon4";
-import { hash3, type StateTree, stateRoot, type SiblingTriple, type UpdateWitness } from "../../node/core/state-tree.js";
+import { hash3, type StateTree, stateRoot, type SiblingTriple, type UpdateWitness } from "../../core/state/state-tree.js";
 import { mod } from "../mutation/r1cs.js";
 
 export interface StepFields {

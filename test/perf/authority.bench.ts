@@ -8,10 +8,10 @@
  * Delegation signatures are verified once, at registration (as the reference node does).
  */
 import { ed25519 } from "@noble/curves/ed25519.js";
-import type { Ed25519Verify } from "../../node/core/keys.js";
-import { nobleEd25519Verify } from "../../node/core/keys.js";
-import { verifyInvocationHeader } from "../../node/core/verify.js";
-import { decodeUcan } from "../../node/core/ucan.js";
+import type { Ed25519Verify } from "../../core/keys.js";
+import { nobleEd25519Verify } from "../../core/keys.js";
+import { verifyInvocationHeader } from "../../core/auth/verify.js";
+import { decodeUcan } from "../../core/auth/ucan.js";
 import { nativeEd25519Verify } from "../../node/crypto/native-ed25519.js";
 import { DelegationBook, NOW, sessionKey, signSession, signUcan, wallet } from "../helpers/actors.js";
 import { fmt, measure, printTable } from "./harness.js";

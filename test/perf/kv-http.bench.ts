@@ -20,9 +20,9 @@ import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { signIn } from "../../node/client/client.js";
-import { makeCapability } from "../../node/core/capability.js";
+import { makeCapability } from "../../core/capability.js";
 import { nativeEd25519Verify } from "../../node/crypto/native-ed25519.js";
-import { nobleEd25519Verify } from "../../node/core/keys.js";
+import { nobleEd25519Verify } from "../../core/keys.js";
 import { testWallet } from "../helpers/wallets.js";
 import { fmt, measure, printTable } from "./harness.js";
 

@@ -6,7 +6,7 @@
  * Depth-16 circuits are built on first use (minutes; cached afterwards).
  */
 import { readFile } from "node:fs/promises";
-import { StateTree, stateKey, leafValue } from "../../node/core/state-tree.js";
+import { StateTree, stateKey, leafValue } from "../../core/state/state-tree.js";
 import { epochTransitionInput } from "../../prover/circuit-inputs.js";
 import { releaseSnarkjsWorkers, runSetup } from "../../prover/setup/artifacts.js";
 import { createReporter } from "../../prover/setup/progress.js";

@@ -10,7 +10,7 @@ import {
   isKnownAbility,
   parseAbility,
   requireKnownAbility,
-} from "../../node/core/abilities.js";
+} from "../../core/abilities.js";
 
 describe("abilities: canonical spelling", () => {
   for (const [legacy, current] of [

@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { authorizeInvocation, authorizeRevocation, type Authorization } from "../../node/core/authority.js";
-import { makeCapability } from "../../node/core/capability.js";
-import { decodeCacaoHeader, encodeCacao, encodeCacaoHeader } from "../../node/core/cacao.js";
-import type { AuthorityError, Result } from "../../node/core/errors.js";
-import { invocationFromUcan, revocationFromUcan } from "../../node/core/records.js";
-import { decodeUcan } from "../../node/core/ucan.js";
-import { decodeAuthorization, verifiedDelegation, verifyInvocationHeader } from "../../node/core/verify.js";
-import { encodeRecap } from "../../node/core/recap.js";
+import { authorizeInvocation, authorizeRevocation, type Authorization } from "../../core/auth/authority.js";
+import { makeCapability } from "../../core/capability.js";
+import { decodeCacaoHeader, encodeCacao, encodeCacaoHeader } from "../../core/auth/cacao.js";
+import type { AuthorityError, Result } from "../../core/errors.js";
+import { invocationFromUcan, revocationFromUcan } from "../../core/auth/records.js";
+import { decodeUcan } from "../../core/auth/ucan.js";
+import { decodeAuthorization, verifiedDelegation, verifyInvocationHeader } from "../../core/auth/verify.js";
+import { encodeRecap } from "../../core/auth/recap.js";
 import { DelegationBook, iso, NOW, sessionKey, signSession, signUcan, wallet } from "../helpers/actors.js";
 import { loadVectors } from "../helpers/vectors.js";
 

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { decodeCacaoHeader, encodeCacao, encodeCacaoHeader, cacaoMessage, verifyCacao } from "../../node/core/cacao.js";
-import { delegationFromCacao } from "../../node/core/records.js";
-import { recapStatement } from "../../node/core/recap.js";
+import { decodeCacaoHeader, encodeCacao, encodeCacaoHeader, cacaoMessage, verifyCacao } from "../../core/auth/cacao.js";
+import { delegationFromCacao } from "../../core/auth/records.js";
+import { recapStatement } from "../../core/auth/recap.js";
 import { hex, loadVectors } from "../helpers/vectors.js";
 
 const wasm = loadVectors("official-wasm.json");

@@ -17,7 +17,7 @@ import { after, before, describe, test } from "node:test";
 import { ForgedTree } from "../helpers/forged-tree.js";
 import { promisify } from "node:util";
 import { epochCommitment, epochContext, epochPublicSignals, epochTransitionInput, type EpochTransitionInput } from "../../prover/circuit-inputs.js";
-import { checkWitnessChain, noopWitness, StateTree, type UpdateWitness } from "../../node/core/state-tree.js";
+import { checkWitnessChain, noopWitness, StateTree, type UpdateWitness } from "../../core/state/state-tree.js";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const DEPTH = 4;

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { test } from "node:test";
 
-const coreDir = new URL("../../node/core/", import.meta.url);
+const coreDir = new URL("../../core/", import.meta.url);
 const FORBIDDEN = [/^node:/, /^(fs|path|os|http|https|net|crypto|child_process|worker_threads|stream)$/, /^classic-level$/, /^fastify/, /^bullmq$/, /^ioredis$/, /\.\.\/(server|store|crypto|client|rollup)\//];
 
 test("default: node/core imports no I/O module", () => {
@@ -33,7 +33,7 @@ test("default: lightclient/core imports no I/O module (it runs unchanged in the 
     for (const [, specifier] of source.matchAll(/(?:^|\n)\s*(?:import|export)[^"'`]*?from\s*["']([^"']+)["']/g)) {
       const s = specifier as string;
       // Only the pure protocol core, the repository's key/manifest JSON, and browser-safe libraries.
-      const allowed = s.startsWith("./") || s.startsWith("../../node/core/") || /^\.\.\/\.\.\/(circuits\/.*|contracts\/generated\/verifiers)\.json$/.test(s) || /^(@noble\/hashes\/|canonicalize$)/.test(s);
+      const allowed = s.startsWith("./") || s.startsWith("../../core/") || /^\.\.\/\.\.\/(circuits\/.*|contracts\/generated\/verifiers)\.json$/.test(s) || /^(@noble\/hashes\/|canonicalize$)/.test(s);
       if (FORBIDDEN.some((pattern) => pattern.test(s)) || !allowed) offences.push(`${file}: ${s}`);
     }
     if (/\bprocess\.(env|argv|exit)|\bBuffer\.|\bfetch\(|\bDate\.now\(|\bperformance\./.test(source)) offences.push(`${file}: uses process/Buffer/fetch/clock`);
@@ -41,8 +41,8 @@ test("default: lightclient/core imports no I/O module (it runs unchanged in the 
   assert.deepEqual(offences, []);
 });
 
-test("default: node/core/key-security.ts has no imports at all (deploy, node and the browser light client import keySecurity)", () => {
-  const source = readFileSync(new URL("../../node/core/key-security.ts", import.meta.url), "utf8");
+test("default: core/key-security.ts has no imports at all (deploy, node and the browser light client import keySecurity)", () => {
+  const source = readFileSync(new URL("../../core/key-security.ts", import.meta.url), "utf8");
   const imports = [...source.matchAll(/(?:^|\n)\s*(?:import|export)[^"'`;]*?from\s*["']([^"']+)["']/g)].map((m) => m[1]);
   assert.deepEqual(imports, [], "no imports at all");
   assert.doesNotMatch(source, /\bprocess\.|\bBuffer\b|\bfetch\(|\brequire\(|\bimport\(/);

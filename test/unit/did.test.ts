@@ -14,8 +14,8 @@ import {
   parseDidUrl,
   pkhDid,
   resolveDidKey,
-} from "../../node/core/did.js";
-import { ed25519Signer } from "../../node/core/keys.js";
+} from "../../core/did.js";
+import { ed25519Signer } from "../../core/keys.js";
 import { hex, loadVectors } from "../helpers/vectors.js";
 
 const wasm = loadVectors("official-wasm.json");

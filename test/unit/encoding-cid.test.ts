@@ -13,7 +13,7 @@ import {
   rawBlake3Cid,
   sameMultihash,
   toBase58,
-} from "../../node/core/cid.js";
+} from "../../core/cid.js";
 import {
   bytesToHex,
   bytesToUtf8,
@@ -27,7 +27,7 @@ import {
   hexToBytes,
   parseJson,
   utf8ToBytes,
-} from "../../node/core/encoding.js";
+} from "../../core/encoding.js";
 import { hex, loadVectors } from "../helpers/vectors.js";
 
 interface CidVector {

@@ -3,8 +3,8 @@ import { describe, test } from "node:test";
 import * as dagCbor from "@ipld/dag-cbor";
 import { CID } from "multiformats/cid";
 import { sha256 } from "multiformats/hashes/sha2";
-import { dagCborBlake3Cid, encodeDagCborBlock, rawBlake3Cid, RAW_CODE } from "../../node/core/cid.js";
-import { compareBytes, utf8ToBytes } from "../../node/core/encoding.js";
+import { dagCborBlake3Cid, encodeDagCborBlock, rawBlake3Cid, RAW_CODE } from "../../core/cid.js";
+import { compareBytes, utf8ToBytes } from "../../core/encoding.js";
 import {
   EpochError,
   applyEpochToKvState,
@@ -29,8 +29,8 @@ import {
   type ParentInput,
   type SignedEpoch,
   type WriteVersion,
-} from "../../node/core/epoch.js";
-import { ed25519Signer } from "../../node/core/keys.js";
+} from "../../core/epoch/epoch.js";
+import { ed25519Signer } from "../../core/keys.js";
 
 const NODE = ed25519Signer(new Uint8Array(32).fill(7));
 const OTHER = ed25519Signer(new Uint8Array(32).fill(9));

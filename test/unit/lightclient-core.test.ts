@@ -35,8 +35,8 @@ import {
 } from "../../lightclient/index.js";
 import { verifierIdOf as proverVerifierIdOf } from "../../prover/setup/verifier-id.js";
 import { releaseSnarkjsWorkers } from "../../prover/setup/artifacts.js";
-import { formatSpaceId, parseResourceUri } from "../../node/core/resource.js";
-import { emptyStateRoot } from "../../node/core/state-tree.js";
+import { formatSpaceId, parseResourceUri } from "../../core/resource.js";
+import { emptyStateRoot } from "../../core/state/state-tree.js";
 
 interface Vectors {
   circuit: string;

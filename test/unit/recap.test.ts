@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { decodeCacaoHeader } from "../../node/core/cacao.js";
-import { parseCid, rawBlake3Cid, toBase58 } from "../../node/core/cid.js";
-import { encodeBase64UrlPadded, encodeBase64UrlUnpadded, utf8ToBytes } from "../../node/core/encoding.js";
+import { decodeCacaoHeader } from "../../core/auth/cacao.js";
+import { parseCid, rawBlake3Cid, toBase58 } from "../../core/cid.js";
+import { encodeBase64UrlPadded, encodeBase64UrlUnpadded, utf8ToBytes } from "../../core/encoding.js";
 import {
   RECAP_PREFIX,
   RECAP_STATEMENT_PREFIX,
@@ -13,7 +13,7 @@ import {
   extractRecap,
   recapStatement,
   statementWithRecap,
-} from "../../node/core/recap.js";
+} from "../../core/auth/recap.js";
 import { loadVectors } from "../helpers/vectors.js";
 
 const wasm = loadVectors("official-wasm.json");

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { rawBlake3Cid } from "../../node/core/cid.js";
-import { utf8ToBytes } from "../../node/core/encoding.js";
+import { rawBlake3Cid } from "../../core/cid.js";
+import { utf8ToBytes } from "../../core/encoding.js";
 import {
   type CapabilityResource,
   cidUrn,
@@ -19,7 +19,7 @@ import {
   spaceIdFor,
   spaceKey,
   validatePath,
-} from "../../node/core/resource.js";
+} from "../../core/resource.js";
 import { loadVectors } from "../helpers/vectors.js";
 
 const wasm = loadVectors("official-wasm.json");

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
-import { checkRecapStatement, decodeRecap, encodeRecap, extractRecap, recapStatement } from "../../node/core/recap.js";
-import { eip191Hash, formatSiweMessage, parseRfc3339, recoverEip191Address, type SiweMessageFields } from "../../node/core/siwe.js";
-import { bytesToHex } from "../../node/core/encoding.js";
+import { checkRecapStatement, decodeRecap, encodeRecap, extractRecap, recapStatement } from "../../core/auth/recap.js";
+import { eip191Hash, formatSiweMessage, parseRfc3339, recoverEip191Address, type SiweMessageFields } from "../../core/auth/siwe.js";
+import { bytesToHex } from "../../core/encoding.js";
 import { hex, loadVectors } from "../helpers/vectors.js";
 
 interface SiweVector {

@@ -26,7 +26,7 @@ import {
   type SiblingTriple,
   type StateProof,
   type UpdateWitness,
-} from "../../node/core/state-tree.js";
+} from "../../core/state/state-tree.js";
 
 // ----------------------------------------------------------------------------------------------------
 // Helpers

@@ -9,7 +9,7 @@ import { Worker } from "node:worker_threads";
 import { CID } from "multiformats/cid";
 import { sha256 } from "multiformats/hashes/sha2";
 import { poseidon4 } from "poseidon-lite/poseidon4";
-import { FIELD_MODULUS, hash4, leafValue, poseidonBackendName, REFERENCE_POSEIDON, StateError, StateTree, usePoseidonBackend, verifyStateProof } from "../../node/core/state-tree.js";
+import { FIELD_MODULUS, hash4, leafValue, poseidonBackendName, REFERENCE_POSEIDON, StateError, StateTree, usePoseidonBackend, verifyStateProof } from "../../core/state/state-tree.js";
 import { TreeClient } from "../../node/rollup/tree-client.js";
 import { TreeWorkerError, type CutUpdate, type TreeReply } from "../../node/rollup/tree-protocol.js";
 import { TREE_WORKER_MARK } from "../../node/rollup/tree-worker.js";

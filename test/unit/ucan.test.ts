@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
-import { makeCapability } from "../../node/core/capability.js";
-import { parseCid, rawBlake3Cid, sameMultihash } from "../../node/core/cid.js";
-import { didKeyFromPublicKey } from "../../node/core/did.js";
-import { bytesToHex, bytesToUtf8, decodeBase64UrlUnpadded, encodeBase64UrlPadded, encodeBase64UrlUnpadded, utf8ToBytes } from "../../node/core/encoding.js";
-import { ed25519PublicJwk, ed25519Signer } from "../../node/core/keys.js";
-import { MAX_UCAN_LENGTH, createUcan, decodeUcan, verifyUcanSignature } from "../../node/core/ucan.js";
+import { makeCapability } from "../../core/capability.js";
+import { parseCid, rawBlake3Cid, sameMultihash } from "../../core/cid.js";
+import { didKeyFromPublicKey } from "../../core/did.js";
+import { bytesToHex, bytesToUtf8, decodeBase64UrlUnpadded, encodeBase64UrlPadded, encodeBase64UrlUnpadded, utf8ToBytes } from "../../core/encoding.js";
+import { ed25519PublicJwk, ed25519Signer } from "../../core/keys.js";
+import { MAX_UCAN_LENGTH, createUcan, decodeUcan, verifyUcanSignature } from "../../core/auth/ucan.js";
 import { hex, loadVectors } from "../helpers/vectors.js";
 
 const wasm = loadVectors("official-wasm.json");

@@ -21,8 +21,8 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { blake3 } from "@noble/hashes/blake3.js";
 import { getAddress } from "viem";
-import { formatSpaceId, spaceIdFor } from "../../../node/core/resource.js";
-import { contentHashField, emptyStateRoot, leafValue, StateTree, stateKey, stateProofToJson } from "../../../node/core/state-tree.js";
+import { formatSpaceId, spaceIdFor } from "../../../core/resource.js";
+import { contentHashField, emptyStateRoot, leafValue, StateTree, stateKey, stateProofToJson } from "../../../core/state/state-tree.js";
 import { batchHeader, epochContext, epochTransitionInput } from "../../../prover/circuit-inputs.js";
 import { releaseSnarkjsWorkers, runSetup } from "../../../prover/setup/artifacts.js";
 import { createReporter } from "../../../prover/setup/progress.js";

@@ -11,12 +11,12 @@ import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Command } from "commander";
 import * as snarkjs from "snarkjs";
-import { nativeEd25519Verify } from "../crypto/native-ed25519.js";
-import { auditBatch } from "../../lightclient/audit/audit.js";
-import { ViemAuditChain } from "../../lightclient/audit/chain.js";
-import { formatAuditReport, reportToJson } from "../../lightclient/audit/report.js";
-import { AuditSourceError, HttpAuditSource } from "../../lightclient/audit/source.js";
-import type { AuditChain } from "../../lightclient/audit/types.js";
+import { nativeEd25519Verify } from "../node/crypto/native-ed25519.js";
+import { auditBatch } from "../lightclient/audit/audit.js";
+import { ViemAuditChain } from "../lightclient/audit/chain.js";
+import { formatAuditReport, reportToJson } from "../lightclient/audit/report.js";
+import { AuditSourceError, HttpAuditSource } from "../lightclient/audit/source.js";
+import type { AuditChain } from "../lightclient/audit/types.js";
 
 interface AuditCliOptions {
   batch: string;
@@ -32,7 +32,7 @@ interface AuditCliOptions {
   verbose?: boolean;
 }
 
-const DEFAULT_VKEYS = new URL("../../circuits/keys/", import.meta.url);
+const DEFAULT_VKEYS = new URL("../circuits/keys/", import.meta.url);
 
 export function registerAuditCommand(program: Command): void {
   program

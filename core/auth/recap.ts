@@ -9,7 +9,7 @@
  *
  * Ability strings are kept as written: the legacy client writes `kv/get`, the current one `tinycloud.kv/get`.
  */
-import { type CID, parseCid, toBase58 } from "./cid.js";
+import { type CID, parseCid, toBase58 } from "../cid.js";
 import {
   bytesToUtf8,
   canonicalJson,
@@ -18,10 +18,10 @@ import {
   isPlainObject,
   parseJson,
   utf8ToBytes,
-} from "./encoding.js";
-import { CacaoError, EncodingError } from "./errors.js";
-import { parseAbility } from "./abilities.js";
-import { wireCaveats, type Caveat } from "./capability.js";
+} from "../encoding.js";
+import { CacaoError, EncodingError } from "../errors.js";
+import { parseAbility } from "../abilities.js";
+import { wireCaveats, type Caveat } from "../capability.js";
 
 export const RECAP_PREFIX = "urn:recap:";
 export const RECAP_STATEMENT_PREFIX = "I further authorize the stated URI to perform the following actions on my behalf:";

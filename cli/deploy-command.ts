@@ -8,13 +8,13 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { getAddress, isAddress, type Address } from "viem";
-import { loadVerifiers } from "../../contracts/artifacts.js";
-import { connectChain } from "../chain/clients.js";
-import { ChainError, redactUrl } from "../chain/contract-errors.js";
-import { DEFAULT_VERIFIER_DELAY, deployStack, MAX_VERIFIER_DELAY, type DeployProgress } from "../chain/deploy.js";
-import { saveDeployment } from "../chain/deployment.js";
-import { committedKeyInsecurity, enforceKeyPolicy } from "../chain/key-policy.js";
-import { emptyStateRoot, STATE_TREE_DEPTH } from "../core/state-tree.js";
+import { loadVerifiers } from "../contracts/artifacts.js";
+import { connectChain } from "../node/chain/clients.js";
+import { ChainError, redactUrl } from "../node/chain/contract-errors.js";
+import { DEFAULT_VERIFIER_DELAY, deployStack, MAX_VERIFIER_DELAY, type DeployProgress } from "../node/chain/deploy.js";
+import { saveDeployment } from "../node/chain/deployment.js";
+import { committedKeyInsecurity, enforceKeyPolicy } from "../node/chain/key-policy.js";
+import { emptyStateRoot, STATE_TREE_DEPTH } from "../core/state/state-tree.js";
 
 export const DEPLOYER_KEY_ENV = "TINYCLOUD_DEPLOYER_KEY";
 
@@ -38,7 +38,7 @@ function collect(value: string, previous: string[] | undefined): string[] {
 
 /** EpochTransition circuits of circuits/circuits.json for a depth, that have a generated verifier. */
 function circuitsForDepth(depth: number): { all: Map<string, number>; matching: string[] } {
-  const manifest = JSON.parse(readFileSync(new URL("../../circuits/circuits.json", import.meta.url), "utf8")) as {
+  const manifest = JSON.parse(readFileSync(new URL("../circuits/circuits.json", import.meta.url), "utf8")) as {
     circuits: { name: string; template: string; params: (number | string)[] }[];
   };
   const verifiers = loadVerifiers();

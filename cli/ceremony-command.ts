@@ -9,7 +9,7 @@ import type { Command } from "commander";
 
 /** snarkjs' shared worker threads keep the process alive: stop them when a command is done. */
 async function run(action: () => Promise<void>): Promise<void> {
-  const { SetupError } = await import("../../prover/setup/artifacts.js");
+  const { SetupError } = await import("../prover/setup/artifacts.js");
   try {
     await action();
   } catch (error) {
@@ -18,13 +18,13 @@ async function run(action: () => Promise<void>): Promise<void> {
     console.error(`error ${error.code}: ${error.message}`);
     process.exitCode = 2;
   } finally {
-    const { releaseSnarkjsWorkers } = await import("../../prover/setup/artifacts.js");
+    const { releaseSnarkjsWorkers } = await import("../prover/setup/artifacts.js");
     await releaseSnarkjsWorkers();
   }
 }
 
 async function int(value: string, flag: string): Promise<number> {
-  const { KeyError } = await import("../../prover/setup/phase2.js");
+  const { KeyError } = await import("../prover/setup/phase2.js");
   if (!/^\d+$/.test(value)) throw new KeyError("KEY_BEACON_INVALID", `${flag}: not a non-negative integer: ${value}`);
   return Number(value);
 }
@@ -41,7 +41,7 @@ export function registerCeremonyCommand(program: Command): void {
     .requiredOption("--out <dir>", "ceremony directory (new or empty)")
     .action((circuit: string, o: { ptau?: string; out: string }) =>
       run(async () => {
-        const { startCeremony } = await import("../../prover/setup/ceremony.js");
+        const { startCeremony } = await import("../prover/setup/ceremony.js");
         const state = await startCeremony(circuit, o.out, o.ptau === undefined ? {} : { ptau: o.ptau });
         console.log(`ceremony for ${state.circuit.name} started in ${o.out}: ${state.constraints} constraints, ptau ${state.ptau.info.kind === "dev" ? "INSECURE dev" : state.ptau.info.file}`);
         console.log(`circuit hash: ${state.circuitHash}`);
@@ -57,7 +57,7 @@ export function registerCeremonyCommand(program: Command): void {
     .option("--ptau <file>", "with --verify: the ceremony's ptau, when it is not at the path recorded in ceremony.json")
     .action((dir: string, o: { name: string; verify?: boolean; ptau?: string }) =>
       run(async () => {
-        const { contributeCeremony } = await import("../../prover/setup/ceremony.js");
+        const { contributeCeremony } = await import("../prover/setup/ceremony.js");
         const c = await contributeCeremony(dir, o.name, { verify: o.verify === true, ...(o.ptau === undefined ? {} : { ptau: o.ptau }) });
         console.log(`contribution #${c.index} (${c.name}) written to ${c.zkey}`);
         console.log(`contribution hash (keep it; it must appear in the final transcript):\n${c.hash}`);
@@ -70,7 +70,7 @@ export function registerCeremonyCommand(program: Command): void {
     .option("--ptau <file>", "the ceremony's ptau, when it is not at the path recorded in ceremony.json")
     .action((dir: string, o: { ptau?: string }) =>
       run(async () => {
-        const { verifyCeremony } = await import("../../prover/setup/ceremony.js");
+        const { verifyCeremony } = await import("../prover/setup/ceremony.js");
         const v = await verifyCeremony(dir, o.ptau === undefined ? {} : { ptau: o.ptau });
         console.log(`${v.zkey}: OK (circuit hash ${v.circuitHash})`);
         for (const [i, c] of v.contributions.entries()) {
@@ -88,7 +88,7 @@ export function registerCeremonyCommand(program: Command): void {
     .option("--publish", "also install the keys in this checkout (circuits/keys, contracts/generated, .cache) and regenerate the contract artifacts")
     .action((dir: string, o: { beacon?: string; iterations?: string; ptau?: string; publish?: boolean }) =>
       run(async () => {
-        const { finalizeCeremony } = await import("../../prover/setup/ceremony.js");
+        const { finalizeCeremony } = await import("../prover/setup/ceremony.js");
         const r = await finalizeCeremony(dir, {
           ...(o.beacon === undefined ? {} : { beacon: o.beacon }),
           ...(o.iterations === undefined ? {} : { iterations: await int(o.iterations, "--iterations") }),

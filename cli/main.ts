@@ -4,9 +4,9 @@
  */
 import { Command, CommanderError } from "commander";
 import { isProtocolError } from "../core/errors.js";
-import { registerSetupCommand } from "../../prover/setup/command.js";
-import { SetupError } from "../../prover/setup/artifacts.js";
-import { registerProverCommand } from "../../prover/pool/worker-main.js";
+import { registerSetupCommand } from "../prover/setup/command.js";
+import { SetupError } from "../prover/setup/artifacts.js";
+import { registerProverCommand } from "../prover/pool/worker-main.js";
 import { registerDeployCommand } from "./deploy-command.js";
 import { registerAuditCommand } from "./audit-command.js";
 import { registerVerifyCommand } from "./verify-command.js";

@@ -5,16 +5,16 @@
  * Difference from the reference node, on purpose: the reference drops ReCap caveats when it turns a
  * SIWE into a delegation (`extract_siwe_cap`), which would grant MORE than the wallet signed. We keep them.
  */
-import { type Capability, makeCapability, normalizeCaveats } from "./capability.js";
+import { type Capability, makeCapability, normalizeCaveats } from "../capability.js";
 import type { DelegationRecord, InvocationRecord, RevocationRecord } from "./authority.js";
-import { type CID, parseCid } from "./cid.js";
-import { canonicalDidOfUrl } from "./did.js";
-import { AbilityError, UcanError } from "./errors.js";
+import { type CID, parseCid } from "../cid.js";
+import { canonicalDidOfUrl } from "../did.js";
+import { AbilityError, UcanError } from "../errors.js";
 import type { DecodedCacao } from "./cacao.js";
 import type { Recap } from "./recap.js";
 import { parseRfc3339 } from "./siwe.js";
 import type { Ucan } from "./ucan.js";
-import { canonicalAbility } from "./abilities.js";
+import { canonicalAbility } from "../abilities.js";
 
 export const DELEGATION_MODE_FACT = "xyz.tinycloud.policy/delegationMode";
 export const REVOKE_ABILITY = "tinycloud.delegation/revoke";

@@ -3,11 +3,11 @@
  * official SDK's `prepareSession` / `completeSessionSetup`, for both the current and the legacy spelling.
  * The wallet signs `formatSiweMessage(fields)` with `personal_sign`; the CACAO carries the fields.
  */
-import { canonicalAbility } from "./abilities.js";
+import { canonicalAbility } from "../abilities.js";
 import { cacaoFromSiwe, type CacaoWireForm, CURRENT_CACAO_FORM, encodeCacao, encodeCacaoHeader, LEGACY_CACAO_FORM } from "./cacao.js";
-import type { Caveat } from "./capability.js";
-import { type CID, rawBlake3Cid } from "./cid.js";
-import { checksumAddress } from "./did.js";
+import type { Caveat } from "../capability.js";
+import { type CID, rawBlake3Cid } from "../cid.js";
+import { checksumAddress } from "../did.js";
 import { encodeRecap, type Recap, statementWithRecap } from "./recap.js";
 import { formatSiweMessage, type SiweMessageFields } from "./siwe.js";
 

@@ -2,14 +2,14 @@
 import type { Command } from "commander";
 import { canonicalAbility, isKnownAbility } from "../core/abilities.js";
 import { describeCapability } from "../core/capability.js";
-import { cacaoMessage, verifyCacao } from "../core/cacao.js";
+import { cacaoMessage, verifyCacao } from "../core/auth/cacao.js";
 import { parseDid, parseDidUrl } from "../core/did.js";
 import { bytesToHex } from "../core/encoding.js";
 import { ed25519Signer, generateEd25519SecretKey } from "../core/keys.js";
-import { delegationFromCacao, delegationFromUcan } from "../core/records.js";
+import { delegationFromCacao, delegationFromUcan } from "../core/auth/records.js";
 import { formatResourceUri, parseResourceUri } from "../core/resource.js";
-import { decodeAuthorization } from "../core/verify.js";
-import { verifyUcanSignature } from "../core/ucan.js";
+import { decodeAuthorization } from "../core/auth/verify.js";
+import { verifyUcanSignature } from "../core/auth/ucan.js";
 
 function print(value: unknown): void {
   console.log(JSON.stringify(value, (_k, v: unknown) => (v instanceof Uint8Array ? bytesToHex(v) : typeof v === "bigint" ? v.toString() : v), 2));

@@ -8,9 +8,9 @@
  */
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { keccak_256 } from "@noble/hashes/sha3.js";
-import { checksumAddress } from "./did.js";
-import { bytesToHex, utf8ToBytes } from "./encoding.js";
-import { CacaoError } from "./errors.js";
+import { checksumAddress } from "../did.js";
+import { bytesToHex, utf8ToBytes } from "../encoding.js";
+import { CacaoError } from "../errors.js";
 
 export interface SiweMessageFields {
   readonly scheme?: string;

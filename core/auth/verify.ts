@@ -12,9 +12,9 @@ import {
   validateDelegation,
 } from "./authority.js";
 import { decodeCacaoHeader, type DecodedCacao, verifyCacao } from "./cacao.js";
-import type { AuthorityError, Result } from "./errors.js";
-import type { Ed25519Verify } from "./keys.js";
-import { nobleEd25519Verify } from "./keys.js";
+import type { AuthorityError, Result } from "../errors.js";
+import type { Ed25519Verify } from "../keys.js";
+import { nobleEd25519Verify } from "../keys.js";
 import { delegationFromCacao, delegationFromUcan, invocationFromUcan } from "./records.js";
 import { decodeUcan, type Ucan, verifyUcanSignature } from "./ucan.js";
 

@@ -14,11 +14,11 @@
  *   `maxChainNodes` (64) delegations, so a hostile DAG cannot make verification unbounded.
  * - Terminal delegations (`xyz.tinycloud.policy/delegationMode: terminal`) cannot be re-delegated.
  */
-import { type Capability, capabilityCovers, describeCapability } from "./capability.js";
-import { abilityCovers } from "./abilities.js";
-import { type CID, multihashKey, parseCid } from "./cid.js";
-import { AuthorityError, err, ok, type Result } from "./errors.js";
-import { resourceCovers } from "./resource.js";
+import { type Capability, capabilityCovers, describeCapability } from "../capability.js";
+import { abilityCovers } from "../abilities.js";
+import { type CID, multihashKey, parseCid } from "../cid.js";
+import { AuthorityError, err, ok, type Result } from "../errors.js";
+import { resourceCovers } from "../resource.js";
 
 export const DEFAULT_MAX_CHAIN_NODES = 64;
 

@@ -11,10 +11,10 @@
  * The signature is checked by rebuilding the SIWE text from `p` and recovering the EIP-191 signer.
  */
 import * as dagCbor from "@ipld/dag-cbor";
-import { type CID, rawBlake3Cid } from "./cid.js";
-import { type PkhDid, parseDid } from "./did.js";
-import { decodeBase64UrlPadded, encodeBase64UrlPadded, isPlainObject } from "./encoding.js";
-import { CacaoError, EncodingError } from "./errors.js";
+import { type CID, rawBlake3Cid } from "../cid.js";
+import { type PkhDid, parseDid } from "../did.js";
+import { decodeBase64UrlPadded, encodeBase64UrlPadded, isPlainObject } from "../encoding.js";
+import { CacaoError, EncodingError } from "../errors.js";
 import { checkRecapStatement, extractRecap, type Recap } from "./recap.js";
 import { formatSiweMessage, parseRfc3339, recoverEip191Address, type SiweMessageFields } from "./siwe.js";
 

@@ -8,9 +8,9 @@
  *
  * The invocation/delegation CID is blake3 over the JWT's ASCII bytes, exactly as received.
  */
-import { type Capability, makeCapability, normalizeCaveats, wireCaveats, type Caveat } from "./capability.js";
-import { type CID, parseCid, rawBlake3Cid } from "./cid.js";
-import { parseDidUrl, resolveDidKey } from "./did.js";
+import { type Capability, makeCapability, normalizeCaveats, wireCaveats, type Caveat } from "../capability.js";
+import { type CID, parseCid, rawBlake3Cid } from "../cid.js";
+import { parseDidUrl, resolveDidKey } from "../did.js";
 import {
   bytesToUtf8,
   canonicalJson,
@@ -20,11 +20,11 @@ import {
   isPlainObject,
   parseJson,
   utf8ToBytes,
-} from "./encoding.js";
-import { AbilityError, EncodingError, UcanError } from "./errors.js";
-import { ed25519PublicJwk, type Ed25519Signer, type Ed25519Verify, nobleEd25519Verify } from "./keys.js";
-import { formatCapabilityResource } from "./resource.js";
-import { ABILITY_PREFIX, parseAbility } from "./abilities.js";
+} from "../encoding.js";
+import { AbilityError, EncodingError, UcanError } from "../errors.js";
+import { ed25519PublicJwk, type Ed25519Signer, type Ed25519Verify, nobleEd25519Verify } from "../keys.js";
+import { formatCapabilityResource } from "../resource.js";
+import { ABILITY_PREFIX, parseAbility } from "../abilities.js";
 
 export type UcanVersion = "0.9.0" | "0.10.0";
 export const UCAN_VERSIONS: readonly UcanVersion[] = ["0.9.0", "0.10.0"];

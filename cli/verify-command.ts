@@ -12,7 +12,7 @@ import { basename, join } from "node:path";
 import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { isAddress } from "viem";
-import { loadVerifiers } from "../../contracts/artifacts.js";
+import { loadVerifiers } from "../contracts/artifacts.js";
 import {
   BUILTIN_VKEYS,
   fetchNodeSource,
@@ -24,8 +24,8 @@ import {
   viemChainSource,
   type PinnedVkeys,
   type VerifyReport,
-} from "../../lightclient/index.js";
-import { loadSnarkjs, terminateCurves } from "../../prover/backends/snarkjs-api.js";
+} from "../lightclient/index.js";
+import { loadSnarkjs, terminateCurves } from "../prover/backends/snarkjs-api.js";
 
 export interface VerifyCommandOptions {
   node: string;

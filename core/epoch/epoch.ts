@@ -28,11 +28,11 @@
  */
 import * as dagCbor from "@ipld/dag-cbor";
 import { CID } from "multiformats/cid";
-import { BLAKE3_CODE, DAG_CBOR_CODE, RAW_CODE, dagCborBlake3Cid, encodeDagCborBlock } from "./cid.js";
-import { resolveDidKey } from "./did.js";
-import { bytesToHex, compareBytes, equalBytes, isPlainObject } from "./encoding.js";
-import { TinyCloudError } from "./errors.js";
-import { nobleEd25519Verify, type Ed25519Signer, type Ed25519Verify } from "./keys.js";
+import { BLAKE3_CODE, DAG_CBOR_CODE, RAW_CODE, dagCborBlake3Cid, encodeDagCborBlock } from "../cid.js";
+import { resolveDidKey } from "../did.js";
+import { bytesToHex, compareBytes, equalBytes, isPlainObject } from "../encoding.js";
+import { TinyCloudError } from "../errors.js";
+import { nobleEd25519Verify, type Ed25519Signer, type Ed25519Verify } from "../keys.js";
 
 // ---------------------------------------------------------------------------------------------
 // Errors

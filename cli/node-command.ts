@@ -1,7 +1,7 @@
 /** `tinycloud node`: run a node on this machine. */
 import type { Command } from "commander";
-import { DEFAULT_CONFIG } from "../server/config.js";
-import { startNode } from "../server/node.js";
+import { DEFAULT_CONFIG } from "../node/server/config.js";
+import { startNode } from "../node/server/node.js";
 
 export function registerNodeCommand(program: Command): void {
   program

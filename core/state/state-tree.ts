@@ -37,7 +37,7 @@ import { blake3 } from "@noble/hashes/blake3.js";
 import { poseidon2 } from "poseidon-lite/poseidon2";
 import { poseidon3 } from "poseidon-lite/poseidon3";
 import { poseidon4 } from "poseidon-lite/poseidon4";
-import { TinyCloudError } from "./errors.js";
+import { TinyCloudError } from "../errors.js";
 
 // ---------------------------------------------------------------------------------------------------
 // Constants and errors
