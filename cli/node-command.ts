@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import { DEFAULT_CONFIG } from "../node/server/config.js";
 import { startNode } from "../node/server/node.js";
+import { NODE_PLUGINS } from "./node-plugins.js";
 
 export function registerNodeCommand(program: Command): void {
   program
@@ -62,7 +63,7 @@ export function registerNodeCommand(program: Command): void {
         ...(options.deployment !== undefined ? { deploymentFile: options.deployment } : {}),
         ...(sequencerKey !== undefined && sequencerKey !== "" ? { sequencerKey } : {}),
         ...(options.allowInsecureKeys === true ? { allowInsecureKeys: true } : {}),
-      });
+      }, { plugins: NODE_PLUGINS });
       const c = node.chain;
       const lines: [string, string][] = [
         ["node", `${node.url}   (${node.did})`],

@@ -27,9 +27,11 @@ export type {
   VkeyEvidence,
 } from "./core/types.js";
 export { snarkjsGroth16, zkKitGroth16, type Groth16Verifier, type SnarkjsLike, type ZkKitVerify } from "./core/groth16.js";
-export { BN254_BASE_FIELD, bytesToHex, codeHashOf, isGroth16Vkey, verifierIdOf, vkeyProblem } from "./core/vkey.js";
+export { bytesToHex } from "../core/encoding.js";
+export { BN254_BASE_FIELD, codeHashOf, isGroth16Vkey, verifierIdOf, vkeyProblem } from "./core/vkey.js";
 export { BUILTIN_VKEYS, circuitDepth, insecurePins, pinVkeys, type PinExtras } from "./core/pinned.js";
-export { decodeHeader, parseBatchClaim, parseEntryClaim, parseProofClaim, type BatchClaim, type DecodedHeader, type EntryClaim, type ProofClaim } from "./core/claims.js";
+export { decodeHeader, type DecodedHeader } from "../core/rollup/header.js";
+export { parseBatchClaim, parseEntryClaim, parseProofClaim, type BatchClaim, type EntryClaim, type ProofClaim } from "./core/claims.js";
 export {
   checkPath,
   checkProof,

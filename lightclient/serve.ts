@@ -1,5 +1,5 @@
 /**
- * The node serves the light-client page:
+ * The light-client page, as routes any Fastify server can serve (the node gets them from cli/ as a plugin):
  *
  *   GET /lightclient              the page (HTML)
  *   GET /lightclient/app.js       its script, built in memory by esbuild on first request (lightclient/build.ts)
@@ -8,7 +8,7 @@
  * Serving the page does not make the node trusted: the page shows the anchor and RPC it uses and accepts
  * ?anchor=&rpc=&node= overrides, and its verification keys are compiled in, not fetched from the node.
  */
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyPluginCallback } from "fastify";
 import { buildLightClient, type LightClientBundle } from "./build.js";
 
 export interface LightClientChain {
@@ -52,3 +52,9 @@ export function registerLightClientRoutes(app: FastifyInstance, options: LightCl
     });
   });
 }
+
+/** The same routes as a Fastify plugin (`app.register(lightClientPlugin, { chain })`): how cli/ hands them to the node. */
+export const lightClientPlugin: FastifyPluginCallback<LightClientRouteOptions> = (app, options, done) => {
+  registerLightClientRoutes(app, options);
+  done();
+};

@@ -1,40 +1,17 @@
 /**
- * Circuit inputs for `circuits/epoch_transition.circom` and the batch commitment it exposes.
- *
- * Public signals of EpochTransition(B, depth), in snarkjs order:
+ * Circuit inputs for `circuits/epoch_transition.circom`: a batch's steps (state-tree witnesses) as the
+ * input JSON of EpochTransition(B, depth), whose public signals are, in snarkjs order,
  *
  *     [oldRoot, newRoot, header, commitment]
  *
- *     header      = batchNumber · 2^192 + context,  context = chainId · 2^160 + anchorContract
- *     commitment  = Poseidon(3)(header, updatesHash, eventsHash)
- *     updatesHash = h_m,  h_0 = 0,  h_j = Poseidon(3)(h_{j-1}, key_j, newValue_j)
- *
- * over the m KV writes of the batch in order (an update step, or the "new" step of an insert; "low"
- * and no-op / padding steps are skipped, so the commitment does not depend on the circuit size B nor on
- * where padding sits). The anchor contract computes
- * `header` itself (its next batch number, block.chainid, address(this)), so a proof binds one batch of
- * one deployment; `eventsHash` is a field element the sequencer derives from the batch's event CIDs
- * (opaque here), private inside the circuit and folded into the commitment the contract emits.
- *
- * Step encoding (ImtStep): the flags isUpdate / isLow / isNew are one-hot in the step's op; padding steps
- * are `noopWitness(treeRoot, size, depth)`: every flag and field 0.
+ * (header: core/rollup/header.ts, commitment: core/rollup/commitment.ts). Step encoding (ImtStep): the
+ * flags isUpdate / isLow / isNew are one-hot in the step's op; padding steps are
+ * `noopWitness(treeRoot, size, depth)`: every flag and field 0.
  */
-import { poseidon3 } from "poseidon-lite/poseidon3";
-import { checkWitnessChain, FIELD_MODULUS, noopWitness, stateRoot, type UpdateWitness } from "../core/state/state-tree.js";
-
-/** One KV write as the commitment sees it. Steps with `op` "low" or "noop" are skipped. */
-export interface CommittedUpdate {
-  readonly key: bigint;
-  readonly newValue: bigint;
-  readonly op?: UpdateWitness["op"];
-}
-
-export interface EpochCommitmentParams {
-  readonly context: bigint;
-  readonly batchNumber: bigint | number;
-  readonly updates: readonly CommittedUpdate[];
-  readonly eventsHash: bigint;
-}
+import { toField } from "../core/state/field.js";
+import { epochCommitment } from "../core/rollup/commitment.js";
+import { batchHeader } from "../core/rollup/header.js";
+import { checkWitnessChain, noopWitness, stateRoot, type UpdateWitness } from "../core/state/state-tree.js";
 
 export interface EpochTransitionParams {
   readonly batchNumber: bigint | number;
@@ -91,56 +68,7 @@ export interface ImtStepInput {
   siblings: [Dec, Dec, Dec][];
 }
 
-function field(value: bigint | number, what: string): bigint {
-  const v = typeof value === "number" ? (Number.isSafeInteger(value) ? BigInt(value) : Number.NaN) : value;
-  if (typeof v !== "bigint" || v < 0n || v >= FIELD_MODULUS) throw new RangeError(`${what} must be an integer in [0, p)`);
-  return v;
-}
-
 const dec = (x: bigint): Dec => x.toString(10);
-
-/** `h_m`: the hash chain over the KV writes' (key, newValue), in order (low and noop steps skipped). */
-export function updatesHash(updates: readonly CommittedUpdate[]): bigint {
-  let h = 0n;
-  updates.forEach((u, j) => {
-    if (u.op === "noop" || u.op === "low") return;
-    h = poseidon3([h, field(u.key, `updates[${j}].key`), field(u.newValue, `updates[${j}].newValue`)]);
-  });
-  return h;
-}
-
-/** Largest batch number + 1 that fits the header (so header < 2^253 < p). */
-export const MAX_BATCH_NUMBER = 1n << 61n;
-/** Largest chain id + 1 that fits the header; the anchor contract's constructor enforces the same bound. */
-export const MAX_CHAIN_ID = 1n << 32n;
-
-/**
- * The public `header` signal: `batchNumber · 2^192 + context`
- * (Solidity: `uint256(batch) << 192 | block.chainid << 160 | uint160(address(this))`).
- */
-export function batchHeader(batchNumber: bigint | number, context: bigint): bigint {
-  const n = field(batchNumber, "batchNumber");
-  if (n >= MAX_BATCH_NUMBER) throw new RangeError("batchNumber must be below 2^61");
-  if (context < 0n || context >= 1n << 192n) throw new RangeError("context must be below 2^192");
-  return (n << 192n) | context;
-}
-
-/** The public `commitment` signal: Poseidon(3)(header, updatesHash, eventsHash). */
-export function epochCommitment(p: EpochCommitmentParams): bigint {
-  return poseidon3([batchHeader(p.batchNumber, p.context), updatesHash(p.updates), field(p.eventsHash, "eventsHash")]);
-}
-
-/**
- * The deployment context: `chainId · 2^160 + contract` (Solidity: `block.chainid << 160 | uint160(address(this))`).
- * chainId must be below 2^32 (every public EVM chain id in use is) so the header stays below 2^253 < p.
- */
-export function epochContext(chainId: bigint | number, contract: `0x${string}` | bigint): bigint {
-  const id = typeof chainId === "number" ? BigInt(chainId) : chainId;
-  if (id < 0n || id >= MAX_CHAIN_ID) throw new RangeError("chainId must be in [0, 2^32)");
-  const address = typeof contract === "bigint" ? contract : /^0x[0-9a-fA-F]{40}$/.test(contract) ? BigInt(contract) : -1n;
-  if (address < 0n || address >= 1n << 160n) throw new RangeError("contract must be a 20-byte address");
-  return (id << 160n) | address;
-}
 
 /** The inputs of one step; the flags are one-hot in the op (all zero for a noop). */
 export function imtStepInput(w: UpdateWitness, depth: number): ImtStepInput {
@@ -172,7 +100,7 @@ export function epochTransitionInput(p: EpochTransitionParams): EpochTransitionI
   const oldTreeRoot = p.oldTreeRoot ?? first?.oldTreeRoot;
   const oldSize = p.oldSize ?? first?.oldSize;
   if (oldTreeRoot === undefined || oldSize === undefined) throw new RangeError("an empty batch needs oldTreeRoot and oldSize");
-  field(oldTreeRoot, "oldTreeRoot");
+  toField(oldTreeRoot, "oldTreeRoot");
   if (first !== undefined && (first.oldTreeRoot !== oldTreeRoot || first.oldSize !== oldSize)) throw new RangeError("witnesses[0] does not start at oldTreeRoot / oldSize");
   witnesses.forEach((w, j) => {
     const prev = witnesses[j - 1];
@@ -197,7 +125,7 @@ export function epochTransitionInput(p: EpochTransitionParams): EpochTransitionI
     newRoot: dec(stateRoot(treeRoot, size)),
     header: dec(batchHeader(p.batchNumber, p.context)),
     commitment: dec(commitment),
-    eventsHash: dec(field(p.eventsHash, "eventsHash")),
+    eventsHash: dec(toField(p.eventsHash, "eventsHash")),
     oldTreeRoot: dec(oldTreeRoot),
     oldSize: String(oldSize),
     isUpdate: pick("isUpdate"),

@@ -38,6 +38,7 @@ import { poseidon2 } from "poseidon-lite/poseidon2";
 import { poseidon3 } from "poseidon-lite/poseidon3";
 import { poseidon4 } from "poseidon-lite/poseidon4";
 import { TinyCloudError } from "../errors.js";
+import { FIELD_MODULUS, isField } from "./field.js";
 
 // ---------------------------------------------------------------------------------------------------
 // Constants and errors
@@ -47,7 +48,7 @@ import { TinyCloudError } from "../errors.js";
 export const STATE_TREE_DEPTH = 16;
 
 /** The BN254 scalar field modulus p. */
-export const FIELD_MODULUS = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
+export { FIELD_MODULUS };
 
 /** Largest supported depth: 26 levels = 2^52 positions, the largest index a JS number holds exactly. */
 export const MAX_STATE_TREE_DEPTH = 26;
@@ -68,9 +69,6 @@ export type SiblingTriple = [bigint, bigint, bigint];
 // Field helpers and hashing
 // ---------------------------------------------------------------------------------------------------
 
-function isFieldElement(value: unknown): value is bigint {
-  return typeof value === "bigint" && value >= 0n && value < FIELD_MODULUS;
-}
 
 function requireField(value: unknown, what: string): bigint {
   if (typeof value !== "bigint") throw new TypeError(`${what} must be a bigint`);
@@ -392,12 +390,12 @@ function fail(reason: StateProofFailure, message: string): StateProofCheck {
 /** Check a proof against a root and say why it fails. Never throws for any proof value (only for a bad `depth`). */
 export function checkStateProof(proof: StateProof, root: bigint, depth: number = STATE_TREE_DEPTH): StateProofCheck {
   requireDepth(depth);
-  if (!isFieldElement(root)) return fail("OUT_OF_FIELD", "root is not a field element");
+  if (!isField(root)) return fail("OUT_OF_FIELD", "root is not a field element");
   if (typeof proof !== "object" || proof === null) return fail("MALFORMED", "proof is not an object");
   const p = proof as Partial<Record<keyof StateProof, unknown>>;
   for (const f of ["key", "nextKey"] as const) {
     if (typeof p[f] !== "bigint") return fail("MALFORMED", `${f} must be a bigint`);
-    if (!isFieldElement(p[f]) || (p[f] as bigint) >= 1n << BigInt(STATE_KEY_BITS)) return fail("OUT_OF_FIELD", `${f} is not a 248-bit key`);
+    if (!isField(p[f]) || (p[f] as bigint) >= 1n << BigInt(STATE_KEY_BITS)) return fail("OUT_OF_FIELD", `${f} is not a 248-bit key`);
   }
   const capacity = 4 ** depth;
   if (!Number.isSafeInteger(p.size) || (p.size as number) < 1 || (p.size as number) > capacity) return fail("INDEX_OUT_OF_RANGE", `size must be an integer in 1..${capacity}`);
@@ -410,7 +408,7 @@ export function checkStateProof(proof: StateProof, root: bigint, depth: number =
     if (!Array.isArray(triple) || triple.length !== 3 || !triple.every((x) => typeof x === "bigint")) {
       return fail("MALFORMED", `siblings[${level}] is not a triple of bigints`);
     }
-    if (!triple.every(isFieldElement)) return fail("OUT_OF_FIELD", `siblings[${level}] has an entry outside the field`);
+    if (!triple.every(isField)) return fail("OUT_OF_FIELD", `siblings[${level}] has an entry outside the field`);
   }
   const key = p.key as bigint;
   const nextKey = p.nextKey as bigint;
@@ -418,14 +416,14 @@ export function checkStateProof(proof: StateProof, root: bigint, depth: number =
   switch (p.kind) {
     case "inclusion": {
       if (p.lowKey !== undefined || p.lowValue !== undefined) return fail("MALFORMED", "an inclusion proof carries no lowKey/lowValue");
-      if (!isFieldElement(p.value)) return fail("MALFORMED", "an inclusion proof needs a field element value");
+      if (!isField(p.value)) return fail("MALFORMED", "an inclusion proof needs a field element value");
       if (key === 0n) return fail("MALFORMED", "key 0 is the list head, not an entry");
       leaf = hash3(key, nextKey, p.value);
       break;
     }
     case "absence": {
       if (p.value !== undefined) return fail("MALFORMED", "an absence proof carries no value");
-      if (!isFieldElement(p.lowKey) || !isFieldElement(p.lowValue)) return fail("MALFORMED", "an absence proof needs lowKey and lowValue");
+      if (!isField(p.lowKey) || !isField(p.lowValue)) return fail("MALFORMED", "an absence proof needs lowKey and lowValue");
       if (!(p.lowKey < key && (nextKey === 0n || key < nextKey))) return fail("NOT_LOW_LEAF", "the opened leaf does not bracket the key (lowKey < key < nextKey)");
       leaf = hash3(p.lowKey, nextKey, p.lowValue);
       break;

@@ -22,12 +22,13 @@
  *   chain-event the BatchAnchored event of batch N carries the recomputed newRoot and commitment, and the
  *               verifier id of the pinned key
  */
-import { batchHeader, epochCommitment, epochContext, updatesHash } from "../../prover/circuit-inputs.js";
-import { verifierIdOf } from "../../prover/setup/verifier-id.js";
+import { batchHeader, decodeHeader, epochContext } from "../../core/rollup/header.js";
+import { epochCommitment, updatesHash } from "../../core/rollup/commitment.js";
+import { verifierIdOf } from "../../core/rollup/verifier-id.js";
 import { type CID, multihashKey, parseCid } from "../../core/cid.js";
 import { type Ed25519Verify, nobleEd25519Verify } from "../../core/keys.js";
 import { STATE_TREE_DEPTH, StateTree } from "../../core/state/state-tree.js";
-import { eventsHashOf } from "../../node/rollup/sequencer.js";
+import { eventsHashOf } from "../../core/rollup/events-hash.js";
 import { checkEvent } from "./event-check.js";
 import { DelegationResolver, describeError, fetchVerifiedEpoch, shortCid, SpaceHistory } from "./evidence.js";
 import { parseBatchRecord } from "./record.js";
@@ -66,7 +67,6 @@ export interface AuditOptions {
 }
 
 const CIRCUIT_NAME = /^[a-z0-9_]{1,64}$/;
-const CONTEXT_MASK = (1n << 192n) - 1n;
 
 /** The depth a circuit name implies: `…_d8` → 8, otherwise the node's default 16. */
 export function depthOfCircuit(circuit: string | undefined): number {
@@ -238,13 +238,14 @@ export async function auditBatch(options: AuditOptions): Promise<AuditReport> {
     }
   } else {
     const claimed = BigInt(record.header);
-    context = claimed & CONTEXT_MASK;
-    if (claimed >> 192n !== BigInt(n)) {
-      checks.push(fail("header", "HEADER_MISMATCH", `the record's header names batch ${claimed >> 192n}, not ${n}`));
+    const decoded = decodeHeader(claimed);
+    context = decoded.context;
+    if (decoded.batch !== BigInt(n)) {
+      checks.push(fail("header", "HEADER_MISMATCH", `the record's header names batch ${decoded.batch}, not ${n}`));
     } else {
       header = claimed;
-      const chainId = Number(context >> 160n);
-      const anchor = `0x${(context & ((1n << 160n) - 1n)).toString(16).padStart(40, "0")}`;
+      const chainId = Number(decoded.chainId);
+      const anchor = decoded.anchor;
       recomputed.chainId = chainId;
       recomputed.anchor = anchor;
       checks.push(pass("header", context === 0n ? `batch ${n}, bound to no chain (anchoring off)` : `batch ${n}, bound to chain ${chainId} / anchor ${anchor} (from the record: pass --rpc and --contract to check it)`));

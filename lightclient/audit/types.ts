@@ -3,28 +3,13 @@
  * recorded data) and what it reports (a verdict per event plus batch-level checks, each with a stable code).
  */
 
-import type { StateUpdate } from "../../node/rollup/types.js";
+import type { BatchRecord, StateUpdate } from "../../core/rollup/wire.js";
 
-/** A state update as published in a batch record: the node's StateUpdate shape. Untrusted input. */
+/** A state update as published in a batch record. Untrusted input until parsed. */
 export type PublishedUpdate = StateUpdate;
 
-/** A batch record as published at GET /rollup/batches/:n (node/rollup/types.ts BatchRecord). Untrusted input. */
-export interface PublishedBatch {
-  readonly number: number;
-  readonly oldRoot: string;
-  readonly newRoot: string;
-  readonly updates: readonly PublishedUpdate[];
-  readonly eventCids: readonly string[];
-  readonly eventsHash: string;
-  readonly header: string;
-  readonly commitment: string;
-  readonly status: string;
-  readonly circuit?: string;
-  readonly proof?: unknown;
-  readonly publicSignals?: readonly string[];
-  readonly anchorTx?: string;
-  readonly anchorBlock?: number;
-}
+/** A batch record as published at GET /rollup/batches/:n, once it passed its schema (core/rollup/wire.ts). */
+export type PublishedBatch = BatchRecord;
 
 /** A raw signed event (GET /events/:cid): JWT ASCII or CACAO DAG-CBOR bytes, and the kind the node claims. */
 export interface FetchedEvent {

@@ -12,9 +12,11 @@
 import { formatSpaceId, parseResourceUri } from "../../core/resource.js";
 import { checkStateProof, contentHashField, emptyStateRoot, leafValue, MAX_STATE_TREE_DEPTH, STATE_TREE_DEPTH, stateKey, type StateProof } from "../../core/state/state-tree.js";
 import { circuitDepth } from "./pinned.js";
-import { decodeHeader, parseBatchClaim, parseEntryClaim, parseProofClaim, type BatchClaim } from "./claims.js";
+import { decodeHeader } from "../../core/rollup/header.js";
+import { parseBatchClaim, parseEntryClaim, parseProofClaim, type BatchClaim } from "./claims.js";
 import type { Groth16Verifier } from "./groth16.js";
-import { bytesToHex, codeHashOf, verifierIdOf, vkeyProblem } from "./vkey.js";
+import { bytesToHex } from "../../core/encoding.js";
+import { codeHashOf, verifierIdOf, vkeyProblem } from "./vkey.js";
 import { blake3 } from "@noble/hashes/blake3.js";
 import type { Evidence, HistoryEvidence, PinnedVkeys, StepCode, StepName, StepResult, VerifiedEntry } from "./types.js";
 

@@ -86,14 +86,8 @@ export interface Groth16Vkey {
   readonly [extra: string]: unknown;
 }
 
-/** A snarkjs Groth16 proof (proof.json). */
-export interface Groth16ProofJson {
-  readonly pi_a: readonly string[];
-  readonly pi_b: readonly (readonly string[])[];
-  readonly pi_c: readonly string[];
-  readonly protocol: string;
-  readonly curve: string;
-}
+/** A snarkjs Groth16 proof (proof.json): its one schema is core/rollup/wire.ts. */
+export type { Groth16Proof as Groth16ProofJson } from "../../core/rollup/wire.js";
 
 /** A verification key the client trusts for one circuit, and where it came from. */
 export interface PinnedVkey {

@@ -1,39 +1,21 @@
 /**
- * Pinned verification keys and how the chain vouches for them.
- *
- * verifierId = keccak256(utf8(JCS(vkey))) (RFC 8785 canonical JSON): the key TinyCloudVerifierRouter
- * registers a verifier under (same as prover/setup/verifier-id.ts, re-implemented here on
- * @noble/hashes so the core does not pull viem into the browser bundle).
+ * Pinned verification keys and how the chain vouches for them (ids and code hashes:
+ * core/rollup/verifier-id.ts).
  *
  * The id is only a label: the router's owner chooses which contract it routes to. What binds a pinned
  * key to the contract that checked the proofs is the pinned pair (vkey, codeHash): codeHash is
  * keccak256 of the verifier's runtime code as the generator compiled it (contracts/generated/
  * verifiers.json), compared with `codeHashOf(eth_getCode(route.verifier))`.
  */
-import canonicalize from "canonicalize";
-import { keccak_256 } from "@noble/hashes/sha3.js";
-import { FIELD_MODULUS } from "../../core/state/state-tree.js";
 import type { Groth16Vkey } from "./types.js";
+
+export { codeHashOf, verifierIdOf } from "../../core/rollup/verifier-id.js";
 
 /** Base field of BN254 (curve coordinates live here). */
 export const BN254_BASE_FIELD = 21888242871839275222246405745257275088696311157297823662689037894645226208583n;
 
 /** The number of public signals of EpochTransition: [oldRoot, newRoot, header, commitment]. */
 export const EPOCH_PUBLIC_SIGNALS = 4;
-
-const HEX = "0123456789abcdef";
-
-export function bytesToHex(bytes: Uint8Array): string {
-  let out = "";
-  for (const b of bytes) out += HEX[b >> 4]! + HEX[b & 15]!;
-  return out;
-}
-
-export function verifierIdOf(vkey: object): `0x${string}` {
-  const canonical = canonicalize(vkey);
-  if (canonical === undefined) throw new TypeError("verifierIdOf: the verification key has no JSON representation");
-  return `0x${bytesToHex(keccak_256(new TextEncoder().encode(canonical)))}`;
-}
 
 const DECIMAL = /^(0|[1-9][0-9]{0,79})$/;
 
@@ -72,17 +54,4 @@ export function vkeyProblem(vkey: unknown, nPublic: number = EPOCH_PUBLIC_SIGNAL
 
 export function isGroth16Vkey(vkey: unknown, nPublic: number = EPOCH_PUBLIC_SIGNALS): vkey is Groth16Vkey {
   return vkeyProblem(vkey, nPublic) === undefined;
-}
-
-/** keccak256 of runtime bytecode given as 0x hex ("0x…" lowercase); the hash of empty code for "0x". */
-export function codeHashOf(code: string): string {
-  const clean = code.replace(/^0x/i, "");
-  if (clean.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(clean)) throw new TypeError("codeHashOf: not hex bytecode");
-  const bytes = new Uint8Array(clean.length / 2);
-  for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(clean.slice(2 * i, 2 * i + 2), 16);
-  return `0x${bytesToHex(keccak_256(bytes))}`;
-}
-
-export function isFieldElement(x: bigint): boolean {
-  return x >= 0n && x < FIELD_MODULUS;
 }

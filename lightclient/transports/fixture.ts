@@ -4,7 +4,7 @@
  * `recordingNodeSource` / `recordingChainSource`. Tests run the full orchestration offline on it;
  * a tampering test edits the recording.
  */
-import { bytesToHex } from "../core/vkey.js";
+import { bytesToHex } from "../../core/encoding.js";
 import type { AnchoredBatch, VerifierRoute } from "../core/types.js";
 import { TransportError, type ChainSource, type NodeSource } from "./types.js";
 

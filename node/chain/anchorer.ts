@@ -22,8 +22,8 @@
  * that cannot verify) → state "error" for that batch, no resubmission until its record changes;
  * a chain with another history, another chain id or without the contracts → fatal state "error".
  */
+import { encodeGroth16Proof } from "../../core/rollup/calldata.js";
 import {
-  encodeAbiParameters,
   encodeFunctionData,
   getAddress,
   keccak256,
@@ -35,7 +35,7 @@ import {
   type TransactionReceipt,
 } from "viem";
 import { ANCHOR_ABI } from "../../contracts/abi.js";
-import { batchHeader, epochContext } from "../../prover/circuit-inputs.js";
+import { batchHeader, epochContext } from "../../core/rollup/header.js";
 import type { RollupStore } from "../rollup/rollup-store.js";
 import type { BatchRecord } from "../rollup/types.js";
 import type { ChainPublicClient, ChainWalletClient } from "./clients.js";
@@ -90,35 +90,6 @@ class BatchRejected extends Error {
 }
 
 const FATAL: ReadonlySet<ChainErrorCode> = new Set(["CHAIN_HISTORY_MISMATCH", "CHAIN_WRONG_CHAIN_ID", "CHAIN_NO_CODE", "CHAIN_DEPLOYMENT_MISMATCH"]);
-
-/** snarkjs Groth16 proof JSON → abi.encode(uint256[2] a, uint256[2][2] b, uint256[2] c), b in Solidity (c1, c0) order. */
-export function encodeGroth16Proof(proof: unknown): Hex {
-  const p = proof as { pi_a?: unknown; pi_b?: unknown; pi_c?: unknown };
-  const big = (x: unknown, what: string): bigint => {
-    if (typeof x !== "string" || !/^\d+$/.test(x)) throw new TypeError(`proof.${what} must be a decimal string`);
-    return BigInt(x);
-  };
-  const pair = (x: unknown, what: string): [unknown, unknown] => {
-    if (!Array.isArray(x) || x.length < 2) throw new TypeError(`proof.${what} must be an array`);
-    return [x[0], x[1]];
-  };
-  const [a0, a1] = pair(p.pi_a, "pi_a");
-  const [b0, b1] = pair(p.pi_b, "pi_b");
-  const [b00, b01] = pair(b0, "pi_b[0]");
-  const [b10, b11] = pair(b1, "pi_b[1]");
-  const [c0, c1] = pair(p.pi_c, "pi_c");
-  return encodeAbiParameters(
-    [{ type: "uint256[2]" }, { type: "uint256[2][2]" }, { type: "uint256[2]" }],
-    [
-      [big(a0, "pi_a[0]"), big(a1, "pi_a[1]")],
-      [
-        [big(b01, "pi_b[0][1]"), big(b00, "pi_b[0][0]")],
-        [big(b11, "pi_b[1][1]"), big(b10, "pi_b[1][0]")],
-      ],
-      [big(c0, "pi_c[0]"), big(c1, "pi_c[1]")],
-    ],
-  );
-}
 
 type RoundResult = "again" | "wait";
 

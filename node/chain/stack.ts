@@ -17,7 +17,7 @@ import { join } from "node:path";
 import type { Address } from "viem";
 import { ANCHOR_ABI, ROUTER_ABI } from "../../contracts/abi.js";
 import { loadVerifiers } from "../../contracts/artifacts.js";
-import { epochContext } from "../../prover/circuit-inputs.js";
+import { epochContext } from "../../core/rollup/header.js";
 import { emptyStateRoot } from "../../core/state/state-tree.js";
 import type { RollupStore } from "../rollup/rollup-store.js";
 import type { BatchRecord } from "../rollup/types.js";

@@ -9,6 +9,7 @@
  * updates are already in every later batch's roots, so later batches keep being cut and proven; only
  * anchoring, which is strictly in order, waits for it. A restart tries it again (bounded again).
  */
+import { expectWire, Groth16ProofSchema } from "../../core/rollup/wire.js";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { UpdateWitness } from "../../core/state/state-tree.js";
 import { epochTransitionInput } from "../../prover/circuit-inputs.js";
@@ -128,7 +129,7 @@ export class BatchProver {
       }
     }
     const current = (await this.rollup.batch(record.number)) ?? record;
-    const proven: BatchRecord = { ...current, status: "proven", circuit: circuit.name, proof: result.proof, publicSignals: result.publicSignals, provenAt: Date.now() };
+    const proven: BatchRecord = { ...current, status: "proven", circuit: circuit.name, proof: expectWire(Groth16ProofSchema, result.proof, `the proof of batch ${record.number}`), publicSignals: result.publicSignals, provenAt: Date.now() };
     await this.rollup.updateBatch(proven);
     for (const listener of this.provenListeners) listener(proven);
   }

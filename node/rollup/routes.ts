@@ -13,6 +13,7 @@ import type { RollupStore } from "./rollup-store.js";
 import type { Sequencer } from "./sequencer.js";
 import type { StateViews } from "./state-views.js";
 import type { BatchRecord } from "./types.js";
+import { BatchRecordSchema, expectWire, type ProofEntry, type ProofResponse } from "../../core/rollup/wire.js";
 
 /** What the anchoring side reports (absent when the node runs without a chain). */
 export interface ChainStatusSource {
@@ -57,7 +58,8 @@ export function registerRollupRoutes(app: FastifyInstance, { rollup, sequencer, 
     if (n < 1) throw new HttpError(400, "BAD_BATCH_NUMBER", "batch numbers start at 1 (batch 0 is the genesis root)");
     const record = await rollup.batch(n);
     if (record === undefined) throw new HttpError(404, "BATCH_NOT_FOUND", `no batch ${n} (latest is ${sequencer.latestBatch})`);
-    return record;
+    // Served through the schema clients parse it with: the node never publishes a record they would refuse.
+    return expectWire(BatchRecordSchema, record, `batch ${n}`);
   });
 
   /** The node's copy of a circuit's verification key. Untrusted: clients pin their own and compare. */
@@ -116,7 +118,7 @@ export function registerRollupRoutes(app: FastifyInstance, { rollup, sequencer, 
     const { root, proof } = await views.proveAt(batch, key);
     const record = batch > 0 ? await rollup.batch(batch) : undefined;
     const entry = proof.kind === "inclusion" && proof.value !== undefined ? await entryFor(store, spaceId, resource, proof.value, (items) => sequencer.leafValues(items)) : undefined;
-    return {
+    const body: ProofResponse = {
       uri,
       spaceId,
       path: resource.path,
@@ -127,6 +129,7 @@ export function registerRollupRoutes(app: FastifyInstance, { rollup, sequencer, 
       proof: stateProofToJson(proof),
       ...(entry !== undefined ? { entry } : {}),
     };
+    return body;
   });
 }
 
@@ -136,7 +139,7 @@ type LeafValues = (items: readonly { contentHash: bigint; version: number; delet
  * The stored version whose leaf value is `value` (the leaf commits to content hash, version, tombstone).
  * Leaf values are Poseidon hashes: `leafValues` computes them in the tree worker, a page at a time.
  */
-async function entryFor(store: NodeStore, spaceId: string, resource: ResourceUri, value: bigint, leafValues: LeafValues) {
+async function entryFor(store: NodeStore, spaceId: string, resource: ResourceUri, value: bigint, leafValues: LeafValues): Promise<ProofEntry | undefined> {
   const path = resource.path as string;
   for (let after = 0; ; ) {
     const page = await store.listVersions(spaceId, path, after, 256);

@@ -24,6 +24,7 @@ import { performance } from "node:perf_hooks";
 import { parseCid } from "../../core/cid.js";
 import { contentHashFromDigestHex, emptyStateRoot, STATE_TREE_DEPTH, StateError, stateKey, type UpdateWitness } from "../../core/state/state-tree.js";
 import { TinyCloudError } from "../../core/errors.js";
+import { describeContext } from "../../core/rollup/header.js";
 import type { Batch, KvVersion } from "../store/store.js";
 import { backoffMs, BatchFailures, describeError, type RetryPolicy } from "./batch-failures.js";
 import type { RollupStore } from "./rollup-store.js";
@@ -31,7 +32,6 @@ import { TreeClient } from "./tree-client.js";
 import { TreeWorkerError, type ApplyBatch, type CutUpdate, type ProveResult, type TreeHead } from "./tree-protocol.js";
 import type { BatchRecord, PendingUpdate, StateUpdate } from "./types.js";
 
-export { eventsHashOf } from "../../core/rollup/events-hash.js";
 
 export interface SequencerOptions {
   /** Cut when this many updates are pending (the largest circuit's batch size). */
@@ -540,9 +540,4 @@ export class ContextMismatchError extends TinyCloudError {
         "start it against the original chain and contract, or use a fresh --data directory",
     );
   }
-}
-
-function describeContext(context: bigint): string {
-  if (context === 0n) return "no chain (anchoring off)";
-  return `chain ${context >> 160n}, anchor 0x${(context & ((1n << 160n) - 1n)).toString(16).padStart(40, "0")}`;
 }

@@ -14,7 +14,8 @@ import { isMainThread, parentPort, workerData } from "node:worker_threads";
 import { parseCid } from "../../core/cid.js";
 import { FIELD_MODULUS, leafValue, StateError, StateTree, poseidonBackendName, usePoseidonBackend, type PoseidonBackend, type StateTreeView, type UpdateWitness } from "../../core/state/state-tree.js";
 import { TinyCloudError } from "../../core/errors.js";
-import { batchHeader, epochCommitment } from "../../prover/circuit-inputs.js";
+import { batchHeader } from "../../core/rollup/header.js";
+import { epochCommitment } from "../../core/rollup/commitment.js";
 import { eventsHashOf } from "../../core/rollup/events-hash.js";
 import {
   toWireError,

@@ -17,11 +17,11 @@ import { startProving, type Proving } from "../rollup/proving.js";
 import { ChainError } from "../chain/contract-errors.js";
 import { enforceKeyPolicy } from "../chain/key-policy.js";
 import { insecurityOf } from "../../core/key-security.js";
-import { verifierIdOf } from "../../prover/setup/verifier-id.js";
+import { verifierIdOf } from "../../core/rollup/verifier-id.js";
 import { StateViews } from "../rollup/state-views.js";
 import { connectChain, type ChainConnection } from "../chain/stack.js";
 import { registerPublicRoutes } from "./public-routes.js";
-import { registerLightClientRoutes } from "../../lightclient/serve.js";
+import type { FastifyInstance } from "fastify";
 
 export interface RunningNode {
   readonly url: string;
@@ -36,7 +36,25 @@ export interface RunningNode {
   close(): Promise<void>;
 }
 
-export async function startNode(overrides: Partial<NodeConfig> = {}): Promise<RunningNode> {
+/** The chain a node anchors to, as it may tell anyone (no keys). */
+export interface PublicChainInfo {
+  readonly anchor: string;
+  readonly chainId: number;
+  /** Only for the embedded chain: a remote RPC URL may carry credentials. */
+  readonly rpcUrl?: string;
+}
+
+/**
+ * Routes a caller adds to the node's HTTP server (the light-client page is one, handed over by cli/: the
+ * node does not import lightclient/). Registered after the node's own routes, before it listens.
+ */
+export type NodePlugin = (app: FastifyInstance, node: { readonly chain: PublicChainInfo | undefined }) => void;
+
+export interface NodeExtensions {
+  readonly plugins?: readonly NodePlugin[];
+}
+
+export async function startNode(overrides: Partial<NodeConfig> = {}, extensions: NodeExtensions = {}): Promise<RunningNode> {
   const given: NodeConfig = { ...DEFAULT_CONFIG, ...overrides };
   // Without the rollup there are no batches to prove.
   const merged: NodeConfig = given.rollup ? given : { ...given, prove: false };
@@ -45,7 +63,7 @@ export async function startNode(overrides: Partial<NodeConfig> = {}): Promise<Ru
   // The chain comes first: its id and the anchor's address are bound into every batch the sequencer cuts.
   const chain = await connectChain(config);
   try {
-    return await startServices(config, chain);
+    return await startServices(config, chain, extensions);
   } catch (error) {
     // An embedded anvil must not outlive a node that failed to start (port in use, context mismatch, …).
     await chain?.close();
@@ -80,7 +98,7 @@ export function checkProvingKeys(keys: Proving["keys"], chain: Pick<ChainConnect
   for (const line of lines) warn(line);
 }
 
-async function startServices(config: NodeConfig, chain: ChainConnection | undefined): Promise<RunningNode> {
+async function startServices(config: NodeConfig, chain: ChainConnection | undefined, extensions: NodeExtensions): Promise<RunningNode> {
   const keys = await NodeKeys.load(config.dataDir);
   const store = new NodeStore(join(config.dataDir, "db"));
   await store.open();
@@ -97,9 +115,8 @@ async function startServices(config: NodeConfig, chain: ChainConnection | undefi
   const invocations = new InvokeService(store, new KvWriter(store, ledger, sequencer), keys, replay, new ReplayRecorder(store), nativeEd25519Verify, config, now);
   const app = buildApp({ config, store, keys, delegations, invocations });
   registerPublicRoutes(app, store);
-  registerLightClientRoutes(app, {
-    chain: () => (chain === undefined ? undefined : { anchor: chain.deployment.anchor, chainId: chain.deployment.chainId, ...(chain.embedded ? { rpcUrl: chain.rpcUrl } : {}) }),
-  });
+  const publicChain: PublicChainInfo | undefined = chain === undefined ? undefined : { anchor: chain.deployment.anchor, chainId: chain.deployment.chainId, ...(chain.embedded ? { rpcUrl: chain.rpcUrl } : {}) };
+  for (const plugin of extensions.plugins ?? []) plugin(app, { chain: publicChain });
   const anchorer = views !== undefined ? chain?.startAnchorer(rollupStore, (record) => void views.advanceTo(record.number)) : undefined;
   if (sequencer !== undefined && views !== undefined) {
     registerRollupRoutes(app, { rollup: rollupStore, sequencer, views, store, ...(anchorer !== undefined ? { chain: { status: () => ({ ...chain?.describe(), anchorer: anchorer.status() }) } } : {}) });

@@ -20,7 +20,7 @@ import { keccak256, type Abi } from "viem";
 import type { CompilerInfo, ContractArtifact, ContractArtifactsFile, VerifiersFile } from "../../contracts/artifacts.js";
 import { contractName, defaultRoot, loadManifest, publishedVerifierSource, SetupError, writeIfChanged } from "./artifacts.js";
 import type { Reporter } from "./progress.js";
-import { verifierIdOf } from "./verifier-id.js";
+import { verifierIdOf } from "../../core/rollup/verifier-id.js";
 import { emptyStateRoot, MAX_STATE_TREE_DEPTH } from "../../core/state/state-tree.js";
 
 export const SOLC_VERSION = "0.8.37";

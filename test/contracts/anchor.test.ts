@@ -22,7 +22,7 @@ import {
   zeroAddress,
 } from "viem";
 import { ANCHOR_ABI, ROUTER_ABI, KIND_BATCH_VERIFIER, KIND_GROTH16_SNARKJS, loadContractArtifacts } from "../../contracts/artifacts.js";
-import { epochContext } from "../../prover/circuit-inputs.js";
+import { epochContext } from "../../core/rollup/header.js";
 import { emptyStateRoot, FIELD_MODULUS, MAX_STATE_TREE_DEPTH, type StateTree } from "../../core/state/state-tree.js";
 import { BatchProver, D8_CIRCUITS, D8_DEPTH, epochCircuits, genesisTree, type EpochCircuit, type ProvenBatch } from "./fixture.js";
 

@@ -6,12 +6,13 @@
  *
  * No tests here (the Hardhat runner loads every file of test/contracts/, this one defines none).
  */
-import { encodeAbiParameters, type Hex } from "viem";
+import { encodeGroth16Proof } from "../../core/rollup/calldata.js";
+import type { Hex } from "viem";
 import { contractName, runSetup } from "../../prover/setup/artifacts.js";
 import { createReporter } from "../../prover/setup/progress.js";
 import { Groth16Backend, type CircuitArtifacts } from "../../prover/backends/groth16.js";
-import type { Groth16Proof } from "../../prover/backends/snarkjs-api.js";
-import { epochCommitment, epochTransitionInput, type EpochTransitionInput } from "../../prover/circuit-inputs.js";
+import { epochCommitment } from "../../core/rollup/commitment.js";
+import { epochTransitionInput, type EpochTransitionInput } from "../../prover/circuit-inputs.js";
 import { StateTree, type UpdateWitness } from "../../core/state/state-tree.js";
 import { loadVerifiers } from "../../contracts/artifacts.js";
 
@@ -43,24 +44,6 @@ export async function epochCircuits(specs: ReadonlyArray<{ name: string; B: numb
       artifacts: { wasm: build.wasm, zkey: build.zkey, vkey: build.verificationKey },
     };
   });
-}
-
-/** A Groth16 proof as TinyCloudVerifierRouter decodes it: abi.encode(uint256[2] a, uint256[2][2] b, uint256[2] c). */
-export function encodeGroth16Proof(proof: Groth16Proof): Hex {
-  const n = (s: string | undefined): bigint => BigInt(s ?? "0");
-  const [a, b, c] = [proof.pi_a, proof.pi_b, proof.pi_c];
-  return encodeAbiParameters(
-    [{ type: "uint256[2]" }, { type: "uint256[2][2]" }, { type: "uint256[2]" }],
-    [
-      [n(a[0]), n(a[1])],
-      // The EVM pairing precompile takes G2 coordinates as (imaginary, real): snarkjs' calldata order.
-      [
-        [n(b[0]?.[1]), n(b[0]?.[0])],
-        [n(b[1]?.[1]), n(b[1]?.[0])],
-      ],
-      [n(c[0]), n(c[1])],
-    ],
-  );
 }
 
 export interface ProvenBatch {
@@ -118,7 +101,7 @@ export class BatchProver {
       header: sHeader,
       commitment,
       updates: p.updates,
-      proof: encodeGroth16Proof(result.proof as Groth16Proof),
+      proof: encodeGroth16Proof(result.proof),
       proveSeconds: result.proveSeconds,
     };
   }

@@ -16,7 +16,7 @@ import type { Hash } from "viem";
 import { ANCHOR_ABI } from "../../contracts/abi.js";
 import { Anchorer, type AnchorerOptions } from "../../node/chain/anchorer.js";
 import { createChainClients } from "../../node/chain/clients.js";
-import { epochContext } from "../../prover/circuit-inputs.js";
+import { epochContext } from "../../core/rollup/header.js";
 import { releaseSnarkjsWorkers } from "../../prover/setup/artifacts.js";
 import { RollupStore } from "../../node/rollup/rollup-store.js";
 import type { BatchRecord } from "../../node/rollup/types.js";
@@ -158,7 +158,7 @@ describe("anchorer (anvil, real contracts, real Groth16 proofs)", () => {
 
   test("error: an invalid proof is rejected by simulation, without a transaction and without a hot loop", async () => {
     const r3 = await factory.next(1);
-    const proof = r3.proof as { pi_a: string[]; pi_c: string[] };
+    const proof = r3.proof!;
     await rollup.cut({ ...r3, proof: { ...proof, pi_a: proof.pi_c } });
     const before = logs.length;
     const a = anchorer();

@@ -22,7 +22,8 @@ import * as snarkjs from "snarkjs";
 import { stateKey, stateProofToJson, StateTree } from "../../core/state/state-tree.js";
 import { signIn } from "../../node/client/client.js";
 import type { BatchRecord } from "../../node/rollup/types.js";
-import { epochContext, epochTransitionInput } from "../../prover/circuit-inputs.js";
+import { epochContext } from "../../core/rollup/header.js";
+import { epochTransitionInput } from "../../prover/circuit-inputs.js";
 import { releaseSnarkjsWorkers, runSetup } from "../../prover/setup/artifacts.js";
 import { createReporter } from "../../prover/setup/progress.js";
 import {

@@ -15,7 +15,7 @@ import type { BatchRecord } from "../../node/rollup/types.js";
 import { startTestNode, type TestNode } from "../helpers/node.js";
 import { testWallet } from "../helpers/wallets.js";
 import { releaseSnarkjsWorkers } from "../../prover/setup/artifacts.js";
-import { batchHeader } from "../../prover/circuit-inputs.js";
+import { batchHeader } from "../../core/rollup/header.js";
 
 const circuits = ["epoch_transition_1_d8", "epoch_transition_2_d8"];
 const config = { stateTreeDepth: 8, circuits, batchMaxUpdates: 2, batchMaxDelayMs: 200 } as const;

@@ -8,7 +8,7 @@ import { after, describe, test } from "node:test";
 import { signIn, TinyCloudSession, NodeHttp } from "../../node/client/client.js";
 import { contentHashField, leafValue, StateTree, stateKey, stateProofFromJson, verifyStateProof } from "../../core/state/state-tree.js";
 import { utf8ToBytes } from "../../core/encoding.js";
-import { epochCommitment } from "../../prover/circuit-inputs.js";
+import { epochCommitment } from "../../core/rollup/commitment.js";
 import type { BatchRecord } from "../../node/rollup/types.js";
 import { startTestNode, type TestNode } from "../helpers/node.js";
 import { testWallet } from "../helpers/wallets.js";

@@ -2,10 +2,13 @@
  * Chain fixtures for end-to-end tests: a real anvil with the TinyCloud contracts deployed, real
  * Groth16-proven batch records (test circuits of depth 8), and a fault-injecting JSON-RPC proxy.
  */
+import { expectWire, Groth16ProofSchema } from "../../core/rollup/wire.js";
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Groth16Backend } from "../../prover/backends/groth16.js";
-import { epochTransitionInput, batchHeader, epochCommitment } from "../../prover/circuit-inputs.js";
+import { epochTransitionInput } from "../../prover/circuit-inputs.js";
+import { batchHeader } from "../../core/rollup/header.js";
+import { epochCommitment } from "../../core/rollup/commitment.js";
 import { runSetup } from "../../prover/setup/artifacts.js";
 import { createReporter } from "../../prover/setup/progress.js";
 import { startAnvil, type AnvilInstance } from "../../node/chain/anvil.js";
@@ -120,7 +123,7 @@ export class BatchFactory {
       status: "proven",
       cutAt: Date.now(),
       provenAt: Date.now(),
-      proof: result.proof,
+      proof: expectWire(Groth16ProofSchema, result.proof, "proof"),
       publicSignals: result.publicSignals,
       circuit,
     };

@@ -4,6 +4,7 @@
  * proxy that stands in for a dishonest node. Used by test/e2e/lightclient-browser.test.ts and
  * test/perf/lightclient-browser.bench.ts.
  */
+import { NODE_PLUGINS } from "../../cli/node-plugins.js";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -70,7 +71,7 @@ export interface LightClientStack {
 
 export async function startLightClientStack(): Promise<LightClientStack> {
   const dataDir = await mkdtemp(join(tmpdir(), "tinycloud-lightclient-"));
-  const node = await startNode({ ...STACK_CONFIG, dataDir }).catch(async (error: unknown) => {
+  const node = await startNode({ ...STACK_CONFIG, dataDir }, { plugins: NODE_PLUGINS }).catch(async (error: unknown) => {
     await rm(dataDir, { recursive: true, force: true });
     throw error;
   });

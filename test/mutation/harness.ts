@@ -19,7 +19,9 @@
 import { createRequire } from "node:module";
 import { readFile } from "node:fs/promises";
 import { poseidon3 } from "poseidon-lite/poseidon3";
-import { epochCommitment, epochContext, epochTransitionInput, type EpochTransitionInput } from "../../prover/circuit-inputs.js";
+import { epochCommitment } from "../../core/rollup/commitment.js";
+import { epochContext } from "../../core/rollup/header.js";
+import { epochTransitionInput, type EpochTransitionInput } from "../../prover/circuit-inputs.js";
 import { StateTree, type UpdateWitness } from "../../core/state/state-tree.js";
 import { ForgedTree, type StepData, type StepFields } from "../helpers/forged-tree.js";
 

@@ -32,7 +32,7 @@ import {
   type WalletClient,
 } from "viem";
 import { ANCHOR_ABI, KIND_GROTH16_SNARKJS, ROUTER_ABI, loadContractArtifacts } from "../../contracts/artifacts.js";
-import { epochContext } from "../../prover/circuit-inputs.js";
+import { epochContext } from "../../core/rollup/header.js";
 import { circuitSource, loadManifest, releaseSnarkjsWorkers } from "../../prover/setup/artifacts.js";
 import { BatchProver, epochCircuits, genesisTree } from "../contracts/fixture.js";
 import { fmt, printTable } from "./harness.js";

@@ -16,7 +16,9 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { ForgedTree } from "../helpers/forged-tree.js";
 import { promisify } from "node:util";
-import { epochCommitment, epochContext, epochPublicSignals, epochTransitionInput, type EpochTransitionInput } from "../../prover/circuit-inputs.js";
+import { epochCommitment } from "../../core/rollup/commitment.js";
+import { epochContext } from "../../core/rollup/header.js";
+import { epochPublicSignals, epochTransitionInput, type EpochTransitionInput } from "../../prover/circuit-inputs.js";
 import { checkWitnessChain, noopWitness, StateTree, type UpdateWitness } from "../../core/state/state-tree.js";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");

@@ -15,7 +15,7 @@ import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { circuitSource, contractName, loadManifest } from "../../prover/setup/artifacts.js";
 import { ANCHOR_CIRCUIT_PREFIX, generateContractArtifacts, renderVerifierSolidity, SOLC_SETTINGS, SOLC_VERSION } from "../../prover/setup/contracts.js";
-import { verifierIdOf } from "../../prover/setup/verifier-id.js";
+import { verifierIdOf } from "../../core/rollup/verifier-id.js";
 import { keccak256 } from "viem";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));

@@ -10,7 +10,7 @@ import { describe, test } from "node:test";
 import type { Deployment } from "../../node/chain/deployment.js";
 import { isDevChain } from "../../node/chain/key-policy.js";
 import { checkProvingKeys } from "../../node/server/node.js";
-import { verifierIdOf } from "../../prover/setup/verifier-id.js";
+import { verifierIdOf } from "../../core/rollup/verifier-id.js";
 
 const CIRCUIT = "epoch_transition_1_d8";
 const read = (file: string): unknown => JSON.parse(readFileSync(new URL(`../../circuits/keys/${file}`, import.meta.url), "utf8"));

@@ -23,10 +23,12 @@ import { blake3 } from "@noble/hashes/blake3.js";
 import { getAddress } from "viem";
 import { formatSpaceId, spaceIdFor } from "../../../core/resource.js";
 import { contentHashField, emptyStateRoot, leafValue, StateTree, stateKey, stateProofToJson } from "../../../core/state/state-tree.js";
-import { batchHeader, epochContext, epochTransitionInput } from "../../../prover/circuit-inputs.js";
+import { batchHeader, epochContext } from "../../../core/rollup/header.js";
+import { epochTransitionInput } from "../../../prover/circuit-inputs.js";
 import { releaseSnarkjsWorkers, runSetup } from "../../../prover/setup/artifacts.js";
 import { createReporter } from "../../../prover/setup/progress.js";
-import { bytesToHex, verifierIdOf } from "../../../lightclient/core/vkey.js";
+import { bytesToHex } from "../../../core/encoding.js";
+import { verifierIdOf } from "../../../core/rollup/verifier-id.js";
 import { proofKey, valueKey, type Recording } from "../../../lightclient/transports/fixture.js";
 
 const CIRCUIT = "epoch_transition_1_d8";
