@@ -1,7 +1,7 @@
 /**
  * TinyCloud light client: verify one KV entry against the state root anchored on chain.
  *
- * Public API for the browser page (lightclient/page/) and the CLI (node/cli/verify-command.ts).
+ * Public API for the browser page (lightclient/page/) and the CLI (cli/verify-command.ts).
  * Browser-safe: nothing here imports node: modules (the pure core uses @noble/hashes, poseidon-lite,
  * canonicalize; the chain transport uses viem). Groth16 verification is injected.
  */

@@ -12,7 +12,7 @@
  */
 import * as v from "valibot";
 import { err, ok, type Result, TinyCloudError } from "../errors.js";
-import { FIELD_DECIMAL, FIELD_MODULUS } from "../state/field.js";
+import { FIELD_DECIMAL, FIELD_MODULUS, type Field } from "../state/field.js";
 
 /** A canonical decimal string of a BN254 scalar field element. */
 export const FieldDecimal = v.pipe(
@@ -20,6 +20,13 @@ export const FieldDecimal = v.pipe(
   v.regex(FIELD_DECIMAL, "is not a canonical decimal number"),
   v.check((s) => BigInt(s) < FIELD_MODULUS, "is not below the field modulus"),
 );
+/** The same, decoded once into a `Field` (what code that computes with a record reads). */
+export const FieldValue = v.pipe(
+  FieldDecimal,
+  v.transform((s) => BigInt(s) as Field),
+);
+type FieldSchema = typeof FieldDecimal | typeof FieldValue;
+
 const Nat = v.pipe(v.number(), v.safeInteger("is not an integer"), v.minValue(0, "is negative"));
 const Text = v.pipe(v.string(), v.minLength(1, "is empty"), v.maxLength(8192, "is longer than 8192 characters"));
 /** Circuit names as circuits/circuits.json spells them (they also name files: no path characters). */
@@ -41,24 +48,29 @@ export const Groth16ProofSchema = v.object({
 export type Groth16Proof = v.InferOutput<typeof Groth16ProofSchema>;
 
 /** One change of the state tree, caused by one committed KV write. */
-export const StateUpdateSchema = v.object({
+const stateUpdateSchema = <F extends FieldSchema>(field: F) =>
+  v.object({
   /** Order of acceptance across all spaces (monotonic, never reused). */
   seq: Nat,
   spaceId: Text,
   service: Text,
   path: Text,
   /** stateKey(spaceId, service, path). */
-  key: FieldDecimal,
-  contentHash: FieldDecimal,
+  key: field,
+  contentHash: field,
   version: Nat,
   deleted: v.boolean(),
   /** leafValue(contentHash, version, deleted). */
-  value: FieldDecimal,
+  value: field,
   /** The signed invocation that caused it, and the epoch that holds it (CIDs). */
   event: Text,
   epoch: Text,
-});
+  });
+/** On the wire: field elements as decimal strings. */
+export const StateUpdateSchema = stateUpdateSchema(FieldDecimal);
 export type StateUpdate = v.InferOutput<typeof StateUpdateSchema>;
+/** Decoded: field elements as `Field`. */
+export type DecodedUpdate = v.InferOutput<ReturnType<typeof stateUpdateSchema<typeof FieldValue>>>;
 
 export const BATCH_STATUSES = ["cut", "proving", "proven", "anchored"] as const;
 export type BatchStatus = (typeof BATCH_STATUSES)[number];
@@ -66,19 +78,20 @@ export type BatchStatus = (typeof BATCH_STATUSES)[number];
 /** The most updates one batch record may list (a batch is cut from at most this many writes). */
 export const MAX_BATCH_UPDATES = 4096;
 
-export const BatchRecordSchema = v.object({
+const batchRecordSchema = <F extends FieldSchema>(field: F) =>
+  v.object({
   number: Nat,
-  oldRoot: FieldDecimal,
-  newRoot: FieldDecimal,
-  updates: v.pipe(v.array(StateUpdateSchema), v.maxLength(MAX_BATCH_UPDATES, `lists more than ${MAX_BATCH_UPDATES} updates`), v.readonly()),
+  oldRoot: field,
+  newRoot: field,
+  updates: v.pipe(v.array(stateUpdateSchema(field)), v.maxLength(MAX_BATCH_UPDATES, `lists more than ${MAX_BATCH_UPDATES} updates`), v.readonly()),
   /** CIDs of the signed events, in update order (deduplicated). */
   eventCids: v.pipe(v.array(Text), v.maxLength(MAX_BATCH_UPDATES, `lists more than ${MAX_BATCH_UPDATES} events`), v.readonly()),
   /** Field element binding the event CIDs (core/rollup/events-hash.ts). */
-  eventsHash: FieldDecimal,
+  eventsHash: field,
   /** The circuit's public header (core/rollup/header.ts). */
-  header: FieldDecimal,
+  header: field,
   /** The circuit's public commitment (core/rollup/commitment.ts). */
-  commitment: FieldDecimal,
+  commitment: field,
   status: v.picklist(BATCH_STATUSES, "is not a batch status"),
   cutAt: Nat,
   provenAt: v.exactOptional(Nat),
@@ -91,8 +104,18 @@ export const BatchRecordSchema = v.object({
   anchorBlock: v.exactOptional(Nat),
   /** Which circuit (batch size) proves it. */
   circuit: v.exactOptional(CircuitName),
-});
+  });
+/** GET /rollup/batches/:n, and the record the node stores. */
+export const BatchRecordSchema = batchRecordSchema(FieldDecimal);
 export type BatchRecord = v.InferOutput<typeof BatchRecordSchema>;
+/** The same record with its roots, header, commitment, events hash and update fields decoded to `Field`. */
+export const DecodedBatchSchema = batchRecordSchema(FieldValue);
+export type DecodedBatch = v.InferOutput<typeof DecodedBatchSchema>;
+
+/** A valid record's decoded form (the schema already holds, so this cannot fail). */
+export function decodeBatch(record: BatchRecord): DecodedBatch {
+  return v.parse(DecodedBatchSchema, record);
+}
 
 /** The KV entry an inclusion proof's leaf commits to. */
 export const ProofEntrySchema = v.object({

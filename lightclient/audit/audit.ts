@@ -157,18 +157,18 @@ export async function auditBatch(options: AuditOptions): Promise<AuditReport> {
         }
         earlier.push(current);
       }
-      if (tree.root.toString() !== current.oldRoot) {
+      if (tree.root !== current.oldRoot) {
         failure = fail("roots", "ROOT_CHAIN_BROKEN", `batch ${k} starts from root ${current.oldRoot}, but batches 1..${k - 1} end at ${tree.root}`);
         break;
       }
       if (k === n) oldRoot = tree.root;
       try {
-        for (const u of current.updates) tree.set(BigInt(u.key), BigInt(u.value));
+        for (const u of current.updates) tree.set(u.key, u.value);
       } catch (error) {
         failure = fail("roots", "ROOT_REPLAY_FAILED", `batch ${k}: ${describeError(error).message}`);
         break;
       }
-      if (tree.root.toString() !== current.newRoot) {
+      if (tree.root !== current.newRoot) {
         failure = fail("roots", "ROOT_MISMATCH", `replaying batch ${k}'s updates gives root ${tree.root}, the record says ${current.newRoot}`);
         break;
       }
@@ -210,7 +210,7 @@ export async function auditBatch(options: AuditOptions): Promise<AuditReport> {
       const expected = ours.map((c) => c.toString());
       if (listed.length !== expected.length || listed.some((c, i) => c !== expected[i])) {
         checks.push(fail("events", "EVENT_LIST_MISMATCH", `eventCids [${listed.map(shortCid).join(", ")}] are not the update events in order [${expected.map(shortCid).join(", ")}]`));
-      } else if (record.eventsHash !== eventsHash.toString()) {
+      } else if (record.eventsHash !== eventsHash) {
         checks.push(fail("events", "EVENTS_HASH_MISMATCH", `eventsHash of the update events is ${eventsHash}, the record says ${record.eventsHash}`));
       } else checks.push(pass("events", `${expected.length} event(s), eventsHash ${eventsHash}`));
     }
@@ -227,7 +227,7 @@ export async function auditBatch(options: AuditOptions): Promise<AuditReport> {
       recomputed.chainId = chainId;
       recomputed.anchor = options.chain.anchor;
       const onChain = await options.chain.header(BigInt(n)).catch(() => undefined);
-      if (record.header !== header.toString()) {
+      if (record.header !== header) {
         checks.push(fail("header", "HEADER_MISMATCH", `the record's header ${record.header} is not batch ${n} of chain ${chainId} / anchor ${options.chain.anchor} (${header}): it was cut for another deployment`));
       } else if (onChain !== undefined && onChain !== header) {
         checks.push(fail("header", "HEADER_MISMATCH", `the contract computes header(${n}) = ${onChain}, not ${header}`));
@@ -237,7 +237,7 @@ export async function auditBatch(options: AuditOptions): Promise<AuditReport> {
       checks.push(fail("header", code, `cannot read the chain: ${message}`));
     }
   } else {
-    const claimed = BigInt(record.header);
+    const claimed = record.header;
     const decoded = decodeHeader(claimed);
     context = decoded.context;
     if (decoded.batch !== BigInt(n)) {
@@ -257,11 +257,11 @@ export async function auditBatch(options: AuditOptions): Promise<AuditReport> {
   let commitment: bigint | undefined;
   if (header !== undefined && context !== undefined && eventsHash !== undefined) {
     try {
-      const updates = record.updates.map((u) => ({ key: BigInt(u.key), newValue: BigInt(u.value) }));
+      const updates = record.updates.map((u) => ({ key: u.key, newValue: u.value }));
       recomputed.updatesHash = updatesHash(updates).toString();
       commitment = epochCommitment({ context, batchNumber: n, updates, eventsHash });
       recomputed.commitment = commitment.toString();
-      if (record.commitment !== commitment.toString()) checks.push(fail("commitment", "COMMITMENT_MISMATCH", `Poseidon(header, updatesHash, eventsHash) = ${commitment}, the record says ${record.commitment}`));
+      if (record.commitment !== commitment) checks.push(fail("commitment", "COMMITMENT_MISMATCH", `Poseidon(header, updatesHash, eventsHash) = ${commitment}, the record says ${record.commitment}`));
       else checks.push(pass("commitment", `commitment ${commitment}`));
     } catch (error) {
       checks.push(fail("commitment", "COMMITMENT_ERROR", describeError(error).message));

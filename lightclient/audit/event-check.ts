@@ -227,17 +227,17 @@ export async function checkEvent(ctx: EventCheckContext, update: PublishedUpdate
     const op = write.op as KvOp;
     const problems: string[] = [];
     const expectedKey = stateKey(update.spaceId, "kv", update.path);
-    if (BigInt(update.key) !== expectedKey) problems.push(`key ${update.key} ≠ stateKey(space, "kv", path) ${expectedKey}`);
+    if (update.key !== expectedKey) problems.push(`key ${update.key} ≠ stateKey(space, "kv", path) ${expectedKey}`);
     const deleted = op.op === "del";
     if (deleted !== (opKind === "del")) problems.push(`the invocation is a ${opKind} but the epoch records a ${op.op}`);
     if (update.deleted !== deleted) problems.push(`deleted ${update.deleted} ≠ ${deleted} (the epoch's op is a ${op.op})`);
     const contentHash = contentHashOfOp(op);
-    if (BigInt(update.contentHash) !== contentHash) problems.push(`contentHash ${update.contentHash} ≠ ${contentHash} (blake3 of the content the epoch records, ${op.op === "put" ? shortCid(op.value.toString()) : "tombstone"})`);
+    if (update.contentHash !== contentHash) problems.push(`contentHash ${update.contentHash} ≠ ${contentHash} (blake3 of the content the epoch records, ${op.op === "put" ? shortCid(op.value.toString()) : "tombstone"})`);
     const writes = history.writesTo(update.path, node);
     const version = writes.findIndex((w) => w === write) + 1;
     if (update.version !== version) problems.push(`version ${update.version} ≠ ${version} (writes to "${update.path}" in the history up to this one)`);
     const value = leafValue(contentHash, version, deleted);
-    if (BigInt(update.value) !== value) problems.push(`value ${update.value} ≠ leafValue(contentHash, version, deleted) ${value}`);
+    if (update.value !== value) problems.push(`value ${update.value} ≠ leafValue(contentHash, version, deleted) ${value}`);
     if (problems.length > 0) checks.push(fail("update", "UPDATE_MISMATCH", `the update does not follow from the event: ${problems.join("; ")}`));
     else checks.push(pass("update", `leaf (${op.op}, version ${version}) follows from the epoch's op`, { version, contentHash: contentHash.toString() }));
   }

@@ -3,13 +3,13 @@
  * recorded data) and what it reports (a verdict per event plus batch-level checks, each with a stable code).
  */
 
-import type { BatchRecord, StateUpdate } from "../../core/rollup/wire.js";
+import type { DecodedBatch, DecodedUpdate } from "../../core/rollup/wire.js";
 
-/** A state update as published in a batch record. Untrusted input until parsed. */
-export type PublishedUpdate = StateUpdate;
+/** A state update of a published batch record, its field elements decoded once. */
+export type PublishedUpdate = DecodedUpdate;
 
-/** A batch record as published at GET /rollup/batches/:n, once it passed its schema (core/rollup/wire.ts). */
-export type PublishedBatch = BatchRecord;
+/** A batch record as published at GET /rollup/batches/:n, once it passed its schema (core/rollup/wire.ts), decoded. */
+export type PublishedBatch = DecodedBatch;
 
 /** A raw signed event (GET /events/:cid): JWT ASCII or CACAO DAG-CBOR bytes, and the kind the node claims. */
 export interface FetchedEvent {

@@ -3,7 +3,7 @@
  * proof response (`GET /rollup/proof`) and the entry it commits to, each checked against its one schema
  * (core/rollup/wire.ts, the schemas the node serves them with). They never throw; a failure names the field.
  */
-import { parseWire, BatchRecordSchema, ProofEntrySchema, ProofResponseSchema, type Groth16Proof } from "../../core/rollup/wire.js";
+import { parseWire, DecodedBatchSchema, ProofEntrySchema, ProofResponseSchema, type Groth16Proof } from "../../core/rollup/wire.js";
 import { stateProofFromJson, type StateProof } from "../../core/state/state-tree.js";
 import type { Fetched } from "./types.js";
 
@@ -26,10 +26,10 @@ export interface BatchClaim {
 
 /** A batch record checked against its one schema (core/rollup/wire.ts), reduced to what the client uses. */
 export function parseBatchClaim(json: unknown): Parsed<BatchClaim> {
-  const parsed = parseWire(BatchRecordSchema, json, "the batch record");
+  const parsed = parseWire(DecodedBatchSchema, json, "the batch record");
   if (!parsed.ok) return parsed;
   const r = parsed.value;
-  return ok({ number: r.number, newRoot: BigInt(r.newRoot), status: r.status, circuit: r.circuit, proof: r.proof, publicSignals: r.publicSignals, anchorTx: r.anchorTx });
+  return ok({ number: r.number, newRoot: r.newRoot, status: r.status, circuit: r.circuit, proof: r.proof, publicSignals: r.publicSignals, anchorTx: r.anchorTx });
 }
 
 /** The KV entry a leaf commits to, as the node describes it. */

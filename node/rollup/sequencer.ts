@@ -25,6 +25,7 @@ import { parseCid } from "../../core/cid.js";
 import { contentHashFromDigestHex, emptyStateRoot, STATE_TREE_DEPTH, StateError, stateKey, type UpdateWitness } from "../../core/state/state-tree.js";
 import { TinyCloudError } from "../../core/errors.js";
 import { describeContext } from "../../core/rollup/header.js";
+import { decodeBatch } from "../../core/rollup/wire.js";
 import type { Batch, KvVersion } from "../store/store.js";
 import { backoffMs, BatchFailures, describeError, type RetryPolicy } from "./batch-failures.js";
 import type { RollupStore } from "./rollup-store.js";
@@ -480,13 +481,8 @@ export class Sequencer implements StateStager {
 }
 
 function applyBatchOf(record: BatchRecord, witnesses: boolean): ApplyBatch {
-  return {
-    number: record.number,
-    oldRoot: BigInt(record.oldRoot),
-    newRoot: BigInt(record.newRoot),
-    updates: record.updates.map((u) => ({ key: BigInt(u.key), value: BigInt(u.value) })),
-    witnesses,
-  };
+  const { number, oldRoot, newRoot, updates } = decodeBatch(record);
+  return { number, oldRoot, newRoot, updates: updates.map((u) => ({ key: u.key, value: u.value })), witnesses };
 }
 
 function cutUpdateOf(u: PendingUpdate, index: number): CutUpdate {

@@ -93,7 +93,7 @@ function audit(node: TestNode, chain: Status["chain"], batch: number, extra: Par
 
 function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(join(ROOT, "node_modules/.bin/node"), ["--import", "tsx", join(ROOT, "node/cli/main.ts"), "audit", ...args], { cwd: ROOT, timeout: 120_000 }, (error, stdout, stderr) => {
+    execFile(join(ROOT, "node_modules/.bin/node"), ["--import", "tsx", join(ROOT, "cli/main.ts"), "audit", ...args], { cwd: ROOT, timeout: 120_000 }, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof (error as { code?: unknown }).code === "number" ? ((error as { code: number }).code) : -1;
       resolve({ code, stdout, stderr });
     });

@@ -34,7 +34,7 @@ function deploy(args: string[], env: Record<string, string | undefined> = {}): P
   delete childEnv["TINYCLOUD_DEPLOYER_KEY"];
   for (const [k, v] of Object.entries(env)) if (v !== undefined) childEnv[k] = v;
   return new Promise((resolve) => {
-    execFile(NODE, ["--import", "tsx", "node/cli/main.ts", "deploy", ...args], { cwd: ROOT, env: childEnv, timeout: 60_000 }, (error, stdout, stderr) => {
+    execFile(NODE, ["--import", "tsx", "cli/main.ts", "deploy", ...args], { cwd: ROOT, env: childEnv, timeout: 60_000 }, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === "number" ? error.code : 1;
       resolve({ code, stdout, stderr });
     });
