@@ -5,6 +5,8 @@
  *
  * `HTTP_STATUS` is total over `HttpErrorCode`: a protocol or state-tree code without a status is a
  * compile error (the `satisfies` clauses below), and a server code exists only as a key of the map.
+ * The one exception: Fastify's own 4xx (413 body too large, 415, …) keep Fastify's status and FST_* code
+ * (node/server/app.ts's error handler).
  * Pure and browser-safe: type-only imports from the core.
  */
 import type { ProtocolError } from "./errors.js";
