@@ -13,6 +13,7 @@ import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { isAddress } from "viem";
 import { loadVerifiers } from "../contracts/artifacts.js";
+import { TinyCloudError } from "../core/errors.js";
 import {
   BUILTIN_VKEYS,
   fetchNodeSource,
@@ -39,7 +40,12 @@ export interface VerifyCommandOptions {
   timeout?: string;
 }
 
-class UsageError extends Error {}
+class UsageError extends TinyCloudError<"CLI_USAGE"> {
+  override readonly name = "UsageError" as const;
+  constructor(message: string) {
+    super("CLI_USAGE", message);
+  }
+}
 
 /**
  * Pin every <circuit>.vkey.json of a directory, each with the code hash of its verifier contract (from

@@ -12,6 +12,7 @@ import { decodeCacao, verifyCacao } from "../../core/auth/cacao.js";
 import { type CID, multihashKey, parseCid, rawBlake3Cid, sameMultihash } from "../../core/cid.js";
 import { canonicalDidOfUrl } from "../../core/did.js";
 import { bytesToHex, bytesToUtf8 } from "../../core/encoding.js";
+import { TinyCloudError } from "../../core/errors.js";
 import { checkEpochLinks, decodeEpoch, decodeOp, type KvOp, linearize, type SignedEpoch, verifyEpoch } from "../../core/epoch/epoch.js";
 import { type Ed25519Verify, nobleEd25519Verify } from "../../core/keys.js";
 import { delegationFromCacao, delegationFromUcan, REVOKE_ABILITY, revocationFromUcan } from "../../core/auth/records.js";
@@ -19,14 +20,10 @@ import { decodeUcan, type Ucan, verifyUcanSignature } from "../../core/auth/ucan
 import type { AuditSource } from "./types.js";
 
 /** A failure with a stable code, as checks report it. */
-export class EvidenceError extends Error {
+export type EvidenceErrorCode = "EVENT_BAD_CID" | "EVENT_MISSING" | "EVENT_CID_MISMATCH" | "EVENT_NOT_DELEGATION" | "EPOCH_MISSING" | "OP_MISSING";
+
+export class EvidenceError extends TinyCloudError<EvidenceErrorCode> {
   override readonly name = "EvidenceError" as const;
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 /** The code and message of any error (typed core errors keep their code). */

@@ -4,17 +4,14 @@
  * read, which `FixtureSource` replays (tests, and tampering experiments: edit the fixture, re-audit).
  */
 import { bytesToHex, hexToBytes, isPlainObject } from "../../core/encoding.js";
+import { TinyCloudError } from "../../core/errors.js";
 import type { AuditSource, EpochListing, FetchedEvent } from "./types.js";
 
 /** The node answered something other than data or a 404. */
-export class AuditSourceError extends Error {
+export type AuditSourceErrorCode = "SOURCE_HTTP" | "SOURCE_BAD_RESPONSE" | "SOURCE_UNREACHABLE";
+
+export class AuditSourceError extends TinyCloudError<AuditSourceErrorCode> {
   override readonly name = "AuditSourceError" as const;
-  constructor(
-    readonly code: "SOURCE_HTTP" | "SOURCE_BAD_RESPONSE" | "SOURCE_UNREACHABLE",
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 const PAGE = 1000;

@@ -9,6 +9,7 @@
  * "root" does not depend on "proof": the contract verified the proof when it stored the root, so a
  * client whose pairing library is unavailable still learns whether the node's root is anchored.
  */
+import { TinyCloudError } from "../../core/errors.js";
 import { formatSpaceId, parseResourceUri } from "../../core/resource.js";
 import { checkStateProof, contentHashField, emptyStateRoot, leafValue, MAX_STATE_TREE_DEPTH, STATE_TREE_DEPTH, stateKey, type StateProof } from "../../core/state/state-tree.js";
 import { circuitDepth } from "./pinned.js";
@@ -45,9 +46,11 @@ export interface EntryAddress {
   readonly key: bigint;
 }
 
-export class LightClientUriError extends Error {
+export class LightClientUriError extends TinyCloudError<"LIGHTCLIENT_BAD_URI"> {
   override readonly name = "LightClientUriError" as const;
-  readonly code = "LIGHTCLIENT_BAD_URI" as const;
+  constructor(message: string) {
+    super("LIGHTCLIENT_BAD_URI", message);
+  }
 }
 
 /** Derive the state key locally from the URI (never from the node). Throws LightClientUriError. */

@@ -3,6 +3,7 @@
  * from the bigint / Uint8Array fields named as such) so the same report renders in the CLI, the
  * browser page and a `--json` dump.
  */
+import { err, ok, type Result } from "../../core/errors.js";
 
 /** The five checks, in the order they run. The names are API (CLI output, JSON reports, the page). */
 export const STEP_NAMES = ["vkey", "proof", "root", "path", "value"] as const;
@@ -67,11 +68,11 @@ export interface StepResult {
   readonly data?: Readonly<Record<string, unknown>>;
 }
 
-/** A piece of evidence that was obtained, or the reason it could not be. */
-export type Fetched<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };
+/** A piece of evidence that was obtained, or the reason it could not be: the core's Result, with a reason. */
+export type Fetched<T> = Result<T, string>;
 
-export const got = <T>(value: T): Fetched<T> => ({ ok: true, value });
-export const missing = <T = never>(error: string): Fetched<T> => ({ ok: false, error });
+export const got = <T>(value: T): Fetched<T> => ok(value);
+export const missing = <T = never>(error: string): Fetched<T> => err(error);
 
 /** A snarkjs Groth16 verification key (verification_key.json). */
 export interface Groth16Vkey {

@@ -9,6 +9,7 @@
  * Implementations: fetch (node), viem public client (chain), and recorded fixtures (both), so tests and
  * the browser swap them freely.
  */
+import { TinyCloudError } from "../../core/errors.js";
 import type { AnchorGenesis, AnchoredBatch, VerifierRoute } from "../core/types.js";
 
 export interface NodeSource {
@@ -51,14 +52,14 @@ export interface ChainSource {
 
 export type TransportErrorCode = "TRANSPORT_HTTP" | "TRANSPORT_NETWORK" | "TRANSPORT_BAD_RESPONSE" | "TRANSPORT_RPC" | "TRANSPORT_NOT_RECORDED";
 
-export class TransportError extends Error {
+export class TransportError extends TinyCloudError<TransportErrorCode> {
   override readonly name = "TransportError" as const;
   constructor(
-    readonly code: TransportErrorCode,
+    code: TransportErrorCode,
     message: string,
     readonly status?: number,
   ) {
-    super(message);
+    super(code, message);
   }
 }
 

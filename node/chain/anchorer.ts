@@ -35,6 +35,7 @@ import {
   type TransactionReceipt,
 } from "viem";
 import { ANCHOR_ABI } from "../../contracts/abi.js";
+import { TinyCloudError } from "../../core/errors.js";
 import { batchHeader, epochContext } from "../../core/rollup/header.js";
 import type { RollupStore } from "../rollup/rollup-store.js";
 import type { BatchRecord } from "../rollup/types.js";
@@ -80,12 +81,13 @@ export interface AnchorerStatus {
 }
 
 /** Deterministic failures of one batch (bad proof, foreign signals): no resubmission until the record changes. */
-class BatchRejected extends Error {
+class BatchRejected extends TinyCloudError<"ANCHOR_BATCH_REJECTED"> {
+  override readonly name = "BatchRejected" as const;
   constructor(
     readonly batch: number,
     message: string,
   ) {
-    super(message);
+    super("ANCHOR_BATCH_REJECTED", message, { details: { batch } });
   }
 }
 

@@ -42,9 +42,12 @@ export type ChainErrorCode =
   | "CHAIN_UNKNOWN_CIRCUIT"
   /** A batch record cannot be submitted as is (no proof, signals for another deployment, …). */
   | "CHAIN_BAD_BATCH"
-  /** The sending account is not an authorized sequencer of the anchor. */
+  /** The sending (configured sequencer) account is not authorized by the anchor's owner. */
   | "CHAIN_NOT_SEQUENCER"
-  /** The chain configuration is incomplete or contradictory (missing RPC URL, key, contract…). */
+  /**
+   * The chain configuration is incomplete or contradictory (missing RPC URL, key, contract…; a remote
+   * chain without --rpc).
+   */
   | "CHAIN_BAD_CONFIG"
   /** A private key or address argument is malformed. */
   | "CHAIN_BAD_KEY"
@@ -58,11 +61,7 @@ export type ChainErrorCode =
   /** The node's proving keys are not the ones its deployment routes (their proofs could never anchor). */
   | "CHAIN_KEYS_NOT_DEPLOYED"
   /** A local anvil could not be started. */
-  | "CHAIN_ANVIL_FAILED"
-  /** The node's chain options are incomplete or contradictory (e.g. remote chain without --rpc). */
-  | "CHAIN_BAD_CONFIG"
-  /** The configured sequencer key is not authorized by the anchor's owner. */
-  | "CHAIN_NOT_SEQUENCER";
+  | "CHAIN_ANVIL_FAILED";
 
 export class ChainError extends TinyCloudError<ChainErrorCode> {
   override readonly name = "ChainError" as const;

@@ -15,6 +15,8 @@ import { ed25519Signer, type Ed25519Signer, generateEd25519SecretKey } from "../
 import { formatSpaceId, spaceIdFor } from "../../core/resource.js";
 import { completeSession, prepareSession, type RequestedCapability } from "../../core/auth/session.js";
 import { createUcan, decodeUcan } from "../../core/auth/ucan.js";
+import { TinyCloudError } from "../../core/errors.js";
+import { parseErrorBody, type ReceivedErrorCode } from "../../core/http-errors.js";
 
 /** What the client needs from a wallet: EIP-191 `personal_sign` of a text message. */
 export interface WalletSigner {
@@ -24,14 +26,14 @@ export interface WalletSigner {
 }
 
 /** A non-2xx answer: the node's plain-text `<CODE>: <message>` split into parts. */
-export class TinyCloudHttpError extends Error {
+export class TinyCloudHttpError extends TinyCloudError<ReceivedErrorCode> {
   override readonly name = "TinyCloudHttpError" as const;
   constructor(
     readonly status: number,
-    readonly code: string,
+    code: ReceivedErrorCode,
     message: string,
   ) {
-    super(`${status} ${code}: ${message}`);
+    super(code, `${status} ${code}: ${message}`);
   }
 }
 
@@ -313,9 +315,8 @@ export class NodeHttp {
   async request(method: string, path: string, headers: Record<string, string> = {}, body?: Uint8Array): Promise<Response> {
     const response = await this.fetchImpl(`${this.url}${path}`, { method, headers, ...(body !== undefined ? { body: body as unknown as BodyInit } : {}) });
     if (!response.ok && response.status !== 304) {
-      const text = await response.text();
-      const colon = text.indexOf(": ");
-      throw new TinyCloudHttpError(response.status, colon > 0 ? text.slice(0, colon) : "HTTP_ERROR", colon > 0 ? text.slice(colon + 2) : text);
+      const { code, message } = parseErrorBody(await response.text());
+      throw new TinyCloudHttpError(response.status, code, message);
     }
     return response;
   }

@@ -55,9 +55,9 @@ export function registerRollupRoutes(app: FastifyInstance, { rollup, sequencer, 
 
   app.get<{ Params: { n: string } }>("/rollup/batches/:n", async (request) => {
     const n = parseBatchNumber(request.params.n);
-    if (n < 1) throw new HttpError(400, "BAD_BATCH_NUMBER", "batch numbers start at 1 (batch 0 is the genesis root)");
+    if (n < 1) throw new HttpError("BAD_BATCH_NUMBER", "batch numbers start at 1 (batch 0 is the genesis root)");
     const record = await rollup.batch(n);
-    if (record === undefined) throw new HttpError(404, "BATCH_NOT_FOUND", `no batch ${n} (latest is ${sequencer.latestBatch})`);
+    if (record === undefined) throw new HttpError("BATCH_NOT_FOUND", `no batch ${n} (latest is ${sequencer.latestBatch})`);
     // Served through the schema clients parse it with: the node never publishes a record they would refuse.
     return expectWire(BatchRecordSchema, record, `batch ${n}`);
   });
@@ -65,16 +65,16 @@ export function registerRollupRoutes(app: FastifyInstance, { rollup, sequencer, 
   /** The node's copy of a circuit's verification key. Untrusted: clients pin their own and compare. */
   app.get<{ Params: { circuit: string } }>("/rollup/vkeys/:circuit", async (request, reply) => {
     const name = request.params.circuit;
-    if (!CIRCUIT_NAME.test(name)) throw new HttpError(400, "BAD_CIRCUIT", "circuit names are lowercase letters, digits and _");
+    if (!CIRCUIT_NAME.test(name)) throw new HttpError("BAD_CIRCUIT", "circuit names are lowercase letters, digits and _");
     const text = await readFile(new URL(`../../circuits/keys/${name}.vkey.json`, import.meta.url), "utf8").catch(() => undefined);
-    if (text === undefined) throw new HttpError(404, "VKEY_NOT_FOUND", `no verification key for circuit ${name}`);
+    if (text === undefined) throw new HttpError("VKEY_NOT_FOUND", `no verification key for circuit ${name}`);
     return reply.type("application/json").send(text);
   });
 
   /** The most recently written state entries (newest first): what a light client can pick from. */
   app.get<{ Querystring: { limit?: string } }>("/rollup/entries", async (request) => {
     const limit = request.query.limit === undefined ? 50 : Number(request.query.limit);
-    if (!Number.isSafeInteger(limit) || limit < 1 || limit > 500) throw new HttpError(400, "BAD_LIMIT", "limit must be an integer in [1, 500]");
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > 500) throw new HttpError("BAD_LIMIT", "limit must be an integer in [1, 500]");
     const seen = new Set<string>();
     const entries: unknown[] = [];
     for (let n = sequencer.latestBatch; n >= 1 && entries.length < limit; n--) {
@@ -107,12 +107,12 @@ export function registerRollupRoutes(app: FastifyInstance, { rollup, sequencer, 
    */
   app.get<{ Querystring: { uri?: string; batch?: string } }>("/rollup/proof", async (request) => {
     const uri = request.query.uri;
-    if (uri === undefined || uri === "") throw new HttpError(400, "MISSING_URI", "pass ?uri=<tinycloud URI of a KV entry>");
+    if (uri === undefined || uri === "") throw new HttpError("MISSING_URI", "pass ?uri=<tinycloud URI of a KV entry>");
     const resource = parseResourceUri(uri);
-    if (resource.service !== "kv" || resource.path === undefined) throw new HttpError(400, "BAD_URI", "the URI must name a KV entry: <space>/kv/<key>");
+    if (resource.service !== "kv" || resource.path === undefined) throw new HttpError("BAD_URI", "the URI must name a KV entry: <space>/kv/<key>");
     const which = request.query.batch ?? "latest";
     const batch = which === "latest" ? sequencer.latestBatch : which === "anchored" ? views.anchoredBatch : parseBatchNumber(which);
-    if (batch > sequencer.latestBatch) throw new HttpError(404, "BATCH_NOT_FOUND", `no batch ${batch} (latest is ${sequencer.latestBatch})`);
+    if (batch > sequencer.latestBatch) throw new HttpError("BATCH_NOT_FOUND", `no batch ${batch} (latest is ${sequencer.latestBatch})`);
     const spaceId = formatSpaceId({ ...resource.space, form: "space" });
     const key = stateKey(spaceId, "kv", resource.path);
     const { root, proof } = await views.proveAt(batch, key);
@@ -155,6 +155,6 @@ async function entryFor(store: NodeStore, spaceId: string, resource: ResourceUri
 
 function parseBatchNumber(text: string): number {
   const n = Number(text);
-  if (!/^(0|[1-9][0-9]{0,15})$/.test(text) || !Number.isSafeInteger(n)) throw new HttpError(400, "BAD_BATCH_NUMBER", `batch must be "latest", "anchored" or a number, got "${text.slice(0, 20)}"`);
+  if (!/^(0|[1-9][0-9]{0,15})$/.test(text) || !Number.isSafeInteger(n)) throw new HttpError("BAD_BATCH_NUMBER", `batch must be "latest", "anchored" or a number, got "${text.slice(0, 20)}"`);
   return n;
 }

@@ -510,7 +510,7 @@ export const STATE_TREE_FORMAT = "indexed-quaternary-poseidon-v1";
  * the indexed tree): their roots cannot be replayed, and the tree cannot be migrated in place because
  * every anchored root would change. The indexed tree starts from a new genesis.
  */
-export class TreeFormatError extends TinyCloudError {
+export class TreeFormatError extends TinyCloudError<"ROLLUP_TREE_FORMAT"> {
   override readonly name = "TreeFormatError" as const;
   constructor(readonly found: string | undefined) {
     super(
@@ -527,7 +527,7 @@ export class TreeFormatError extends TinyCloudError {
  * The data directory's batches commit to another deployment (chain id + anchor contract) than the one
  * configured: their proofs can never verify there. Use the original chain, or a fresh data directory.
  */
-export class ContextMismatchError extends TinyCloudError {
+export class ContextMismatchError extends TinyCloudError<"ROLLUP_CONTEXT_MISMATCH"> {
   override readonly name = "ContextMismatchError" as const;
   constructor(readonly bound: bigint, readonly configured: bigint) {
     super(

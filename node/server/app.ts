@@ -9,6 +9,7 @@ import { CID, parseCid } from "../../core/cid.js";
 import { decodeEpoch } from "../../core/epoch/epoch.js";
 import { isPlainObject } from "../../core/encoding.js";
 import { formatSpaceId, parseSpaceId } from "../../core/resource.js";
+import { formatErrorBody } from "../../core/http-errors.js";
 import type { NodeStore } from "../store/store.js";
 import { type NodeConfig, NODE_VERSION, PROTOCOL_VERSION } from "./config.js";
 import type { DelegationService } from "./delegation-service.js";
@@ -43,12 +44,11 @@ export function buildApp(services: AppServices): FastifyInstance {
     routerOptions: { maxParamLength: 4096 },
     // Router-level failures (bad percent-encoding, over-long parameters) answer like every other error.
     frameworkErrors: (error, _request, reply) => {
-      const status = (error as { statusCode?: number }).statusCode ?? 400;
       const code = (error as { code?: string }).code === "FST_ERR_MAX_PARAM_LENGTH" ? "URL_TOO_LONG" : "BAD_URL";
       const message = code === "URL_TOO_LONG" ? "a path parameter is longer than 4096 characters" : "the URL is not valid (bad percent-encoding?)";
       const fastifyReply = reply as unknown as FastifyReply;
       fastifyReply.headers(CORS_HEADERS);
-      void sendError(fastifyReply, new HttpError(status >= 400 && status < 500 ? status : 400, code, message));
+      void sendError(fastifyReply, new HttpError(code, message));
     },
   });
 
@@ -64,18 +64,20 @@ export function buildApp(services: AppServices): FastifyInstance {
     if (known) return sendError(reply, known);
     const status = (error as { statusCode?: number }).statusCode;
     if (status !== undefined && status >= 400 && status < 500) {
-      return sendError(reply, new HttpError(status, (error as { code?: string }).code ?? "BAD_REQUEST", error instanceof Error ? error.message : String(error)));
+      // Fastify's own 4xx (body too large 413, bad Content-Length 400, …) keep Fastify's status and code:
+      // the one answer whose status does not come from HTTP_STATUS.
+      return sendError(reply, { status, code: (error as { code?: string }).code ?? "BAD_REQUEST", message: error instanceof Error ? error.message : String(error) });
     }
     request.log.error(error);
     console.error(`internal error on ${request.method} ${request.url}:`, error);
-    return sendError(reply, new HttpError(500, "INTERNAL", "internal error"));
+    return sendError(reply, new HttpError("INTERNAL", "internal error"));
   });
-  app.setNotFoundHandler((request, reply) => sendError(reply, new HttpError(404, "NOT_FOUND", `no route ${request.method} ${request.url.split("?")[0]}`)));
+  app.setNotFoundHandler((request, reply) => sendError(reply, new HttpError("NOT_FOUND", `no route ${request.method} ${request.url.split("?")[0]}`)));
 
   app.options("*", async (_req, reply) => reply.code(200).send(""));
 
   app.get("/healthz", async (_req, reply) => {
-    if (store.db.status !== "open") throw new HttpError(503, "STORE_CLOSED", `store is ${store.db.status}`);
+    if (store.db.status !== "open") throw new HttpError("STORE_CLOSED", `store is ${store.db.status}`);
     return reply.type("text/plain").send("ok");
   });
 
@@ -88,7 +90,7 @@ export function buildApp(services: AppServices): FastifyInstance {
     try {
       spaceId = formatSpaceId(parseSpaceId(request.params.spaceId));
     } catch (error) {
-      throw new HttpError(400, "BAD_SPACE_ID", `Invalid orbit ID: ${error instanceof Error ? error.message : String(error)}`);
+      throw new HttpError("BAD_SPACE_ID", `Invalid orbit ID: ${error instanceof Error ? error.message : String(error)}`);
     }
     return reply.type("text/plain").send(keys.hostKey(spaceId).did);
   });
@@ -117,11 +119,11 @@ export function buildApp(services: AppServices): FastifyInstance {
   app.get<{ Params: { spaceId: string }; Querystring: { after?: string; limit?: string } }>("/spaces/:spaceId/epochs", async (request) => {
     const spaceId = formatSpaceId({ ...parseSpaceId(request.params.spaceId), form: "space" });
     const space = await store.getSpace(spaceId);
-    if (space === undefined) throw new HttpError(404, "SPACE_NOT_FOUND", `space ${spaceId} is not hosted on this node`);
+    if (space === undefined) throw new HttpError("SPACE_NOT_FOUND", `space ${spaceId} is not hosted on this node`);
     const after = Number(request.query.after ?? 0);
     const limit = Number(request.query.limit ?? 100);
     if (!Number.isSafeInteger(after) || after < 0 || !Number.isInteger(limit) || limit < 1 || limit > 1000) {
-      throw new HttpError(400, "BAD_QUERY", "after must be a non-negative integer and limit 1–1000");
+      throw new HttpError("BAD_QUERY", "after must be a non-negative integer and limit 1–1000");
     }
     const epochs = await store.listEpochs(spaceId, after, limit);
     return { space: spaceId, heads: space.heads.map(String), seq: space.seq, epochs: epochs.map((e) => ({ seq: e.seq, cid: CID.decode(e.cid).toString() })) };
@@ -130,7 +132,7 @@ export function buildApp(services: AppServices): FastifyInstance {
   app.get<{ Params: { cid: string }; Querystring: { format?: string } }>("/epochs/:cid", async (request, reply) => {
     const cid = parseCidParam(request.params.cid);
     const bytes = await store.getEpoch(cid);
-    if (bytes === undefined) throw new HttpError(404, "EPOCH_NOT_FOUND", `no epoch ${cid.toString()}`);
+    if (bytes === undefined) throw new HttpError("EPOCH_NOT_FOUND", `no epoch ${cid.toString()}`);
     if (request.query.format === "json") return jsonView(decodeEpoch(bytes).epoch);
     return reply.type("application/vnd.ipld.dag-cbor").send(Buffer.from(bytes));
   });
@@ -138,7 +140,7 @@ export function buildApp(services: AppServices): FastifyInstance {
   app.get<{ Params: { cid: string } }>("/events/:cid", async (request, reply) => {
     const cid = parseCidParam(request.params.cid);
     const event = await store.getEvent(cid);
-    if (event === undefined) throw new HttpError(404, "EVENT_NOT_FOUND", `no event ${cid.toString()}`);
+    if (event === undefined) throw new HttpError("EVENT_NOT_FOUND", `no event ${cid.toString()}`);
     reply.header("x-tinycloud-event-kind", event.kind);
     // JWTs start with "ey" (base64url of `{"`); CACAOs are DAG-CBOR maps.
     const isJwt = event.bytes[0] === 0x65 && event.bytes[1] === 0x79;
@@ -148,7 +150,7 @@ export function buildApp(services: AppServices): FastifyInstance {
   app.get<{ Params: { cid: string } }>("/blocks/:cid", async (request, reply) => {
     const cid = parseCidParam(request.params.cid);
     const bytes = await store.getBlock(cid);
-    if (bytes === undefined) throw new HttpError(404, "BLOCK_NOT_FOUND", `no block ${cid.toString()}`);
+    if (bytes === undefined) throw new HttpError("BLOCK_NOT_FOUND", `no block ${cid.toString()}`);
     return reply.type("application/vnd.ipld.dag-cbor").send(Buffer.from(bytes));
   });
 
@@ -157,7 +159,7 @@ export function buildApp(services: AppServices): FastifyInstance {
 
 function authorizationOf(headers: Record<string, string | string[] | undefined>): string {
   const value = headers["authorization"];
-  if (typeof value !== "string" || value.length === 0) throw new HttpError(401, "MISSING_AUTHORIZATION", "missing Authorization header");
+  if (typeof value !== "string" || value.length === 0) throw new HttpError("MISSING_AUTHORIZATION", "missing Authorization header");
   return value;
 }
 
@@ -165,12 +167,12 @@ function parseCidParam(text: string) {
   try {
     return parseCid(text);
   } catch (error) {
-    throw new HttpError(400, "BAD_CID", error instanceof Error ? error.message : "not a CID");
+    throw new HttpError("BAD_CID", error instanceof Error ? error.message : "not a CID");
   }
 }
 
-function sendError(reply: FastifyReply, error: HttpError): FastifyReply {
-  return reply.code(error.status).type("text/plain; charset=utf-8").send(`${error.code}: ${error.message}`);
+function sendError(reply: FastifyReply, error: { readonly status: number; readonly code: string; readonly message: string }): FastifyReply {
+  return reply.code(error.status).type("text/plain; charset=utf-8").send(formatErrorBody(error.code, error.message));
 }
 
 /** JSON view of a DAG-CBOR value: CIDs as strings, bytes as base64. */

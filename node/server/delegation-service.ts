@@ -69,7 +69,7 @@ export class DelegationService {
     }
     // The legacy protocol answers 404 for a delegation into an orbit that is not hosted here; the
     // official client depends on it to start its host flow. Nothing is stored in that case.
-    if (legacy && skipped.length > 0) throw new HttpError(404, "SPACE_NOT_FOUND", `Orbit not found: ${skipped.join(", ")}`);
+    if (legacy && skipped.length > 0) throw new HttpError("SPACE_NOT_FOUND", `Orbit not found: ${skipped.join(", ")}`);
 
     await this.store.write(this.stageDelegation(record, bytes));
     for (const { id } of spaces) await this.recordInSpace(id, record.cid);
@@ -87,12 +87,12 @@ export class DelegationService {
   private async host(record: DelegationRecord, resource: ResourceUri, bytes: Uint8Array): Promise<void> {
     const id = spaceKeyId(resource);
     if (record.issuer !== resource.space.did) {
-      throw new HttpError(403, "HOST_NOT_OWNER", `only the owner ${resource.space.did} can host ${formatSpaceId(resource.space)}`);
+      throw new HttpError("HOST_NOT_OWNER", `only the owner ${resource.space.did} can host ${formatSpaceId(resource.space)}`);
     }
     const hostKey = this.keys.hostKey(formatSpaceId(resource.space)).did;
     const hostKeyCurrent = this.keys.hostKey(id).did;
     if (![hostKey, hostKeyCurrent, this.keys.identity.did].includes(record.audience)) {
-      throw new HttpError(403, "HOST_WRONG_NODE", `host delegation is addressed to ${record.audience}, not to this node (GET /peer/generate/<spaceId> gives ${hostKey})`);
+      throw new HttpError("HOST_WRONG_NODE", `host delegation is addressed to ${record.audience}, not to this node (GET /peer/generate/<spaceId> gives ${hostKey})`);
     }
     await this.ledger.withSpace(id, async () => {
       if ((await this.store.getSpace(id)) !== undefined) return;
@@ -114,14 +114,14 @@ export class DelegationService {
   }
 
   async revoke(header: string): Promise<{ revoked: true; cid: CID }> {
-    if (!header.includes(".")) throw new HttpError(400, "REVOCATION_FORMAT", "a revocation is a UCAN JWT with tinycloud.delegation/revoke on urn:cid:<delegation>");
+    if (!header.includes(".")) throw new HttpError("REVOCATION_FORMAT", "a revocation is a UCAN JWT with tinycloud.delegation/revoke on urn:cid:<delegation>");
     const ucan = decodeUcan(header);
     verifyUcanSignature(ucan, this.verify);
     const revocation = revocationFromUcan(ucan);
     const window = checkTimeWindow({ notBefore: ucan.notBefore, expiration: ucan.expiration }, this.now(), false, "revocation");
     if (window) throw window;
     const target = await this.store.getDelegation(revocation.target);
-    if (target === undefined) throw new HttpError(404, "DELEGATION_NOT_FOUND", `no delegation ${revocation.target.toString()} is registered here`);
+    if (target === undefined) throw new HttpError("DELEGATION_NOT_FOUND", `no delegation ${revocation.target.toString()} is registered here`);
     const ctx = await loadAuthorityContext(this.store, revocation.proofs, this.now());
     const decision = authorizeRevocation(revocation, target, ctx);
     if (!decision.ok) throw decision.error;
@@ -141,7 +141,7 @@ export class DelegationService {
     try {
       cid = parseCid(cidText);
     } catch (error) {
-      throw new HttpError(400, "BAD_CID", error instanceof Error ? error.message : "not a CID");
+      throw new HttpError("BAD_CID", error instanceof Error ? error.message : "not a CID");
     }
     const record = await this.store.getDelegation(cid);
     if (record === undefined) return { cid: cidText, exists: false, revoked: false, expired: false, active: false };

@@ -1,37 +1,25 @@
 /**
- * HTTP errors: plain-text bodies `<CODE>: <message>` (the reference node answers plain text, and the
- * SDK parses 401/403 texts). Every protocol error maps to a 4xx; only a bug becomes a 500.
+ * HTTP errors: plain-text bodies `<CODE>: <message>` (core/http-errors.ts formats them, the client
+ * parses them). A code's status comes from HTTP_STATUS; every protocol error maps to a 4xx, and a
+ * typed error whose code has no status is a bug: a logged 500, never a guessed 401.
  */
-import { TinyCloudError } from "../../core/errors.js";
+import { TinyCloudError, type TinyCloudErrorOptions } from "../../core/errors.js";
+import { HTTP_STATUS, type HttpErrorCode, isHttpErrorCode } from "../../core/http-errors.js";
 
-export class HttpError extends Error {
+export class HttpError extends TinyCloudError<HttpErrorCode> {
   override readonly name = "HttpError" as const;
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
+  readonly status: number;
+  constructor(code: HttpErrorCode, message: string, options?: TinyCloudErrorOptions) {
+    super(code, message, options);
+    this.status = HTTP_STATUS[code];
   }
 }
 
-const STATUS_BY_CODE: Readonly<Record<string, number>> = {
-  AUTH_UNAUTHORIZED_REVOKER: 403,
-  ABILITY_UNKNOWN: 400,
-  ABILITY_MALFORMED: 400,
-  ABILITY_BAD_NAMESPACE: 400,
-};
-
-/** Status for a typed protocol error: bad URIs and abilities are 400, bad or insufficient credentials 401. */
-export function statusOf(error: TinyCloudError): number {
-  const explicit = STATUS_BY_CODE[error.code];
-  if (explicit !== undefined) return explicit;
-  if (error.name === "ResourceUriError") return 400;
-  return 401;
-}
-
+/** The HttpError for a typed error; undefined for anything else (the caller logs it as a bug). */
 export function toHttpError(error: unknown): HttpError | undefined {
   if (error instanceof HttpError) return error;
-  if (error instanceof TinyCloudError) return new HttpError(statusOf(error), error.code, error.message);
-  return undefined;
+  if (!(error instanceof TinyCloudError)) return undefined;
+  if (isHttpErrorCode(error.code)) return new HttpError(error.code, error.message);
+  console.error(`bug: ${error.name} ${error.code} has no HTTP status (add it to core/http-errors.ts):`, error);
+  return new HttpError("INTERNAL", "internal error", { cause: error });
 }

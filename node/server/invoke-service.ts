@@ -54,8 +54,8 @@ export class InvokeService {
 
   async invoke(request: InvokeRequest): Promise<InvokeResponse> {
     const authorization = request.authorization;
-    if (authorization === undefined || authorization.length === 0) throw new HttpError(401, "MISSING_AUTHORIZATION", "missing Authorization header (a UCAN invocation)");
-    if (!authorization.includes(".")) throw new HttpError(401, "NOT_A_UCAN", "invocations are UCAN JWTs; CACAOs are delegations (POST /delegate)");
+    if (authorization === undefined || authorization.length === 0) throw new HttpError("MISSING_AUTHORIZATION", "missing Authorization header (a UCAN invocation)");
+    if (!authorization.includes(".")) throw new HttpError("NOT_A_UCAN", "invocations are UCAN JWTs; CACAOs are delegations (POST /delegate)");
     const ucan = decodeUcan(authorization);
     verifyUcanSignature(ucan, this.verify);
     const capabilities = ucan.capabilities.map((c) => ({ ...c, ability: requireKnownAbility(c.ability) }));
@@ -63,7 +63,7 @@ export class InvokeService {
     // An invocation is addressed to its own issuer. Without this, any delegation (they are public in the
     // epoch history) could be replayed as an invocation by its delegator's authority.
     if (canonicalDidOfUrl(ucan.audience) !== record.invoker) {
-      throw new HttpError(401, "NOT_AN_INVOCATION", `an invocation's aud must be its issuer (${record.invoker}); this token is addressed to ${ucan.audience}, so it is a delegation (POST /delegate)`);
+      throw new HttpError("NOT_AN_INVOCATION", `an invocation's aud must be its issuer (${record.invoker}); this token is addressed to ${ucan.audience}, so it is a delegation (POST /delegate)`);
     }
     const now = this.now();
     const ctx = await loadAuthorityContext(this.store, record.proofs, now, capabilities);
@@ -73,7 +73,7 @@ export class InvokeService {
     // The invocation CID's digest is blake3 of the exact JWT: the replay key, computed once.
     const tokenHash = ucan.cid.multihash.digest;
     if (!this.replay.claim(tokenHash, ucan.expiration, now)) {
-      throw new HttpError(409, "REPLAYED_INVOCATION", "this invocation was already used; sign a fresh one for every request");
+      throw new HttpError("REPLAYED_INVOCATION", "this invocation was already used; sign a fresh one for every request");
     }
     const context: Invocation = { ucan, invoker: record.invoker, tokenHash, capabilities };
     return this.dispatch(context, request);
@@ -82,12 +82,12 @@ export class InvokeService {
   private async dispatch(inv: Invocation, request: InvokeRequest): Promise<InvokeResponse> {
     const abilities = new Set(inv.capabilities.map((c) => c.ability));
     const services = new Set(inv.capabilities.map((c) => c.ability.slice("tinycloud.".length).split("/")[0]));
-    if (services.size !== 1) throw new HttpError(400, "MIXED_SERVICES", "one invocation addresses one service");
+    if (services.size !== 1) throw new HttpError("MIXED_SERVICES", "one invocation addresses one service");
     const [service] = [...services];
     if (service === "kv") {
       if (inv.capabilities.length > 1) {
         if (abilities.size === 1 && (abilities.has("tinycloud.kv/get") || abilities.has("tinycloud.kv/metadata")) && inv.capabilities.length <= MAX_BATCH) return this.batchRead(inv);
-        throw new HttpError(400, "BAD_BATCH", `a KV invocation carries one capability, or 2–${MAX_BATCH} kv/get or kv/metadata capabilities`);
+        throw new HttpError("BAD_BATCH", `a KV invocation carries one capability, or 2–${MAX_BATCH} kv/get or kv/metadata capabilities`);
       }
       const capability = inv.capabilities[0] as Capability;
       const target = await this.kvTarget(capability);
@@ -107,15 +107,15 @@ export class InvokeService {
     if (abilities.size === 1 && abilities.has("tinycloud.capabilities/read") && inv.capabilities.length === 1) {
       return this.capabilitiesRead(inv, await this.kvTarget(inv.capabilities[0] as Capability));
     }
-    throw new HttpError(501, "SERVICE_NOT_SUPPORTED", `this node does not serve ${[...abilities].join(", ")} yet`);
+    throw new HttpError("SERVICE_NOT_SUPPORTED", `this node does not serve ${[...abilities].join(", ")} yet`);
   }
 
   private async kvTarget(capability: Capability): Promise<Target> {
     const resource = capability.resource;
-    if (resource.kind !== "tinycloud") throw new HttpError(400, "BAD_RESOURCE", `${capability.ability} needs a tinycloud: resource`);
+    if (resource.kind !== "tinycloud") throw new HttpError("BAD_RESOURCE", `${capability.ability} needs a tinycloud: resource`);
     const spaceId = spaceKeyId(resource);
     const space = await this.store.getSpace(spaceId);
-    if (space === undefined) throw new HttpError(404, "SPACE_NOT_FOUND", `space ${formatSpaceId(resource.space)} is not hosted on this node`);
+    if (space === undefined) throw new HttpError("SPACE_NOT_FOUND", `space ${formatSpaceId(resource.space)} is not hosted on this node`);
     return { resource, space, key: resource.path, query: parseQuery(resource.query) };
   }
 
@@ -129,14 +129,14 @@ export class InvokeService {
     const versionParam = target.query.get("version");
     const current = versionParam !== undefined ? await this.store.getVersion(target.space.id, key, parseVersion(versionParam)) : await this.store.getCurrent(target.space.id, key);
     if (current === undefined || current.deleted) {
-      throw new HttpError(404, "KV_NOT_FOUND", current?.deleted ? `${key} was deleted in version ${current.version}` : `no value at ${key}${versionParam !== undefined ? ` version ${versionParam}` : ""}`);
+      throw new HttpError("KV_NOT_FOUND", current?.deleted ? `${key} was deleted in version ${current.version}` : `no value at ${key}${versionParam !== undefined ? ` version ${versionParam}` : ""}`);
     }
     const out = { ...metadataHeaders(current), "cache-control": "private, no-cache" };
     const inm = header(headers, "if-none-match");
     if (inm !== undefined && ifNoneMatchHits(inm, current.etag)) return { status: 304, headers: out };
     const maxBytes = header(headers, "x-tinycloud-max-response-bytes");
     if (maxBytes !== undefined && current.size > Number(maxBytes)) {
-      throw new HttpError(413, "KV_TOO_LARGE", `value is ${current.size} bytes, above x-tinycloud-max-response-bytes ${maxBytes}`);
+      throw new HttpError("KV_TOO_LARGE", `value is ${current.size} bytes, above x-tinycloud-max-response-bytes ${maxBytes}`);
     }
     const bytes = await this.store.getBlob(target.space.id, current.etag);
     if (bytes === undefined) throw new Error(`blob ${current.etag} of ${key} is missing`);
@@ -151,7 +151,7 @@ export class InvokeService {
       const limitText = target.query.get("limit");
       const limit = limitText === undefined ? 100 : Number(limitText);
       if (!Number.isInteger(limit) || limit < 1 || limit > this.config.listLimitMax) {
-        throw new HttpError(400, "BAD_LIMIT", `limit must be an integer from 1 to ${this.config.listLimitMax}`);
+        throw new HttpError("BAD_LIMIT", `limit must be an integer from 1 to ${this.config.listLimitMax}`);
       }
       const versions = await this.store.listVersions(target.space.id, key, after === undefined ? 0 : parseVersion(after), limit + 1);
       const page = versions.slice(0, limit);
@@ -170,25 +170,25 @@ export class InvokeService {
         })),
         ...(versions.length > limit ? { next: String((page[page.length - 1] as KvVersion).version) } : {}),
       };
-      if (page.length === 0 && after === undefined) throw new HttpError(404, "KV_NOT_FOUND", `${key} has no versions`);
+      if (page.length === 0 && after === undefined) throw new HttpError("KV_NOT_FOUND", `${key} has no versions`);
       return json(200, body);
     }
     const versionParam = target.query.get("version");
     const current = versionParam !== undefined ? await this.store.getVersion(target.space.id, key, parseVersion(versionParam)) : await this.store.getCurrent(target.space.id, key);
-    if (current === undefined || current.deleted) throw new HttpError(404, "KV_NOT_FOUND", `no value at ${key}`);
+    if (current === undefined || current.deleted) throw new HttpError("KV_NOT_FOUND", `no value at ${key}`);
     return { status: 200, headers: metadataHeaders(current) };
   }
 
   private async put(inv: Invocation, target: Target, request: InvokeRequest): Promise<InvokeResponse> {
     const key = requireKey(target, "kv/put");
-    if (target.query.size > 0) throw new HttpError(400, "BAD_RESOURCE", "kv/put takes no query on its resource");
+    if (target.query.size > 0) throw new HttpError("BAD_RESOURCE", "kv/put takes no query on its resource");
     if (header(request.headers, "x-tinycloud-expected-version") !== undefined) {
-      throw new HttpError(400, "UNSUPPORTED_HEADER", "x-tinycloud-expected-version is not supported; use If-Match with the ETag");
+      throw new HttpError("UNSUPPORTED_HEADER", "x-tinycloud-expected-version is not supported; use If-Match with the ETag");
     }
     const ifMatch = header(request.headers, "if-match");
     const expected = ifMatch === undefined ? undefined : parseIfMatch(ifMatch);
     const ifNoneMatch = header(request.headers, "if-none-match");
-    if (ifNoneMatch !== undefined && ifNoneMatch.trim() !== "*") throw new HttpError(400, "BAD_IF_NONE_MATCH", "on kv/put, If-None-Match may only be * (create only)");
+    if (ifNoneMatch !== undefined && ifNoneMatch.trim() !== "*") throw new HttpError("BAD_IF_NONE_MATCH", "on kv/put, If-None-Match may only be * (create only)");
     const body = request.body;
     const etag = blake3Hex(body);
     const metadata = storedMetadata(request.headers);
@@ -228,7 +228,7 @@ export class InvokeService {
     const limitHeader = header(headers, "x-tinycloud-limit");
     const limit = limitHeader === undefined ? this.config.listLimitMax : Number(limitHeader);
     if (!Number.isInteger(limit) || limit < 1 || limit > this.config.listLimitMax) {
-      throw new HttpError(400, "BAD_LIMIT", `x-tinycloud-limit must be an integer from 1 to ${this.config.listLimitMax}`);
+      throw new HttpError("BAD_LIMIT", `x-tinycloud-limit must be an integer from 1 to ${this.config.listLimitMax}`);
     }
     const scope = { invoker: inv.invoker, space: target.space.id, prefix, limit };
     const cursor = header(headers, "x-tinycloud-cursor");
@@ -302,7 +302,7 @@ interface Target {
 }
 
 function requireKey(target: Target, ability: string): string {
-  if (target.key === undefined) throw new HttpError(400, "MISSING_KEY", `${ability} needs a key: <space>/kv/<key>`);
+  if (target.key === undefined) throw new HttpError("MISSING_KEY", `${ability} needs a key: <space>/kv/<key>`);
   return target.key;
 }
 
@@ -312,7 +312,7 @@ function parseQuery(query: string | undefined): Map<string, string> {
   for (const part of query.split("&")) {
     const eq = part.indexOf("=");
     const name = eq === -1 ? part : part.slice(0, eq);
-    if (!["version", "versions", "after", "limit"].includes(name)) throw new HttpError(400, "BAD_QUERY", `unknown resource query parameter "${name.slice(0, 40)}" (version, versions, after, limit)`);
+    if (!["version", "versions", "after", "limit"].includes(name)) throw new HttpError("BAD_QUERY", `unknown resource query parameter "${name.slice(0, 40)}" (version, versions, after, limit)`);
     out.set(name, eq === -1 ? "" : part.slice(eq + 1));
   }
   return out;

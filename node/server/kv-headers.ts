@@ -31,7 +31,7 @@ const STRONG_ETAG = /^"blake3-([0-9a-f]{64})"$/;
 /** `If-Match` must be one strong blake3 ETag (the reference rejects anything else with 400). */
 export function parseIfMatch(value: string): string {
   const m = STRONG_ETAG.exec(value.trim());
-  if (m === null) throw new HttpError(400, "BAD_IF_MATCH", 'If-Match must be one strong ETag of the form "blake3-<64 hex>"');
+  if (m === null) throw new HttpError("BAD_IF_MATCH", 'If-Match must be one strong ETag of the form "blake3-<64 hex>"');
   return m[1] as string;
 }
 
@@ -44,6 +44,6 @@ export function ifNoneMatchHits(value: string, etagHex: string): boolean {
 /** A `?version=N` value: a positive integer (400 BAD_VERSION otherwise). */
 export function parseVersion(text: string): number {
   const n = Number(text);
-  if (!/^[1-9][0-9]{0,15}$/.test(text) || !Number.isSafeInteger(n)) throw new HttpError(400, "BAD_VERSION", `version must be a positive integer, got "${text.slice(0, 20)}"`);
+  if (!/^[1-9][0-9]{0,15}$/.test(text) || !Number.isSafeInteger(n)) throw new HttpError("BAD_VERSION", `version must be a positive integer, got "${text.slice(0, 20)}"`);
   return n;
 }

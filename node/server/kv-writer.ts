@@ -87,7 +87,7 @@ export class KvWriter {
 
   private async commit(spaceId: string, group: Pending[]): Promise<void> {
     const space = await this.store.getSpace(spaceId);
-    if (space === undefined) throw new HttpError(404, "SPACE_NOT_FOUND", `space ${spaceId} is not hosted on this node`);
+    if (space === undefined) throw new HttpError("SPACE_NOT_FOUND", `space ${spaceId} is not hosted on this node`);
     const keys = [...new Set(group.map((p) => p.write.key))];
     // Replays were refused before queuing (ReplayGuard is authoritative); here only preconditions remain.
     const currents = await Promise.all(keys.map((k) => this.store.getCurrent(spaceId, k)));
@@ -99,11 +99,11 @@ export class KvWriter {
       const current = working.get(write.key);
       const live = current !== undefined && !current.deleted;
       const failure = write.requireLive && !live
-          ? new HttpError(404, "KV_NOT_FOUND", `no value at ${write.key}`)
+          ? new HttpError("KV_NOT_FOUND", `no value at ${write.key}`)
           : write.ifMatch !== undefined && (!live || current.etag !== write.ifMatch)
-            ? new HttpError(412, "PRECONDITION_FAILED", `If-Match does not match the current value of ${write.key}`)
+            ? new HttpError("PRECONDITION_FAILED", `If-Match does not match the current value of ${write.key}`)
             : write.createOnly && live
-              ? new HttpError(412, "PRECONDITION_FAILED", `${write.key} already exists (If-None-Match: *)`)
+              ? new HttpError("PRECONDITION_FAILED", `${write.key} already exists (If-None-Match: *)`)
               : undefined;
       if (failure) {
         pending.reject(failure);
@@ -168,11 +168,11 @@ export class KvWriter {
  */
 function stateRefusal(error: unknown, key: string): unknown {
   if (error instanceof StateError) {
-    if (error.code === "STATE_TREE_FULL") return new HttpError(409, "STATE_TREE_FULL", `${key} is a new key and the state tree is full: ${error.message}`);
-    return new HttpError(400, error.code, `${key} cannot be stored in the state tree: ${error.message}`);
+    if (error.code === "STATE_TREE_FULL") return new HttpError("STATE_TREE_FULL", `${key} is a new key and the state tree is full: ${error.message}`);
+    return new HttpError(error.code, `${key} cannot be stored in the state tree: ${error.message}`);
   }
   // stateKey's TypeErrors: a path the key encoding cannot take injectively (a lone surrogate).
-  if (error instanceof TypeError) return new HttpError(400, "STATE_BAD_KEY", `${key} cannot be stored in the state tree: ${error.message}`);
+  if (error instanceof TypeError) return new HttpError("STATE_BAD_KEY", `${key} cannot be stored in the state tree: ${error.message}`);
   return error;
 }
 

@@ -27,10 +27,10 @@ export function decodeCursor(key: Uint8Array, scope: CursorScope, cursor: string
   try {
     value = JSON.parse(bytesToUtf8(decodeBase64UrlUnpadded(cursor, "cursor")));
   } catch {
-    throw new HttpError(400, "BAD_CURSOR", "x-tinycloud-cursor is not a cursor this node issued");
+    throw new HttpError("BAD_CURSOR", "x-tinycloud-cursor is not a cursor this node issued");
   }
   if (!isPlainObject(value) || typeof value["after"] !== "string" || value["mac"] !== mac(key, scope, value["after"])) {
-    throw new HttpError(400, "BAD_CURSOR", "x-tinycloud-cursor does not belong to this listing (same invoker, prefix and x-tinycloud-limit are required)");
+    throw new HttpError("BAD_CURSOR", "x-tinycloud-cursor does not belong to this listing (same invoker, prefix and x-tinycloud-limit are required)");
   }
   return value["after"];
 }

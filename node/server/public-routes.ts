@@ -21,26 +21,26 @@ export function registerPublicRoutes(app: FastifyInstance, store: NodeStore): vo
     let id: string;
     try {
       const space = parseSpaceId(decodeURIComponent(text));
-      if (space.name !== PUBLIC_SPACE_NAME) throw new HttpError(403, "SPACE_NOT_PUBLIC", `only spaces named "${PUBLIC_SPACE_NAME}" are readable without authorization`);
+      if (space.name !== PUBLIC_SPACE_NAME) throw new HttpError("SPACE_NOT_PUBLIC", `only spaces named "${PUBLIC_SPACE_NAME}" are readable without authorization`);
       id = formatSpaceId({ ...space, form: "space" });
     } catch (error) {
       if (error instanceof HttpError) throw error;
-      if (isProtocolError(error) || error instanceof URIError) throw new HttpError(400, "BAD_SPACE_ID", `not a space id: ${error.message}`);
+      if (isProtocolError(error) || error instanceof URIError) throw new HttpError("BAD_SPACE_ID", `not a space id: ${error.message}`);
       throw error;
     }
     const record = await store.getSpace(id);
-    if (record === undefined) throw new HttpError(404, "SPACE_NOT_FOUND", `no space ${id}`);
+    if (record === undefined) throw new HttpError("SPACE_NOT_FOUND", `no space ${id}`);
     return record.id;
   };
 
   const read = async (params: { spaceId: string; "*": string }, query: { version?: string }, headers: Record<string, unknown>, reply: FastifyReply) => {
     const spaceId = await resolveSpace(params.spaceId);
     const key = params["*"];
-    if (key === "") throw new HttpError(400, "MISSING_KEY", "name a key: /public/<spaceId>/kv/<key>");
+    if (key === "") throw new HttpError("MISSING_KEY", "name a key: /public/<spaceId>/kv/<key>");
     const version = query.version === undefined ? undefined : parseVersion(query.version);
     const current = version === undefined ? await store.getCurrent(spaceId, key) : await store.getVersion(spaceId, key, version);
     if (current === undefined || current.deleted) {
-      throw new HttpError(404, "KV_NOT_FOUND", current?.deleted ? `${key} was deleted in version ${current.version}` : `no value at ${key}${version !== undefined ? ` version ${version}` : ""}`);
+      throw new HttpError("KV_NOT_FOUND", current?.deleted ? `${key} was deleted in version ${current.version}` : `no value at ${key}${version !== undefined ? ` version ${version}` : ""}`);
     }
     reply.header("etag", etagOf(current.etag));
     reply.header("x-tinycloud-version", String(current.version));
@@ -61,7 +61,7 @@ export function registerPublicRoutes(app: FastifyInstance, store: NodeStore): vo
   app.get<{ Params: { spaceId: string }; Querystring: { prefix?: string; limit?: string } }>("/public/:spaceId/kv", async (request) => {
     const spaceId = await resolveSpace(request.params.spaceId);
     const limit = request.query.limit === undefined ? 100 : Number(request.query.limit);
-    if (!Number.isSafeInteger(limit) || limit < 1 || limit > 1000) throw new HttpError(400, "BAD_LIMIT", "limit must be an integer in [1, 1000]");
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > 1000) throw new HttpError("BAD_LIMIT", "limit must be an integer in [1, 1000]");
     const { keys, more } = await store.listKeys(spaceId, request.query.prefix ?? "", undefined, limit);
     return { spaceId, keys, more };
   });

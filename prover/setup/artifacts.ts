@@ -33,6 +33,7 @@ import { createRequire } from "node:module";
 import { basename, dirname, isAbsolute, join, parse, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as binFileUtils from "@iden3/binfileutils";
+import { TinyCloudError } from "../../core/errors.js";
 import type { SnarkjsLogger } from "snarkjs";
 import { devPtauBeacon, generateDevPtau } from "../ptau/dev-ptau.js";
 import { PROVENANCE_FORMAT, provenanceSecurity, type KeyTranscript, type Phase2Provenance, type ProvenanceV2, type PtauProvenance } from "./key-security.js";
@@ -42,13 +43,11 @@ import { createReporter, formatSeconds, type Reporter } from "./progress.js";
 export type SetupErrorCode = "SETUP_FAILED" | "SETUP_NO_CEREMONY_KEYS" | "SETUP_KEYS_MISSING" | "SETUP_MIXED_PHASE2";
 
 /** An expected failure (bad manifest or circuit, unusable ptau, compiler error): report the message, no stack. */
-export class SetupError extends Error {
-  override readonly name = "SetupError";
-  constructor(
-    message: string,
-    readonly code: SetupErrorCode = "SETUP_FAILED",
-  ) {
-    super(message);
+export class SetupError extends TinyCloudError<SetupErrorCode> {
+  override readonly name = "SetupError" as const;
+  /** Message first: most setup failures are plain SETUP_FAILED. */
+  constructor(message: string, code: SetupErrorCode = "SETUP_FAILED") {
+    super(code, message);
   }
 }
 
