@@ -13,7 +13,8 @@ import { ReplayGuard, ReplayRecorder } from "./replay-guard.js";
 import { RollupStore } from "../rollup/rollup-store.js";
 import { Sequencer } from "../rollup/sequencer.js";
 import { registerRollupRoutes } from "../rollup/routes.js";
-import { startProving, type Proving } from "../rollup/proving.js";
+import { startProving, type Proving, type ProvingKeys } from "../rollup/proving.js";
+import type { KeyBuilder } from "../rollup/key-build.js";
 import { ChainError } from "../chain/contract-errors.js";
 import { enforceKeyPolicy } from "../chain/key-policy.js";
 import { insecurityOf } from "../../core/key-security.js";
@@ -33,10 +34,18 @@ export interface RunningNode {
   readonly config: NodeConfig;
   /** The chain the node anchors to (absent when anchoring is off). */
   readonly chain: ChainConnection | undefined;
+  /** Key build and proving (absent when proving is off): `status()`, and `ready` once proofs can be made. */
+  readonly proving: Proving | undefined;
   close(): Promise<void>;
 }
 
-export async function startNode(overrides: Partial<NodeConfig> = {}): Promise<RunningNode> {
+/** What tests may substitute in a node (not configuration). */
+export interface NodeSeams {
+  /** Starts the background key build (default: a child process running runSetup). */
+  readonly buildKeys?: KeyBuilder;
+}
+
+export async function startNode(overrides: Partial<NodeConfig> = {}, seams: NodeSeams = {}): Promise<RunningNode> {
   const given: NodeConfig = { ...DEFAULT_CONFIG, ...overrides };
   // Without the rollup there are no batches to prove.
   const merged: NodeConfig = given.rollup ? given : { ...given, prove: false };
@@ -45,7 +54,7 @@ export async function startNode(overrides: Partial<NodeConfig> = {}): Promise<Ru
   // The chain comes first: its id and the anchor's address are bound into every batch the sequencer cuts.
   const chain = await connectChain(config);
   try {
-    return await startServices(config, chain);
+    return await startServices(config, chain, seams);
   } catch (error) {
     // An embedded anvil must not outlive a node that failed to start (port in use, context mismatch, …).
     await chain?.close();
@@ -58,7 +67,7 @@ export async function startNode(overrides: Partial<NodeConfig> = {}): Promise<Ru
  * under other keys can never anchor), and refuses INSECURE keys on any chain but the local dev chain
  * unless the operator explicitly allows them.
  */
-export function checkProvingKeys(keys: Proving["keys"], chain: Pick<ChainConnection, "deployment" | "rpcUrl" | "embedded">, allowInsecureKeys: boolean, warn: (line: string) => void): void {
+export function checkProvingKeys(keys: ProvingKeys, chain: Pick<ChainConnection, "deployment" | "rpcUrl" | "embedded">, allowInsecureKeys: boolean, warn: (line: string) => void): void {
   for (const [circuit, k] of Object.entries(keys)) {
     const deployed = chain.deployment.verifiers[circuit];
     const id = verifierIdOf(k.vkey);
@@ -80,7 +89,7 @@ export function checkProvingKeys(keys: Proving["keys"], chain: Pick<ChainConnect
   for (const line of lines) warn(line);
 }
 
-async function startServices(config: NodeConfig, chain: ChainConnection | undefined): Promise<RunningNode> {
+async function startServices(config: NodeConfig, chain: ChainConnection | undefined, seams: NodeSeams): Promise<RunningNode> {
   const keys = await NodeKeys.load(config.dataDir);
   const store = new NodeStore(join(config.dataDir, "db"));
   await store.open();
@@ -100,38 +109,61 @@ async function startServices(config: NodeConfig, chain: ChainConnection | undefi
   registerLightClientRoutes(app, {
     chain: () => (chain === undefined ? undefined : { anchor: chain.deployment.anchor, chainId: chain.deployment.chainId, ...(chain.embedded ? { rpcUrl: chain.rpcUrl } : {}) }),
   });
+  // Insecure-key warnings are printed once (the committed keys are checked at start, the built ones again).
+  let warned = false;
+  const checkKeys = (keys: ProvingKeys) => {
+    if (chain === undefined) return;
+    const lines: string[] = [];
+    checkProvingKeys(keys, chain, config.allowInsecureKeys === true, (line) => lines.push(line));
+    if (!warned && !config.quiet) for (const line of lines) console.warn(line);
+    warned = true;
+  };
+  let proving: Proving | undefined;
+  try {
+    proving =
+      config.prove && sequencer !== undefined
+        ? await startProving(app, rollupStore, sequencer, {
+            depth: config.stateTreeDepth,
+            context,
+            quiet: config.quiet,
+            failures: sequencer.failures,
+            checkKeys,
+            ...(config.redisUrl !== undefined ? { redisUrl: config.redisUrl } : {}),
+            ...(config.circuits !== undefined ? { circuits: config.circuits } : {}),
+            ...(config.ptau !== undefined ? { ptau: config.ptau } : {}),
+            ...(config.cacheDir !== undefined ? { cacheDir: config.cacheDir } : {}),
+            ...(seams.buildKeys !== undefined ? { buildKeys: seams.buildKeys } : {}),
+          })
+        : undefined;
+  } catch (error) {
+    // The committed keys failed the checks (or the manifest has no circuit): nothing listens yet; stop
+    // what started (the caller stops the chain).
+    await app.close();
+    await sequencer?.close();
+    await store.close();
+    throw error;
+  }
   const anchorer = views !== undefined ? chain?.startAnchorer(rollupStore, (record) => void views.advanceTo(record.number)) : undefined;
   if (sequencer !== undefined && views !== undefined) {
-    registerRollupRoutes(app, { rollup: rollupStore, sequencer, views, store, ...(anchorer !== undefined ? { chain: { status: () => ({ ...chain?.describe(), anchorer: anchorer.status() }) } } : {}) });
+    registerRollupRoutes(app, {
+      rollup: rollupStore,
+      sequencer,
+      views,
+      store,
+      ...(proving !== undefined ? { keys: proving } : {}),
+      ...(anchorer !== undefined ? { chain: { status: () => ({ ...chain?.describe(), anchorer: anchorer.status() }) } } : {}),
+    });
   }
-  const proving =
-    config.prove && sequencer !== undefined
-      ? await startProving(app, rollupStore, sequencer, {
-          depth: config.stateTreeDepth,
-          context,
-          quiet: config.quiet,
-          failures: sequencer.failures,
-          ...(config.redisUrl !== undefined ? { redisUrl: config.redisUrl } : {}),
-          ...(config.circuits !== undefined ? { circuits: config.circuits } : {}),
-          ...(config.ptau !== undefined ? { ptau: config.ptau } : {}),
-        })
-      : undefined;
-  if (proving !== undefined && chain !== undefined) {
-    try {
-      checkProvingKeys(proving.keys, chain, config.allowInsecureKeys === true, (line) => {
-        if (!config.quiet) console.warn(line);
-      });
-    } catch (error) {
-      // Nothing listens yet; stop what started (the caller stops the chain).
-      await app.close();
-      await sequencer?.close();
-      await proving.close();
-      await store.close();
-      throw error;
-    }
+  if (proving !== undefined && anchorer !== undefined) proving.onProven(() => anchorer.notify());
+  try {
+    await app.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    // e.g. the port is taken: stop the key build (a child process) and the rest, or the process lingers.
+    await proving?.close();
+    await sequencer?.close();
+    await store.close();
+    throw error;
   }
-  if (proving !== undefined && anchorer !== undefined) proving.prover.onProven(() => anchorer.notify());
-  await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
   const port = typeof address === "object" && address !== null ? address.port : config.port;
   const pruneReplay = setInterval(() => void store.pruneReplay(now() - 60).catch(() => undefined), 10 * 60 * 1000);
@@ -143,6 +175,7 @@ async function startServices(config: NodeConfig, chain: ChainConnection | undefi
     rollup: sequencer !== undefined ? rollupStore : undefined,
     config,
     chain,
+    proving,
     close: async () => {
       clearInterval(pruneReplay);
       await app.close();
