@@ -55,7 +55,7 @@ export interface BuildProgress {
   /** Estimated seconds left (undefined once finished). */
   readonly etaSeconds: number | undefined;
   readonly elapsedSeconds: number;
-  /** The running step. */
+  /** The running step (before the first starts: the first planned one). */
   readonly phase?: SetupPhaseName;
   readonly circuit?: string;
   /** 1-based number of the running step, and how many there are. */
@@ -131,6 +131,8 @@ export class BuildEstimator {
     const total = live.reduce((sum, s) => sum + s.model, 0);
     const speed = this.speed(at);
     const running = this.steps[this.current];
+    // Shown as the phase: the running step, or before the first one starts, the one about to.
+    const shown = running ?? live[0];
     let doneWeight = 0;
     let left = 0;
     for (const s of live) {
@@ -148,7 +150,7 @@ export class BuildEstimator {
       percent: finished || total === 0 ? 100 : Math.min(99.9, (100 * doneWeight) / total),
       etaSeconds: finished ? undefined : left,
       elapsedSeconds: at - this.startedAt,
-      ...(running !== undefined && !finished ? { phase: running.phase, ...(running.circuit !== undefined ? { circuit: running.circuit } : {}) } : {}),
+      ...(shown !== undefined && !finished ? { phase: shown.phase, ...(shown.circuit !== undefined ? { circuit: shown.circuit } : {}) } : {}),
       step: finished ? live.length : Math.max(1, live.filter((s) => s.startedAt !== undefined).length),
       steps: live.length,
       speed,
