@@ -21,12 +21,12 @@ import type { SetupPhaseName, SetupStepKind } from "./progress.js";
 /**
  * Reference costs, seconds, on the 2-core development machine (quiet). Fitted to `npm run generate`
  * from an empty cache: circom --O2 compile 1.4 s (240 constraints), 5.1 s (13.5k), 7.4 s (23.2k),
- * 10.3 s (26.3k), 23.3 s (90.7k); dev ptau and Groth16 setup per ptau power / constraints below.
+ * 10.3 s (26.3k), 23.3 s (90.7k); dev ptau 2^17 162 s; Groth16 setup and phase 2 below.
  */
 export const COST_MODEL = {
   compile: { base: 1.2, perConstraint: 0.00024 },
   /** Dev ptau at power 17 (work doubles per power). */
-  ptau: { at17: 330 },
+  ptau: { at17: 160 },
   /** Groth16 setup (snarkjs zkey new) plus export: linear in the domain 2^power and the constraints. */
   groth16Setup: { base: 3, perDomainPoint: 0.0006, perConstraint: 0.0012 },
   /** One phase-2 contribution (beacon or CSPRNG) plus verification-key and verifier export. */

@@ -11,6 +11,8 @@
  *    test circuit, embedded chain) whose real key build (the child process, from the shared cache) is
  *    held back by a gate. Writes are acknowledged and their batches cut while the gate is shut; once
  *    it opens, the keys pass their checks, the waiting batches are proven in order and anchored.
+ * 3. Keys that fail the checks after the build (here: another circuit's verification key, which the
+ *    deployment does not pin) are reported in the keys block and never used; the node keeps serving.
  */
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
@@ -18,13 +20,14 @@ import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { after, describe, test } from "node:test";
 import { signIn } from "../../node/client/client.js";
 import { startKeyBuild, type KeyBuilder } from "../../node/rollup/key-build.js";
 import type { KeysStatus } from "../../node/rollup/proving.js";
 import type { BatchRecord } from "../../node/rollup/types.js";
 import { startNode, type RunningNode } from "../../node/server/node.js";
-import { releaseSnarkjsWorkers } from "../../prover/setup/artifacts.js";
+import { releaseSnarkjsWorkers, type CircuitBuild } from "../../prover/setup/artifacts.js";
 import { killAllChildNodes, spawnChildNode, type ChildNode } from "../helpers/child-node.js";
 import { until } from "../helpers/until.js";
 import { testWallet } from "../helpers/wallets.js";
@@ -165,5 +168,36 @@ describe("start-up with proving keys not built yet", () => {
       assert.equal(record.circuit, "epoch_transition_1_d8");
     }
     assert.ok(existsSync(dataDir));
+  });
+
+  test("error: keys that fail the checks after the build are reported, never used, and the node keeps serving", async () => {
+    await node?.close();
+    const dataDir = await mkdtemp(join(tmpdir(), "tinycloud-startup-badkeys-"));
+    dirs.push(dataDir);
+    const committed = (name: string, kind: string) => fileURLToPath(new URL(`../../circuits/keys/${name}.${kind}.json`, import.meta.url));
+    // A "build" that hands back another circuit's verification key: not what the deployment pins.
+    const wrongKeys: KeyBuilder = (request) => ({
+      done: Promise.resolve(request.circuits.map((name) => ({ name, verificationKey: committed("poseidon2", "vkey"), published: { provenance: committed(name, "provenance") } }) as unknown as CircuitBuild)),
+      planned: Promise.resolve(),
+      progress: () => undefined,
+      close: async () => undefined,
+    });
+    node = await startNode(
+      { port: 0, host: "127.0.0.1", dataDir, quiet: true, prove: true, chain: "embedded", chainPort: 0, stateTreeDepth: 8, circuits: ["epoch_transition_1_d8"], batchMaxUpdates: 1, batchMaxDelayMs: 100 },
+      { buildKeys: wrongKeys },
+    );
+    await assert.rejects(node.proving?.ready as Promise<void>, { code: "CHAIN_KEYS_NOT_DEPLOYED" });
+    const url = node.url;
+    const session = await signIn({ url, wallet: testWallet(0x53) });
+    await session.kv.put("still", "served");
+    const s = await until(async () => {
+      const st = await status(url);
+      return st.latestBatch >= 1 ? st : undefined;
+    }, "the write's batch is cut");
+    assert.equal(s.keys?.state, "failed");
+    assert.equal(s.keys?.error?.code, "CHAIN_KEYS_NOT_DEPLOYED");
+    assert.equal(s.provenBatch, 0);
+    assert.equal((await batch(url, 1)).status, "cut", "nothing is proven with refused keys; the batch stays, durable");
+    assert.equal((await fetch(`${url}/healthz`)).status, 200);
   });
 });
