@@ -19,9 +19,14 @@ import type { PlannedSetupStep } from "./artifacts.js";
 import type { SetupPhaseName, SetupStepKind } from "./progress.js";
 
 /**
- * Reference costs, seconds, on the 2-core development machine (quiet). Fitted to `npm run generate`
- * from an empty cache: circom --O2 compile 1.4 s (240 constraints), 5.1 s (13.5k), 7.4 s (23.2k),
- * 10.3 s (26.3k), 23.3 s (90.7k); dev ptau 2^17 162 s; Groth16 setup and phase 2 below.
+ * Reference costs, seconds, on the 2-core development machine. Compile: `npm run generate` from an
+ * empty cache, circom --O2 1.4 s (240 constraints), 5.1 s (13.5k), 7.4 s (23.2k), 10.3 s (26.3k),
+ * 23.3 s (90.7k). Dev ptau 2^17: 162 s. Groth16 setup and a phase-2 contribution: the toolchain
+ * feasibility probe (before this repository) measured 45 / 65 / 299 s and 8.7 / 15.9 / 61.4 s for
+ * 11.5k / 21.7k / 108k constraints at load 3–4; the fit is those divided by ~1.4 (quiet). For the
+ * node's default circuits (epoch_transition_1 and _4, empty cache) the model totals 486 s (~8 min),
+ * in line with the 8–10 min first start measured before keys moved to the background. The measured
+ * speed factor corrects all of it for the machine and its load as the build runs.
  */
 export const COST_MODEL = {
   compile: { base: 1.2, perConstraint: 0.00024 },
