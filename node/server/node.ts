@@ -119,6 +119,15 @@ async function startServices(config: NodeConfig, chain: ChainConnection | undefi
     warned = true;
   };
   let proving: Proving | undefined;
+  // A start that fails before listening stops what started (the caller stops the chain); the key build
+  // is a child process, which would otherwise keep the process alive.
+  const abort = async (error: unknown): Promise<never> => {
+    await app.close();
+    await sequencer?.close();
+    await proving?.close();
+    await store.close();
+    throw error;
+  };
   try {
     proving =
       config.prove && sequencer !== undefined
@@ -136,12 +145,8 @@ async function startServices(config: NodeConfig, chain: ChainConnection | undefi
           })
         : undefined;
   } catch (error) {
-    // The committed keys failed the checks (or the manifest has no circuit): nothing listens yet; stop
-    // what started (the caller stops the chain).
-    await app.close();
-    await sequencer?.close();
-    await store.close();
-    throw error;
+    // The committed keys failed the checks, or the manifest has no circuit for the depth.
+    await abort(error);
   }
   const anchorer = views !== undefined ? chain?.startAnchorer(rollupStore, (record) => void views.advanceTo(record.number)) : undefined;
   if (sequencer !== undefined && views !== undefined) {
@@ -155,15 +160,7 @@ async function startServices(config: NodeConfig, chain: ChainConnection | undefi
     });
   }
   if (proving !== undefined && anchorer !== undefined) proving.onProven(() => anchorer.notify());
-  try {
-    await app.listen({ host: config.host, port: config.port });
-  } catch (error) {
-    // e.g. the port is taken: stop the key build (a child process) and the rest, or the process lingers.
-    await proving?.close();
-    await sequencer?.close();
-    await store.close();
-    throw error;
-  }
+  await app.listen({ host: config.host, port: config.port }).catch(abort);
   const address = app.server.address();
   const port = typeof address === "object" && address !== null ? address.port : config.port;
   const pruneReplay = setInterval(() => void store.pruneReplay(now() - 60).catch(() => undefined), 10 * 60 * 1000);
