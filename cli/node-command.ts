@@ -1,6 +1,7 @@
 /** `tinycloud node`: run a node on this machine. */
 import type { Command } from "commander";
 import { DEFAULT_CONFIG } from "../node/server/config.js";
+import { resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { startNode, type RunningNode } from "../node/server/node.js";
 
@@ -35,7 +36,9 @@ export function registerNodeCommand(program: Command): void {
     )
     .action(async (options: { port: string; host: string; data: string; maxBodyBytes: string; maxHeaderBytes: string; invocationMaxLifetime: string; log?: boolean; prove: boolean; rollup: boolean; redis?: string; ptau?: string; cacheDir?: string; batchSize: string; batchDelayMs: string; chain: string; chainPort: string; rpc?: string; contract?: string; deployment?: string; confirmations: string; allowInsecureKeys?: boolean }) => {
       const redisUrl = options.redis ?? process.env["REDIS_URL"];
-      const cacheDir = options.cacheDir ?? (process.env["TINYCLOUD_CACHE_DIR"] || undefined);
+      const cacheOption = options.cacheDir ?? (process.env["TINYCLOUD_CACHE_DIR"] || undefined);
+      // Relative to where the command runs (the build process would resolve it against the checkout).
+      const cacheDir = cacheOption !== undefined ? resolve(cacheOption) : undefined;
       const chain = options.rpc !== undefined && options.chain === DEFAULT_CONFIG.chain ? "remote" : options.chain;
       if (chain !== "embedded" && chain !== "remote" && chain !== "off") {
         console.error(`--chain must be embedded, remote or off, got "${options.chain}"`);
