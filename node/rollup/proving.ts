@@ -15,7 +15,8 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import type { UpdateWitness } from "../../core/state/state-tree.js";
 import { groth16BackendSpec } from "../../prover/backends/groth16.js";
-import { BullMqProverPool, createProverMetrics, createProverPool, mountMetrics, mountQueueDashboard } from "../../prover/pool/index.js";
+import { EmbeddedProverPool } from "../../prover/pool/embedded.js";
+import { createProverMetrics, mountMetrics } from "../../prover/pool/metrics.js";
 import type { ProverPool } from "../../prover/pool/types.js";
 import { loadManifest, publishedPhase2, type CircuitBuild, type SetupPhase2 } from "../../prover/setup/artifacts.js";
 import { BatchProver, type EpochCircuit } from "./batch-prover.js";
@@ -109,8 +110,14 @@ export async function startProving(app: FastifyInstance, rollup: RollupStore, se
   const metrics = createProverMetrics();
   mountMetrics(app, metrics, "/metrics");
   // Redis mode: the queue exists before the keys (the workers have their own); its board mounts now.
-  const bullmq = options.redisUrl !== undefined ? createProverPool({ redisUrl: options.redisUrl, metrics }) : undefined;
-  if (bullmq instanceof BullMqProverPool) void mountQueueDashboard(app, [bullmq.queue], { readOnly: true });
+  // bullmq and the board are loaded only in this mode (they cost the node's start-up ~0.5 s of CPU).
+  let bullmq: ProverPool | undefined;
+  if (options.redisUrl !== undefined && options.redisUrl !== "") {
+    const [{ BullMqProverPool }, { mountQueueDashboard }] = await Promise.all([import("../../prover/pool/bullmq.js"), import("../../prover/pool/dashboard.js")]);
+    const pool = new BullMqProverPool({ connection: options.redisUrl, metrics });
+    void mountQueueDashboard(app, [pool.queue], { readOnly: true });
+    bullmq = pool;
+  }
 
   const startedAt = performance.now();
   let state: KeysState = "building";
@@ -150,7 +157,7 @@ export async function startProving(app: FastifyInstance, rollup: RollupStore, se
     options.checkKeys?.(keys);
     if (closed) throw new Error("closed");
     const table = Object.fromEntries(builds.map((b) => [b.name, { wasm: b.wasm, zkey: b.zkey, vkey: b.verificationKey }]));
-    pool ??= createProverPool({ backend: groth16BackendSpec({ circuits: table }), metrics });
+    pool ??= new EmbeddedProverPool({ backend: groth16BackendSpec({ circuits: table }), metrics });
     const p = new BatchProver(pool, rollup, circuits, options.depth, options.context, options.failures !== undefined ? { failures: options.failures } : {});
     for (const listener of provenListeners) p.onProven(listener);
     prover = p;
