@@ -26,7 +26,7 @@ export interface RollupServices {
   readonly store: NodeStore;
   readonly chain?: ChainStatusSource;
   /** The proving keys' build (absent when the node does not prove). */
-  readonly keys?: { status(): object };
+  readonly keys?: { status(): object | null };
 }
 
 const CIRCUIT_NAME = /^[a-z0-9_]{1,64}$/;

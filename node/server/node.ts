@@ -118,7 +118,19 @@ async function startServices(config: NodeConfig, chain: ChainConnection | undefi
     if (!warned && !config.quiet) for (const line of lines) console.warn(line);
     warned = true;
   };
+  const anchorer = views !== undefined ? chain?.startAnchorer(rollupStore, (record) => void views.advanceTo(record.number)) : undefined;
   let proving: Proving | undefined;
+  if (sequencer !== undefined && views !== undefined) {
+    // Registered before startProving: it mounts the queue dashboard, a plugin after which no route may be added.
+    registerRollupRoutes(app, {
+      rollup: rollupStore,
+      sequencer,
+      views,
+      store,
+      ...(config.prove ? { keys: { status: () => proving?.status() ?? null } } : {}),
+      ...(anchorer !== undefined ? { chain: { status: () => ({ ...chain?.describe(), anchorer: anchorer.status() }) } } : {}),
+    });
+  }
   // A start that fails before listening stops what started (the caller stops the chain); the key build
   // is a child process, which would otherwise keep the process alive.
   const abort = async (error: unknown): Promise<never> => {
@@ -147,17 +159,6 @@ async function startServices(config: NodeConfig, chain: ChainConnection | undefi
   } catch (error) {
     // The committed keys failed the checks, or the manifest has no circuit for the depth.
     await abort(error);
-  }
-  const anchorer = views !== undefined ? chain?.startAnchorer(rollupStore, (record) => void views.advanceTo(record.number)) : undefined;
-  if (sequencer !== undefined && views !== undefined) {
-    registerRollupRoutes(app, {
-      rollup: rollupStore,
-      sequencer,
-      views,
-      store,
-      ...(proving !== undefined ? { keys: proving } : {}),
-      ...(anchorer !== undefined ? { chain: { status: () => ({ ...chain?.describe(), anchorer: anchorer.status() }) } } : {}),
-    });
   }
   if (proving !== undefined && anchorer !== undefined) proving.onProven(() => anchorer.notify());
   await app.listen({ host: config.host, port: config.port }).catch(abort);
