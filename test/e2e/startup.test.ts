@@ -11,7 +11,8 @@
  *    test circuit, embedded chain) whose real key build (the child process, from the shared cache) is
  *    held back by a gate. Writes are acknowledged and their batches cut while the gate is shut; once
  *    it opens, the keys pass their checks, the waiting batches are proven in order and anchored.
- * 3. Keys that fail the checks after the build (here: another circuit's verification key, which the
+ * 3. In Redis mode too the node listens at once, with the queue dashboard mounted.
+ * 4. Keys that fail the checks after the build (here: another circuit's verification key, which the
  *    deployment does not pin) are reported in the keys block and never used; the node keeps serving.
  */
 import assert from "node:assert/strict";
@@ -168,6 +169,17 @@ describe("start-up with proving keys not built yet", () => {
       assert.equal(record.circuit, "epoch_transition_1_d8");
     }
     assert.ok(existsSync(dataDir));
+  });
+
+  test("behavior: in Redis mode the node listens while the keys build, with the queue dashboard mounted", { timeout: 60_000 }, async () => {
+    await node?.close();
+    const dataDir = await mkdtemp(join(tmpdir(), "tinycloud-startup-redis-"));
+    dirs.push(dataDir);
+    // A build that never finishes here: only the start-up matters.
+    const forever: KeyBuilder = () => ({ done: new Promise(() => undefined), planned: Promise.resolve(), progress: () => undefined, close: async () => undefined });
+    node = await startNode({ port: 0, host: "127.0.0.1", dataDir, quiet: true, prove: true, chain: "off", redisUrl: process.env["REDIS_URL"] ?? "redis://127.0.0.1:6379" }, { buildKeys: forever });
+    assert.equal((await fetch(`${node.url}/admin/queues`)).status, 200);
+    assert.equal((await status(node.url)).keys?.state, "building");
   });
 
   test("error: keys that fail the checks after the build are reported, never used, and the node keeps serving", async () => {
