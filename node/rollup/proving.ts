@@ -69,6 +69,7 @@ export interface KeysStatus {
   readonly etaSeconds?: number;
   /** Always true: percent and etaSeconds come from a model calibrated as the build runs. */
   readonly estimate: true;
+  /** Since the node started; once ready or failed, until then. */
   readonly elapsedSeconds: number;
   /** Batches cut while the keys were not ready, waiting to be proven. */
   readonly waitingBatches: number;
@@ -121,6 +122,8 @@ export async function startProving(app: FastifyInstance, rollup: RollupStore, se
 
   const startedAt = performance.now();
   let state: KeysState = "building";
+  /** When the state left "building" (elapsedSeconds stops there). */
+  let settledAt: number | undefined;
   let failure: { code: string; message: string } | undefined;
   let pool: ProverPool | undefined = bullmq;
   let prover: BatchProver | undefined;
@@ -162,6 +165,7 @@ export async function startProving(app: FastifyInstance, rollup: RollupStore, se
     for (const listener of provenListeners) p.onProven(listener);
     prover = p;
     state = "ready";
+    settledAt = performance.now();
     const backlog = waiting.splice(0);
     log(`keys: ready (${names.join(", ")}) after ${formatSeconds((performance.now() - startedAt) / 1000)}${backlog.length > 0 ? `; proving the ${backlog.length} batch(es) cut meanwhile` : ""}`);
     for (const { record, witnesses } of backlog) prove(p, record, witnesses);
@@ -169,6 +173,7 @@ export async function startProving(app: FastifyInstance, rollup: RollupStore, se
   ready.catch((error: unknown) => {
     if (closed) return;
     state = "failed";
+    settledAt = performance.now();
     const e = error as { code?: unknown; message?: unknown };
     failure = { code: typeof e.code === "string" ? e.code : "KEYS_FAILED", message: typeof e.message === "string" ? e.message : String(error) };
     // Loud, and not a crash: the node keeps serving and keeps every batch cut (durable) for a later start.
@@ -186,7 +191,7 @@ export async function startProving(app: FastifyInstance, rollup: RollupStore, se
         ...(p !== undefined ? { step: p.step, steps: p.steps, percent: Math.round(p.percent * 10) / 10 } : state === "ready" ? { percent: 100 } : {}),
         ...(p?.etaSeconds !== undefined ? { etaSeconds: Math.round(p.etaSeconds) } : {}),
         estimate: true,
-        elapsedSeconds: Math.round((performance.now() - startedAt) / 100) / 10,
+        elapsedSeconds: Math.round(((settledAt ?? performance.now()) - startedAt) / 100) / 10,
         waitingBatches: waiting.length,
         ...(failure !== undefined ? { error: failure } : {}),
       };
