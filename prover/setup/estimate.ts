@@ -7,8 +7,8 @@
  * from `modelSeconds`, a fit of phase timings measured on the reference machine (2 shared cores; see
  * the constants). Those costs weigh the steps for the percentage. For the time left, the machine's
  * own speed is measured as the build goes: `speed` = seconds actually taken / seconds modelled, over
- * the finished steps (or the running step when it reports a fraction, as the dev ptau does), and the
- * modelled cost of what is left is multiplied by it. A step that reports no fraction (circom, snarkjs'
+ * the finished steps and the running one when it reports a fraction (the dev ptau does) or has
+ * already run longer than predicted, and the modelled cost of what is left is multiplied by it. A step that reports no fraction (circom, snarkjs'
  * setup) counts as done in proportion to its elapsed time over its expected time, capped at 95 %.
  *
  * A step runs from its start until the next one starts (or the build ends), so the work between
@@ -172,10 +172,18 @@ export class BuildEstimator {
       modelled += s.model;
     }
     const running = this.steps[this.current];
-    if (running !== undefined && running.endedAt === undefined && running.fraction !== undefined && running.fraction >= MIN_FRACTION) {
-      // The running step's own rate is the freshest measurement of this machine's speed.
-      taken += (at - (running.startedAt as number)) / running.fraction;
-      modelled += running.model;
+    if (running !== undefined && running.endedAt === undefined) {
+      const elapsed = at - (running.startedAt as number);
+      if (running.fraction !== undefined && running.fraction >= MIN_FRACTION) {
+        // The running step's own rate is the freshest measurement of this machine's speed.
+        taken += elapsed / running.fraction;
+        modelled += running.model;
+      } else if (elapsed > running.model * (modelled > 0 ? taken / modelled : 1)) {
+        // Running longer than the speed so far predicts: it takes at least this long, so the machine
+        // is at least this slow (otherwise the estimate would stall while the step overruns).
+        taken += elapsed;
+        modelled += running.model;
+      }
     }
     if (modelled <= 0 || taken <= 0) return 1;
     return Math.min(MAX_SPEED, Math.max(MIN_SPEED, taken / modelled));

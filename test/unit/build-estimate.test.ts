@@ -82,6 +82,19 @@ describe("key build estimate", () => {
     assert.ok((late.etaSeconds as number) > (costs[3] as number), "the running step still has some time left");
   });
 
+  test("behavior: a step that overruns its prediction slows the estimate for the rest instead of stalling it", () => {
+    const c = clock();
+    const e = new BuildEstimator(PLAN.slice(2), c.now);
+    e.start({ phase: "groth16-setup", circuit: "a" });
+    c.advance(3 * (costs[2] as number));
+    const s1 = e.snapshot();
+    assert.ok(Math.abs(s1.speed - 3) < 1e-9, "at least three times slower than the model");
+    c.advance(costs[2] as number);
+    const s2 = e.snapshot();
+    assert.ok(Math.abs(s2.speed - 4) < 1e-9);
+    assert.ok((s2.etaSeconds as number) > (s1.etaSeconds as number), "the rest is re-estimated at the slower speed");
+  });
+
   test("behavior: an unplanned step is added with its modelled cost; finish reads 100 % and no ETA", () => {
     const c = clock();
     const e = new BuildEstimator([], c.now);
