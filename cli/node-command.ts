@@ -1,7 +1,9 @@
 /** `tinycloud node`: run a node on this machine. */
 import type { Command } from "commander";
 import { DEFAULT_CONFIG } from "../node/server/config.js";
-import { startNode } from "../node/server/node.js";
+import { resolve } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { startNode, type RunningNode } from "../node/server/node.js";
 import { NODE_PLUGINS } from "./node-plugins.js";
 
 export function registerNodeCommand(program: Command): void {
@@ -18,6 +20,7 @@ export function registerNodeCommand(program: Command): void {
     .option("--no-rollup", "a plain KV node: no state tree, batches, proofs or anchoring (implies --no-prove, --chain off)")
     .option("--redis <url>", "prove through a BullMQ pool on this Redis (workers: tinycloud prover); default: REDIS_URL, else embedded worker threads")
     .option("--ptau <file>", "a public ceremony's prepared ptau for production keys (default: an INSECURE dev ptau)")
+    .option("--cache-dir <dir>", "where proving keys are built and cached (default: TINYCLOUD_CACHE_DIR, else .cache in the checkout)")
     .option("--batch-size <n>", "cut a batch at this many state updates", String(DEFAULT_CONFIG.batchMaxUpdates))
     .option("--batch-delay-ms <ms>", "…or this long after the first pending update", String(DEFAULT_CONFIG.batchMaxDelayMs))
     .option("--log", "log every request")
@@ -32,8 +35,11 @@ export function registerNodeCommand(program: Command): void {
       "after",
       "\nThe sequencer key for a remote chain is read from the environment variable TINYCLOUD_SEQUENCER_KEY,\nnever from the command line (command lines end up in shell history and process lists).",
     )
-    .action(async (options: { port: string; host: string; data: string; maxBodyBytes: string; maxHeaderBytes: string; invocationMaxLifetime: string; log?: boolean; prove: boolean; rollup: boolean; redis?: string; ptau?: string; batchSize: string; batchDelayMs: string; chain: string; chainPort: string; rpc?: string; contract?: string; deployment?: string; confirmations: string; allowInsecureKeys?: boolean }) => {
+    .action(async (options: { port: string; host: string; data: string; maxBodyBytes: string; maxHeaderBytes: string; invocationMaxLifetime: string; log?: boolean; prove: boolean; rollup: boolean; redis?: string; ptau?: string; cacheDir?: string; batchSize: string; batchDelayMs: string; chain: string; chainPort: string; rpc?: string; contract?: string; deployment?: string; confirmations: string; allowInsecureKeys?: boolean }) => {
       const redisUrl = options.redis ?? process.env["REDIS_URL"];
+      const cacheOption = options.cacheDir ?? (process.env["TINYCLOUD_CACHE_DIR"] || undefined);
+      // Relative to where the command runs (the build process would resolve it against the checkout).
+      const cacheDir = cacheOption !== undefined ? resolve(cacheOption) : undefined;
       const chain = options.rpc !== undefined && options.chain === DEFAULT_CONFIG.chain ? "remote" : options.chain;
       if (chain !== "embedded" && chain !== "remote" && chain !== "off") {
         console.error(`--chain must be embedded, remote or off, got "${options.chain}"`);
@@ -55,6 +61,7 @@ export function registerNodeCommand(program: Command): void {
         batchMaxDelayMs: positiveInt(options.batchDelayMs, "--batch-delay-ms"),
         ...(redisUrl !== undefined && redisUrl !== "" ? { redisUrl } : {}),
         ...(options.ptau !== undefined ? { ptau: options.ptau } : {}),
+        ...(cacheDir !== undefined ? { cacheDir } : {}),
         chain,
         chainPort: positiveInt(options.chainPort, "--chain-port", true),
         confirmations: positiveInt(options.confirmations, "--confirmations", true),
@@ -64,28 +71,10 @@ export function registerNodeCommand(program: Command): void {
         ...(sequencerKey !== undefined && sequencerKey !== "" ? { sequencerKey } : {}),
         ...(options.allowInsecureKeys === true ? { allowInsecureKeys: true } : {}),
       }, { plugins: NODE_PLUGINS });
-      const c = node.chain;
-      const lines: [string, string][] = [
-        ["node", `${node.url}   (${node.did})`],
-        ["data", options.data],
-        ["proving", !options.rollup ? "off (--no-rollup)" : options.prove ? (redisUrl ? `BullMQ on ${redisUrl} (workers: npx tinycloud prover --redis ${redisUrl}), dashboard ${node.url}/admin/queues` : "embedded worker threads") : "off (--no-prove)"],
-        ["chain", c === undefined ? "off (proofs stay local)" : `${c.embedded ? "embedded anvil" : "remote"} ${c.embedded ? c.rpcUrl : "RPC"} (chain id ${c.deployment.chainId})`],
-      ];
-      if (c !== undefined) {
-        lines.push(["anchor", `${c.deployment.anchor}   (TinyCloudAnchor)`]);
-        lines.push(["router", `${c.deployment.router}   (TinyCloudVerifierRouter)`]);
-        for (const [name, v] of Object.entries(c.deployment.verifiers)) lines.push(["verifier", `${v.address}   (${name})`]);
-        lines.push(["sequencer", `${c.sequencer}${c.embedded ? "   (anvil dev account 0 — PUBLIC key, dev only)" : ""}`]);
-        lines.push(["anchorer", `${node.config.confirmations} confirmation(s)`]);
-      }
-      lines.push(["rollup", options.rollup ? `${node.url}/rollup/status` : "off (--no-rollup)"]);
-      lines.push(["metrics", `${node.url}/metrics`]);
-      lines.push(["light client", `${node.url}/lightclient`]);
-      const width = Math.max(...lines.map(([k]) => k.length));
-      // The first line is stable for scripts: "TinyCloud node listening on <url>".
-      console.log(`\nTinyCloud node listening on ${node.url} — stack up in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
-      for (const [k, v] of lines) console.log(`  ${k.padEnd(width)}  ${v}`);
-      console.log("");
+      // The keys' first estimate comes from the build process within a second or two; wait that long at most.
+      await Promise.race([node.proving?.planned, sleep(5_000)]);
+      console.log(`\nTinyCloud node listening on ${node.url} — up in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
+      console.log(startupBlock(node, options.data, redisUrl));
       const stop = async (signal: string) => {
         console.log(`\n${signal}: stopping`);
         await node.close();
@@ -94,6 +83,62 @@ export function registerNodeCommand(program: Command): void {
       process.once("SIGINT", () => void stop("SIGINT"));
       process.once("SIGTERM", () => void stop("SIGTERM"));
     });
+}
+
+/**
+ * The start-up status block: what runs, what is still building (with its estimate), and where to look.
+ * The first line printed before it, "TinyCloud node listening on <url>", is stable for scripts.
+ */
+export function startupBlock(node: RunningNode, dataDir: string, redisUrl: string | undefined): string {
+  const { config, chain: c, proving } = node;
+  const running: [string, string][] = [
+    ["node", `${node.url}   (${node.did})`],
+    ["data", dataDir],
+    ["writes", "accepted now; each one is staged durably for the state tree"],
+  ];
+  const building: [string, string][] = [];
+  if (!config.rollup) running.push(["proving", "off (--no-rollup)"]);
+  else if (!config.prove || proving === undefined) running.push(["proving", "off (--no-prove): batches are cut, not proven"]);
+  else {
+    const k = proving.status();
+    const pool = redisUrl ? `BullMQ on ${redisUrl} (workers: npx tinycloud prover --redis ${redisUrl})` : "embedded worker threads";
+    if (k.state === "ready") running.push(["proving", `${pool}; keys ready (${k.circuits.join(", ")})`]);
+    else if (k.state === "failed") running.push(["proving", `FAILED: ${k.error?.code}: ${k.error?.message.split("\n")[0]} — the node serves and cuts batches, proves nothing`]);
+    else {
+      const estimate = k.etaSeconds !== undefined ? `${k.percent ?? 0}% done, about ${Math.max(1, Math.round(k.etaSeconds / 60))} min left (an estimate)` : "starting";
+      building.push(["proving keys", `${k.circuits.join(", ")} in the background: ${estimate}`]);
+      building.push(["", `batches are cut meanwhile and proven (${pool}) once the keys are ready${c !== undefined ? ", then anchored" : ""}`]);
+      building.push(["", `progress: the "keys" block of ${node.url}/rollup/status`]);
+    }
+  }
+  running.push(["chain", c === undefined ? "off (proofs stay local)" : `${c.embedded ? "embedded anvil" : "remote"} ${c.embedded ? c.rpcUrl : "RPC"} (chain id ${c.deployment.chainId})`]);
+  if (c !== undefined) {
+    running.push(["anchor", `${c.deployment.anchor}   (TinyCloudAnchor)`]);
+    running.push(["router", `${c.deployment.router}   (TinyCloudVerifierRouter)`]);
+    for (const [name, v] of Object.entries(c.deployment.verifiers)) running.push(["verifier", `${v.address}   (${name})`]);
+    running.push(["sequencer", `${c.sequencer}${c.embedded ? "   (anvil dev account 0 — PUBLIC key, dev only)" : ""}`]);
+    running.push(["anchorer", `${config.confirmations} confirmation(s)`]);
+  }
+  const urls: [string, string][] = [
+    ["node", node.url],
+    ["light client", `${node.url}/lightclient`],
+    ["status", config.rollup ? `${node.url}/rollup/status` : "off (--no-rollup)"],
+    ["metrics", `${node.url}/metrics`],
+  ];
+  if (config.prove && redisUrl) urls.push(["dashboard", `${node.url}/admin/queues`]);
+  const sections: [string, [string, string][]][] = [
+    ["running", running],
+    ["still building", building],
+    ["urls", urls],
+  ];
+  const width = Math.max(...sections.flatMap(([, rows]) => rows.map(([k]) => k.length)));
+  const out: string[] = [];
+  for (const [title, rows] of sections) {
+    if (rows.length === 0) continue;
+    out.push(`  ${title}`);
+    for (const [k, v] of rows) out.push(`    ${k.padEnd(width)}  ${v}`);
+  }
+  return `${out.join("\n")}\n`;
 }
 
 function positiveInt(text: string, flag: string, allowZero = false): number {

@@ -26,11 +26,13 @@ export interface RollupServices {
   readonly views: StateViews;
   readonly store: NodeStore;
   readonly chain?: ChainStatusSource;
+  /** The proving keys' build (absent when the node does not prove). */
+  readonly keys?: { status(): object | null };
 }
 
 const CIRCUIT_NAME = /^[a-z0-9_]{1,64}$/;
 
-export function registerRollupRoutes(app: FastifyInstance, { rollup, sequencer, views, store, chain }: RollupServices): void {
+export function registerRollupRoutes(app: FastifyInstance, { rollup, sequencer, views, store, chain, keys }: RollupServices): void {
   app.get("/rollup/status", async () => {
     const latest = sequencer.latestBatch;
     let proven = 0;
@@ -49,6 +51,7 @@ export function registerRollupRoutes(app: FastifyInstance, { rollup, sequencer, 
       anchorTx: anchoredRecord?.anchorTx ?? null,
       pending: sequencer.pendingUpdates,
       failedBatches: sequencer.failures.list(),
+      keys: keys?.status() ?? null,
       chain: chain?.status() ?? null,
     };
   });

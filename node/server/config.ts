@@ -34,6 +34,8 @@ export interface NodeConfig {
   readonly circuits?: readonly string[];
   /** Ceremony ptau for production keys. */
   readonly ptau?: string;
+  /** The setup cache the proving keys are built into (default <checkout>/.cache). */
+  readonly cacheDir?: string;
   /** Silence setup progress output. */
   readonly quiet: boolean;
   /**

@@ -13,7 +13,8 @@ import { ReplayGuard, ReplayRecorder } from "./replay-guard.js";
 import { RollupStore } from "../rollup/rollup-store.js";
 import { Sequencer } from "../rollup/sequencer.js";
 import { registerRollupRoutes } from "../rollup/routes.js";
-import { startProving, type Proving } from "../rollup/proving.js";
+import { startProving, type Proving, type ProvingKeys } from "../rollup/proving.js";
+import type { KeyBuilder } from "../rollup/key-build.js";
 import { ChainError } from "../chain/contract-errors.js";
 import { enforceKeyPolicy } from "../chain/key-policy.js";
 import { insecurityOf } from "../../core/key-security.js";
@@ -33,6 +34,8 @@ export interface RunningNode {
   readonly config: NodeConfig;
   /** The chain the node anchors to (absent when anchoring is off). */
   readonly chain: ChainConnection | undefined;
+  /** Key build and proving (absent when proving is off): `status()`, and `ready` once proofs can be made. */
+  readonly proving: Proving | undefined;
   close(): Promise<void>;
 }
 
@@ -50,7 +53,13 @@ export interface PublicChainInfo {
  */
 export type NodePlugin = (app: FastifyInstance, node: { readonly chain: PublicChainInfo | undefined }) => void;
 
-export interface NodeExtensions {
+/** What tests may substitute in a node (not configuration). */
+export interface NodeSeams {
+  /** Starts the background key build (default: a child process running runSetup). */
+  readonly buildKeys?: KeyBuilder;
+}
+
+export interface NodeExtensions extends NodeSeams {
   readonly plugins?: readonly NodePlugin[];
 }
 
@@ -76,7 +85,7 @@ export async function startNode(overrides: Partial<NodeConfig> = {}, extensions:
  * under other keys can never anchor), and refuses INSECURE keys on any chain but the local dev chain
  * unless the operator explicitly allows them.
  */
-export function checkProvingKeys(keys: Proving["keys"], chain: Pick<ChainConnection, "deployment" | "rpcUrl" | "embedded">, allowInsecureKeys: boolean, warn: (line: string) => void): void {
+export function checkProvingKeys(keys: ProvingKeys, chain: Pick<ChainConnection, "deployment" | "rpcUrl" | "embedded">, allowInsecureKeys: boolean, warn: (line: string) => void): void {
   for (const [circuit, k] of Object.entries(keys)) {
     const deployed = chain.deployment.verifiers[circuit];
     const id = verifierIdOf(k.vkey);
@@ -117,38 +126,59 @@ async function startServices(config: NodeConfig, chain: ChainConnection | undefi
   registerPublicRoutes(app, store);
   const publicChain: PublicChainInfo | undefined = chain === undefined ? undefined : { anchor: chain.deployment.anchor, chainId: chain.deployment.chainId, ...(chain.embedded ? { rpcUrl: chain.rpcUrl } : {}) };
   for (const plugin of extensions.plugins ?? []) plugin(app, { chain: publicChain });
+  // Insecure-key warnings are printed once (the committed keys are checked at start, the built ones again).
+  let warned = false;
+  const checkKeys = (keys: ProvingKeys) => {
+    if (chain === undefined) return;
+    const lines: string[] = [];
+    checkProvingKeys(keys, chain, config.allowInsecureKeys === true, (line) => lines.push(line));
+    if (!warned && !config.quiet) for (const line of lines) console.warn(line);
+    warned = true;
+  };
   const anchorer = views !== undefined ? chain?.startAnchorer(rollupStore, (record) => void views.advanceTo(record.number)) : undefined;
+  let proving: Proving | undefined;
   if (sequencer !== undefined && views !== undefined) {
-    registerRollupRoutes(app, { rollup: rollupStore, sequencer, views, store, ...(anchorer !== undefined ? { chain: { status: () => ({ ...chain?.describe(), anchorer: anchorer.status() }) } } : {}) });
+    // Registered before startProving: it mounts the queue dashboard, a plugin after which no route may be added.
+    registerRollupRoutes(app, {
+      rollup: rollupStore,
+      sequencer,
+      views,
+      store,
+      ...(config.prove ? { keys: { status: () => proving?.status() ?? null } } : {}),
+      ...(anchorer !== undefined ? { chain: { status: () => ({ ...chain?.describe(), anchorer: anchorer.status() }) } } : {}),
+    });
   }
-  const proving =
-    config.prove && sequencer !== undefined
-      ? await startProving(app, rollupStore, sequencer, {
-          depth: config.stateTreeDepth,
-          context,
-          quiet: config.quiet,
-          failures: sequencer.failures,
-          ...(config.redisUrl !== undefined ? { redisUrl: config.redisUrl } : {}),
-          ...(config.circuits !== undefined ? { circuits: config.circuits } : {}),
-          ...(config.ptau !== undefined ? { ptau: config.ptau } : {}),
-        })
-      : undefined;
-  if (proving !== undefined && chain !== undefined) {
-    try {
-      checkProvingKeys(proving.keys, chain, config.allowInsecureKeys === true, (line) => {
-        if (!config.quiet) console.warn(line);
-      });
-    } catch (error) {
-      // Nothing listens yet; stop what started (the caller stops the chain).
-      await app.close();
-      await sequencer?.close();
-      await proving.close();
-      await store.close();
-      throw error;
-    }
+  // A start that fails before listening stops what started (the caller stops the chain); the key build
+  // is a child process, which would otherwise keep the process alive.
+  const abort = async (error: unknown): Promise<never> => {
+    await app.close();
+    await sequencer?.close();
+    await proving?.close();
+    await store.close();
+    throw error;
+  };
+  try {
+    proving =
+      config.prove && sequencer !== undefined
+        ? await startProving(app, rollupStore, sequencer, {
+            depth: config.stateTreeDepth,
+            context,
+            quiet: config.quiet,
+            failures: sequencer.failures,
+            checkKeys,
+            ...(config.redisUrl !== undefined ? { redisUrl: config.redisUrl } : {}),
+            ...(config.circuits !== undefined ? { circuits: config.circuits } : {}),
+            ...(config.ptau !== undefined ? { ptau: config.ptau } : {}),
+            ...(config.cacheDir !== undefined ? { cacheDir: config.cacheDir } : {}),
+            ...(extensions.buildKeys !== undefined ? { buildKeys: extensions.buildKeys } : {}),
+          })
+        : undefined;
+  } catch (error) {
+    // The committed keys failed the checks, or the manifest has no circuit for the depth.
+    await abort(error);
   }
-  if (proving !== undefined && anchorer !== undefined) proving.prover.onProven(() => anchorer.notify());
-  await app.listen({ host: config.host, port: config.port });
+  if (proving !== undefined && anchorer !== undefined) proving.onProven(() => anchorer.notify());
+  await app.listen({ host: config.host, port: config.port }).catch(abort);
   const address = app.server.address();
   const port = typeof address === "object" && address !== null ? address.port : config.port;
   const pruneReplay = setInterval(() => void store.pruneReplay(now() - 60).catch(() => undefined), 10 * 60 * 1000);
@@ -160,6 +190,7 @@ async function startServices(config: NodeConfig, chain: ChainConnection | undefi
     rollup: sequencer !== undefined ? rollupStore : undefined,
     config,
     chain,
+    proving,
     close: async () => {
       clearInterval(pruneReplay);
       await app.close();

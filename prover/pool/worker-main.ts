@@ -17,11 +17,10 @@
 import { readFileSync } from "node:fs";
 import { dirname, resolve as resolvePath } from "node:path";
 import { pathToFileURL } from "node:url";
-import { UnrecoverableError, Worker, type Job } from "bullmq";
+import type { Job, Worker } from "bullmq";
 import { Command } from "commander";
 import { ProverError, builtinBackendSpec, encodeFailureReason, errorMessage, type BackendName, type BackendSpec, type ProofJob, type ProofResult } from "../backends/backend.js";
 import type { CircuitArtifacts, Groth16FactoryOptions } from "../backends/groth16.js";
-import { redisConnection } from "./bullmq.js";
 import { EmbeddedProverPool } from "./embedded.js";
 import { DEFAULT_QUEUE_NAME } from "./types.js";
 
@@ -54,6 +53,10 @@ export interface ProverWorkerHandle {
 }
 
 export async function startProverWorker(options: ProverWorkerOptions): Promise<ProverWorkerHandle> {
+  // Loaded here, not at module load: the CLI imports this module for every command (the node's
+  // start-up included), and bullmq costs a few hundred ms of CPU to import.
+  const { UnrecoverableError, Worker: BullWorker } = await import("bullmq");
+  const { redisConnection } = await import("./bullmq.js");
   const concurrency = Math.max(1, Math.floor(options.concurrency ?? 1));
   const log = options.log ?? (() => undefined);
   const pool = new EmbeddedProverPool({
@@ -91,7 +94,7 @@ export async function startProverWorker(options: ProverWorkerOptions): Promise<P
     }
   };
 
-  const worker = new Worker<ProofJob, ProofResult, string>(options.queueName ?? DEFAULT_QUEUE_NAME, processor, {
+  const worker: Worker<ProofJob, ProofResult, string> = new BullWorker<ProofJob, ProofResult, string>(options.queueName ?? DEFAULT_QUEUE_NAME, processor, {
     connection: redisConnection(options.redis),
     ...(options.prefix === undefined ? {} : { prefix: options.prefix }),
     concurrency,

@@ -38,7 +38,7 @@ import type { SnarkjsLogger } from "snarkjs";
 import { devPtauBeacon, generateDevPtau } from "../ptau/dev-ptau.js";
 import { PROVENANCE_FORMAT, provenanceSecurity, type KeyTranscript, type Phase2Provenance, type ProvenanceV2, type PtauProvenance } from "./key-security.js";
 import { applyBeacon, contributeSecret, readZkeyContributions, transcriptOf, type Phase2Mode } from "./phase2.js";
-import { createReporter, formatSeconds, type Reporter } from "./progress.js";
+import { createReporter, formatSeconds, type Reporter, type SetupPhaseName } from "./progress.js";
 
 export type SetupErrorCode = "SETUP_FAILED" | "SETUP_NO_CEREMONY_KEYS" | "SETUP_KEYS_MISSING" | "SETUP_MIXED_PHASE2";
 
@@ -284,12 +284,9 @@ interface Prepared {
 async function prepareCircuit(entry: CircuitEntry, ctx: Context): Promise<Prepared> {
   const started = performance.now();
   const source = await circuitSource(entry, ctx.root);
-  const dir = join(ctx.cacheDir, "circuits", `${entry.name}-${source.hash.slice(0, 16)}`);
-  const compileCached = !ctx.force && (await readJson(join(dir, "compile.json"))) !== undefined;
+  const { dir, keysDir, compileCached, keysCached } = await cacheState(entry, source, ctx);
   if (!compileCached) await buildDir(dir, (tmp) => compileCircuit(entry, source, tmp, ctx));
   const info = (await readJson(join(dir, "compile.json"))) as CompileInfo;
-  const keysDir = join(dir, keysDirName(ctx.ptau.id, ctx.phase2));
-  const keysCached = !ctx.force && compileCached && (await readJson(join(keysDir, "keys.json"))) !== undefined;
   return {
     entry,
     source,
@@ -302,6 +299,60 @@ async function prepareCircuit(entry: CircuitEntry, ctx: Context): Promise<Prepar
     keysCached,
     seconds: (performance.now() - started) / 1000,
   };
+}
+
+/** Where a circuit's compile output and keys live in the cache, and whether they are there. */
+async function cacheState(entry: CircuitEntry, source: CircuitSource, ctx: Pick<Context, "cacheDir" | "force" | "ptau" | "phase2">): Promise<{ dir: string; keysDir: string; compileCached: boolean; keysCached: boolean }> {
+  const dir = join(ctx.cacheDir, "circuits", `${entry.name}-${source.hash.slice(0, 16)}`);
+  const compileCached = !ctx.force && (await readJson(join(dir, "compile.json"))) !== undefined;
+  const keysDir = join(dir, keysDirName(ctx.ptau.id, ctx.phase2));
+  const keysCached = !ctx.force && compileCached && (await readJson(join(keysDir, "keys.json"))) !== undefined;
+  return { dir, keysDir, compileCached, keysCached };
+}
+
+/** One step `runSetup` will run (it skips what the cache holds), with the circuit's size. */
+export interface PlannedSetupStep {
+  readonly phase: SetupPhaseName;
+  readonly circuit?: string;
+  /** Constraints: from the cached compile, else from the committed provenance (an estimate when the sources changed since). */
+  readonly constraints?: number;
+  readonly power: number;
+}
+
+/**
+ * What `runSetup` with these options would build, without building anything: the compile, dev-ptau,
+ * Groth16-setup and phase-2 steps that the cache does not already hold, in the order runSetup runs
+ * them. Sizes come from the cache or the committed provenance, so a progress model can weigh them.
+ */
+export async function setupPlan(options: Pick<SetupOptions, "root" | "manifestFile" | "circuits" | "ptau" | "cacheDir" | "keysDir" | "phase2" | "force"> = {}): Promise<PlannedSetupStep[]> {
+  const root = resolve(options.root ?? defaultRoot());
+  const manifest = await loadManifest(resolve(root, options.manifestFile ?? join("circuits", "circuits.json")));
+  const wanted = options.circuits && options.circuits.length > 0 ? new Set(options.circuits) : undefined;
+  const ctx = {
+    cacheDir: resolve(root, options.cacheDir ?? ".cache"),
+    force: options.force === true,
+    ptau: options.ptau ? await userPtau(resolve(options.ptau)) : devPtauInfo(),
+    phase2: options.phase2 ?? "csprng",
+  };
+  const keysDir = resolve(root, options.keysDir ?? join("circuits", "keys"));
+  const compiles: PlannedSetupStep[] = [];
+  const keys: PlannedSetupStep[] = [];
+  for (const entry of manifest.circuits.filter((e) => wanted === undefined || wanted.has(e.name))) {
+    const state = await cacheState(entry, await circuitSource(entry, root), ctx);
+    const compiled = (await readJson(join(state.dir, "compile.json"))) as CompileInfo | undefined;
+    const committed = (await readJson(join(keysDir, `${entry.name}.provenance.json`))) as { constraints?: number; domainPower?: number } | undefined;
+    const constraints = compiled?.constraints ?? committed?.constraints;
+    const power = compiled?.power ?? committed?.domainPower ?? 16;
+    const size = { circuit: entry.name, power, ...(constraints !== undefined ? { constraints } : {}) };
+    if (!state.compileCached) compiles.push({ phase: "compile", ...size });
+    if (!state.keysCached && ctx.phase2 !== "ceremony") keys.push({ phase: "groth16-setup", ...size }, { phase: "phase2", ...size });
+  }
+  const ptau: PlannedSetupStep[] = [];
+  if (ctx.ptau.kind === "dev" && keys.length > 0) {
+    const power = Math.max(...keys.map((k) => k.power));
+    if ((await cachedDevPtau(power, ctx.cacheDir)) === undefined) ptau.push({ phase: "ptau", power });
+  }
+  return [...compiles, ...ptau, ...keys];
 }
 
 /** Make the keys unless cached, then publish the verifier, verification key and provenance. */
@@ -496,7 +547,7 @@ interface CompileInfo {
 }
 
 async function compileCircuit(entry: CircuitEntry, source: CircuitSource, outDir: string, ctx: Context): Promise<void> {
-  const step = ctx.reporter.start(`${entry.name}: compile (circom ${COMPILE_FLAGS.join(" ")})`);
+  const step = ctx.reporter.start(`${entry.name}: compile (circom ${COMPILE_FLAGS.join(" ")})`, { phase: "compile", circuit: entry.name });
   const mainFile = join(outDir, `${entry.name}.circom`);
   await writeFile(mainFile, source.main);
   const args = [requireHere.resolve("circom2/cli.js"), mainFile, ...COMPILE_FLAGS];
@@ -662,7 +713,25 @@ export async function ptauFor(entry: CircuitEntry, info: { power: number; constr
  * or a new one at exactly `power`, stored as <cache>/ptau/dev-<power>.ptau with a .json sidecar.
  */
 export async function ensureDevPtau(power: number, ctx: { cacheDir: string; reporter: Reporter; threads?: number }): Promise<{ file: string; power: number }> {
+  const cached = await cachedDevPtau(power, ctx.cacheDir);
+  if (cached !== undefined) return cached;
   const dir = join(ctx.cacheDir, "ptau");
+  await mkdir(dir, { recursive: true });
+  const file = join(dir, `dev-${power}.ptau`);
+  const step = ctx.reporter.start(`dev ptau 2^${power} (INSECURE)`, { phase: "ptau", power });
+  const result = await generateDevPtau(file, {
+    power,
+    onProgress: (done, total, phase) => step.update(done, total, phase),
+    ...(ctx.threads === undefined ? {} : { threads: ctx.threads }),
+  });
+  step.end(file);
+  await writeFile(join(dir, `dev-${power}.json`), `${JSON.stringify({ power, beaconHashHex: result.beaconHashHex, numIterationsExp: result.numIterationsExp, responseHashHex: result.responseHashHex, seconds: result.seconds, insecure: true }, null, 2)}\n`);
+  return { file, power };
+}
+
+/** The smallest cached dev ptau of power >= `power` whose beacon matches the current seed. */
+async function cachedDevPtau(power: number, cacheDir: string): Promise<{ file: string; power: number } | undefined> {
+  const dir = join(cacheDir, "ptau");
   const { beaconHashHex } = devPtauBeacon();
   const candidates: number[] = [];
   if (existsSync(dir)) {
@@ -674,21 +743,9 @@ export async function ensureDevPtau(power: number, ctx: { cacheDir: string; repo
       if (p >= power && side?.beaconHashHex === beaconHashHex) candidates.push(p);
     }
   }
-  if (candidates.length > 0) {
-    const p = Math.min(...candidates);
-    return { file: join(dir, `dev-${p}.ptau`), power: p };
-  }
-  await mkdir(dir, { recursive: true });
-  const file = join(dir, `dev-${power}.ptau`);
-  const step = ctx.reporter.start(`dev ptau 2^${power} (INSECURE)`);
-  const result = await generateDevPtau(file, {
-    power,
-    onProgress: (done, total, phase) => step.update(done, total, phase),
-    ...(ctx.threads === undefined ? {} : { threads: ctx.threads }),
-  });
-  step.end(file);
-  await writeFile(join(dir, `dev-${power}.json`), `${JSON.stringify({ power, beaconHashHex: result.beaconHashHex, numIterationsExp: result.numIterationsExp, responseHashHex: result.responseHashHex, seconds: result.seconds, insecure: true }, null, 2)}\n`);
-  return { file, power };
+  if (candidates.length === 0) return undefined;
+  const p = Math.min(...candidates);
+  return { file: join(dir, `dev-${p}.ptau`), power: p };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -708,7 +765,8 @@ async function makeKeys(entry: CircuitEntry, hash: string, info: CompileInfo, r1
   const ptau = await ptauFor(entry, info, ctx);
   const snarkjs = await import("snarkjs");
   const started = performance.now();
-  const step = ctx.reporter.start(`${entry.name}: Groth16 setup`);
+  const size = { circuit: entry.name, constraints: info.constraints, power: info.power };
+  const step = ctx.reporter.start(`${entry.name}: Groth16 setup`, { phase: "groth16-setup", ...size });
   const zkey0 = join(outDir, `${entry.name}_0000.zkey`);
   const zkey = join(outDir, `${entry.name}.zkey`);
   const log = collectingLogger((message) => step.note(message));
@@ -719,7 +777,7 @@ async function makeKeys(entry: CircuitEntry, hash: string, info: CompileInfo, r1
   let phase2: Phase2Provenance;
   if (ctx.phase2 === "insecure-deterministic") {
     // Reproducible on purpose (the committed dev keys): the beacon, and so δ, follows from public data.
-    const contribution = ctx.reporter.start(`${entry.name}: INSECURE deterministic phase 2 (public beacon)`);
+    const contribution = ctx.reporter.start(`${entry.name}: INSECURE deterministic phase 2 (public beacon)`, { phase: "phase2", ...size });
     const beaconHashHex = sha256(`tinycloud dev zkey beacon v1\0${hash}\0${ctx.ptau.id}`);
     const name = `tinycloud dev beacon ${entry.name}`;
     const contributionHash = await applyBeacon(zkey0, zkey, name, beaconHashHex, DEV_ZKEY_BEACON_ITERATIONS_EXP, (message) => contribution.note(message));
@@ -730,7 +788,7 @@ async function makeKeys(entry: CircuitEntry, hash: string, info: CompileInfo, r1
       beacon: { hashHex: beaconHashHex, numIterationsExp: DEV_ZKEY_BEACON_ITERATIONS_EXP },
     };
   } else if (ctx.phase2 === "csprng") {
-    const contribution = ctx.reporter.start(`${entry.name}: phase-2 contribution (CSPRNG entropy)`);
+    const contribution = ctx.reporter.start(`${entry.name}: phase-2 contribution (CSPRNG entropy)`, { phase: "phase2", ...size });
     const name = "tinycloud setup (CSPRNG)";
     const contributionHash = await contributeSecret(zkey0, zkey, name, (message) => contribution.note(message));
     contribution.end();

@@ -6,9 +6,23 @@
 export interface Reporter {
   /** A line of output (clears a bar in progress first). */
   line(text: string): void;
-  /** Start a step; `update` reports its progress, `end` closes it with its duration. */
-  start(label: string): StepProgress;
+  /**
+   * Start a step; `update` reports its progress, `end` closes it with its duration. `kind` says which
+   * setup step it is (for progress models such as the node's key-build estimate); the text is for humans.
+   */
+  start(label: string, kind?: SetupStepKind): StepProgress;
 }
+
+/** A step of `runSetup`: which circuit (none for the shared dev ptau), which phase, and its size. */
+export interface SetupStepKind {
+  readonly phase: SetupPhaseName;
+  readonly circuit?: string;
+  readonly constraints?: number;
+  /** ptau power (the dev ptau's, or the circuit's domain). */
+  readonly power?: number;
+}
+
+export type SetupPhaseName = "compile" | "ptau" | "groth16-setup" | "phase2";
 
 export interface StepProgress {
   update(done: number, total: number, phase?: string): void;
