@@ -125,12 +125,7 @@ export class BullMqProverPool implements ProverPool {
       if (options.onProgress) existing.listeners.add(options.onProgress);
       return existing.promise;
     }
-    let resolve!: (result: ProofResult) => void;
-    let reject!: (error: Error) => void;
-    const promise = new Promise<ProofResult>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
+    const { promise, resolve, reject } = Promise.withResolvers<ProofResult>();
     const waiter: Waiter = { batch: job.batch, circuit: job.circuit, promise, resolve, reject, listeners: new Set(), settled: false, enqueued: false };
     if (options.onProgress) waiter.listeners.add(options.onProgress);
     this.#waiters.set(jobId, waiter);

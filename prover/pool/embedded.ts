@@ -117,12 +117,7 @@ export class EmbeddedProverPool implements ProverPool {
       if (options.onProgress && existing.state !== "done") existing.listeners.add(options.onProgress);
       return existing.promise;
     }
-    let resolve!: (result: ProofResult) => void;
-    let reject!: (error: Error) => void;
-    const promise = new Promise<ProofResult>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
+    const { promise, resolve, reject } = Promise.withResolvers<ProofResult>();
     const entry: Entry = { id: this.#nextId++, job: normalized, fingerprint, promise, resolve, reject, listeners: new Set(), state: "queued" };
     if (options.onProgress) entry.listeners.add(options.onProgress);
     this.#entries.set(job.batch, entry);
