@@ -12,7 +12,6 @@
  */
 import canonicalize from "canonicalize";
 import { keccak_256 } from "@noble/hashes/sha3.js";
-import { FIELD_MODULUS } from "../../core/state/state-tree.js";
 import type { Groth16Vkey } from "./types.js";
 
 /** Base field of BN254 (curve coordinates live here). */
@@ -81,8 +80,4 @@ export function codeHashOf(code: string): string {
   const bytes = new Uint8Array(clean.length / 2);
   for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(clean.slice(2 * i, 2 * i + 2), 16);
   return `0x${bytesToHex(keccak_256(bytes))}`;
-}
-
-export function isFieldElement(x: bigint): boolean {
-  return x >= 0n && x < FIELD_MODULUS;
 }

@@ -180,10 +180,6 @@ const CODES: ReadonlySet<string> = new Set<ProverErrorCode>([
   "PROVER_JOB_FAILED",
 ]);
 
-export function isProverError(value: unknown): value is ProverError {
-  return value instanceof ProverError;
-}
-
 /** Plain-object form of an error for `postMessage` / queues. */
 export interface SerializedError {
   readonly name: string;
