@@ -2,8 +2,8 @@
  * Hardhat 3, offline: compiles contracts/ with the npm solcjs build (no compiler download) using the
  * same settings as the artifact generator (prover/setup/contracts.ts SOLC_SETTINGS), so Hardhat's
  * bytecode equals contracts/generated/artifacts.json; test/contracts/ runs under node:test with viem.
- * Build output goes to .cache/hardhat (git-ignored). Needs Node >= 22 (`npm run test:contracts` puts
- * node_modules/.bin/node first on PATH).
+ * Build output goes to .cache/hardhat (git-ignored). Needs Node >= 22; runs under the bundled Node 26
+ * (`npm run test:contracts` puts node_modules/.bin/node first on PATH).
  */
 import hardhatNodeTestRunner from "@nomicfoundation/hardhat-node-test-runner";
 import hardhatViem from "@nomicfoundation/hardhat-viem";

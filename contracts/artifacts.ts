@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { Abi, Hex } from "viem";
 
-export { ANCHOR_ABI, GROTH16_VERIFIER_ABI, ROUTER_ABI } from "./abi.js";
+export { ANCHOR_ABI, ROUTER_ABI } from "./abi.js";
 
 /** Router route kinds (TinyCloudVerifierRouter.KIND_*). */
 export const KIND_GROTH16_SNARKJS = 1;
@@ -67,22 +67,8 @@ export function loadContractArtifacts(): ContractArtifactsFile {
   return artifactsCache;
 }
 
-/** One compiled contract by name; throws when it is not in artifacts.json. */
-export function contractArtifact(name: string): ContractArtifact {
-  const artifact = loadContractArtifacts().contracts[name];
-  if (!artifact) throw new Error(`contract ${name} is not in ${ARTIFACTS_FILE} (run \`npm run generate\`)`);
-  return artifact;
-}
-
 /** Circuit name -> verifier contract and router id (read once per process). */
 export function loadVerifiers(): VerifiersFile {
   verifiersCache ??= JSON.parse(readFileSync(VERIFIERS_FILE, "utf8")) as VerifiersFile;
   return verifiersCache;
-}
-
-/** The verifier of one circuit; throws when the circuit has none (its keys were never built). */
-export function verifierFor(circuit: string): VerifierInfo {
-  const info = loadVerifiers()[circuit];
-  if (!info) throw new Error(`circuit ${circuit} has no verifier in ${VERIFIERS_FILE} (run \`npm run generate\`)`);
-  return info;
 }

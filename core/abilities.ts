@@ -90,7 +90,7 @@ export function isKnownAbility(text: string): boolean {
   const { namespace, action } = parseAbility(canonical);
   if (!namespace.startsWith(ABILITY_PREFIX)) return false;
   const spec = specOf(namespace.slice(ABILITY_PREFIX.length));
-  return spec !== undefined && spec.actions.includes(action);
+  return spec?.actions.includes(action) === true;
 }
 
 /** Canonical ability, or AbilityError ABILITY_UNKNOWN when the registry does not know it. */

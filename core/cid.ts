@@ -27,10 +27,6 @@ export const blake3Hasher = hasherFrom({
   encode: (input: Uint8Array) => blake3(input),
 });
 
-export function blake3Digest(bytes: Uint8Array): Uint8Array {
-  return blake3(bytes);
-}
-
 export function blake3Hex(bytes: Uint8Array): string {
   return bytesToHex(blake3(bytes));
 }

@@ -34,6 +34,9 @@ export function decodeBase64UrlPadded(text: string, what = "value"): Uint8Array 
   if (text.length % 4 !== 0) {
     throw new EncodingError("ENCODING_BAD_PADDING", `${what} is not canonically padded base64url (length ${text.length} is not a multiple of 4)`);
   }
+  // Checked here, not left to the decoder: @scure/base uses the runtime's Uint8Array.fromBase64 where
+  // it exists (Node >= 25), whose error for too much padding does not mention padding.
+  if (/[^=]={3,}$/.test(text)) throw new EncodingError("ENCODING_BAD_PADDING", `${what} has more than two '=' of padding`);
   return decodeWith(base64url, text, what);
 }
 

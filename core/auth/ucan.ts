@@ -27,7 +27,6 @@ import { formatCapabilityResource } from "../resource.js";
 import { ABILITY_PREFIX, parseAbility } from "../abilities.js";
 
 export type UcanVersion = "0.9.0" | "0.10.0";
-export const UCAN_VERSIONS: readonly UcanVersion[] = ["0.9.0", "0.10.0"];
 
 /** Generous upper bound: a header far larger than any real UCAN is an attack, not a token. */
 export const MAX_UCAN_LENGTH = 64 * 1024;

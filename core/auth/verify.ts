@@ -9,7 +9,6 @@ import {
   type DelegationRecord,
   type InvocationOptions,
   type InvocationRecord,
-  validateDelegation,
 } from "./authority.js";
 import { decodeCacaoHeader, type DecodedCacao, verifyCacao } from "./cacao.js";
 import type { AuthorityError, Result } from "../errors.js";
@@ -29,17 +28,6 @@ export function verifiedDelegation(token: DecodedToken, verify: Ed25519Verify = 
   if (token.kind === "cacao") return delegationFromCacao(token.cacao, verifyCacao(token.cacao.cacao));
   verifyUcanSignature(token.ucan, verify);
   return delegationFromUcan(token.ucan);
-}
-
-export interface VerifiedDelegation {
-  readonly record: DelegationRecord;
-  readonly authorization: Result<Authorization, AuthorityError>;
-}
-
-/** Full check of a delegation header: encoding, signature, statement/ReCap, then authority. */
-export function verifyDelegationHeader(value: string, ctx: AuthorityContext, verify?: Ed25519Verify): VerifiedDelegation {
-  const record = verifiedDelegation(decodeAuthorization(value), verify);
-  return { record, authorization: validateDelegation(record, ctx) };
 }
 
 export interface VerifiedInvocation {

@@ -91,11 +91,6 @@ function requireDepth(depth: number): number {
   return depth;
 }
 
-/** Number of leaf positions of a tree of this depth: 4^depth. */
-export function stateTreeCapacity(depth: number = STATE_TREE_DEPTH): number {
-  return 4 ** requireDepth(depth);
-}
-
 // Two-generation memo: lookups hit `current` then `previous`; when `current` is full it becomes
 // `previous`. Bounded (2 × MEMO_LIMIT entries per arity) and keyed by the exact ordered inputs.
 const MEMO_LIMIT = 1 << 14;
@@ -176,13 +171,6 @@ export function hash3(a: bigint, b: bigint, c: bigint): bigint {
 /** Poseidon(4) over field elements (circomlib parameters): an internal node. */
 export function hash4(c0: bigint, c1: bigint, c2: bigint, c3: bigint): bigint {
   return memo4.hash([c0, c1, c2, c3]);
-}
-
-/** Drop the Poseidon memo (tests, or to release memory). */
-export function clearPoseidonMemo(): void {
-  memo2.clear();
-  memo3.clear();
-  memo4.clear();
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -234,7 +234,7 @@ export async function checkEvent(ctx: EventCheckContext, update: PublishedUpdate
     const contentHash = contentHashOfOp(op);
     if (update.contentHash !== contentHash) problems.push(`contentHash ${update.contentHash} ≠ ${contentHash} (blake3 of the content the epoch records, ${op.op === "put" ? shortCid(op.value.toString()) : "tombstone"})`);
     const writes = history.writesTo(update.path, node);
-    const version = writes.findIndex((w) => w === write) + 1;
+    const version = writes.indexOf(write) + 1;
     if (update.version !== version) problems.push(`version ${update.version} ≠ ${version} (writes to "${update.path}" in the history up to this one)`);
     const value = leafValue(contentHash, version, deleted);
     if (update.value !== value) problems.push(`value ${update.value} ≠ leafValue(contentHash, version, deleted) ${value}`);

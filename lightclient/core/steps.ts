@@ -251,7 +251,7 @@ export function checkPath(e: Evidence, root: StepResult, depth: number): { step:
 export function checkValue(e: Evidence, path: { step: StepResult; proof?: StateProof; entry?: unknown }, expectBytes: boolean): { step: StepResult; entry?: VerifiedEntry } {
   if (!path.step.ok || path.proof === undefined) return { step: skipped("value", "no valid path to the leaf") };
   const proof = path.proof;
-  const supplied = e.value !== undefined && e.value.ok;
+  const supplied = e.value?.ok === true;
   if (proof.kind !== "inclusion") {
     const entry: VerifiedEntry = { kind: "absent" };
     if (expectBytes && supplied) return { step: fail("value", "VALUE_ABSENT", `the key holds no value at batch ${e.batch}, so the supplied bytes are not its value`), entry };

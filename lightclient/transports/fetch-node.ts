@@ -1,4 +1,4 @@
-/** NodeSource over HTTP with `fetch` (Node 22 and browsers alike). */
+/** NodeSource over HTTP with `fetch` (Node and browsers alike). */
 import { TransportError, type NodeSource } from "./types.js";
 
 export interface FetchNodeOptions {

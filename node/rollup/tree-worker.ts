@@ -304,8 +304,8 @@ if (!isMainThread && parentPort !== null && isRecord(workerData) && workerData["
 
 /**
  * Poseidon in JS (poseidon-lite) is most of the tree's cost; circomlibjs's wasm build of the same
- * function is ~4x faster. It is a development dependency here (its absence is fine: poseidon-lite stays),
- * and it is used only after it agrees with poseidon-lite on fixed and pseudo-random vectors.
+ * function is ~4x faster. It is a dependency, yet its absence is tolerated (poseidon-lite stays), and
+ * it is used only after it agrees with poseidon-lite on fixed and pseudo-random vectors.
  */
 async function useFastPoseidon(): Promise<void> {
   try {
@@ -318,7 +318,7 @@ async function useFastPoseidon(): Promise<void> {
     const candidate: PoseidonBackend = { name: "circomlibjs-wasm", poseidon2: hash, poseidon3: hash, poseidon4: hash };
     if (!usePoseidonBackend(candidate, poseidonVectors())) console.error("state-tree worker: circomlibjs's Poseidon disagrees with poseidon-lite; using poseidon-lite");
   } catch {
-    // Not installed (production install without dev dependencies): poseidon-lite it is.
+    // Not installed or not loadable: poseidon-lite it is.
   }
 }
 

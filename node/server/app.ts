@@ -4,6 +4,7 @@
  * plain-text `<CODE>: <message>` with a 4xx status; a 500 means a bug and is logged.
  */
 import { createServer } from "node:http";
+import cors, { type FastifyCorsOptions } from "@fastify/cors";
 import Fastify, { type FastifyInstance, type FastifyReply } from "fastify";
 import { CID, parseCid } from "../../core/cid.js";
 import { decodeEpoch } from "../../core/epoch/epoch.js";
@@ -27,12 +28,28 @@ export interface AppServices {
 
 export const FEATURES = ["kv", "kv-versions", "delegation", "revocation", "epochs"] as const;
 
-const CORS_HEADERS = {
-  "access-control-allow-origin": "*",
-  "access-control-allow-methods": "POST, PUT, GET, OPTIONS, DELETE, HEAD",
-  "access-control-allow-headers": "*, Authorization",
-  "access-control-expose-headers": "*, Authorization",
-};
+/**
+ * CORS, deliberately open: the API is meant to be called from any web app (the official client, the
+ * light-client page on another origin). No request is authorized by ambient credentials (no cookies,
+ * no TLS client certificates): every write carries its own UCAN/SIWE `Authorization` header, so any
+ * origin may call any route, and `credentials` stays off, which is what makes the `*` wildcards valid.
+ * - methods: the verbs the API uses (GET/HEAD reads, POST invocations and delegations, PUT/DELETE
+ *   are kept for clients of the reference node).
+ * - allowedHeaders: any request header (KV metadata travels in `x-tinycloud-meta-*` and standard
+ *   content headers), plus `Authorization`, which the `*` wildcard does not cover.
+ * - exposedHeaders: likewise any response header (ETag, `x-tinycloud-version`, stored metadata).
+ * - strictPreflight off and status 200: an OPTIONS request to any path answers 200 with these headers,
+ *   with or without Origin / Access-Control-Request-Method (as the reference node does).
+ */
+const CORS_OPTIONS = {
+  origin: "*",
+  methods: ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"],
+  allowedHeaders: ["*", "Authorization"],
+  exposedHeaders: ["*", "Authorization"],
+  credentials: false,
+  strictPreflight: false,
+  optionsSuccessStatus: 200,
+} as const satisfies FastifyCorsOptions;
 
 export function buildApp(services: AppServices): FastifyInstance {
   const { config, store, keys, delegations, invocations } = services;
@@ -47,7 +64,8 @@ export function buildApp(services: AppServices): FastifyInstance {
       const code = (error as { code?: string }).code === "FST_ERR_MAX_PARAM_LENGTH" ? "URL_TOO_LONG" : "BAD_URL";
       const message = code === "URL_TOO_LONG" ? "a path parameter is longer than 4096 characters" : "the URL is not valid (bad percent-encoding?)";
       const fastifyReply = reply as unknown as FastifyReply;
-      fastifyReply.headers(CORS_HEADERS);
+      // Router-level failures run no hooks, so @fastify/cors never sees them: allow the origin here.
+      fastifyReply.header("access-control-allow-origin", CORS_OPTIONS.origin);
       void sendError(fastifyReply, new HttpError(code, message));
     },
   });
@@ -55,9 +73,7 @@ export function buildApp(services: AppServices): FastifyInstance {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("*", { parseAs: "buffer" }, (_req, body, done) => done(null, body));
 
-  app.addHook("onSend", async (_req, reply) => {
-    reply.headers(CORS_HEADERS);
-  });
+  void app.register(cors, CORS_OPTIONS);
 
   app.setErrorHandler((error, request, reply) => {
     const known = toHttpError(error);
@@ -73,8 +89,6 @@ export function buildApp(services: AppServices): FastifyInstance {
     return sendError(reply, new HttpError("INTERNAL", "internal error"));
   });
   app.setNotFoundHandler((request, reply) => sendError(reply, new HttpError("NOT_FOUND", `no route ${request.method} ${request.url.split("?")[0]}`)));
-
-  app.options("*", async (_req, reply) => reply.code(200).send(""));
 
   app.get("/healthz", async (_req, reply) => {
     if (store.db.status !== "open") throw new HttpError("STORE_CLOSED", `store is ${store.db.status}`);

@@ -12,7 +12,7 @@ import { revocationFromUcan } from "../../core/auth/records.js";
 import { decodeUcan, verifyUcanSignature } from "../../core/auth/ucan.js";
 import { decodeAuthorization, verifiedDelegation } from "../../core/auth/verify.js";
 import type { Ed25519Verify } from "../../core/keys.js";
-import { Batch, type NodeStore, type SpaceRecord } from "../store/store.js";
+import { Batch, type NodeStore } from "../store/store.js";
 import { loadAuthorityContext } from "./authority-loader.js";
 import { HttpError } from "./http-error.js";
 import type { Ledger } from "./ledger.js";
@@ -166,4 +166,3 @@ function spacesOf(capabilities: readonly Capability[]): { id: string; space: Res
   return [...seen.values()];
 }
 
-export type { SpaceRecord };

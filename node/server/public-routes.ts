@@ -44,7 +44,6 @@ export function registerPublicRoutes(app: FastifyInstance, store: NodeStore): vo
     }
     reply.header("etag", etagOf(current.etag));
     reply.header("x-tinycloud-version", String(current.version));
-    reply.header("access-control-allow-origin", "*");
     // A pinned version never changes; the current one may.
     reply.header("cache-control", version === undefined ? "public, max-age=60" : "public, max-age=31536000, immutable");
     for (const [name, value] of Object.entries(current.metadata)) reply.header(name, value);

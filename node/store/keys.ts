@@ -6,7 +6,6 @@
 import type { Bucket } from "./buckets.js";
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 
 export type KeyPart = string | number | Uint8Array;
 
@@ -44,11 +43,6 @@ function encodePart(part: KeyPart): Uint8Array {
     return out;
   }
   return part;
-}
-
-/** Split the text parts after the bucket byte (for keys made only of text parts). */
-export function decodeTextParts(key: Uint8Array): string[] {
-  return decoder.decode(key.subarray(1)).split("\u0000");
 }
 
 export function decodeNumber(bytes: Uint8Array): number {

@@ -1,6 +1,6 @@
 /**
- * The prover backend interface shared by every proof system (snarkjs Groth16, RISC Zero, SP1) and the
- * typed errors they fail with.
+ * The prover backend interface (today one proof system: snarkjs Groth16) and the typed errors
+ * backends fail with.
  *
  * A backend turns one `ProofJob` (a batch number, a circuit/program name and its input) into one
  * `ProofResult`. Pools (`prover/pool/`) never look inside proofs: they move jobs and results between
@@ -11,12 +11,32 @@
 import { pathToFileURL } from "node:url";
 import { TinyCloudError, type ErrorDetails, type TinyCloudErrorOptions } from "../../core/errors.js";
 
-export type BackendName = "groth16" | "risc0" | "sp1";
+export type BackendName = "groth16";
+
+/**
+ * Backend names that earlier versions accepted but that cannot prove a batch as wired: their public
+ * signals never matched the batch prover's check, no guest program existed, and no contract implements
+ * `IBatchVerifier` for them. Selecting one fails with PROVER_BACKEND_NOT_WIRED instead of "unknown".
+ */
+const NOT_WIRED_BACKENDS: ReadonlySet<string> = new Set(["risc0", "sp1"]);
+
+/** `name` as a built-in backend, or a typed error: PROVER_BACKEND_NOT_WIRED (zkVMs) or PROVER_BACKEND_UNAVAILABLE. */
+export function builtinBackendName(name: string): BackendName {
+  if (name === "groth16") return name;
+  if (NOT_WIRED_BACKENDS.has(name)) {
+    throw new ProverError(
+      "PROVER_BACKEND_NOT_WIRED",
+      `the ${name} backend is not wired: zkVM proofs (RISC Zero, SP1) return with the verifiable-compute issue; use --backend groth16`,
+      { details: { backend: name } },
+    );
+  }
+  throw new ProverError("PROVER_BACKEND_UNAVAILABLE", `unknown backend "${name}": the built-in backend is groth16 (or pass --backend-module)`, { details: { backend: name } });
+}
 
 export interface ProofJob {
   /** Batch number; pools use it as the job's identity (`batch-<n>`), so it must be a safe non-negative integer. */
   readonly batch: number;
-  /** Circuit (Groth16) or guest program (zkVMs) that proves this batch. */
+  /** Circuit that proves this batch. */
   readonly circuit: string;
   /** Circuit input (signal name → value) or guest input; must survive JSON. */
   readonly input: Record<string, unknown>;
@@ -25,13 +45,13 @@ export interface ProofJob {
 export interface ProofResult {
   readonly backend: BackendName;
   readonly circuit: string;
-  /** The proof in the backend's own JSON form (snarkjs proof object, zkVM receipt/proof bytes as hex/base64). */
+  /** The proof in the backend's own JSON form (for Groth16: the snarkjs proof object). */
   readonly proof: unknown;
-  /** Public signals as decimal (Groth16) or hex (zkVM) strings. */
+  /** Public signals as decimal strings. */
   readonly publicSignals: string[];
   /** Wall-clock seconds spent proving (excluding witness generation). */
   readonly proveSeconds: number;
-  /** Wall-clock seconds spent computing the witness (zkVMs: 0, execution is part of proving). */
+  /** Wall-clock seconds spent computing the witness. */
   readonly witnessSeconds: number;
 }
 
@@ -77,8 +97,7 @@ export async function loadBackend(spec: BackendSpec): Promise<ProverBackend> {
 }
 
 /**
- * Spec of a built-in backend (`prover/backends/<name>`). Options: `Groth16FactoryOptions`,
- * `Risc0Options` or `Sp1Options`.
+ * Spec of a built-in backend (`prover/backends/<name>`). Options: `Groth16FactoryOptions`.
  */
 export function builtinBackendSpec(name: BackendName, options: unknown): BackendSpec {
   return { module: siblingModule(import.meta.url, name), exportName: "createBackend", options };
@@ -114,8 +133,10 @@ export type ProverErrorCode =
   | "PROVER_CIRCUIT_UNKNOWN"
   /** The circuit rejected the input (assertion failed, unknown or missing signal). */
   | "PROVER_WITNESS_FAILED"
-  /** The backend's toolchain or binary is not installed / not loadable. */
+  /** The backend's toolchain or binary is not installed / not loadable, or no backend has that name. */
   | "PROVER_BACKEND_UNAVAILABLE"
+  /** The backend was named (risc0, sp1) but cannot prove batches as wired; see `builtinBackendName`. */
+  | "PROVER_BACKEND_NOT_WIRED"
   /** The backend ran but failed (non-zero exit, crashed worker thread). Retryable. */
   | "PROVER_BACKEND_FAILED"
   /** The backend's output could not be parsed. */
@@ -149,6 +170,7 @@ const CODES: ReadonlySet<string> = new Set<ProverErrorCode>([
   "PROVER_CIRCUIT_UNKNOWN",
   "PROVER_WITNESS_FAILED",
   "PROVER_BACKEND_UNAVAILABLE",
+  "PROVER_BACKEND_NOT_WIRED",
   "PROVER_BACKEND_FAILED",
   "PROVER_OUTPUT_INVALID",
   "PROVER_TIMEOUT",
@@ -157,10 +179,6 @@ const CODES: ReadonlySet<string> = new Set<ProverErrorCode>([
   "PROVER_POOL_CLOSED",
   "PROVER_JOB_FAILED",
 ]);
-
-export function isProverError(value: unknown): value is ProverError {
-  return value instanceof ProverError;
-}
 
 /** Plain-object form of an error for `postMessage` / queues. */
 export interface SerializedError {

@@ -18,6 +18,7 @@ import {
   ProverError,
   assertProofJob,
   deserializeError,
+  errorMessage,
   jsonWithBigInts,
   normalizeJob,
   siblingModule,
@@ -247,7 +248,7 @@ export class EmbeddedProverPool implements ProverPool {
         if (entry) this.#fail(entry, error);
         this.#pump();
       };
-      worker.on("error", (error) => died(`crashed: ${error.message}`, error));
+      worker.on("error", (error) => died(`crashed: ${errorMessage(error)}`, error));
       worker.on("exit", (code) => died(`exited with code ${code}`));
     });
   }

@@ -19,7 +19,7 @@ import { dirname, resolve as resolvePath } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Job, Worker } from "bullmq";
 import { Command } from "commander";
-import { ProverError, builtinBackendSpec, encodeFailureReason, errorMessage, type BackendName, type BackendSpec, type ProofJob, type ProofResult } from "../backends/backend.js";
+import { ProverError, builtinBackendName, builtinBackendSpec, encodeFailureReason, errorMessage, type BackendSpec, type ProofJob, type ProofResult } from "../backends/backend.js";
 import type { CircuitArtifacts, Groth16FactoryOptions } from "../backends/groth16.js";
 import { EmbeddedProverPool } from "./embedded.js";
 import { DEFAULT_QUEUE_NAME } from "./types.js";
@@ -146,11 +146,11 @@ export function registerProverCommand(program: Command): void {
     .option("--queue <name>", "queue name (must match the node's)", DEFAULT_QUEUE_NAME)
     .option("--prefix <prefix>", "Redis key prefix (must match the node's)")
     .option("-c, --concurrency <n>", "jobs proven at once, one worker thread each", "1")
-    .option("--backend <name>", "proof system: groth16 | risc0 | sp1", "groth16")
+    .option("--backend <name>", "proof system: groth16 (risc0 and sp1 fail with PROVER_BACKEND_NOT_WIRED)", "groth16")
     .option("--circuits <file>", "groth16: JSON table {circuit: {wasm, zkey, vkey}}; relative paths are relative to the file")
     .option("--artifacts <dir>", "groth16: artifact directory <dir>/<circuit>/{<circuit>.zkey, <circuit>.vkey.json, <circuit>_js/<circuit>.wasm}")
     .option("--setup-circuits <names>", "groth16 without --circuits/--artifacts: use these circuits of circuits/circuits.json, built by `tinycloud setup` (built now if missing)", "epoch_transition_1,epoch_transition_4")
-    .option("--backend-options <json>", "JSON options for the backend (risc0: {guests, r0vm | host, receiptKind, devMode}; sp1: {host, proofSystem, prover})")
+    .option("--backend-options <json>", "JSON options for the backend (groth16: Groth16FactoryOptions)")
     .option("--backend-module <path>", "custom backend module exporting createBackend(options) (overrides --backend)")
     .option("--stalled-interval <ms>", "milliseconds between checks for jobs of dead workers", "30000")
     .option("--lock-duration <ms>", "job lock lifetime in milliseconds (renewed while proving)", "30000")
@@ -205,14 +205,10 @@ function backendFromOptions(o: ProverCommandOptions): BackendSpec {
     }
   }
   if (o.backendModule !== undefined) return { module: pathToFileURL(resolvePath(o.backendModule)).href, exportName: "createBackend", options: { ...circuitOptions(o), ...extra } };
-  if (!["groth16", "risc0", "sp1"].includes(o.backend)) fail(`--backend must be groth16, risc0 or sp1, got "${o.backend}"`);
-  const name = o.backend as BackendName;
-  if (name === "groth16") {
-    const g = { ...circuitOptions(o), ...extra } as Groth16FactoryOptions;
-    if (!g.circuits && !g.artifactsDir) fail("groth16 needs --circuits <file> or --artifacts <dir>");
-    return builtinBackendSpec("groth16", g);
-  }
-  return builtinBackendSpec(name, extra);
+  const name = builtinBackendName(o.backend);
+  const g = { ...circuitOptions(o), ...extra } as Groth16FactoryOptions;
+  if (!g.circuits && !g.artifactsDir) fail("groth16 needs --circuits <file> or --artifacts <dir>");
+  return builtinBackendSpec(name, g);
 }
 
 /** Artifacts of the circuits built by the setup pipeline (set when no --circuits/--artifacts is given). */

@@ -20,7 +20,7 @@ export const POINT_BYTES: Record<Group, number> = { G1: 64, G2: 128 };
 /** Bytes of one scalar: little-endian, standard (not Montgomery) form, < r. */
 export const SCALAR_BYTES = 32;
 
-const WORKER_SOURCE = String.raw`
+const WORKER_SOURCE = `
 "use strict";
 const { parentPort, workerData } = require("node:worker_threads");
 const SCALAR_BITS = 254; // r < 2^254

@@ -36,6 +36,7 @@ import * as binFileUtils from "@iden3/binfileutils";
 import { TinyCloudError } from "../../core/errors.js";
 import type { SnarkjsLogger } from "snarkjs";
 import { devPtauBeacon, generateDevPtau } from "../ptau/dev-ptau.js";
+import { readBinFile } from "./file-handles.js";
 import { PROVENANCE_FORMAT, provenanceSecurity, type KeyTranscript, type Phase2Provenance, type ProvenanceV2, type PtauProvenance } from "./key-security.js";
 import { applyBeacon, contributeSecret, readZkeyContributions, transcriptOf, type Phase2Mode } from "./phase2.js";
 import { createReporter, formatSeconds, type Reporter, type SetupPhaseName } from "./progress.js";
@@ -592,7 +593,7 @@ export interface R1csHeader {
 }
 
 export async function readR1csHeader(file: string): Promise<R1csHeader> {
-  const { fd, sections } = await binFileUtils.readBinFile(file, "r1cs", 1);
+  const { fd, sections } = await readBinFile(file, "r1cs", 1);
   try {
     const header = sections[1]?.[0];
     if (!header) throw new SetupError(`${file}: no r1cs header`);
@@ -642,7 +643,7 @@ export interface PtauHeader {
 }
 
 export async function readPtauHeader(file: string): Promise<PtauHeader> {
-  const { fd, sections } = await binFileUtils.readBinFile(file, "ptau", 1);
+  const { fd, sections } = await readBinFile(file, "ptau", 1);
   try {
     const header = sections[1]?.[0];
     if (!header) throw new SetupError(`${file}: no ptau header`);

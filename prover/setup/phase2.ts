@@ -18,6 +18,7 @@ import * as binFileUtils from "@iden3/binfileutils";
 import { blake2b } from "@noble/hashes/blake2.js";
 import type { SnarkjsLogger } from "snarkjs";
 import { TinyCloudError } from "../../core/errors.js";
+import { closingLeftOpenFiles, readBinFile } from "./file-handles.js";
 import type { ContributionRecord, KeyTranscript } from "./key-security.js";
 
 export type KeyErrorCode =
@@ -95,7 +96,7 @@ export function checkBeacon(beaconHashHex: string, numIterationsExp: number): vo
 export async function readZkeyContributions(file: string): Promise<ZkeyContributions> {
   let section: Uint8Array;
   try {
-    const { fd, sections } = await binFileUtils.readBinFile(file, "zkey", 2);
+    const { fd, sections } = await readBinFile(file, "zkey", 2);
     try {
       if (!sections[10]?.[0]) throw new Error("no MPC section (10): not a Groth16 zkey");
       section = await binFileUtils.readSection(fd, sections, 10);
@@ -193,7 +194,7 @@ export async function verifyZkey(r1cs: string, ptau: string, zkey: string, onMes
   };
   let ok: unknown;
   try {
-    ok = await snarkjs.zKey.verifyFromR1cs(r1cs, ptau, zkey, log.logger);
+    ok = await closingLeftOpenFiles(() => snarkjs.zKey.verifyFromR1cs(r1cs, ptau, zkey, log.logger));
   } catch (error) {
     throw new KeyError("KEY_VERIFY_FAILED", `${zkey}: verification failed: ${(error as Error).message}`, { cause: error });
   } finally {
@@ -248,3 +249,4 @@ function collectingLogger(onMessage?: (message: string) => void): { logger: Snar
 export function toHex(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex");
 }
+

@@ -142,6 +142,6 @@ export async function evaluate(sources: CircuitSources, m: Mutant | undefined, o
 }
 
 function stripAnsi(s: string): string {
-  // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: ESC starts the ANSI colour codes stripped here
   return s.replace(/\u001b\[[0-9;]*m/g, "").trim();
 }

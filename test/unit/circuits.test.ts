@@ -142,6 +142,7 @@ describe("EpochTransition rejects forged steps (each breaks exactly one rule)", 
     const forged = new ForgedTree(tree);
     const lowIdx = 0;
     const l = tree.leaf(lowIdx);
+    // biome-ignore lint/complexity/useMathMinMax: bigints, which Math.min does not take
     const k = keys.reduce((a, b) => (a < b ? a : b)) - 1n; // below every key: its low leaf is the head
     assert.ok(k > 0n);
     const s1 = forged.step("low", { index: lowIdx, key: l.key, nextKey: l.nextKey, oldValue: l.value, newValue: l.value, insKey: k });

@@ -247,6 +247,7 @@ describe("canonicalJson (RFC 8785) and JSON/UTF-8/hex helpers", () => {
   });
 
   test("behavior: numbers are written in ECMAScript shortest form", () => {
+    // biome-ignore lint/correctness/noPrecisionLoss: 333333333.33333329 rounds on purpose (RFC 8785's example)
     assert.equal(canonicalJson([1.0, 1e21, 1e-7, 0.000001, -0, 333333333.33333329, 1795484310.123]), "[1,1e+21,1e-7,0.000001,0,333333333.3333333,1795484310.123]");
   });
 

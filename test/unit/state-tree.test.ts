@@ -117,7 +117,7 @@ describe("Poseidon and leaf encoding", () => {
       const bytes = Uint8Array.from([...enc.encode(space), 0, ...enc.encode(service), 0, ...enc.encode(path)]);
       const digest = blake3(bytes);
       assert.equal(digest.length, 32);
-      return BigInt("0x" + Buffer.from(digest.subarray(0, 31)).toString("hex"));
+      return BigInt(`0x${Buffer.from(digest.subarray(0, 31)).toString("hex")}`);
     };
     // anchor blake3 itself: the BLAKE3 test vector for the empty input
     assert.equal(Buffer.from(blake3(new Uint8Array())).toString("hex"), "af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262");
@@ -141,8 +141,8 @@ describe("Poseidon and leaf encoding", () => {
   test("contentHashField is the first 31 bytes of blake3, big-endian", () => {
     const bytes = new TextEncoder().encode("some value bytes");
     const digest = blake3(bytes);
-    assert.equal(contentHashField(bytes), BigInt("0x" + Buffer.from(digest.subarray(0, 31)).toString("hex")));
-    assert.equal(contentHashField(new Uint8Array()), BigInt("0x" + Buffer.from(blake3(new Uint8Array()).subarray(0, 31)).toString("hex")));
+    assert.equal(contentHashField(bytes), BigInt(`0x${Buffer.from(digest.subarray(0, 31)).toString("hex")}`));
+    assert.equal(contentHashField(new Uint8Array()), BigInt(`0x${Buffer.from(blake3(new Uint8Array()).subarray(0, 31)).toString("hex")}`));
   });
 
   test("contentHashFromDigestHex (from a KV ETag) equals contentHashField of the bytes; malformed digests throw", () => {
