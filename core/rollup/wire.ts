@@ -73,7 +73,6 @@ export type StateUpdate = v.InferOutput<typeof StateUpdateSchema>;
 export type DecodedUpdate = v.InferOutput<ReturnType<typeof stateUpdateSchema<typeof FieldValue>>>;
 
 export const BATCH_STATUSES = ["cut", "proving", "proven", "anchored"] as const;
-export type BatchStatus = (typeof BATCH_STATUSES)[number];
 
 /** The most updates one batch record may list (a batch is cut from at most this many writes). */
 export const MAX_BATCH_UPDATES = 4096;

@@ -30,6 +30,3 @@ export function fieldFromDecimal(text: unknown): Field | undefined {
   const v = BigInt(text);
   return isField(v) ? v : undefined;
 }
-
-/** The decimal form used on the wire and in circuit inputs. */
-export const fieldToDecimal = (x: Field | bigint): string => x.toString(10);

@@ -4,7 +4,7 @@
  */
 import type { StateUpdate } from "../../core/rollup/wire.js";
 
-export type { BatchRecord, BatchStatus, StateUpdate } from "../../core/rollup/wire.js";
+export type { BatchRecord, StateUpdate } from "../../core/rollup/wire.js";
 
 /**
  * A state update as staged with its KV write. The leaf value (a Poseidon hash) is computed when the
