@@ -4,7 +4,7 @@
  */
 import { Command, CommanderError } from "commander";
 import { isProtocolError } from "../core/errors.js";
-import { registerSetupCommand } from "../prover/setup/command.js";
+import { registerSetupCommand } from "./setup-command.js";
 import { SetupError } from "../prover/setup/artifacts.js";
 import { registerProverCommand } from "../prover/pool/worker-main.js";
 import { registerDeployCommand } from "./deploy-command.js";

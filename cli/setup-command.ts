@@ -1,6 +1,6 @@
 /** `tinycloud setup`: build circuit keys, verifiers and verification keys (prover/setup/artifacts.ts). */
 import type { Command } from "commander";
-import type { CircuitBuild } from "./artifacts.js";
+import type { CircuitBuild } from "../prover/setup/artifacts.js";
 
 const RULE = "!".repeat(78);
 
@@ -47,9 +47,9 @@ export function registerSetupCommand(program: Command): void {
       if (!options.ptau) console.error(`${DEV_PTAU_WARNING}\n`);
       if (phase2 === "insecure-deterministic") console.error(`${INSECURE_PHASE2_WARNING}\n`);
       // Loaded on use: the ZK libraries cost ~0.2 s to import, which other commands should not pay.
-      const { runSetup, SetupError } = await import("./artifacts.js");
-      const { createReporter, formatSeconds } = await import("./progress.js");
-      const { generateContractArtifacts } = await import("./contracts.js");
+      const { runSetup, SetupError } = await import("../prover/setup/artifacts.js");
+      const { createReporter, formatSeconds } = await import("../prover/setup/progress.js");
+      const { generateContractArtifacts } = await import("../prover/setup/contracts.js");
       let builds: CircuitBuild[];
       try {
         const reporter = createReporter();
