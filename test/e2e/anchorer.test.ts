@@ -21,7 +21,8 @@ import { releaseSnarkjsWorkers } from "../../prover/setup/artifacts.js";
 import { RollupStore } from "../../node/rollup/rollup-store.js";
 import type { BatchRecord } from "../../node/rollup/types.js";
 import { NodeStore } from "../../node/store/store.js";
-import { BatchFactory, startFaultProxy, startTestChain, until, type TestChain } from "../helpers/anvil.js";
+import { BatchFactory, startFaultProxy, startTestChain, type TestChain } from "../helpers/anvil.js";
+import { until } from "../helpers/until.js";
 
 describe("anchorer (anvil, real contracts, real Groth16 proofs)", () => {
   let chain: TestChain;

@@ -138,7 +138,7 @@ describe("tinycloud verify (light client CLI) against the real stack", () => {
       const s = await json<Status>(`${node!.url}/rollup/status`);
       log(JSON.stringify(s));
       return s.pending === 0 && s.latestBatch >= 3 && s.anchoredBatch === s.latestBatch ? s : undefined;
-    }, "every batch anchored");
+    }, "every batch anchored", { timeoutMs: 240_000, intervalMs: 200 });
     latest = status.anchoredBatch;
     proxy = await startProxy(node.url);
   });

@@ -209,12 +209,3 @@ export async function startFaultProxy(target: string, decide: (index: number, me
       }),
   };
 }
-
-/** Poll `fn` until it returns true. */
-export async function until(fn: () => Promise<boolean> | boolean, what: string, ms = 60_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await fn())) {
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

@@ -91,12 +91,12 @@ export async function startLightClientStack(): Promise<LightClientStack> {
       const batch = await until(async () => {
         const entries = (await (await fetch(`${node.url}/rollup/entries?limit=50`)).json()) as { entries: { uri: string; batch: number }[] };
         return entries.entries.find((e) => e.uri === uri(key))?.batch;
-      }, `a batch for ${key}`);
+      }, `a batch for ${key}`, { timeoutMs: 240_000, intervalMs: 200 });
       let last: RollupStatus | undefined;
       await until(async () => {
         last = await rollupStatus(node.url);
         return last.anchoredBatch >= batch ? true : undefined;
-      }, `batch ${batch} anchored`).catch((error: unknown) => {
+      }, `batch ${batch} anchored`, { timeoutMs: 240_000, intervalMs: 200 }).catch((error: unknown) => {
         throw new Error(`${error instanceof Error ? error.message : String(error)}; last /rollup/status: ${JSON.stringify(last)}`);
       });
       return batch;
