@@ -22,9 +22,9 @@ import * as snarkjs from "snarkjs";
 import { stateKey, stateProofToJson, StateTree } from "../../core/state/state-tree.js";
 import { signIn } from "../../node/client/client.js";
 import type { BatchRecord } from "../../node/rollup/types.js";
-import { epochContext, epochTransitionInput } from "../../prover/circuit-inputs.js";
-import { releaseSnarkjsWorkers, runSetup } from "../../prover/setup/artifacts.js";
-import { createReporter } from "../../prover/setup/progress.js";
+import { epochContext } from "../../prover/circuit-inputs.js";
+import { releaseSnarkjsWorkers } from "../../prover/setup/artifacts.js";
+import { ET1_D16, ProvenBatchFactory } from "../helpers/proven-batch-factory.js";
 import {
   chromiumAvailable,
   jsonOf,
@@ -219,9 +219,10 @@ describe("light client page in Chromium (real node, prover, anvil)", { skip, tim
     const real = await batchRecord(s.node.url, n);
     assert.equal(tree.root.toString(), real.oldRoot, "replayed tree matches the node's root before batch n");
     const witness = tree.set(stateKey(s.session.spaceId, "kv", "forged"), 123456789n);
-    const input = epochTransitionInput({ batchNumber: n, context: epochContext(chain.chainId, chain.anchor as `0x${string}`), eventsHash: 42n, witnesses: witness, B: 2, depth: 16 });
-    const [build] = await runSetup({ circuits: ["epoch_transition_1"], phase2: "insecure-deterministic", reporter: createReporter({ silent: true }) });
-    const { proof, publicSignals } = await snarkjs.groth16.fullProve(input, build!.wasm, build!.zkey);
+    const factory = new ProvenBatchFactory([ET1_D16]);
+    const { input, proof, publicSignals } = await factory
+      .prove({ circuit: ET1_D16.name, batchNumber: n, context: epochContext(chain.chainId, chain.anchor as `0x${string}`), eventsHash: 42n, witnesses: witness })
+      .finally(() => factory.close());
     const vkey = JSON.parse(await readFile(new URL("../../circuits/keys/epoch_transition_1.vkey.json", import.meta.url), "utf8"));
     assert.equal(await snarkjs.groth16.verify(vkey, publicSignals, proof), true, "the forged batch's proof is valid");
     const forgedRoot = tree.root.toString();

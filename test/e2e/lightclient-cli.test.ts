@@ -26,9 +26,9 @@ import { signIn } from "../../node/client/client.js";
 import { formatSpaceId, parseResourceUri } from "../../core/resource.js";
 import { contentHashField, leafValue, StateTree, stateKey, stateProofToJson } from "../../core/state/state-tree.js";
 import type { BatchRecord } from "../../node/rollup/types.js";
-import { epochContext, epochTransitionInput } from "../../prover/circuit-inputs.js";
-import { releaseSnarkjsWorkers, runSetup } from "../../prover/setup/artifacts.js";
-import { createReporter } from "../../prover/setup/progress.js";
+import { epochContext } from "../../prover/circuit-inputs.js";
+import { releaseSnarkjsWorkers } from "../../prover/setup/artifacts.js";
+import { ProvenBatchFactory } from "../helpers/proven-batch-factory.js";
 import type { VerifyReport } from "../../lightclient/index.js";
 import { startTestNode, type TestNode } from "../helpers/node.js";
 import { testWallet } from "../helpers/wallets.js";
@@ -244,10 +244,10 @@ describe("tinycloud verify (light client CLI) against the real stack", () => {
     const forged = new TextEncoder().encode("forged by the node");
     const contentHash = contentHashField(forged);
     const witness = tree.set(key, leafValue(contentHash, 2, false));
-    const [build] = await runSetup({ circuits: [CIRCUIT], phase2: "insecure-deterministic", reporter: createReporter({ silent: true }) });
-    const input = epochTransitionInput({ batchNumber: latest, context: epochContext(chainId, anchor as `0x${string}`), eventsHash: 12345n, witnesses: witness, B: 2, depth: DEPTH });
-    const snarkjs = (await import("snarkjs" as string)) as { groth16: { fullProve(i: unknown, w: string, z: string): Promise<{ proof: unknown; publicSignals: string[] }> } };
-    const { proof, publicSignals } = await snarkjs.groth16.fullProve(input, build!.wasm, build!.zkey);
+    const factory = new ProvenBatchFactory([{ name: CIRCUIT, B: 2, depth: DEPTH }]);
+    const { input, proof, publicSignals } = await factory
+      .prove({ circuit: CIRCUIT, batchNumber: latest, context: epochContext(chainId, anchor as `0x${string}`), eventsHash: 12345n, witnesses: witness })
+      .finally(() => factory.close());
     await releaseSnarkjsWorkers();
     const forkRecord = { ...real, newRoot: tree.root.toString(), commitment: input.commitment, proof, publicSignals, status: "proven" };
     const forkPath = {

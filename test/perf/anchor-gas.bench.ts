@@ -34,7 +34,8 @@ import {
 import { ANCHOR_ABI, KIND_GROTH16_SNARKJS, ROUTER_ABI, loadContractArtifacts } from "../../contracts/artifacts.js";
 import { epochContext } from "../../prover/circuit-inputs.js";
 import { circuitSource, loadManifest, releaseSnarkjsWorkers } from "../../prover/setup/artifacts.js";
-import { BatchProver, epochCircuits, genesisTree } from "../contracts/fixture.js";
+import { StateTree } from "../../core/state/state-tree.js";
+import { ProvenBatchFactory } from "../helpers/proven-batch-factory.js";
 import { fmt, printTable } from "./harness.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -65,8 +66,8 @@ export async function run(): Promise<void> {
     }
     specs.push({ name, B: Number(entry.params[0]), depth: Number(entry.params[1]) });
   }
-  const circuits = await epochCircuits(specs);
-  const prover = new BatchProver(circuits);
+  const prover = new ProvenBatchFactory(specs);
+  const circuits = await prover.circuits();
   const anvil = await startAnvil();
   try {
     const chain = defineChain({ id: 31337, name: "anvil", nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [anvil.url] } } });
@@ -100,7 +101,7 @@ export async function run(): Promise<void> {
       const verifier = await deploy(circuit.contract);
       deployRows.push([circuit.contract, fmt(verifier.size), fmt(Number(verifier.gas))]);
       await send({ address: router.address, abi: ROUTER_ABI as Abi, functionName: "addVerifier", args: [circuit.verifierId, verifier.address, KIND_GROTH16_SNARKJS], account: deployer! } as never);
-      const tree = genesisTree(circuit.depth);
+      const tree = new StateTree(circuit.depth);
       const anchor = await deploy("TinyCloudAnchor", [deployer, router.address, circuit.depth]);
       anchorDeploy ??= anchor;
       await send({ address: anchor.address, abi: ANCHOR_ABI as Abi, functionName: "setSequencer", args: [sequencer, true], account: deployer! } as never);
@@ -109,7 +110,7 @@ export async function run(): Promise<void> {
       const totals = { gas: 0, intrinsic: 0, verification: 0, verifier: 0, proveSeconds: 0 };
       for (let n = 1n; n <= BigInt(BATCHES); n++) {
         // Fresh keys: every write is an insert, two steps, so a full batch holds B / 2 writes.
-        const batch = await prover.prove({ tree, circuit, batchNumber: n, context, updates: circuit.B / 2 });
+        const batch = await prover.proveWrites({ tree, circuit: circuit.name, batchNumber: n, context, updates: circuit.B / 2 });
         const receipt = await send({
           address: anchor.address,
           abi: ANCHOR_ABI as Abi,
