@@ -14,12 +14,18 @@ import { signIn, type TinyCloudSession } from "../../node/client/client.js";
 import { startNode, type RunningNode } from "../../node/server/node.js";
 import type { NodeConfig } from "../../node/server/config.js";
 import { testWallet } from "./wallets.js";
+import { browserGate, type BrowserGate } from "./browser-gate.js";
 import { until } from "./until.js";
 
 export const CHROMIUM = process.env["CHROMIUM_PATH"] ?? "/usr/bin/chromium";
 
 export function chromiumAvailable(): boolean {
   return existsSync(CHROMIUM);
+}
+
+/** Run, skip (locally) or fail (under CI) the browser tests: see test/helpers/browser-gate.ts. */
+export function chromiumGate(): BrowserGate {
+  return browserGate(CHROMIUM, chromiumAvailable());
 }
 
 export async function launchChromium(): Promise<Browser> {
