@@ -17,6 +17,7 @@ import { after, before, describe, test } from "node:test";
 import { ForgedTree } from "../helpers/forged-tree.js";
 import { promisify } from "node:util";
 import { epochCommitment, epochContext, epochPublicSignals, epochTransitionInput, type EpochTransitionInput } from "../../prover/circuit-inputs.js";
+import { circomlibParent } from "../mutation/compile.js";
 import { checkWitnessChain, noopWitness, StateTree, type UpdateWitness } from "../../core/state/state-tree.js";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
@@ -44,7 +45,7 @@ before(async () => {
   dir = await mkdtemp(path.join(tmpdir(), "tc-circuits-"));
   const circom = path.join(ROOT, "node_modules/.bin/circom2");
   for (const name of Object.values(mains)) {
-    await promisify(execFile)(circom, [`circuits/test/${name}.circom`, "--O2", "--r1cs", "--wasm", "-l", "node_modules", "-o", dir], { cwd: ROOT });
+    await promisify(execFile)(circom, [`circuits/test/${name}.circom`, "--O2", "--r1cs", "--wasm", "-l", circomlibParent(), "-o", dir], { cwd: ROOT });
   }
 });
 

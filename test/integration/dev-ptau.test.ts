@@ -22,6 +22,7 @@ import * as snarkjs from "snarkjs";
 import { DEFAULT_DEV_NAME, devPtauBeacon, generateDevPtau, type DevPtauResult } from "../../prover/ptau/dev-ptau.js";
 import { FixedBasePool } from "../../prover/ptau/fixed-base.js";
 import { releaseSnarkjsWorkers } from "../../prover/setup/artifacts.js";
+import { circomlibParent } from "../mutation/compile.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const POWER = 8;
@@ -111,7 +112,7 @@ describe("dev ptau", () => {
       "",
     ].join("\n"));
     const cli = createRequire(import.meta.url).resolve("circom2/cli.js");
-    await promisify(execFile)(process.execPath, [cli, circuit, "--O2", "--r1cs", "--wasm", "-l", join(ROOT, "node_modules"), "-o", dir], { cwd: ROOT });
+    await promisify(execFile)(process.execPath, [cli, circuit, "--O2", "--r1cs", "--wasm", "-l", circomlibParent(), "-o", dir], { cwd: ROOT });
     const r1cs = join(dir, "poseidon2_main.r1cs");
     const wasm = join(dir, "poseidon2_main_js", "poseidon2_main.wasm");
     const zkey = join(dir, "poseidon2.zkey");
