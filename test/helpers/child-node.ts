@@ -25,9 +25,10 @@ export interface ChildNode {
 /** Children not yet known to have exited; `killAllChildNodes` ends them (for `after` hooks). */
 const live = new Set<ChildNode>();
 
-export async function spawnChildNode(dataDir: string, options: { timeoutMs?: number; extraArgs?: readonly string[] } = {}): Promise<ChildNode> {
+/** `prove: true` runs the rollup's provers (default: `--no-prove`, no circuit setup). */
+export async function spawnChildNode(dataDir: string, options: { timeoutMs?: number; extraArgs?: readonly string[]; prove?: boolean } = {}): Promise<ChildNode> {
   const timeoutMs = options.timeoutMs ?? 20_000;
-  const child = spawn(NODE_BIN, [CLI, "node", "--port", "0", "--host", "127.0.0.1", "--no-prove", "--data", dataDir, ...(options.extraArgs ?? [])], {
+  const child = spawn(NODE_BIN, [CLI, "node", "--port", "0", "--host", "127.0.0.1", ...(options.prove === true ? [] : ["--no-prove"]), "--data", dataDir, ...(options.extraArgs ?? [])], {
     cwd: ROOT,
     detached: false,
     stdio: ["ignore", "pipe", "pipe"],

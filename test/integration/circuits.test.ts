@@ -45,7 +45,7 @@ before(async () => {
   dir = await mkdtemp(path.join(tmpdir(), "tc-circuits-"));
   const circom = path.join(ROOT, "node_modules/.bin/circom2");
   for (const name of Object.values(mains)) {
-    await promisify(execFile)(circom, [`circuits/test/${name}.circom`, "--O2", "--r1cs", "--wasm", "-l", circomlibParent(), "-o", dir], { cwd: ROOT });
+    await promisify(execFile)(circom, [path.join(ROOT, `circuits/test/${name}.circom`), "--O2", "--r1cs", "--wasm", "-l", circomlibParent(), "-o", dir], { cwd: "/" });
   }
 });
 

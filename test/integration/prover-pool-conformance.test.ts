@@ -205,10 +205,10 @@ function proverPoolConformance(name: string, factory: PoolFactory): void {
       if (put.durable) {
         // Provers paused: the job waits in the queue while the node goes down.
         await put.pause();
-        const pending = node.submit(job);
+        const closed = assert.rejects(node.submit(job), isCode("PROVER_POOL_CLOSED"));
         await until(async () => (await node.depth()) === 1, "batch 4 queued");
         await node.close();
-        await assert.rejects(pending, isCode("PROVER_POOL_CLOSED"));
+        await closed;
         assert.deepEqual(put.runs(), [], "nothing proven before the node went down");
         // The provers go on without the node and finish the job...
         await put.resume();
@@ -224,10 +224,10 @@ function proverPoolConformance(name: string, factory: PoolFactory): void {
         // The provers are the node's threads: going down mid-proof ends the proof with it...
         let started!: () => void;
         const running = new Promise<void>((resolve) => (started = resolve));
-        const pending = node.submit(job, { onProgress: (e) => e.phase === "slow" && started() });
+        const closed = assert.rejects(node.submit(job, { onProgress: (e) => e.phase === "slow" && started() }), isCode("PROVER_POOL_CLOSED"));
         await running;
         await node.close();
-        await assert.rejects(pending, isCode("PROVER_POOL_CLOSED"));
+        await closed;
         // ...so the node, back, has no result and proves the batch again when it resubmits it.
         const back = await put.open();
         assert.equal(await back.result(4), undefined);
