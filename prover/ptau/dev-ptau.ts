@@ -11,7 +11,7 @@
  *     snarkjs powersoftau prepare phase2 p1.ptau final.ptau
  *
  * where beaconHash = devPtauBeacon(seed).beaconHashHex: byte for byte, contribution record and
- * hashes included (test/unit/dev-ptau.test.ts checks it at power 8). The random beacon is the only
+ * hashes included (test/integration/dev-ptau.test.ts checks it at power 8). The random beacon is the only
  * contribution, so the secrets are a function of the seed alone.
  *
  * It is fast because it skips the group FFTs of `prepare phase2`: each point is a fixed-base

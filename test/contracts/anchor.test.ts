@@ -1,7 +1,7 @@
 /**
  * TinyCloudAnchor + TinyCloudVerifierRouter on Hardhat's EDR network, with the real snarkjs verifiers
  * (EpochTransition1D8Verifier / EpochTransition2D8Verifier from contracts/generated/artifacts.json)
- * and real Groth16 proofs of batches built with the state-tree oracle (test/contracts/fixture.ts).
+ * and real Groth16 proofs of batches built with the state-tree oracle (test/helpers/proven-batch-factory.ts).
  *
  * Run: npm run test:contracts (hardhat test nodejs). Every submitBatch is sent with an explicit gas
  * limit: gas estimation must never decide the gas of a call into a Groth16 verifier (toolchain.md §3).
@@ -23,8 +23,8 @@ import {
 } from "viem";
 import { ANCHOR_ABI, ROUTER_ABI, KIND_BATCH_VERIFIER, KIND_GROTH16_SNARKJS, loadContractArtifacts } from "../../contracts/artifacts.js";
 import { epochContext } from "../../core/rollup/header.js";
-import { emptyStateRoot, FIELD_MODULUS, MAX_STATE_TREE_DEPTH, type StateTree } from "../../core/state/state-tree.js";
-import { BatchProver, D8_CIRCUITS, D8_DEPTH, epochCircuits, genesisTree, type EpochCircuit, type ProvenBatch } from "./fixture.js";
+import { emptyStateRoot, FIELD_MODULUS, MAX_STATE_TREE_DEPTH, StateTree } from "../../core/state/state-tree.js";
+import { D8_DEPTH, ProvenBatchFactory, type EpochCircuit, type ProvenBatch } from "../helpers/proven-batch-factory.js";
 
 const GAS = 1_500_000n;
 /** The router timelock of these tests (seconds). */
@@ -78,7 +78,7 @@ describe("TinyCloudAnchor with real Groth16 proofs", { timeout: 600_000 }, () =>
   let circuits: EpochCircuit[];
   let c1: EpochCircuit;
   let c2: EpochCircuit;
-  let prover: BatchProver;
+  const factory = new ProvenBatchFactory();
   let router: Address;
   let anchor: Address;
   const verifierAddress: Record<string, Address> = {};
@@ -125,9 +125,9 @@ describe("TinyCloudAnchor with real Groth16 proofs", { timeout: 600_000 }, () =>
   async function proveNext(circuit: EpochCircuit, updates: number, options: { commit?: boolean; context?: bigint; batchNumber?: bigint; base?: StateTree } = {}): Promise<ProvenBatch> {
     const base = options.base ?? tree;
     const t = options.commit ? base : base.fork();
-    return prover.prove({
+    return factory.proveWrites({
       tree: t,
-      circuit,
+      circuit: circuit.name,
       batchNumber: options.batchNumber ?? (await nextBatch()),
       context: options.context ?? epochContext(chainId, anchor),
       updates,
@@ -155,12 +155,8 @@ describe("TinyCloudAnchor with real Groth16 proofs", { timeout: 600_000 }, () =>
   }
 
   before(async () => {
-    circuits = await epochCircuits([
-      { name: D8_CIRCUITS[1], B: 2, depth: D8_DEPTH },
-      { name: D8_CIRCUITS[2], B: 4, depth: D8_DEPTH },
-    ]);
+    circuits = await factory.circuits();
     [c1, c2] = circuits as [EpochCircuit, EpochCircuit];
-    prover = new BatchProver(circuits);
     connection = await network.create();
     viem = connection.viem;
     publicClient = await viem.getPublicClient();
@@ -177,13 +173,13 @@ describe("TinyCloudAnchor with real Groth16 proofs", { timeout: 600_000 }, () =>
       circuits.map((c) => verifierAddress[c.name]),
       circuits.map(() => KIND_GROTH16_SNARKJS),
     ]);
-    tree = genesisTree(D8_DEPTH);
+    tree = new StateTree(D8_DEPTH);
     anchor = await deploy("TinyCloudAnchor", [owner, router, D8_DEPTH]);
     await write(anchor, ANCHOR_ABI, "setSequencer", [sequencer, true], owner);
   });
 
   after(async () => {
-    await prover?.close();
+    await factory.close();
     await connection?.close();
   });
 
@@ -198,7 +194,7 @@ describe("TinyCloudAnchor with real Groth16 proofs", { timeout: 600_000 }, () =>
 
   it("starts at the genesis root with the configured router, owner and sequencer", async () => {
     assert.equal(await read<bigint>("latestBatch"), 0n);
-    assert.equal(await read<bigint>("latestRoot"), genesisTree(D8_DEPTH).root);
+    assert.equal(await read<bigint>("latestRoot"), new StateTree(D8_DEPTH).root);
     assert.equal(getAddress(await read<Address>("router")), router);
     assert.equal(getAddress(await read<Address>("owner")), owner);
     assert.equal(await read<boolean>("isSequencer", [sequencer]), true);
@@ -234,7 +230,7 @@ describe("TinyCloudAnchor with real Groth16 proofs", { timeout: 600_000 }, () =>
   describe("rejects", () => {
     it("a proof from an old root other than the stored one", async () => {
       const forked = tree.fork();
-      forked.set(prover.freshKey(), 42n); // a different state the sequencer never anchored
+      forked.set(factory.freshKey(), 42n); // a different state the sequencer never anchored
       const batch = await proveNext(c1, 1, { base: forked });
       assert.notEqual(batch.oldRoot, tree.root);
       await expectRevert(submit(batch, c1.verifierId), "TinyCloudAnchor__InvalidProof", [batch.batchNumber]);
@@ -275,7 +271,7 @@ describe("TinyCloudAnchor with real Groth16 proofs", { timeout: 600_000 }, () =>
       // ... while the same kind of proof is accepted by the anchor it was made for (fresh anchor: batch 1).
       await write(other, ANCHOR_ABI, "setSequencer", [sequencer, true], owner);
       // Its genesis is the empty tree (the contract's own constant), so its batch 1 starts there.
-      const forOtherFirst = await prover.prove({ tree: genesisTree(D8_DEPTH), circuit: c1, batchNumber: 1n, context: epochContext(chainId, other), updates: 1 });
+      const forOtherFirst = await factory.proveWrites({ tree: new StateTree(D8_DEPTH), circuit: c1.name, batchNumber: 1n, context: epochContext(chainId, other), updates: 1 });
       await submit(forOtherFirst, c1.verifierId, sequencer, other);
       await expectRevert(submit(forOtherFirst, c1.verifierId), "TinyCloudAnchor__WrongBatchNumber");
     });
@@ -344,7 +340,7 @@ describe("TinyCloudAnchor with real Groth16 proofs", { timeout: 600_000 }, () =>
       // Anchoring stops here for honest batches (the tree no longer matches): retire the id and leave
       // this anchor; later tests use a fresh one.
       await write(router, ROUTER_ABI, "removeVerifier", [id], owner);
-      tree = genesisTree(D8_DEPTH);
+      tree = new StateTree(D8_DEPTH);
       anchor = await deploy("TinyCloudAnchor", [owner, router, D8_DEPTH]);
       await write(anchor, ANCHOR_ABI, "setSequencer", [sequencer, true], owner);
     });

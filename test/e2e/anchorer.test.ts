@@ -21,14 +21,17 @@ import { releaseSnarkjsWorkers } from "../../prover/setup/artifacts.js";
 import { RollupStore } from "../../node/rollup/rollup-store.js";
 import type { BatchRecord } from "../../node/rollup/types.js";
 import { NodeStore } from "../../node/store/store.js";
-import { BatchFactory, startFaultProxy, startTestChain, until, type TestChain } from "../helpers/anvil.js";
+import { startFaultProxy, startTestChain, type TestChain } from "../helpers/anvil.js";
+import { ProvenBatchFactory } from "../helpers/proven-batch-factory.js";
+import { until } from "../helpers/until.js";
 
 describe("anchorer (anvil, real contracts, real Groth16 proofs)", () => {
   let chain: TestChain;
   let dir: string;
   let store: NodeStore;
   let rollup: RollupStore;
-  let factory: BatchFactory;
+  const factory = new ProvenBatchFactory();
+  let records: ReturnType<ProvenBatchFactory["records"]>;
   const running: Anchorer[] = [];
   const logs: string[] = [];
 
@@ -38,14 +41,14 @@ describe("anchorer (anvil, real contracts, real Groth16 proofs)", () => {
     store = new NodeStore(join(dir, "db"));
     await store.open();
     rollup = new RollupStore(store);
-    factory = new BatchFactory(epochContext(chain.deployment.chainId, chain.deployment.anchor));
+    records = factory.records(epochContext(chain.deployment.chainId, chain.deployment.anchor));
   });
 
   after(async () => {
     for (const a of running) await a.stop();
     await store?.close();
     await chain?.stop();
-    await factory?.close();
+    await factory.close();
     await rm(dir, { recursive: true, force: true });
     await releaseSnarkjsWorkers();
   });
@@ -82,8 +85,8 @@ describe("anchorer (anvil, real contracts, real Groth16 proofs)", () => {
   }
 
   test("default: proven batches are anchored strictly in order; the contract's roots are the records'", async () => {
-    const r1 = await factory.next(2);
-    const r2 = await factory.next(1);
+    const r1 = await records.next(2);
+    const r2 = await records.next(1);
     // Batch 2 is proven before batch 1: nothing may be sent for it yet.
     const { proof: _p, publicSignals: _s, ...unproven } = r1;
     await rollup.cut({ ...unproven, status: "proving" });
@@ -157,7 +160,7 @@ describe("anchorer (anvil, real contracts, real Groth16 proofs)", () => {
   });
 
   test("error: an invalid proof is rejected by simulation, without a transaction and without a hot loop", async () => {
-    const r3 = await factory.next(1);
+    const r3 = await records.next(1);
     const proof = r3.proof!;
     await rollup.cut({ ...r3, proof: { ...proof, pi_a: proof.pi_c } });
     const before = logs.length;
@@ -181,7 +184,7 @@ describe("anchorer (anvil, real contracts, real Groth16 proofs)", () => {
   });
 
   test("error: RPC failures (503, dropped connections, lost responses) are retried; the batch is anchored exactly once", async () => {
-    const r4 = await factory.next(2);
+    const r4 = await records.next(2);
     await rollup.cut(r4);
     let sends = 0;
     const proxy = await startFaultProxy(chain.anvil.rpcUrl, (i, methods) => {
@@ -214,7 +217,7 @@ describe("anchorer (anvil, real contracts, real Groth16 proofs)", () => {
   });
 
   test("behavior: a transaction persisted but never broadcast (crash) is replaced by a new one", async () => {
-    const r5 = await factory.next(1);
+    const r5 = await records.next(1);
     const ghost = `0x${"ab".repeat(32)}`;
     await rollup.cut({ ...r5, anchorTx: ghost });
     const a = anchorer();
@@ -226,7 +229,7 @@ describe("anchorer (anvil, real contracts, real Groth16 proofs)", () => {
   });
 
   test("behavior: with confirmations = 2 a batch is anchored only once another block is mined", async () => {
-    const r6 = await factory.next(2);
+    const r6 = await records.next(2);
     await rollup.cut(r6);
     const a = anchorer({ confirmations: 2 });
     await until(async () => (await record(6)).anchorTx !== undefined && (await latest()) === 6n, "batch 6 mined");

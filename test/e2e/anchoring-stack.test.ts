@@ -53,7 +53,7 @@ describe("anchoring: the embedded stack", () => {
     const anchored = await until(async () => {
       const s = await status(node!.url);
       return s.anchoredBatch >= 1 ? s : undefined;
-    }, "batch 1 anchored");
+    }, "batch 1 anchored", { timeoutMs: 240_000, intervalMs: 200 });
     assert.ok(anchored.chain, "status reports the chain");
     // The owner's powers are visible: the router's timelock and the anchor's (empty-tree) genesis.
     assert.equal(anchored.chain.verifierDelay, EMBEDDED_VERIFIER_DELAY);
@@ -98,6 +98,6 @@ describe("anchoring: the embedded stack", () => {
 
     const session = await signIn({ url: node.url, wallet: testWallet(0x52) });
     await session.kv.put("b", "second");
-    await until(async () => ((await status(node!.url)).anchoredBatch > before.anchoredBatch ? true : undefined), "a new batch anchored");
+    await until(async () => ((await status(node!.url)).anchoredBatch > before.anchoredBatch ? true : undefined), "a new batch anchored", { timeoutMs: 240_000, intervalMs: 200 });
   });
 });

@@ -80,7 +80,7 @@ async function allAnchored(url: string, atLeast: number): Promise<Status> {
   return until(async () => {
     const s = await status(url);
     return s.pending === 0 && s.latestBatch >= atLeast && s.anchoredBatch === s.latestBatch ? s : undefined;
-  }, `batches up to ${atLeast} anchored`);
+  }, `batches up to ${atLeast} anchored`, { timeoutMs: 240_000, intervalMs: 200 });
 }
 
 const vkey = async (circuit: string) => JSON.parse(await readFile(join(ROOT, "circuits/keys", `${circuit}.vkey.json`), "utf8")) as object;

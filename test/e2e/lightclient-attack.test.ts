@@ -22,13 +22,11 @@ import { bytesToHex, fixtureNodeSource, formatReport, pinVkeys, proofKey, snarkj
 import { encodeGroth16Proof } from "../../core/rollup/calldata.js";
 import { formatSpaceId, spaceIdFor } from "../../core/resource.js";
 import { contentHashField, leafValue, stateKey, stateProofToJson, type StateTree } from "../../core/state/state-tree.js";
-import { Groth16Backend } from "../../prover/backends/groth16.js";
 import { batchHeader, epochContext } from "../../core/rollup/header.js";
 import { epochCommitment } from "../../core/rollup/commitment.js";
-import { epochTransitionInput } from "../../prover/circuit-inputs.js";
-import { releaseSnarkjsWorkers, runSetup } from "../../prover/setup/artifacts.js";
-import { createReporter } from "../../prover/setup/progress.js";
-import { BatchFactory, startTestChain, TEST_DEPTH, TEST_VERIFIER_DELAY, type TestChain } from "../helpers/anvil.js";
+import { releaseSnarkjsWorkers } from "../../prover/setup/artifacts.js";
+import { startTestChain, TEST_VERIFIER_DELAY, type TestChain } from "../helpers/anvil.js";
+import { ProvenBatchFactory } from "../helpers/proven-batch-factory.js";
 
 const CIRCUIT = "epoch_transition_1_d8";
 const ALWAYS_TRUE_INITCODE = "0x69600160005260206000f3600052600a6016f3" as Hex;
@@ -55,7 +53,8 @@ function proofResponse(t: StateTree, batch: number, entry?: unknown): unknown {
 
 describe("light client vs a router owner with an always-true verifier (anvil)", { timeout: 600_000 }, () => {
   let chain: TestChain;
-  let factory: BatchFactory;
+  const factory = new ProvenBatchFactory();
+  let records: ReturnType<ProvenBatchFactory["records"]>;
   let context: bigint;
   const node: NodeRecording = { description: "the attacker's node", batches: {}, proofs: {}, values: {} };
   let snarkjs: Parameters<typeof snarkjsGroth16>[0];
@@ -72,18 +71,18 @@ describe("light client vs a router owner with an always-true verifier (anvil)", 
     snarkjs = (await import("snarkjs" as string)) as Parameters<typeof snarkjsGroth16>[0];
     chain = await startTestChain();
     context = epochContext(chain.anvil.chainId, chain.deployment.anchor);
-    factory = new BatchFactory(context);
+    records = factory.records(context);
     // Two honest batches, anchored by the sequencer under the deployment's (pinned) verifiers.
     for (const size of [1, 2] as const) {
-      const record = await factory.next(size);
+      const record = await records.next(size);
       await send(chain.sequencer, chain.deployment.anchor, ANCHOR_ABI, "submitBatch", [chain.deployment.verifiers[record.circuit!]!.verifierId, BigInt(record.number), BigInt(record.newRoot), BigInt(record.commitment), encodeGroth16Proof(record.proof)]);
       node.batches[String(record.number)] = { ...record, status: "anchored" };
-      node.proofs[proofKey(uri, record.number)] = proofResponse(factory.tree, record.number);
+      node.proofs[proofKey(uri, record.number)] = proofResponse(records.tree, record.number);
     }
   });
 
   after(async () => {
-    await factory?.close();
+    await factory.close();
     await chain?.stop();
     await releaseSnarkjsWorkers();
   });
@@ -104,7 +103,7 @@ describe("light client vs a router owner with an always-true verifier (anvil)", 
     await send(ownerClients, deployment.anchor, ANCHOR_ABI, "setSequencer", [ownerClients.account!.address, true]);
 
     // 2. A made-up tree R*: the honest tree plus the forged value.
-    const fake = factory.tree.fork();
+    const fake = records.tree.fork();
     fake.set(stateKey(space, "kv", path), leafValue(contentHashField(forged), 1, false));
     const n = 3;
     const commitment = epochCommitment({ context, batchNumber: n, updates: [], eventsHash: 0n });
@@ -121,16 +120,9 @@ describe("light client vs a router owner with an always-true verifier (anvil)", 
     assert.equal(await ownerClients.publicClient.readContract({ address: deployment.anchor, abi: ANCHOR_ABI, functionName: "roots", args: [BigInt(n)] }), fake.root);
 
     // 3. The attacker's node: a GENUINE no-op proof R* → R* under the pinned key of epoch_transition_1_d8.
-    const [build] = await runSetup({ circuits: [CIRCUIT], phase2: "insecure-deterministic", reporter: createReporter({ silent: true }) });
-    const backend = new Groth16Backend(() => ({ wasm: build!.wasm, zkey: build!.zkey, vkey: build!.verificationKey }));
-    try {
-      const input = epochTransitionInput({ batchNumber: n, context, eventsHash: 0n, witnesses: [], B: 2, depth: TEST_DEPTH, oldTreeRoot: fake.treeRoot, oldSize: fake.size });
-      const proven = await backend.prove({ batch: n, circuit: CIRCUIT, input }, () => {});
-      assert.deepEqual(proven.publicSignals, [fake.root, fake.root, batchHeader(n, context), commitment].map(String), "a true statement: R* → R* with no updates");
-      node.batches[String(n)] = { number: n, oldRoot: fake.root.toString(), newRoot: fake.root.toString(), status: "anchored", circuit: CIRCUIT, proof: proven.proof, publicSignals: proven.publicSignals };
-    } finally {
-      await backend.close();
-    }
+    const proven = await factory.prove({ circuit: CIRCUIT, batchNumber: n, context, eventsHash: 0n, witnesses: [], oldTreeRoot: fake.treeRoot, oldSize: fake.size });
+    assert.deepEqual(proven.publicSignals, [fake.root, fake.root, batchHeader(n, context), commitment].map(String), "a true statement: R* → R* with no updates");
+    node.batches[String(n)] = { number: n, oldRoot: fake.root.toString(), newRoot: fake.root.toString(), status: "anchored", circuit: CIRCUIT, proof: proven.proof, publicSignals: proven.publicSignals };
     const entry = { version: 1, deleted: false, contentHash: contentHashField(forged).toString(), etag: bytesToHex(blake3(forged)), size: forged.length };
     node.proofs[proofKey(uri, n)] = proofResponse(fake, n, entry);
     node.values[valueKey(space, path, 1)] = bytesToHex(forged);

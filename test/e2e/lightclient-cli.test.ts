@@ -27,9 +27,8 @@ import { formatSpaceId, parseResourceUri } from "../../core/resource.js";
 import { contentHashField, leafValue, StateTree, stateKey, stateProofToJson } from "../../core/state/state-tree.js";
 import type { BatchRecord } from "../../node/rollup/types.js";
 import { epochContext } from "../../core/rollup/header.js";
-import { epochTransitionInput } from "../../prover/circuit-inputs.js";
-import { releaseSnarkjsWorkers, runSetup } from "../../prover/setup/artifacts.js";
-import { createReporter } from "../../prover/setup/progress.js";
+import { releaseSnarkjsWorkers } from "../../prover/setup/artifacts.js";
+import { ProvenBatchFactory } from "../helpers/proven-batch-factory.js";
 import type { VerifyReport } from "../../lightclient/index.js";
 import { startTestNode, type TestNode } from "../helpers/node.js";
 import { testWallet } from "../helpers/wallets.js";
@@ -139,7 +138,7 @@ describe("tinycloud verify (light client CLI) against the real stack", () => {
       const s = await json<Status>(`${node!.url}/rollup/status`);
       log(JSON.stringify(s));
       return s.pending === 0 && s.latestBatch >= 3 && s.anchoredBatch === s.latestBatch ? s : undefined;
-    }, "every batch anchored");
+    }, "every batch anchored", { timeoutMs: 240_000, intervalMs: 200 });
     latest = status.anchoredBatch;
     proxy = await startProxy(node.url);
   });
@@ -245,10 +244,10 @@ describe("tinycloud verify (light client CLI) against the real stack", () => {
     const forged = new TextEncoder().encode("forged by the node");
     const contentHash = contentHashField(forged);
     const witness = tree.set(key, leafValue(contentHash, 2, false));
-    const [build] = await runSetup({ circuits: [CIRCUIT], phase2: "insecure-deterministic", reporter: createReporter({ silent: true }) });
-    const input = epochTransitionInput({ batchNumber: latest, context: epochContext(chainId, anchor as `0x${string}`), eventsHash: 12345n, witnesses: witness, B: 2, depth: DEPTH });
-    const snarkjs = (await import("snarkjs" as string)) as { groth16: { fullProve(i: unknown, w: string, z: string): Promise<{ proof: unknown; publicSignals: string[] }> } };
-    const { proof, publicSignals } = await snarkjs.groth16.fullProve(input, build!.wasm, build!.zkey);
+    const factory = new ProvenBatchFactory([{ name: CIRCUIT, B: 2, depth: DEPTH }]);
+    const { input, proof, publicSignals } = await factory
+      .prove({ circuit: CIRCUIT, batchNumber: latest, context: epochContext(chainId, anchor as `0x${string}`), eventsHash: 12345n, witnesses: witness })
+      .finally(() => factory.close());
     await releaseSnarkjsWorkers();
     const forkRecord = { ...real, newRoot: tree.root.toString(), commitment: input.commitment, proof, publicSignals, status: "proven" };
     const forkPath = {

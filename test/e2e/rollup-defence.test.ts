@@ -18,6 +18,7 @@ import { Batch } from "../../node/store/store.js";
 import { epochPublicSignals, type EpochTransitionInput } from "../../prover/circuit-inputs.js";
 import type { ProofJob, ProofResult, ProverPool } from "../../prover/pool/types.js";
 import { startTestNode, type TestNode } from "../helpers/node.js";
+import { until } from "../helpers/until.js";
 import { testWallet } from "../helpers/wallets.js";
 
 interface Status {
@@ -38,16 +39,6 @@ async function batch(node: TestNode, n: number): Promise<BatchRecord> {
   const response = await fetch(`${node.url}/rollup/batches/${n}`);
   assert.equal(response.status, 200, `batch ${n}`);
   return (await response.json()) as BatchRecord;
-}
-
-async function until<T>(fn: () => Promise<T | undefined>, what: string, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await fn();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /**

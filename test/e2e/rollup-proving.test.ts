@@ -13,11 +13,13 @@ import * as snarkjs from "snarkjs";
 import { NodeHttp, signIn, TinyCloudSession } from "../../node/client/client.js";
 import type { BatchRecord } from "../../node/rollup/types.js";
 import { startTestNode, type TestNode } from "../helpers/node.js";
+import { until } from "../helpers/until.js";
 import { testWallet } from "../helpers/wallets.js";
 import { releaseSnarkjsWorkers } from "../../prover/setup/artifacts.js";
 import { batchHeader } from "../../core/rollup/header.js";
 
 const circuits = ["epoch_transition_1_d8", "epoch_transition_2_d8"];
+const PROVING = { timeoutMs: 120_000, intervalMs: 200 };
 const config = { stateTreeDepth: 8, circuits, batchMaxUpdates: 2, batchMaxDelayMs: 200 } as const;
 
 async function batch(url: string, n: number): Promise<BatchRecord> {
@@ -25,14 +27,6 @@ async function batch(url: string, n: number): Promise<BatchRecord> {
   if (response.status === 404) return { status: "absent" } as unknown as BatchRecord;
   assert.equal(response.status, 200);
   return (await response.json()) as BatchRecord;
-}
-
-async function until(fn: () => Promise<boolean>, what: string, ms = 120_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await fn())) {
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 async function verify(record: BatchRecord): Promise<boolean> {
@@ -57,8 +51,8 @@ describe("rollup proving (Groth16, embedded pool)", () => {
     await session.kv.put("a", "1");
     await session.kv.put("b", "2");
     await session.kv.put("c", "3");
-    await until(async () => (await batch(node!.url, 2)).status === "proven", "batch 2 proven");
-    await until(async () => (await batch(node!.url, 1)).status === "proven", "batch 1 proven");
+    await until(async () => (await batch(node!.url, 2)).status === "proven", "batch 2 proven", PROVING);
+    await until(async () => (await batch(node!.url, 1)).status === "proven", "batch 1 proven", PROVING);
     for (const n of [1, 2]) {
       const record = await batch(node.url, n);
       assert.equal(record.circuit, n === 1 ? "epoch_transition_2_d8" : "epoch_transition_1_d8", "the smallest circuit that fits");
@@ -80,10 +74,10 @@ describe("rollup proving (Groth16, embedded pool)", () => {
     node = await startTestNode({ dataDir, prove: false, ...config });
     const session = new TinyCloudSession(new NodeHttp(node.url, fetch), session0.spaceId, session0.key, session0.proofs, session0.expiresAt);
     await session.kv.put("d", "4");
-    await until(async () => (await batch(node!.url, 3)).status === "cut", "batch 3 cut");
+    await until(async () => (await batch(node!.url, 3)).status === "cut", "batch 3 cut", PROVING);
     await node.close();
     node = await startTestNode({ dataDir, prove: true, ...config });
-    await until(async () => (await batch(node!.url, 3)).status === "proven", "batch 3 proven after restart");
+    await until(async () => (await batch(node!.url, 3)).status === "proven", "batch 3 proven after restart", PROVING);
     assert.equal(await verify(await batch(node.url, 3)), true);
   });
 });

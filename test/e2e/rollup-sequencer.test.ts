@@ -11,6 +11,7 @@ import { utf8ToBytes } from "../../core/encoding.js";
 import { epochCommitment } from "../../core/rollup/commitment.js";
 import type { BatchRecord } from "../../node/rollup/types.js";
 import { startTestNode, type TestNode } from "../helpers/node.js";
+import { until } from "../helpers/until.js";
 import { testWallet } from "../helpers/wallets.js";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -20,16 +21,6 @@ async function json<T>(url: string): Promise<T> {
   const response = await fetch(url);
   assert.equal(response.status, 200, await response.clone().text());
   return (await response.json()) as T;
-}
-
-async function waitFor<T>(fn: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    const value = await fn();
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 describe("rollup sequencer", () => {
@@ -57,7 +48,7 @@ describe("rollup sequencer", () => {
     oracle.set(stateKey(session.spaceId, "kv", "notes/1"), leafValue(0n, 2, true));
 
     // 11 updates: full batches of 4 are cut at once; what remains is cut 300 ms after it arrived.
-    const status = await waitFor(async () => {
+    const status = await until(async () => {
       const s = await json<{ latestBatch: number; root: string; pending: number }>(`${node!.url}/rollup/status`);
       return s.pending === 0 && s.root === oracle.root.toString() ? s : undefined;
     }, "every update batched");
@@ -107,7 +98,7 @@ describe("rollup sequencer", () => {
     assert.deepEqual([restarted.latestBatch, restarted.root], [status.latestBatch, oracle.root.toString()]);
     const { version } = await again.kv.put("after/restart", "x");
     oracle.set(stateKey(session.spaceId, "kv", "after/restart"), leafValue(contentHashField(utf8ToBytes("x")), version, false));
-    const final = await waitFor(async () => {
+    const final = await until(async () => {
       const s = await json<{ latestBatch: number; root: string }>(`${node!.url}/rollup/status`);
       return s.latestBatch === status.latestBatch + 1 ? s : undefined;
     }, "the next batch");

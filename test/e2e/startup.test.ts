@@ -87,7 +87,7 @@ describe("start-up with proving keys not built yet", () => {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     const started = Date.now();
-    const healthy = until(async () => ((await fetch(`${url}/healthz`).catch(() => undefined))?.status === 200 ? Date.now() - started : undefined), "/healthz answers", 30_000, 100);
+    const healthy = until(async () => ((await fetch(`${url}/healthz`).catch(() => undefined))?.status === 200 ? Date.now() - started : undefined), "/healthz answers", { timeoutMs: 30_000, intervalMs: 100 });
     child = await spawnChildNode(dataDir, { prove: true, timeoutMs: 30_000, extraArgs: ["--port", String(port), "--chain-port", "0", "--cache-dir", cacheDir] });
     const healthzMs = await healthy;
     t.diagnostic(`/healthz answered ${healthzMs} ms after spawn (fresh cache, embedded chain)`);
@@ -105,7 +105,7 @@ describe("start-up with proving keys not built yet", () => {
     const later = await until(async () => {
       const k = (await status(url)).keys as KeysStatus;
       return k.state === "building" && (k.percent ?? 0) > (keys.percent ?? 0) ? k : undefined;
-    }, "key build progress", 60_000, 500);
+    }, "key build progress", { timeoutMs: 60_000, intervalMs: 500 });
     assert.ok(later.elapsedSeconds > keys.elapsedSeconds);
 
     const session = await signIn({ url, wallet: testWallet(0x51) });
@@ -114,7 +114,7 @@ describe("start-up with proving keys not built yet", () => {
     const cut = await until(async () => {
       const s = await status(url);
       return s.latestBatch >= 1 && (s.keys?.waitingBatches ?? 0) >= 1 ? s : undefined;
-    }, "the write's batch is cut and waits for the keys", 30_000);
+    }, "the write's batch is cut and waits for the keys", { timeoutMs: 30_000 });
     assert.equal(cut.provenBatch, 0);
     assert.equal(cut.keys?.state, "building");
     assert.equal((await batch(url, 1)).status, "cut");
@@ -160,7 +160,7 @@ describe("start-up with proving keys not built yet", () => {
     const done = await until(async () => {
       const s = await status(url);
       return s.anchoredBatch >= 2 ? s : undefined;
-    }, "the waiting batches proven and anchored", 240_000);
+    }, "the waiting batches proven and anchored", { timeoutMs: 240_000 });
     assert.equal(done.keys?.state, "ready");
     assert.equal(done.keys?.waitingBatches, 0);
     for (const n of [1, 2]) {

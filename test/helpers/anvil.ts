@@ -1,27 +1,15 @@
 /**
- * Chain fixtures for end-to-end tests: a real anvil with the TinyCloud contracts deployed, real
- * Groth16-proven batch records (test circuits of depth 8), and a fault-injecting JSON-RPC proxy.
+ * Chain fixtures for end-to-end tests: a real anvil with the TinyCloud contracts deployed (verifiers of
+ * the depth-8 test circuits) and a fault-injecting JSON-RPC proxy. Proven batches for it come from
+ * test/helpers/proven-batch-factory.ts.
  */
-import { expectWire, Groth16ProofSchema } from "../../core/rollup/wire.js";
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { Groth16Backend } from "../../prover/backends/groth16.js";
-import { epochTransitionInput } from "../../prover/circuit-inputs.js";
-import { batchHeader } from "../../core/rollup/header.js";
-import { epochCommitment } from "../../core/rollup/commitment.js";
-import { runSetup } from "../../prover/setup/artifacts.js";
-import { createReporter } from "../../prover/setup/progress.js";
 import { startAnvil, type AnvilInstance } from "../../node/chain/anvil.js";
 import { createChainClients, type ChainClients } from "../../node/chain/clients.js";
 import { deployStack } from "../../node/chain/deploy.js";
 import type { Deployment } from "../../node/chain/deployment.js";
-import { StateTree } from "../../core/state/state-tree.js";
-import type { BatchRecord, StateUpdate } from "../../node/rollup/types.js";
-
-export const TEST_CIRCUITS = ["epoch_transition_1_d8", "epoch_transition_2_d8"] as const;
-export const TEST_DEPTH = 8;
-/** Steps per circuit (epoch_transition_N has 2N: any N writes fit). */
-const CIRCUIT_SIZE: Record<string, number> = { epoch_transition_1_d8: 2, epoch_transition_2_d8: 4 };
+import { D8_CIRCUITS, D8_DEPTH } from "./proven-batch-factory.js";
 
 export interface TestChain {
   readonly anvil: AnvilInstance;
@@ -47,8 +35,8 @@ export async function startTestChain(): Promise<TestChain> {
     const deployment = await deployStack({
       walletClient: owner.walletClient!,
       publicClient: owner.publicClient,
-      circuits: [...TEST_CIRCUITS],
-      depth: TEST_DEPTH,
+      circuits: D8_CIRCUITS.map((c) => c.name),
+      depth: D8_DEPTH,
       verifierDelay: TEST_VERIFIER_DELAY,
       sequencers: [a1.address],
     });
@@ -56,81 +44,6 @@ export async function startTestChain(): Promise<TestChain> {
   } catch (error) {
     await anvil.stop();
     throw error;
-  }
-}
-
-/**
- * Makes consecutive batch records of a depth-8 state tree and proves them for real: each `next(k)`
- * applies k updates to the oracle tree and returns a "proven" record with the snarkjs proof.
- */
-export class BatchFactory {
-  readonly tree = new StateTree(TEST_DEPTH);
-  #number = 0;
-  #seq = 0;
-  #backend: Groth16Backend | undefined;
-
-  constructor(readonly context: bigint) {}
-
-  async #prover(): Promise<Groth16Backend> {
-    if (this.#backend === undefined) {
-      const builds = await runSetup({ circuits: [...TEST_CIRCUITS], phase2: "insecure-deterministic", reporter: createReporter({ silent: true }) });
-      const table = Object.fromEntries(builds.map((b) => [b.name, { wasm: b.wasm, zkey: b.zkey, vkey: b.verificationKey }]));
-      this.#backend = new Groth16Backend((c) => table[c]);
-    }
-    return this.#backend;
-  }
-
-  /** The next batch with `size` (1 or 2) updates, proven. */
-  async next(size: 1 | 2): Promise<BatchRecord> {
-    const number = ++this.#number;
-    const oldRoot = this.tree.root;
-    const updates: StateUpdate[] = [];
-    const witnesses = [];
-    for (let i = 0; i < size; i++) {
-      const seq = this.#seq++;
-      const key = BigInt(1 + seq * 7);
-      const value = BigInt(1_000_003 * (seq + 1));
-      witnesses.push(...this.tree.set(key, value));
-      updates.push({
-        seq,
-        spaceId: "test-space",
-        service: "kv",
-        path: `k${seq}`,
-        key: key.toString(),
-        contentHash: String(seq),
-        version: 1,
-        deleted: false,
-        value: value.toString(),
-        event: `event-${seq}`,
-        epoch: `epoch-${seq}`,
-      });
-    }
-    const circuit = size === 1 ? "epoch_transition_1_d8" : "epoch_transition_2_d8";
-    const eventsHash = BigInt(42 + number);
-    const input = epochTransitionInput({ batchNumber: number, context: this.context, eventsHash, witnesses, B: CIRCUIT_SIZE[circuit]!, depth: TEST_DEPTH });
-    const header = batchHeader(number, this.context);
-    const commitment = epochCommitment({ context: this.context, batchNumber: number, updates: witnesses, eventsHash });
-    const result = await (await this.#prover()).prove({ batch: number, circuit, input }, () => {});
-    return {
-      number,
-      oldRoot: oldRoot.toString(),
-      newRoot: this.tree.root.toString(),
-      updates,
-      eventCids: updates.map((u) => u.event),
-      eventsHash: eventsHash.toString(),
-      header: header.toString(),
-      commitment: commitment.toString(),
-      status: "proven",
-      cutAt: Date.now(),
-      provenAt: Date.now(),
-      proof: expectWire(Groth16ProofSchema, result.proof, "proof"),
-      publicSignals: result.publicSignals,
-      circuit,
-    };
-  }
-
-  async close(): Promise<void> {
-    await this.#backend?.close();
   }
 }
 
@@ -211,13 +124,4 @@ export async function startFaultProxy(target: string, decide: (index: number, me
         server.close(() => resolve());
       }),
   };
-}
-
-/** Poll `fn` until it returns true. */
-export async function until(fn: () => Promise<boolean> | boolean, what: string, ms = 60_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await fn())) {
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }

@@ -1,5 +1,5 @@
 /**
- * A forging prover's view of a state tree (test/unit/circuits.test.ts, test/mutation/): raw leaf hashes
+ * A forging prover's view of a state tree (test/integration/circuits.test.ts, test/mutation/): raw leaf hashes
  * that may hold anything, with siblings always consistent with what was written, so a forged step
  * breaks exactly the rule under test. Steps are computed the way the circuit computes them, with no
  * validity checks.

@@ -1,6 +1,6 @@
 /**
  * The attacker's side of issue 10: recompute a beacon contribution's δ from public data and forge a
- * Groth16 proof with it. Used by test/unit/keys-forgery.test.ts and test/contracts/forgery.test.ts.
+ * Groth16 proof with it. Used by test/integration/keys-forgery.test.ts and test/contracts/forgery.test.ts.
  *
  * Ported (behaviour, not code) from snarkjs 0.7.6 / ffjavascript 0.3.1:
  *   - misc.rngFromBeaconParams: SHA-256 iterated 2^numIterationsExp times over the beacon bytes, the

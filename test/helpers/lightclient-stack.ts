@@ -15,12 +15,18 @@ import { signIn, type TinyCloudSession } from "../../node/client/client.js";
 import { startNode, type RunningNode } from "../../node/server/node.js";
 import type { NodeConfig } from "../../node/server/config.js";
 import { testWallet } from "./wallets.js";
+import { browserGate, type BrowserGate } from "./browser-gate.js";
 import { until } from "./until.js";
 
 export const CHROMIUM = process.env["CHROMIUM_PATH"] ?? "/usr/bin/chromium";
 
 export function chromiumAvailable(): boolean {
   return existsSync(CHROMIUM);
+}
+
+/** Run, skip (locally) or fail (under CI) the browser tests: see test/helpers/browser-gate.ts. */
+export function chromiumGate(): BrowserGate {
+  return browserGate(CHROMIUM, chromiumAvailable());
 }
 
 export async function launchChromium(): Promise<Browser> {
@@ -92,12 +98,12 @@ export async function startLightClientStack(): Promise<LightClientStack> {
       const batch = await until(async () => {
         const entries = (await (await fetch(`${node.url}/rollup/entries?limit=50`)).json()) as { entries: { uri: string; batch: number }[] };
         return entries.entries.find((e) => e.uri === uri(key))?.batch;
-      }, `a batch for ${key}`);
+      }, `a batch for ${key}`, { timeoutMs: 240_000, intervalMs: 200 });
       let last: RollupStatus | undefined;
       await until(async () => {
         last = await rollupStatus(node.url);
         return last.anchoredBatch >= batch ? true : undefined;
-      }, `batch ${batch} anchored`).catch((error: unknown) => {
+      }, `batch ${batch} anchored`, { timeoutMs: 240_000, intervalMs: 200 }).catch((error: unknown) => {
         throw new Error(`${error instanceof Error ? error.message : String(error)}; last /rollup/status: ${JSON.stringify(last)}`);
       });
       return batch;

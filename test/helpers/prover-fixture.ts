@@ -17,6 +17,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import type { CircuitArtifacts } from "../../prover/backends/groth16.js";
 import { loadSnarkjs, terminateCurves } from "../../prover/backends/snarkjs-api.js";
+import { circomlibParent } from "../mutation/compile.js";
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -74,7 +75,7 @@ async function build(dir: string): Promise<void> {
   try {
     const src = join(work, `${FIXTURE_CIRCUIT}.circom`);
     await writeFile(src, SOURCE);
-    await run(join(ROOT, "node_modules/.bin/circom2"), [src, "--O2", "--r1cs", "--wasm", "-l", join(ROOT, "node_modules"), "-o", work], { cwd: ROOT });
+    await run(join(ROOT, "node_modules/.bin/circom2"), [src, "--O2", "--r1cs", "--wasm", "-l", circomlibParent(), "-o", work], { cwd: "/" }); // WASI: from / every absolute path is reachable
     const snarkjs = await loadSnarkjs();
     const curve = await snarkjs.curves.getCurveFromName("bn128");
     await snarkjs.powersOfTau.newAccumulator(curve, 8, join(work, "pot_0.ptau"));

@@ -1,6 +1,7 @@
 /**
  * Run a BullMQ prover worker (`prover/pool/worker-main.ts`, what `tinycloud prover` runs) as a child
- * process, so tests can SIGKILL it mid-job the way a crashed machine would.
+ * process, so tests can SIGKILL it mid-job the way a crashed machine would; `spawnProverCli` runs the
+ * same worker the way an operator does, `node bin/tinycloud.js prover ...`.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -8,6 +9,7 @@ import { fileURLToPath } from "node:url";
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const NODE_BIN = fileURLToPath(new URL("../../node_modules/.bin/node", import.meta.url));
 const WORKER_MAIN = fileURLToPath(new URL("../../prover/pool/worker-main.ts", import.meta.url));
+const CLI = fileURLToPath(new URL("../../bin/tinycloud.js", import.meta.url));
 
 export interface ProverWorkerChild {
   readonly pid: number;
@@ -22,8 +24,19 @@ export interface ProverWorkerChild {
 
 const live = new Set<ProverWorkerChild>();
 
-export async function spawnProverWorker(args: readonly string[], timeoutMs = 60_000): Promise<ProverWorkerChild> {
-  const child = spawn(NODE_BIN, ["--import", "tsx", WORKER_MAIN, ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env } });
+export function spawnProverWorker(args: readonly string[], timeoutMs = 60_000): Promise<ProverWorkerChild> {
+  return spawnReady(["--import", "tsx", WORKER_MAIN, ...args], timeoutMs);
+}
+
+/** `node bin/tinycloud.js prover <args>`. */
+export function spawnProverCli(args: readonly string[], timeoutMs = 60_000): Promise<ProverWorkerChild> {
+  return spawnReady([CLI, "prover", ...args], timeoutMs);
+}
+
+async function spawnReady(nodeArgs: readonly string[], timeoutMs: number): Promise<ProverWorkerChild> {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env["NODE_TEST_CONTEXT"];
+  const child = spawn(NODE_BIN, nodeArgs, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env });
   let out = "";
   child.stdout.setEncoding("utf8");
   child.stderr.setEncoding("utf8");

@@ -67,7 +67,7 @@ function circom2Version(): string {
 }
 
 /** node_modules holding circomlib, with symlinks resolved: circom2 (WASI) cannot follow them. */
-function circomlibParent(): string {
+export function circomlibParent(): string {
   return realpathSync(dirname(dirname(requireHere.resolve("circomlib/package.json"))));
 }
 

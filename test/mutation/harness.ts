@@ -4,7 +4,7 @@
  *
  *   honest     honest batches from `StateTree` (an update, inserts at positions with full and with empty
  *              leaf-level siblings, an empty batch) are accepted: completeness;
- *   normal     the forged steps of test/unit/circuits.test.ts (each breaks one rule of the step table)
+ *   normal     the forged steps of test/integration/circuits.test.ts (each breaks one rule of the step table)
  *              are rejected, as those tests check them: the circom witness generator throws (an `===`
  *              fails) or the witness violates the r1cs;
  *   search     an adversarial prover: start from an honest witness, overwrite inputs, public signals,
@@ -206,7 +206,7 @@ export function judge(c: Circuit, s: Scenario, w: readonly bigint[]): Verdict {
 // A forging prover: raw leaves, any step fields, siblings always consistent with what it wrote
 
 // ---------------------------------------------------------------------------------------------
-// "normal": the rejection cases of test/unit/circuits.test.ts, for B = 2
+// "normal": the rejection cases of test/integration/circuits.test.ts, for B = 2
 
 export interface NamedInput {
   readonly name: string;

@@ -1,7 +1,7 @@
 /**
  * Evaluate one mutant (or the real circuit) with the three checks of test/mutation/harness.ts, in the
  * order a reviewer cares about: completeness (honest batches), the normal tests (forged steps of
- * test/unit/circuits.test.ts), then the adversarial search, which stops at the first accepted witness
+ * test/integration/circuits.test.ts), then the adversarial search, which stops at the first accepted witness
  * the oracle rejects.
  */
 import { compile, CompileError, epochMain, originalSources, type CircuitSources } from "./compile.js";

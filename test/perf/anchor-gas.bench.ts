@@ -14,9 +14,7 @@
  * verification: the pairing staticcall then runs out of gas and the proof "fails").
  * Targets: <= 260k gas per batch, <= 6k gas per update; misses are printed as such.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
@@ -34,7 +32,9 @@ import {
 import { ANCHOR_ABI, KIND_GROTH16_SNARKJS, ROUTER_ABI, loadContractArtifacts } from "../../contracts/artifacts.js";
 import { epochContext } from "../../core/rollup/header.js";
 import { circuitSource, loadManifest, releaseSnarkjsWorkers } from "../../prover/setup/artifacts.js";
-import { BatchProver, epochCircuits, genesisTree } from "../contracts/fixture.js";
+import { StateTree } from "../../core/state/state-tree.js";
+import { startAnvil } from "../../node/chain/anvil.js";
+import { ProvenBatchFactory } from "../helpers/proven-batch-factory.js";
 import { fmt, printTable } from "./harness.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -65,14 +65,14 @@ export async function run(): Promise<void> {
     }
     specs.push({ name, B: Number(entry.params[0]), depth: Number(entry.params[1]) });
   }
-  const circuits = await epochCircuits(specs);
-  const prover = new BatchProver(circuits);
+  const prover = new ProvenBatchFactory(specs);
+  const circuits = await prover.circuits();
   const anvil = await startAnvil();
   try {
-    const chain = defineChain({ id: 31337, name: "anvil", nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [anvil.url] } } });
-    const publicClient = createPublicClient({ chain, transport: http(anvil.url) }) as PublicClient;
+    const chain = defineChain({ id: 31337, name: "anvil", nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [anvil.rpcUrl] } } });
+    const publicClient = createPublicClient({ chain, transport: http(anvil.rpcUrl) }) as PublicClient;
     const [deployer, sequencer] = (await publicClient.request({ method: "eth_accounts" as never })) as Address[];
-    const wallet = createWalletClient({ chain, transport: http(anvil.url) });
+    const wallet = createWalletClient({ chain, transport: http(anvil.rpcUrl) });
     const chainId = await publicClient.getChainId();
     const artifacts = loadContractArtifacts();
     const send = async (request: Parameters<WalletClient["writeContract"]>[0]) => {
@@ -100,7 +100,7 @@ export async function run(): Promise<void> {
       const verifier = await deploy(circuit.contract);
       deployRows.push([circuit.contract, fmt(verifier.size), fmt(Number(verifier.gas))]);
       await send({ address: router.address, abi: ROUTER_ABI as Abi, functionName: "addVerifier", args: [circuit.verifierId, verifier.address, KIND_GROTH16_SNARKJS], account: deployer! } as never);
-      const tree = genesisTree(circuit.depth);
+      const tree = new StateTree(circuit.depth);
       const anchor = await deploy("TinyCloudAnchor", [deployer, router.address, circuit.depth]);
       anchorDeploy ??= anchor;
       await send({ address: anchor.address, abi: ANCHOR_ABI as Abi, functionName: "setSequencer", args: [sequencer, true], account: deployer! } as never);
@@ -109,7 +109,7 @@ export async function run(): Promise<void> {
       const totals = { gas: 0, intrinsic: 0, verification: 0, verifier: 0, proveSeconds: 0 };
       for (let n = 1n; n <= BigInt(BATCHES); n++) {
         // Fresh keys: every write is an insert, two steps, so a full batch holds B / 2 writes.
-        const batch = await prover.prove({ tree, circuit, batchNumber: n, context, updates: circuit.B / 2 });
+        const batch = await prover.proveWrites({ tree, circuit: circuit.name, batchNumber: n, context, updates: circuit.B / 2 });
         const receipt = await send({
           address: anchor.address,
           abi: ANCHOR_ABI as Abi,
@@ -188,44 +188,4 @@ async function keysCached(entry: Parameters<typeof circuitSource>[0]): Promise<b
   if (!existsSync(join(dir, "compile.json"))) return false;
   const { readdirSync } = await import("node:fs");
   return readdirSync(dir).some((d) => d.startsWith("keys-") && d.endsWith("-insecure-deterministic") && existsSync(join(dir, d, "keys.json")) && existsSync(join(dir, d, `${entry.name}.zkey`)));
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function startAnvil(): Promise<{ url: string; stop(): Promise<void> }> {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const child: ChildProcess = spawn(join(ROOT, "node_modules", ".bin", "anvil"), ["--host", "127.0.0.1", "--port", String(port), "--silent"], { stdio: ["ignore", "ignore", "inherit"] });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    try {
-      const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }) });
-      if (res.ok) break;
-    } catch {
-      // not up yet
-    }
-    if (child.exitCode !== null || Date.now() > deadline) {
-      child.kill("SIGKILL");
-      throw new Error(`anvil did not start on ${url}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return {
-    url,
-    stop: async () => {
-      if (child.exitCode === null) child.kill("SIGTERM");
-      await exited;
-    },
-  };
 }

@@ -21,6 +21,7 @@ import { signIn } from "../../node/client/client.js";
 import { startNode } from "../../node/server/node.js";
 import { loadSnarkjs } from "../../prover/backends/snarkjs-api.js";
 import { releaseSnarkjsWorkers } from "../../prover/setup/artifacts.js";
+import { until } from "../helpers/until.js";
 import { testWallet } from "../helpers/wallets.js";
 import { fmt, printTable } from "./harness.js";
 
@@ -77,13 +78,14 @@ export async function run(): Promise<void> {
       const session = await signIn({ url: node.url, wallet: testWallet(0x71), space: "public" });
       await session.kv.put("bench/value.txt", "x".repeat(1024));
       const uri = `${session.spaceId}/kv/bench/value.txt`;
-      const end = Date.now() + 300_000;
-      for (;;) {
-        const s = (await (await fetch(`${node.url}/rollup/status`)).json()) as { anchoredBatch: number; latestBatch: number; pending: number };
-        if (s.pending === 0 && s.latestBatch >= 1 && s.anchoredBatch === s.latestBatch) break;
-        if (Date.now() > end) throw new Error("timed out waiting for anchoring");
-        await new Promise((r) => setTimeout(r, 250));
-      }
+      await until(
+        async () => {
+          const s = (await (await fetch(`${node.url}/rollup/status`)).json()) as { anchoredBatch: number; latestBatch: number; pending: number };
+          return s.pending === 0 && s.latestBatch >= 1 && s.anchoredBatch === s.latestBatch;
+        },
+        "every batch anchored",
+        { timeoutMs: 300_000, intervalMs: 250 },
+      );
       const chain = node.chain!;
       const args = [join(ROOT, "bin/tinycloud.js"), "verify", uri, "--node", node.url, "--rpc", chain.rpcUrl, "--contract", chain.deployment.anchor];
       const cli: number[] = [];

@@ -12,6 +12,7 @@ import { signIn } from "../../node/client/client.js";
 import type { BatchRecord } from "../../node/rollup/types.js";
 import { startNode } from "../../node/server/node.js";
 import { releaseSnarkjsWorkers } from "../../prover/setup/artifacts.js";
+import { until } from "../helpers/until.js";
 import { testWallet } from "../helpers/wallets.js";
 import { fmt, printTable } from "./harness.js";
 
@@ -29,16 +30,15 @@ export async function run(): Promise<void> {
       const batch = (node.sequencer?.latestBatch ?? 0) + 1;
       const t0 = Date.now();
       await session.kv.put(`bench/${i}`, `value ${i}`);
-      let record: BatchRecord | undefined;
-      for (;;) {
-        const response = await fetch(`${node.url}/rollup/batches/${batch}`);
-        if (response.status === 200) {
-          record = (await response.json()) as BatchRecord;
-          if (record.status === "anchored") break;
-        }
-        if (Date.now() - t0 > 120_000) throw new Error(`batch ${batch} not anchored within 120 s`);
-        await new Promise((r) => setTimeout(r, 25));
-      }
+      const record = await until(
+        async () => {
+          const response = await fetch(`${node.url}/rollup/batches/${batch}`);
+          const found = response.status === 200 ? ((await response.json()) as BatchRecord) : undefined;
+          return found?.status === "anchored" ? found : undefined;
+        },
+        `batch ${batch} anchored`,
+        { timeoutMs: 120_000, intervalMs: 25 },
+      );
       const t1 = Date.now();
       totals.push(t1 - t0);
       rows.push([String(i + 1), fmt(record.cutAt - t0), fmt((record.provenAt ?? 0) - record.cutAt), fmt(t1 - (record.provenAt ?? 0)), fmt(t1 - t0)]);

@@ -1,7 +1,7 @@
 /**
  * Which proving keys the node accepts (node/server/node.ts checkProvingKeys, node/chain/key-policy.ts):
  * only the keys its deployment pins, and INSECURE keys (dev ptau / deterministic phase 2, forgeable:
- * test/unit/keys-forgery.test.ts) only on the local dev chain or with --allow-insecure-keys.
+ * test/integration/keys-forgery.test.ts) only on the local dev chain or with --allow-insecure-keys.
  * `tinycloud deploy`'s side of the same policy runs against anvil in test/e2e/deploy-cli.test.ts.
  */
 import assert from "node:assert/strict";

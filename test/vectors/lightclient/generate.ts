@@ -24,9 +24,8 @@ import { getAddress } from "viem";
 import { formatSpaceId, spaceIdFor } from "../../../core/resource.js";
 import { contentHashField, emptyStateRoot, leafValue, StateTree, stateKey, stateProofToJson } from "../../../core/state/state-tree.js";
 import { batchHeader, epochContext } from "../../../core/rollup/header.js";
-import { epochTransitionInput } from "../../../prover/circuit-inputs.js";
-import { releaseSnarkjsWorkers, runSetup } from "../../../prover/setup/artifacts.js";
-import { createReporter } from "../../../prover/setup/progress.js";
+import { releaseSnarkjsWorkers } from "../../../prover/setup/artifacts.js";
+import { ProvenBatchFactory } from "../../helpers/proven-batch-factory.js";
 import { bytesToHex } from "../../../core/encoding.js";
 import { verifierIdOf } from "../../../core/rollup/verifier-id.js";
 import { proofKey, valueKey, type Recording } from "../../../lightclient/transports/fixture.js";
@@ -70,9 +69,7 @@ const history: Write[] = [
 ];
 const forkWrite: Write = { space: publicSpace, path: "docs/hello.txt", version: 2, bytes: enc.encode("forged v2") };
 
-const [build] = await runSetup({ circuits: [CIRCUIT], phase2: "insecure-deterministic", reporter: createReporter({ silent: true }) });
-if (build === undefined) throw new Error("no build");
-const snarkjs = (await import("snarkjs" as string)) as { groth16: { fullProve(i: unknown, w: string, z: string): Promise<{ proof: unknown; publicSignals: string[] }> } };
+const factory = new ProvenBatchFactory([{ name: CIRCUIT, B: 2, depth: DEPTH }]);
 const vkeyOf = (c: string) => JSON.parse(readFileSync(new URL(`circuits/keys/${c}.vkey.json`, root), "utf8")) as Record<string, unknown>;
 const artifacts = JSON.parse(readFileSync(new URL("contracts/generated/artifacts.json", root), "utf8")) as { contracts: Record<string, { deployedBytecode: string }> };
 
@@ -112,8 +109,7 @@ async function batch(n: number, t: StateTree, w: Write) {
   const value = leafValue(contentHash, w.version, w.bytes === undefined);
   const witness = t.set(key, value);
   const eventsHash = BigInt(n) * 1_000_003n + 7n;
-  const input = epochTransitionInput({ batchNumber: n, context, eventsHash, witnesses: witness, B: 2, depth: DEPTH });
-  const { proof, publicSignals } = await snarkjs.groth16.fullProve(input, build!.wasm, build!.zkey);
+  const { input, proof, publicSignals } = await factory.prove({ circuit: CIRCUIT, batchNumber: n, context, eventsHash, witnesses: witness });
   const entry = { version: w.version, deleted: w.bytes === undefined, contentHash, etag: bytesToHex(blake3(w.bytes ?? new Uint8Array())), size: w.bytes?.length ?? 0 };
   const record = {
     number: n,
@@ -167,6 +163,7 @@ const forkEntries = new Map(entries);
 forkEntries.set(`${forkWrite.space}/kv/${forkWrite.path}`, fork.entry);
 const forkProof = proofResponse(URIS.hello, history.length, forkTree, "proven", (k) => (forkEntries.get(k) ? entryJson(forkEntries.get(k)!) : undefined));
 
+await factory.close();
 await releaseSnarkjsWorkers();
 
 const file = {

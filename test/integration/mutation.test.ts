@@ -3,7 +3,7 @@
  * (scripts/mutate.ts, report in circuits/mutation-report.json):
  *
  *  - the real EpochTransition(2, 4) accepts the oracle's honest batches, rejects every forged step of
- *    test/unit/circuits.test.ts, and a randomized adversarial witness search (fixed seed) over arbitrary
+ *    test/integration/circuits.test.ts, and a randomized adversarial witness search (fixed seed) over arbitrary
  *    boolean hints, replaced siblings, changed keys / values / flags / positions and moved public signals
  *    finds no witness the r1cs accepts whose public signals the oracle rejects;
  *  - a fixed sample of mutants (one constraint statement deleted each) is killed, each by the check

@@ -19,6 +19,7 @@ import { promisify } from "node:util";
 import { epochCommitment } from "../../core/rollup/commitment.js";
 import { epochContext } from "../../core/rollup/header.js";
 import { epochPublicSignals, epochTransitionInput, type EpochTransitionInput } from "../../prover/circuit-inputs.js";
+import { circomlibParent } from "../mutation/compile.js";
 import { checkWitnessChain, noopWitness, StateTree, type UpdateWitness } from "../../core/state/state-tree.js";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
@@ -46,7 +47,7 @@ before(async () => {
   dir = await mkdtemp(path.join(tmpdir(), "tc-circuits-"));
   const circom = path.join(ROOT, "node_modules/.bin/circom2");
   for (const name of Object.values(mains)) {
-    await promisify(execFile)(circom, [`circuits/test/${name}.circom`, "--O2", "--r1cs", "--wasm", "-l", "node_modules", "-o", dir], { cwd: ROOT });
+    await promisify(execFile)(circom, [path.join(ROOT, `circuits/test/${name}.circom`), "--O2", "--r1cs", "--wasm", "-l", circomlibParent(), "-o", dir], { cwd: "/" });
   }
 });
 

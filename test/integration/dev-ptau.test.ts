@@ -13,7 +13,6 @@ import { readFile, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { after, before, describe, test } from "node:test";
 import * as binFileUtils from "@iden3/binfileutils";
@@ -22,8 +21,8 @@ import * as snarkjs from "snarkjs";
 import { DEFAULT_DEV_NAME, devPtauBeacon, generateDevPtau, type DevPtauResult } from "../../prover/ptau/dev-ptau.js";
 import { FixedBasePool } from "../../prover/ptau/fixed-base.js";
 import { releaseSnarkjsWorkers } from "../../prover/setup/artifacts.js";
+import { circomlibParent } from "../mutation/compile.js";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const POWER = 8;
 const PTAU_SECTIONS = [1, 2, 3, 4, 5, 6, 7, 12, 13, 14, 15];
 
@@ -111,7 +110,7 @@ describe("dev ptau", () => {
       "",
     ].join("\n"));
     const cli = createRequire(import.meta.url).resolve("circom2/cli.js");
-    await promisify(execFile)(process.execPath, [cli, circuit, "--O2", "--r1cs", "--wasm", "-l", join(ROOT, "node_modules"), "-o", dir], { cwd: ROOT });
+    await promisify(execFile)(process.execPath, [cli, circuit, "--O2", "--r1cs", "--wasm", "-l", circomlibParent(), "-o", dir], { cwd: "/" });
     const r1cs = join(dir, "poseidon2_main.r1cs");
     const wasm = join(dir, "poseidon2_main_js", "poseidon2_main.wasm");
     const zkey = join(dir, "poseidon2.zkey");
