@@ -6,7 +6,7 @@ import { Command, CommanderError } from "commander";
 import { isProtocolError } from "../core/errors.js";
 import { registerSetupCommand } from "./setup-command.js";
 import { SetupError } from "../prover/setup/artifacts.js";
-import { registerProverCommand } from "../prover/pool/worker-main.js";
+import { registerProverCommand } from "./prover-command.js";
 import { registerDeployCommand } from "./deploy-command.js";
 import { registerAuditCommand } from "./audit-command.js";
 import { registerVerifyCommand } from "./verify-command.js";

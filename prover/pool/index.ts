@@ -12,7 +12,7 @@ export { BullMqProverPool, redisConnection, type BullMqPoolOptions, type ProofQu
 export { EmbeddedProverPool, type EmbeddedPoolOptions } from "./embedded.js";
 export { createProverMetrics, mountMetrics, type ProverMetrics } from "./metrics.js";
 export { mountQueueDashboard, type DashboardOptions } from "./dashboard.js";
-export { registerProverCommand, startProverWorker, type ProverWorkerHandle, type ProverWorkerOptions } from "./worker-main.js";
+export { startProverWorker, type ProverWorkerHandle, type ProverWorkerOptions } from "./worker-main.js";
 export { DEFAULT_QUEUE_NAME, batchJobId, type ProgressEvent, type ProgressListener, type ProverPool, type SubmitOptions } from "./types.js";
 
 export interface CreateProverPoolOptions {

@@ -102,13 +102,13 @@ test("kill -9 of a prover worker mid-job: a second worker picks the job up and t
 test("the worker CLI refuses a missing Redis URL and an unreadable circuit table (exit 2, message)", async () => {
   const { spawnSync } = await import("node:child_process");
   const node = new URL("../../node_modules/.bin/node", import.meta.url).pathname;
-  const main = new URL("../../prover/pool/worker-main.ts", import.meta.url).pathname;
+  const main = new URL("../../cli/main.ts", import.meta.url).pathname;
   const env = { ...process.env };
   delete env.REDIS_URL;
-  const noRedis = spawnSync(node, ["--import", "tsx", main], { encoding: "utf8", env });
+  const noRedis = spawnSync(node, ["--import", "tsx", main, "prover"], { encoding: "utf8", env });
   assert.equal(noRedis.status, 2);
   assert.match(noRedis.stderr, /--redis <url> \(or REDIS_URL\) is required/);
-  const noCircuits = spawnSync(node, ["--import", "tsx", main, "--redis", REDIS_URL, "--circuits", "/nonexistent/circuits.json"], { encoding: "utf8", env });
+  const noCircuits = spawnSync(node, ["--import", "tsx", main, "prover", "--redis", REDIS_URL, "--circuits", "/nonexistent/circuits.json"], { encoding: "utf8", env });
   assert.equal(noCircuits.status, 2);
   assert.match(noCircuits.stderr, /cannot read --circuits \/nonexistent\/circuits.json/);
 });

@@ -1,14 +1,14 @@
 /**
- * Run a BullMQ prover worker (`prover/pool/worker-main.ts`, what `tinycloud prover` runs) as a child
- * process, so tests can SIGKILL it mid-job the way a crashed machine would; `spawnProverCli` runs the
- * same worker the way an operator does, `node bin/tinycloud.js prover ...`.
+ * Run a BullMQ prover worker (`tinycloud prover`: cli/prover-command.ts around prover/pool/worker-main.ts)
+ * as a child process, so tests can SIGKILL it mid-job the way a crashed machine would; `spawnProverCli`
+ * runs it the way an operator does, `node bin/tinycloud.js prover ...`.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const NODE_BIN = fileURLToPath(new URL("../../node_modules/.bin/node", import.meta.url));
-const WORKER_MAIN = fileURLToPath(new URL("../../prover/pool/worker-main.ts", import.meta.url));
+const CLI_MAIN = fileURLToPath(new URL("../../cli/main.ts", import.meta.url));
 const CLI = fileURLToPath(new URL("../../bin/tinycloud.js", import.meta.url));
 
 export interface ProverWorkerChild {
@@ -25,7 +25,7 @@ export interface ProverWorkerChild {
 const live = new Set<ProverWorkerChild>();
 
 export function spawnProverWorker(args: readonly string[], timeoutMs = 60_000): Promise<ProverWorkerChild> {
-  return spawnReady(["--import", "tsx", WORKER_MAIN, ...args], timeoutMs);
+  return spawnReady(["--import", "tsx", CLI_MAIN, "prover", ...args], timeoutMs);
 }
 
 /** `node bin/tinycloud.js prover <args>`. */

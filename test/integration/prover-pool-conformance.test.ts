@@ -2,7 +2,7 @@
  * One conformance suite for the `ProverPool` contract (prover/pool/types.ts), run against both pools:
  * the embedded worker-thread pool (prover/pool/embedded.ts) and the BullMQ pool (prover/pool/bullmq.ts)
  * on the real Redis at REDIS_URL (default 127.0.0.1:6379) with `tinycloud prover` worker processes
- * (prover/pool/worker-main.ts).
+ * (tinycloud prover).
  *
  * Proofs are real: snarkjs Groth16 over circomlib Poseidon(2) (test/helpers/prover-fixture.ts), behind
  * the logging backend of test/helpers/slow-prover-backend.ts, whose log counts proving runs per batch

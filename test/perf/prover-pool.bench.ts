@@ -1,6 +1,6 @@
 /**
  * Prover pool benchmark: N batches of the Poseidon(2) test circuit (test/helpers/prover-fixture.ts)
- * proven through the BullMQ pool (Redis at REDIS_URL, one `prover/pool/worker-main.ts` worker process,
+ * proven through the BullMQ pool (Redis at REDIS_URL, one `tinycloud prover` worker process,
  * concurrency 1) vs N bare `snarkjs.groth16.fullProve` calls on the same inputs in this process.
  * Target: pool throughput / bare throughput >= 0.95 (the queue, Redis round trips, progress events and
  * the verify-before-return must cost less than what keeping the wasm/zkey loaded saves).
