@@ -30,9 +30,7 @@ async function int(value: string, flag: string): Promise<number> {
 }
 
 export function registerCeremonyCommand(program: Command): void {
-  const ceremony = program
-    .command("ceremony")
-    .description("multi-party Groth16 phase-2 ceremony: keys that are sound if any one contributor discarded their secret");
+  const ceremony = program.command("ceremony").description("multi-party Groth16 phase-2 ceremony: keys that are sound if any one contributor discarded their secret");
 
   ceremony
     .command("start <circuit>")
@@ -74,7 +72,9 @@ export function registerCeremonyCommand(program: Command): void {
         const v = await verifyCeremony(dir, o.ptau === undefined ? {} : { ptau: o.ptau });
         console.log(`${v.zkey}: OK (circuit hash ${v.circuitHash})`);
         for (const [i, c] of v.contributions.entries()) {
-          console.log(`  #${i + 1} ${c.type === "beacon" ? "beacon" : "secret"}  ${c.name}\n      ${c.hash}${c.beacon ? `\n      beacon ${c.beacon.hashHex}, 2^${c.beacon.numIterationsExp} iterations` : ""}`);
+          console.log(
+            `  #${i + 1} ${c.type === "beacon" ? "beacon" : "secret"}  ${c.name}\n      ${c.hash}${c.beacon ? `\n      beacon ${c.beacon.hashHex}, 2^${c.beacon.numIterationsExp} iterations` : ""}`,
+          );
         }
       }),
     );

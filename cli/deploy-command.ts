@@ -33,7 +33,13 @@ interface DeployCliOptions {
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), ...value.split(",").map((s) => s.trim()).filter(Boolean)];
+  return [
+    ...(previous ?? []),
+    ...value
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean),
+  ];
 }
 
 /** EpochTransition circuits of circuits/circuits.json for a depth, that have a generated verifier. */
@@ -97,7 +103,12 @@ export function registerDeployCommand(program: Command): void {
       const owner = options.owner !== undefined ? address(options.owner, "--owner") : undefined;
       const sequencersIn = (options.sequencer ?? []).map((s) => address(s, "--sequencer"));
 
-      const { walletClient, publicClient, account, chainId: actualChainId } = await connectChain({
+      const {
+        walletClient,
+        publicClient,
+        account,
+        chainId: actualChainId,
+      } = await connectChain({
         rpcUrl: options.rpc,
         privateKey: key,
         ...(chainId !== undefined ? { chainId } : {}),

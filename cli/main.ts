@@ -14,11 +14,7 @@ import { registerCeremonyCommand } from "./ceremony-command.js";
 import { registerNodeCommand } from "./node-command.js";
 import { registerProtocolCommands } from "./protocol-commands.js";
 
-const program = new Command()
-  .name("tinycloud")
-  .description("TinyCloud protocol node with a verifiable, on-chain anchored state root")
-  .showHelpAfterError("(add --help for usage)")
-  .exitOverride();
+const program = new Command().name("tinycloud").description("TinyCloud protocol node with a verifiable, on-chain anchored state root").showHelpAfterError("(add --help for usage)").exitOverride();
 
 registerNodeCommand(program);
 registerSetupCommand(program);

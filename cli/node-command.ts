@@ -24,7 +24,11 @@ export function registerNodeCommand(program: Command): void {
     .option("--batch-size <n>", "cut a batch at this many state updates", String(DEFAULT_CONFIG.batchMaxUpdates))
     .option("--batch-delay-ms <ms>", "…or this long after the first pending update", String(DEFAULT_CONFIG.batchMaxDelayMs))
     .option("--log", "log every request")
-    .option("--chain <mode>", 'where to anchor proven batches: "embedded" (anvil on loopback, contracts deployed for you), "remote" (--rpc + --contract or --deployment; key in TINYCLOUD_SEQUENCER_KEY) or "off"', DEFAULT_CONFIG.chain)
+    .option(
+      "--chain <mode>",
+      'where to anchor proven batches: "embedded" (anvil on loopback, contracts deployed for you), "remote" (--rpc + --contract or --deployment; key in TINYCLOUD_SEQUENCER_KEY) or "off"',
+      DEFAULT_CONFIG.chain,
+    )
     .option("--chain-port <port>", "embedded chain: anvil's port on 127.0.0.1", String(DEFAULT_CONFIG.chainPort))
     .option("--rpc <url>", "remote chain: JSON-RPC endpoint (implies --chain remote)")
     .option("--contract <address>", "remote chain: the TinyCloudAnchor address")
@@ -35,54 +39,81 @@ export function registerNodeCommand(program: Command): void {
       "after",
       "\nThe sequencer key for a remote chain is read from the environment variable TINYCLOUD_SEQUENCER_KEY,\nnever from the command line (command lines end up in shell history and process lists).",
     )
-    .action(async (options: { port: string; host: string; data: string; maxBodyBytes: string; maxHeaderBytes: string; invocationMaxLifetime: string; log?: boolean; prove: boolean; rollup: boolean; redis?: string; ptau?: string; cacheDir?: string; batchSize: string; batchDelayMs: string; chain: string; chainPort: string; rpc?: string; contract?: string; deployment?: string; confirmations: string; allowInsecureKeys?: boolean }) => {
-      const redisUrl = options.redis ?? process.env["REDIS_URL"];
-      const cacheOption = options.cacheDir ?? (process.env["TINYCLOUD_CACHE_DIR"] || undefined);
-      // Relative to where the command runs (the build process would resolve it against the checkout).
-      const cacheDir = cacheOption !== undefined ? resolve(cacheOption) : undefined;
-      const chain = options.rpc !== undefined && options.chain === DEFAULT_CONFIG.chain ? "remote" : options.chain;
-      if (chain !== "embedded" && chain !== "remote" && chain !== "off") {
-        console.error(`--chain must be embedded, remote or off, got "${options.chain}"`);
-        process.exit(2);
-      }
-      const sequencerKey = process.env["TINYCLOUD_SEQUENCER_KEY"];
-      const startedAt = Date.now();
-      const node = await startNode({
-        port: positiveInt(options.port, "--port", true),
-        host: options.host,
-        dataDir: options.data,
-        maxBodyBytes: positiveInt(options.maxBodyBytes, "--max-body-bytes"),
-        maxHeaderBytes: positiveInt(options.maxHeaderBytes, "--max-header-bytes"),
-        invocationMaxLifetimeSeconds: positiveInt(options.invocationMaxLifetime, "--invocation-max-lifetime"),
-        logRequests: options.log === true,
-        prove: options.prove,
-        rollup: options.rollup,
-        batchMaxUpdates: positiveInt(options.batchSize, "--batch-size"),
-        batchMaxDelayMs: positiveInt(options.batchDelayMs, "--batch-delay-ms"),
-        ...(redisUrl !== undefined && redisUrl !== "" ? { redisUrl } : {}),
-        ...(options.ptau !== undefined ? { ptau: options.ptau } : {}),
-        ...(cacheDir !== undefined ? { cacheDir } : {}),
-        chain,
-        chainPort: positiveInt(options.chainPort, "--chain-port", true),
-        confirmations: positiveInt(options.confirmations, "--confirmations", true),
-        ...(options.rpc !== undefined ? { rpcUrl: options.rpc } : {}),
-        ...(options.contract !== undefined ? { anchorAddress: options.contract } : {}),
-        ...(options.deployment !== undefined ? { deploymentFile: options.deployment } : {}),
-        ...(sequencerKey !== undefined && sequencerKey !== "" ? { sequencerKey } : {}),
-        ...(options.allowInsecureKeys === true ? { allowInsecureKeys: true } : {}),
-      }, { plugins: NODE_PLUGINS });
-      // The keys' first estimate comes from the build process within a second or two; wait that long at most.
-      await Promise.race([node.proving?.planned, sleep(5_000)]);
-      console.log(`\nTinyCloud node listening on ${node.url} — up in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
-      console.log(startupBlock(node, options.data, redisUrl));
-      const stop = async (signal: string) => {
-        console.log(`\n${signal}: stopping`);
-        await node.close();
-        process.exit(0);
-      };
-      process.once("SIGINT", () => void stop("SIGINT"));
-      process.once("SIGTERM", () => void stop("SIGTERM"));
-    });
+    .action(
+      async (options: {
+        port: string;
+        host: string;
+        data: string;
+        maxBodyBytes: string;
+        maxHeaderBytes: string;
+        invocationMaxLifetime: string;
+        log?: boolean;
+        prove: boolean;
+        rollup: boolean;
+        redis?: string;
+        ptau?: string;
+        cacheDir?: string;
+        batchSize: string;
+        batchDelayMs: string;
+        chain: string;
+        chainPort: string;
+        rpc?: string;
+        contract?: string;
+        deployment?: string;
+        confirmations: string;
+        allowInsecureKeys?: boolean;
+      }) => {
+        const redisUrl = options.redis ?? process.env["REDIS_URL"];
+        const cacheOption = options.cacheDir ?? (process.env["TINYCLOUD_CACHE_DIR"] || undefined);
+        // Relative to where the command runs (the build process would resolve it against the checkout).
+        const cacheDir = cacheOption !== undefined ? resolve(cacheOption) : undefined;
+        const chain = options.rpc !== undefined && options.chain === DEFAULT_CONFIG.chain ? "remote" : options.chain;
+        if (chain !== "embedded" && chain !== "remote" && chain !== "off") {
+          console.error(`--chain must be embedded, remote or off, got "${options.chain}"`);
+          process.exit(2);
+        }
+        const sequencerKey = process.env["TINYCLOUD_SEQUENCER_KEY"];
+        const startedAt = Date.now();
+        const node = await startNode(
+          {
+            port: positiveInt(options.port, "--port", true),
+            host: options.host,
+            dataDir: options.data,
+            maxBodyBytes: positiveInt(options.maxBodyBytes, "--max-body-bytes"),
+            maxHeaderBytes: positiveInt(options.maxHeaderBytes, "--max-header-bytes"),
+            invocationMaxLifetimeSeconds: positiveInt(options.invocationMaxLifetime, "--invocation-max-lifetime"),
+            logRequests: options.log === true,
+            prove: options.prove,
+            rollup: options.rollup,
+            batchMaxUpdates: positiveInt(options.batchSize, "--batch-size"),
+            batchMaxDelayMs: positiveInt(options.batchDelayMs, "--batch-delay-ms"),
+            ...(redisUrl !== undefined && redisUrl !== "" ? { redisUrl } : {}),
+            ...(options.ptau !== undefined ? { ptau: options.ptau } : {}),
+            ...(cacheDir !== undefined ? { cacheDir } : {}),
+            chain,
+            chainPort: positiveInt(options.chainPort, "--chain-port", true),
+            confirmations: positiveInt(options.confirmations, "--confirmations", true),
+            ...(options.rpc !== undefined ? { rpcUrl: options.rpc } : {}),
+            ...(options.contract !== undefined ? { anchorAddress: options.contract } : {}),
+            ...(options.deployment !== undefined ? { deploymentFile: options.deployment } : {}),
+            ...(sequencerKey !== undefined && sequencerKey !== "" ? { sequencerKey } : {}),
+            ...(options.allowInsecureKeys === true ? { allowInsecureKeys: true } : {}),
+          },
+          { plugins: NODE_PLUGINS },
+        );
+        // The keys' first estimate comes from the build process within a second or two; wait that long at most.
+        await Promise.race([node.proving?.planned, sleep(5_000)]);
+        console.log(`\nTinyCloud node listening on ${node.url} — up in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
+        console.log(startupBlock(node, options.data, redisUrl));
+        const stop = async (signal: string) => {
+          console.log(`\n${signal}: stopping`);
+          await node.close();
+          process.exit(0);
+        };
+        process.once("SIGINT", () => void stop("SIGINT"));
+        process.once("SIGTERM", () => void stop("SIGTERM"));
+      },
+    );
 }
 
 /**

@@ -42,7 +42,11 @@ export function registerProverCommand(program: Command): void {
     .option("--backend <name>", "proof system: groth16 (risc0 and sp1 fail with PROVER_BACKEND_NOT_WIRED)", "groth16")
     .option("--circuits <file>", "groth16: JSON table {circuit: {wasm, zkey, vkey}}; relative paths are relative to the file")
     .option("--artifacts <dir>", "groth16: artifact directory <dir>/<circuit>/{<circuit>.zkey, <circuit>.vkey.json, <circuit>_js/<circuit>.wasm}")
-    .option("--setup-circuits <names>", "groth16 without --circuits/--artifacts: use these circuits of circuits/circuits.json, built by `tinycloud setup` (built now if missing)", "epoch_transition_1,epoch_transition_4")
+    .option(
+      "--setup-circuits <names>",
+      "groth16 without --circuits/--artifacts: use these circuits of circuits/circuits.json, built by `tinycloud setup` (built now if missing)",
+      "epoch_transition_1,epoch_transition_4",
+    )
     .option("--backend-options <json>", "JSON options for the backend (groth16: Groth16FactoryOptions)")
     .option("--backend-module <path>", "custom backend module exporting createBackend(options) (overrides --backend)")
     .option("--stalled-interval <ms>", "milliseconds between checks for jobs of dead workers", "30000")

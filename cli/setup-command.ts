@@ -30,13 +30,21 @@ export const INSECURE_PHASE2_WARNING = [
 ].join("\n");
 
 function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), ...value.split(",").map((s) => s.trim()).filter(Boolean)];
+  return [
+    ...(previous ?? []),
+    ...value
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean),
+  ];
 }
 
 export function registerSetupCommand(program: Command): void {
   program
     .command("setup")
-    .description("compile the circuits in circuits/circuits.json and make their Groth16 keys, verification keys and Solidity verifiers (cached under .cache/), then compile the contracts (contracts/generated/artifacts.json, verifiers.json)")
+    .description(
+      "compile the circuits in circuits/circuits.json and make their Groth16 keys, verification keys and Solidity verifiers (cached under .cache/), then compile the contracts (contracts/generated/artifacts.json, verifiers.json)",
+    )
     .option("--ptau <file>", "prepared powers-of-tau file from a public ceremony (default: generate an INSECURE dev ptau)")
     .option("--circuit <name>", "build only this circuit (repeatable, or comma-separated)", collect)
     .option("--force", "rebuild even when the cache is up to date")
@@ -72,7 +80,9 @@ export function registerSetupCommand(program: Command): void {
       const cached = builds.filter((b) => b.cached.compile && b.cached.keys).length;
       console.log(`setup: ${builds.length} circuit(s), ${cached} from cache, in ${formatSeconds((performance.now() - started) / 1000)}`);
       for (const b of builds) {
-        console.log(`  ${b.name}  ${b.shortHash}  ${b.constraints} constraints  ptau power >= ${b.power}  ${b.ptau.kind === "dev" ? "INSECURE dev ptau" : `ptau ${b.ptau.file}`}  phase 2 ${phase2 === "csprng" ? "CSPRNG" : "INSECURE deterministic"}`);
+        console.log(
+          `  ${b.name}  ${b.shortHash}  ${b.constraints} constraints  ptau power >= ${b.power}  ${b.ptau.kind === "dev" ? "INSECURE dev ptau" : `ptau ${b.ptau.file}`}  phase 2 ${phase2 === "csprng" ? "CSPRNG" : "INSECURE deterministic"}`,
+        );
         console.log(`    wasm ${b.wasm}\n    zkey ${b.zkey}\n    verifier ${b.published.verifier}\n    vkey ${b.published.verificationKey}\n    transcript ${b.published.transcript}`);
       }
       if (phase2 === "csprng") console.error(PHASE2_NOTE);

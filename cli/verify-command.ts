@@ -14,18 +14,7 @@ import type { Command } from "commander";
 import { isAddress } from "viem";
 import { loadVerifiers } from "../contracts/artifacts.js";
 import { TinyCloudError } from "../core/errors.js";
-import {
-  BUILTIN_VKEYS,
-  fetchNodeSource,
-  formatReport,
-  LightClientUriError,
-  pinVkeys,
-  snarkjsGroth16,
-  verifyUri,
-  viemChainSource,
-  type PinnedVkeys,
-  type VerifyReport,
-} from "../lightclient/index.js";
+import { BUILTIN_VKEYS, fetchNodeSource, formatReport, LightClientUriError, pinVkeys, snarkjsGroth16, verifyUri, viemChainSource, type PinnedVkeys, type VerifyReport } from "../lightclient/index.js";
 import { loadSnarkjs, terminateCurves } from "../prover/backends/snarkjs-api.js";
 
 export interface VerifyCommandOptions {

@@ -35,29 +35,14 @@ export abstract class TinyCloudError<Code extends string = string> extends Error
   }
 }
 
-export type EncodingErrorCode =
-  | "ENCODING_BAD_BASE64"
-  | "ENCODING_BAD_PADDING"
-  | "ENCODING_BAD_UTF8"
-  | "ENCODING_BAD_JSON"
-  | "ENCODING_BAD_CBOR"
-  | "ENCODING_BAD_CID"
-  | "ENCODING_BAD_HEX";
+export type EncodingErrorCode = "ENCODING_BAD_BASE64" | "ENCODING_BAD_PADDING" | "ENCODING_BAD_UTF8" | "ENCODING_BAD_JSON" | "ENCODING_BAD_CBOR" | "ENCODING_BAD_CID" | "ENCODING_BAD_HEX";
 
 /** Bytes or text that cannot be decoded at all (before any protocol meaning is attached). */
 export class EncodingError extends TinyCloudError<EncodingErrorCode> {
   override readonly name = "EncodingError" as const;
 }
 
-export type DidErrorCode =
-  | "DID_MALFORMED"
-  | "DID_UNSUPPORTED_METHOD"
-  | "DID_BAD_CHAIN_ID"
-  | "DID_BAD_ADDRESS"
-  | "DID_BAD_CHECKSUM"
-  | "DID_BAD_KEY"
-  | "DID_UNSUPPORTED_KEY_TYPE"
-  | "DID_BAD_FRAGMENT";
+export type DidErrorCode = "DID_MALFORMED" | "DID_UNSUPPORTED_METHOD" | "DID_BAD_CHAIN_ID" | "DID_BAD_ADDRESS" | "DID_BAD_CHECKSUM" | "DID_BAD_KEY" | "DID_UNSUPPORTED_KEY_TYPE" | "DID_BAD_FRAGMENT";
 
 export class DidError extends TinyCloudError<DidErrorCode> {
   override readonly name = "DidError" as const;
@@ -101,14 +86,7 @@ export class CacaoError extends TinyCloudError<CacaoErrorCode> {
   override readonly name = "CacaoError" as const;
 }
 
-export type UcanErrorCode =
-  | "UCAN_MALFORMED"
-  | "UCAN_UNSUPPORTED_VERSION"
-  | "UCAN_UNSUPPORTED_ALGORITHM"
-  | "UCAN_BAD_SIGNATURE"
-  | "UCAN_JWK_MISMATCH"
-  | "UCAN_EMPTY_CAVEATS"
-  | "UCAN_BAD_PROOF_LINK";
+export type UcanErrorCode = "UCAN_MALFORMED" | "UCAN_UNSUPPORTED_VERSION" | "UCAN_UNSUPPORTED_ALGORITHM" | "UCAN_BAD_SIGNATURE" | "UCAN_JWK_MISMATCH" | "UCAN_EMPTY_CAVEATS" | "UCAN_BAD_PROOF_LINK";
 
 export class UcanError extends TinyCloudError<UcanErrorCode> {
   override readonly name = "UcanError" as const;

@@ -96,8 +96,5 @@ if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(
   await writeFile(join(out, "index.html"), bundle.html);
   await writeFile(join(out, "app.js"), bundle.js);
   for (const warning of bundle.warnings) console.warn(`warning: ${warning}`);
-  console.log(
-    `light client → ${out}: app.js ${bundle.jsBytes} B raw, ${bundle.jsGzipBytes} B gzip; index.html ${Buffer.byteLength(bundle.html)} B; ` +
-      `built in ${bundle.buildMs.toFixed(0)} ms`,
-  );
+  console.log(`light client → ${out}: app.js ${bundle.jsBytes} B raw, ${bundle.jsGzipBytes} B gzip; index.html ${Buffer.byteLength(bundle.html)} B; ` + `built in ${bundle.buildMs.toFixed(0)} ms`);
 }

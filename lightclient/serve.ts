@@ -40,7 +40,10 @@ export function registerLightClientRoutes(app: FastifyInstance, options: LightCl
 
   app.get("/lightclient/app.js", async (_request, reply) => {
     const { js } = await load();
-    return reply.type("text/javascript; charset=utf-8").header("cache-control", "no-cache").send(Buffer.from(js.buffer, js.byteOffset, js.byteLength));
+    return reply
+      .type("text/javascript; charset=utf-8")
+      .header("cache-control", "no-cache")
+      .send(Buffer.from(js.buffer, js.byteOffset, js.byteLength));
   });
 
   app.get("/lightclient/config.json", async (_request, reply) => {

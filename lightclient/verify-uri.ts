@@ -11,7 +11,19 @@ import { parseBatchClaim, parseEntryClaim, parseProofClaim } from "./core/claims
 import type { Groth16Verifier } from "./core/groth16.js";
 import { BUILTIN_VKEYS, circuitDepth, insecurePins } from "./core/pinned.js";
 import { entryAddress, KIND_GROTH16_SNARKJS, verifyEvidence } from "./core/steps.js";
-import { got, missing, type AnchoredState, type Evidence, type Fetched, type HistoryEvidence, type PinnedVkey, type PinnedVkeys, type VerifierRoute, type VerifyReport, type VkeyEvidence } from "./core/types.js";
+import {
+  got,
+  missing,
+  type AnchoredState,
+  type Evidence,
+  type Fetched,
+  type HistoryEvidence,
+  type PinnedVkey,
+  type PinnedVkeys,
+  type VerifierRoute,
+  type VerifyReport,
+  type VkeyEvidence,
+} from "./core/types.js";
 import { codeHashOf, verifierIdOf, vkeyProblem } from "./core/vkey.js";
 import { errorText, type ChainSource, type NodeSource } from "./transports/types.js";
 
@@ -92,7 +104,8 @@ export async function collectEvidence(o: VerifyUriOptions): Promise<Evidence> {
     if (pinned === undefined && o.nodeVkeys === true && node.vkey !== undefined) {
       const fromNode = await fetched(() => node.vkey!(circuit));
       const codeHash = o.codeHashes?.[circuit];
-      if (fromNode.ok) pinned = { circuit, vkey: fromNode.value as PinnedVkey["vkey"], depth: circuitDepth(circuit), source: "node (checked against the contract)", ...(codeHash !== undefined ? { codeHash } : {}) };
+      if (fromNode.ok)
+        pinned = { circuit, vkey: fromNode.value as PinnedVkey["vkey"], depth: circuitDepth(circuit), source: "node (checked against the contract)", ...(codeHash !== undefined ? { codeHash } : {}) };
     }
     if (pinned === undefined || vkeyProblem(pinned.vkey) !== undefined) return got({ circuit, pinned, route: undefined, verifierCode: undefined });
     if (!router.ok) return got({ circuit, pinned, route: missing(router.error), verifierCode: undefined });
@@ -168,7 +181,9 @@ export async function verifyUri(o: VerifyUriOptions): Promise<VerifyReport> {
 
 /** One warning per insecure pinned key: with such keys a proof can be forged, so VERIFIED proves little. */
 export function keyWarnings(pins: PinnedVkeys): string[] {
-  return insecurePins(pins).map(({ circuit, reasons }) => `the pinned key of ${circuit} is INSECURE: ${reasons.join("; ")}. Anyone can forge its proofs; pin a deployment's own keys (--vkeys) for real assurance.`);
+  return insecurePins(pins).map(
+    ({ circuit, reasons }) => `the pinned key of ${circuit} is INSECURE: ${reasons.join("; ")}. Anyone can forge its proofs; pin a deployment's own keys (--vkeys) for real assurance.`,
+  );
 }
 
 /** Assemble a VerifyReport (exported for callers that run collectEvidence / verifyEvidence themselves). */

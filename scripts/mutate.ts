@@ -80,14 +80,18 @@ async function main(): Promise<void> {
   console.log(`mutation test: ${mutants.length} constraint statements, test main EpochTransition(${B}, ${DEPTH}), search seed 0x${SEARCH_SEED.toString(16)}`);
   const control = await evaluate(sources, undefined);
   const controlOk = control.outcome === "survived";
-  console.log(`control (real circuit): ${controlOk ? "passes every check" : `FAILS: ${caughtBy(control)}`} (${control.attempts} adversarial attempts, ${control.acceptedConsistent} accepted and oracle-consistent, ${control.seconds.toFixed(1)} s)`);
+  console.log(
+    `control (real circuit): ${controlOk ? "passes every check" : `FAILS: ${caughtBy(control)}`} (${control.attempts} adversarial attempts, ${control.acceptedConsistent} accepted and oracle-consistent, ${control.seconds.toFixed(1)} s)`,
+  );
 
   const results: MutantResult[] = [];
   for (const [i, m] of mutants.entries()) {
     const r = await evaluate(sources, m);
     results.push(r);
     const compileNote = r.outcome === "compile-error" ? "" : r.cached ? "cached" : `compiled ${r.compileSeconds.toFixed(1)} s`;
-    console.log(`[${i + 1}/${mutants.length}] ${r.id.padEnd(9)} ${r.outcome.toUpperCase().padEnd(13)} ${r.statement.slice(0, 60).padEnd(60)} ${compileNote}, ${r.attempts} attempts, ${r.seconds.toFixed(1)} s`);
+    console.log(
+      `[${i + 1}/${mutants.length}] ${r.id.padEnd(9)} ${r.outcome.toUpperCase().padEnd(13)} ${r.statement.slice(0, 60).padEnd(60)} ${compileNote}, ${r.attempts} attempts, ${r.seconds.toFixed(1)} s`,
+    );
   }
 
   const count = (o: MutantResult["outcome"]) => results.filter((r) => r.outcome === o).length;
@@ -101,7 +105,9 @@ async function main(): Promise<void> {
   console.log("|---|---|---|---|---|");
   for (const r of results) console.log(`| ${r.id} | \`${r.kind}\` | \`${r.statement}\` | ${r.outcome} | ${caughtBy(r).replace(/\|/g, "/")} |`);
   console.log("");
-  console.log(`mutated ${results.length}, killed ${count("killed")} (${onlySearch} only by the adversarial search), survived ${count("survived")} (${count("survived") - gaps.length - unexplained.length} equivalent, ${gaps.length} known search gaps, ${unexplained.length} unexplained), compile errors ${count("compile-error")}; ${seconds.toFixed(0)} s`);
+  console.log(
+    `mutated ${results.length}, killed ${count("killed")} (${onlySearch} only by the adversarial search), survived ${count("survived")} (${count("survived") - gaps.length - unexplained.length} equivalent, ${gaps.length} known search gaps, ${unexplained.length} unexplained), compile errors ${count("compile-error")}; ${seconds.toFixed(0)} s`,
+  );
   for (const r of unexplained) console.log(`UNEXPLAINED SURVIVOR ${r.id}: ${r.statement}`);
   for (const r of gaps) console.log(`known search gap (a real under-constraint in this mutant that the search does not reach) ${r.id}: ${r.statement}`);
   for (const st of stale) console.log(`note: listed as equivalent but killed now: ${st}`);
@@ -111,7 +117,15 @@ async function main(): Promise<void> {
       $comment: "Written by `npm run mutate` (scripts/mutate.ts). Each constraint statement deleted in turn; see circuits/README.md, Mutation report.",
       testMain: `EpochTransition(${B}, ${DEPTH})`,
       searchSeed: SEARCH_SEED,
-      summary: { mutated: results.length, killed: count("killed"), killedOnlyBySearch: onlySearch, survived: count("survived"), knownSearchGaps: gaps.length, unexplainedSurvivors: unexplained.length, compileErrors: count("compile-error") },
+      summary: {
+        mutated: results.length,
+        killed: count("killed"),
+        killedOnlyBySearch: onlySearch,
+        survived: count("survived"),
+        knownSearchGaps: gaps.length,
+        unexplainedSurvivors: unexplained.length,
+        compileErrors: count("compile-error"),
+      },
       control: { passes: controlOk, attempts: control.attempts, acceptedConsistent: control.acceptedConsistent },
       mutants: results.map(({ seconds: _s, compileSeconds: _c, cached: _k, ...rest }) => {
         if (rest.outcome !== "survived") return rest;

@@ -10,15 +10,7 @@
  * Ability strings are kept as written: the legacy client writes `kv/get`, the current one `tinycloud.kv/get`.
  */
 import { type CID, parseCid, toBase58 } from "../cid.js";
-import {
-  bytesToUtf8,
-  canonicalJson,
-  decodeBase64UrlUnpadded,
-  encodeBase64UrlUnpadded,
-  isPlainObject,
-  parseJson,
-  utf8ToBytes,
-} from "../encoding.js";
+import { bytesToUtf8, canonicalJson, decodeBase64UrlUnpadded, encodeBase64UrlUnpadded, isPlainObject, parseJson, utf8ToBytes } from "../encoding.js";
 import { CacaoError, EncodingError } from "../errors.js";
 import { parseAbility } from "../abilities.js";
 import { wireCaveats, type Caveat } from "../capability.js";

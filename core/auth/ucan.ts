@@ -11,16 +11,7 @@
 import { type Capability, makeCapability, normalizeCaveats, wireCaveats, type Caveat } from "../capability.js";
 import { type CID, parseCid, rawBlake3Cid } from "../cid.js";
 import { parseDidUrl, resolveDidKey } from "../did.js";
-import {
-  bytesToUtf8,
-  canonicalJson,
-  decodeBase64UrlUnpadded,
-  encodeBase64UrlUnpadded,
-  equalBytes,
-  isPlainObject,
-  parseJson,
-  utf8ToBytes,
-} from "../encoding.js";
+import { bytesToUtf8, canonicalJson, decodeBase64UrlUnpadded, encodeBase64UrlUnpadded, equalBytes, isPlainObject, parseJson, utf8ToBytes } from "../encoding.js";
 import { AbilityError, EncodingError, UcanError } from "../errors.js";
 import { ed25519PublicJwk, type Ed25519Signer, type Ed25519Verify, nobleEd25519Verify } from "../keys.js";
 import { formatCapabilityResource } from "../resource.js";
@@ -62,7 +53,11 @@ export function decodeUcan(jwt: string): Ucan {
   const parts = jwt.split(".");
   if (parts.length !== 3) throw new UcanError("UCAN_MALFORMED", `a UCAN JWT has 3 dot-separated parts, got ${parts.length}`);
   const [h, p, s] = parts as [string, string, string];
-  for (const [name, segment] of [["header", h], ["payload", p], ["signature", s]] as const) {
+  for (const [name, segment] of [
+    ["header", h],
+    ["payload", p],
+    ["signature", s],
+  ] as const) {
     if (segment.includes("=")) throw new EncodingError("ENCODING_BAD_PADDING", `UCAN ${name} must be base64url without '=' padding`);
     if (!JWT_SEGMENT.test(segment)) throw new EncodingError("ENCODING_BAD_BASE64", `UCAN ${name} is not base64url`);
   }
@@ -152,10 +147,7 @@ export interface CreateUcanParameters {
 export function createUcan(params: CreateUcanParameters): string {
   const version = params.version ?? "0.10.0";
   const issuer = params.issuer;
-  const header =
-    version === "0.10.0"
-      ? { alg: "EdDSA", jwk: ed25519PublicJwk(issuer.publicKey), typ: "JWT", ucv: "0.10.0" }
-      : { alg: "EdDSA", typ: "JWT", ucv: "0.9.0" };
+  const header = version === "0.10.0" ? { alg: "EdDSA", jwk: ed25519PublicJwk(issuer.publicKey), typ: "JWT", ucv: "0.10.0" } : { alg: "EdDSA", typ: "JWT", ucv: "0.9.0" };
   const proofs = (params.proofs ?? []).map((p) => p.toString());
   // Member order as the Rust producers write it: ssi's Payload struct order for 0.10
   // (iss, aud, nbf?, exp, nnc?, fct?, prf, att); serde's sorted order for the legacy 0.9 client.

@@ -2,14 +2,7 @@
  * One-call verification of the tokens a node receives in `Authorization`.
  * A value containing "." is a UCAN JWT; anything else is a base64url CACAO (reference-node rule).
  */
-import {
-  type AuthorityContext,
-  type Authorization,
-  authorizeInvocation,
-  type DelegationRecord,
-  type InvocationOptions,
-  type InvocationRecord,
-} from "./authority.js";
+import { type AuthorityContext, type Authorization, authorizeInvocation, type DelegationRecord, type InvocationOptions, type InvocationRecord } from "./authority.js";
 import { decodeCacaoHeader, type DecodedCacao, verifyCacao } from "./cacao.js";
 import type { AuthorityError, Result } from "../errors.js";
 import type { Ed25519Verify } from "../keys.js";

@@ -50,21 +50,21 @@ export type Groth16Proof = v.InferOutput<typeof Groth16ProofSchema>;
 /** One change of the state tree, caused by one committed KV write. */
 const stateUpdateSchema = <F extends FieldSchema>(field: F) =>
   v.object({
-  /** Order of acceptance across all spaces (monotonic, never reused). */
-  seq: Nat,
-  spaceId: Text,
-  service: Text,
-  path: Text,
-  /** stateKey(spaceId, service, path). */
-  key: field,
-  contentHash: field,
-  version: Nat,
-  deleted: v.boolean(),
-  /** leafValue(contentHash, version, deleted). */
-  value: field,
-  /** The signed invocation that caused it, and the epoch that holds it (CIDs). */
-  event: Text,
-  epoch: Text,
+    /** Order of acceptance across all spaces (monotonic, never reused). */
+    seq: Nat,
+    spaceId: Text,
+    service: Text,
+    path: Text,
+    /** stateKey(spaceId, service, path). */
+    key: field,
+    contentHash: field,
+    version: Nat,
+    deleted: v.boolean(),
+    /** leafValue(contentHash, version, deleted). */
+    value: field,
+    /** The signed invocation that caused it, and the epoch that holds it (CIDs). */
+    event: Text,
+    epoch: Text,
   });
 /** On the wire: field elements as decimal strings. */
 export const StateUpdateSchema = stateUpdateSchema(FieldDecimal);
@@ -79,30 +79,30 @@ export const MAX_BATCH_UPDATES = 4096;
 
 const batchRecordSchema = <F extends FieldSchema>(field: F) =>
   v.object({
-  number: Nat,
-  oldRoot: field,
-  newRoot: field,
-  updates: v.pipe(v.array(stateUpdateSchema(field)), v.maxLength(MAX_BATCH_UPDATES, `lists more than ${MAX_BATCH_UPDATES} updates`), v.readonly()),
-  /** CIDs of the signed events, in update order (deduplicated). */
-  eventCids: v.pipe(v.array(Text), v.maxLength(MAX_BATCH_UPDATES, `lists more than ${MAX_BATCH_UPDATES} events`), v.readonly()),
-  /** Field element binding the event CIDs (core/rollup/events-hash.ts). */
-  eventsHash: field,
-  /** The circuit's public header (core/rollup/header.ts). */
-  header: field,
-  /** The circuit's public commitment (core/rollup/commitment.ts). */
-  commitment: field,
-  status: v.picklist(BATCH_STATUSES, "is not a batch status"),
-  cutAt: Nat,
-  provenAt: v.exactOptional(Nat),
-  anchoredAt: v.exactOptional(Nat),
-  /** Groth16 proof and public signals, once proven. */
-  proof: v.exactOptional(Groth16ProofSchema),
-  publicSignals: v.exactOptional(v.pipe(v.array(FieldDecimal), v.maxLength(16, "has more than 16 public signals"), v.readonly())),
-  /** The anchoring transaction (set when sent, before it is mined) and the block that holds it. */
-  anchorTx: v.exactOptional(Hex32),
-  anchorBlock: v.exactOptional(Nat),
-  /** Which circuit (batch size) proves it. */
-  circuit: v.exactOptional(CircuitName),
+    number: Nat,
+    oldRoot: field,
+    newRoot: field,
+    updates: v.pipe(v.array(stateUpdateSchema(field)), v.maxLength(MAX_BATCH_UPDATES, `lists more than ${MAX_BATCH_UPDATES} updates`), v.readonly()),
+    /** CIDs of the signed events, in update order (deduplicated). */
+    eventCids: v.pipe(v.array(Text), v.maxLength(MAX_BATCH_UPDATES, `lists more than ${MAX_BATCH_UPDATES} events`), v.readonly()),
+    /** Field element binding the event CIDs (core/rollup/events-hash.ts). */
+    eventsHash: field,
+    /** The circuit's public header (core/rollup/header.ts). */
+    header: field,
+    /** The circuit's public commitment (core/rollup/commitment.ts). */
+    commitment: field,
+    status: v.picklist(BATCH_STATUSES, "is not a batch status"),
+    cutAt: Nat,
+    provenAt: v.exactOptional(Nat),
+    anchoredAt: v.exactOptional(Nat),
+    /** Groth16 proof and public signals, once proven. */
+    proof: v.exactOptional(Groth16ProofSchema),
+    publicSignals: v.exactOptional(v.pipe(v.array(FieldDecimal), v.maxLength(16, "has more than 16 public signals"), v.readonly())),
+    /** The anchoring transaction (set when sent, before it is mined) and the block that holds it. */
+    anchorTx: v.exactOptional(Hex32),
+    anchorBlock: v.exactOptional(Nat),
+    /** Which circuit (batch size) proves it. */
+    circuit: v.exactOptional(CircuitName),
   });
 /** GET /rollup/batches/:n, and the record the node stores. */
 export const BatchRecordSchema = batchRecordSchema(FieldDecimal);

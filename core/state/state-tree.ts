@@ -69,7 +69,6 @@ export type SiblingTriple = [bigint, bigint, bigint];
 // Field helpers and hashing
 // ---------------------------------------------------------------------------------------------------
 
-
 function requireField(value: unknown, what: string): bigint {
   if (typeof value !== "bigint") throw new TypeError(`${what} must be a bigint`);
   if (value < 0n || value >= FIELD_MODULUS) {
@@ -367,9 +366,7 @@ export type StateProofFailure =
   | "NOT_LOW_LEAF" // absence proof whose leaf does not bracket the key
   | "ROOT_MISMATCH"; // well-formed, but recomputes to a different root
 
-export type StateProofCheck =
-  | { readonly ok: true; readonly kind: StateProof["kind"]; readonly index: number }
-  | { readonly ok: false; readonly reason: StateProofFailure; readonly message: string };
+export type StateProofCheck = { readonly ok: true; readonly kind: StateProof["kind"]; readonly index: number } | { readonly ok: false; readonly reason: StateProofFailure; readonly message: string };
 
 function fail(reason: StateProofFailure, message: string): StateProofCheck {
   return { ok: false, reason, message };
@@ -496,11 +493,7 @@ export function stateProofFromJson(json: unknown): StateProof {
   }
   const siblings = rawSiblings.map((triple: unknown, level): SiblingTriple => {
     if (!Array.isArray(triple) || triple.length !== 3) throw new StateError("STATE_BAD_PROOF", `siblings[${level}] must be a triple`);
-    return [
-      fieldFromDecimal(triple[0], `siblings[${level}][0]`),
-      fieldFromDecimal(triple[1], `siblings[${level}][1]`),
-      fieldFromDecimal(triple[2], `siblings[${level}][2]`),
-    ];
+    return [fieldFromDecimal(triple[0], `siblings[${level}][0]`), fieldFromDecimal(triple[1], `siblings[${level}][1]`), fieldFromDecimal(triple[2], `siblings[${level}][2]`)];
   });
   const proof: StateProof = {
     key: fieldFromDecimal(o["key"], "key"),
@@ -601,11 +594,7 @@ function badWitness(message: string): StateError {
  * validity condition fails. The check that a "low" step is followed by its "new" step is made by
  * `verifyWitnessChain` over the whole list.
  */
-export function recomputeRoots(
-  w: UpdateWitness,
-  depth: number = STATE_TREE_DEPTH,
-  previous?: UpdateWitness,
-): { oldTreeRoot: bigint; newTreeRoot: bigint; newSize: number } {
+export function recomputeRoots(w: UpdateWitness, depth: number = STATE_TREE_DEPTH, previous?: UpdateWitness): { oldTreeRoot: bigint; newTreeRoot: bigint; newSize: number } {
   requireDepth(depth);
   if (typeof w !== "object" || w === null) throw badWitness("not an object");
   for (const field of ["oldTreeRoot", "newTreeRoot", "key", "nextKey", "oldValue", "newValue", "insKey"] as const) requireField(w[field], field);

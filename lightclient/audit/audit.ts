@@ -33,19 +33,7 @@ import { checkEvent } from "./event-check.js";
 import { DelegationResolver, describeError, fetchVerifiedEpoch, shortCid, SpaceHistory } from "./evidence.js";
 import { parseBatchRecord } from "./record.js";
 import { AuditSourceError, CachingSource } from "./source.js";
-import {
-  type AuditChain,
-  type AuditReport,
-  type AuditSource,
-  type Check,
-  type EventVerdict,
-  fail,
-  type Groth16Verify,
-  pass,
-  type PublishedBatch,
-  type PublishedUpdate,
-  skip,
-} from "./types.js";
+import { type AuditChain, type AuditReport, type AuditSource, type Check, type EventVerdict, fail, type Groth16Verify, pass, type PublishedBatch, type PublishedUpdate, skip } from "./types.js";
 
 export interface AuditOptions {
   readonly batch: number;
@@ -228,7 +216,13 @@ export async function auditBatch(options: AuditOptions): Promise<AuditReport> {
       recomputed.anchor = options.chain.anchor;
       const onChain = await options.chain.header(BigInt(n)).catch(() => undefined);
       if (record.header !== header) {
-        checks.push(fail("header", "HEADER_MISMATCH", `the record's header ${record.header} is not batch ${n} of chain ${chainId} / anchor ${options.chain.anchor} (${header}): it was cut for another deployment`));
+        checks.push(
+          fail(
+            "header",
+            "HEADER_MISMATCH",
+            `the record's header ${record.header} is not batch ${n} of chain ${chainId} / anchor ${options.chain.anchor} (${header}): it was cut for another deployment`,
+          ),
+        );
       } else if (onChain !== undefined && onChain !== header) {
         checks.push(fail("header", "HEADER_MISMATCH", `the contract computes header(${n}) = ${onChain}, not ${header}`));
       } else checks.push(pass("header", `batch ${n} of chain ${chainId}, anchor ${options.chain.anchor}`));
@@ -248,7 +242,12 @@ export async function auditBatch(options: AuditOptions): Promise<AuditReport> {
       const anchor = decoded.anchor;
       recomputed.chainId = chainId;
       recomputed.anchor = anchor;
-      checks.push(pass("header", context === 0n ? `batch ${n}, bound to no chain (anchoring off)` : `batch ${n}, bound to chain ${chainId} / anchor ${anchor} (from the record: pass --rpc and --contract to check it)`));
+      checks.push(
+        pass(
+          "header",
+          context === 0n ? `batch ${n}, bound to no chain (anchoring off)` : `batch ${n}, bound to chain ${chainId} / anchor ${anchor} (from the record: pass --rpc and --contract to check it)`,
+        ),
+      );
     }
   }
   if (header !== undefined) recomputed.header = header.toString();
@@ -330,8 +329,16 @@ export async function auditBatch(options: AuditOptions): Promise<AuditReport> {
         error = describeError(e).message;
       }
       const differs = record.publicSignals !== undefined && record.publicSignals.join(",") !== publicSignals.join(",");
-      if (valid) checks.push(pass("proof", `Groth16 proof verifies against the pinned ${record.circuit} key with the recomputed signals${differs ? " (the node's own publicSignals differ; ignored)" : ""}`));
-      else checks.push(fail("proof", "PROOF_INVALID", `the Groth16 proof does not verify against the pinned ${record.circuit} key with signals [oldRoot, newRoot, header, commitment] = [${publicSignals.join(", ")}]${error !== undefined ? `: ${error}` : ""}`));
+      if (valid)
+        checks.push(pass("proof", `Groth16 proof verifies against the pinned ${record.circuit} key with the recomputed signals${differs ? " (the node's own publicSignals differ; ignored)" : ""}`));
+      else
+        checks.push(
+          fail(
+            "proof",
+            "PROOF_INVALID",
+            `the Groth16 proof does not verify against the pinned ${record.circuit} key with signals [oldRoot, newRoot, header, commitment] = [${publicSignals.join(", ")}]${error !== undefined ? `: ${error}` : ""}`,
+          ),
+        );
     }
   }
 
@@ -370,7 +377,8 @@ export async function auditBatch(options: AuditOptions): Promise<AuditReport> {
           const pinnedId = verifierIdOf(pinnedVkey);
           if (ev.verifierId.toLowerCase() !== pinnedId.toLowerCase()) problems.push(`verified by verifier ${ev.verifierId}, not the pinned ${record.circuit} key (${pinnedId})`);
         } else warnings.push("no pinned key: the anchoring verifier id was not compared");
-        if (record.anchorTx !== undefined && record.anchorTx.toLowerCase() !== ev.transactionHash.toLowerCase()) warnings.push(`the node names anchor transaction ${record.anchorTx}, the chain has ${ev.transactionHash}`);
+        if (record.anchorTx !== undefined && record.anchorTx.toLowerCase() !== ev.transactionHash.toLowerCase())
+          warnings.push(`the node names anchor transaction ${record.anchorTx}, the chain has ${ev.transactionHash}`);
         if (problems.length > 0) checks.push(fail("chain-event", "ANCHOR_EVENT_MISMATCH", problems.join("; ")));
         else checks.push(pass("chain-event", `BatchAnchored(${n}) in tx ${ev.transactionHash} (block ${ev.blockNumber}) carries the recomputed root and commitment, verifier ${ev.verifierId}`));
       }

@@ -51,9 +51,7 @@ export class ViemAuditChain implements AuditChain {
     if (txHint !== undefined && /^0x[0-9a-fA-F]{64}$/.test(txHint)) {
       const receipt = await this.client.getTransactionReceipt({ hash: txHint as Hex }).catch(() => undefined);
       if (receipt !== undefined && receipt.status === "success") {
-        const logs = parseEventLogs({ abi: ANCHOR_ABI, eventName: "BatchAnchored", logs: receipt.logs }).filter(
-          (log) => getAddress(log.address) === this.anchor && log.args.batchNumber === n,
-        );
+        const logs = parseEventLogs({ abi: ANCHOR_ABI, eventName: "BatchAnchored", logs: receipt.logs }).filter((log) => getAddress(log.address) === this.anchor && log.args.batchNumber === n);
         if (logs.length > 0) return logs.map((log) => toEvent(log.args, log.transactionHash, log.blockNumber));
       }
     }

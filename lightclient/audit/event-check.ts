@@ -155,7 +155,8 @@ export async function checkEvent(ctx: EventCheckContext, update: PublishedUpdate
     try {
       const fetched = await fetchVerifiedEpoch(ctx.source, update.epoch, ctx.verify);
       if (fetched.epoch.space !== update.spaceId) why = `epoch ${shortCid(update.epoch)} belongs to ${fetched.epoch.space}, not ${update.spaceId}`;
-      else if (history?.signer !== undefined && fetched.epoch.signer !== history.signer) why = `epoch ${shortCid(update.epoch)} is signed by ${fetched.epoch.signer}, not by the node ${history.signer}`;
+      else if (history?.signer !== undefined && fetched.epoch.signer !== history.signer)
+        why = `epoch ${shortCid(update.epoch)} is signed by ${fetched.epoch.signer}, not by the node ${history.signer}`;
     } catch (error) {
       ({ code, message: why } = describeError(error, "EPOCH_INVALID"));
     }
@@ -171,7 +172,13 @@ export async function checkEvent(ctx: EventCheckContext, update: PublishedUpdate
       return skipRest("epoch");
     }
     if (sites.length > 1) {
-      checks.push(fail("epoch", "INVOCATION_REPLAYED", `invocation ${shortCid(update.event)} appears ${sites.length} times in the history (epochs ${sites.map((s) => s.epoch.epoch.seq).join(", ")}): an invocation is single-use`));
+      checks.push(
+        fail(
+          "epoch",
+          "INVOCATION_REPLAYED",
+          `invocation ${shortCid(update.event)} appears ${sites.length} times in the history (epochs ${sites.map((s) => s.epoch.epoch.seq).join(", ")}): an invocation is single-use`,
+        ),
+      );
       return skipRest("epoch");
     }
     const onPath = here.filter((w) => w.op?.key === update.path);
@@ -208,12 +215,19 @@ export async function checkEvent(ctx: EventCheckContext, update: PublishedUpdate
       if (chainFailure !== undefined) checks.push(chainFailure);
       else {
         chain = describeChain(capability, decision.value.grants[0] ?? null, authority);
-        const path = chain.length === 0 ? `${invoker} (the space owner)` : [...chain].reverse().map((c, i) => `${i === 0 ? `${c.issuer} ` : ""}→ ${c.kind.toUpperCase()} ${shortCid(c.cid)} → ${c.audience}`).join(" ");
+        const path =
+          chain.length === 0
+            ? `${invoker} (the space owner)`
+            : [...chain]
+                .reverse()
+                .map((c, i) => `${i === 0 ? `${c.issuer} ` : ""}→ ${c.kind.toUpperCase()} ${shortCid(c.cid)} → ${c.audience}`)
+                .join(" ");
         checks.push(pass("authority", `authorized: ${path}`, { chain }));
         for (const link of chain) {
           const recorded = history.delegationEvents.get(multihashKey(parseCid(link.cid)));
           if (recorded === undefined) warnings.push(`delegation ${shortCid(link.cid)} is not recorded in the space's history`);
-          else if (recorded.key !== node.key && !history.ancestors(node).has(recorded.key)) warnings.push(`delegation ${shortCid(link.cid)} is recorded only after the epoch that uses it (seq ${recorded.epoch.seq})`);
+          else if (recorded.key !== node.key && !history.ancestors(node).has(recorded.key))
+            warnings.push(`delegation ${shortCid(link.cid)} is recorded only after the epoch that uses it (seq ${recorded.epoch.seq})`);
         }
       }
     }
@@ -232,7 +246,8 @@ export async function checkEvent(ctx: EventCheckContext, update: PublishedUpdate
     if (deleted !== (opKind === "del")) problems.push(`the invocation is a ${opKind} but the epoch records a ${op.op}`);
     if (update.deleted !== deleted) problems.push(`deleted ${update.deleted} ≠ ${deleted} (the epoch's op is a ${op.op})`);
     const contentHash = contentHashOfOp(op);
-    if (update.contentHash !== contentHash) problems.push(`contentHash ${update.contentHash} ≠ ${contentHash} (blake3 of the content the epoch records, ${op.op === "put" ? shortCid(op.value.toString()) : "tombstone"})`);
+    if (update.contentHash !== contentHash)
+      problems.push(`contentHash ${update.contentHash} ≠ ${contentHash} (blake3 of the content the epoch records, ${op.op === "put" ? shortCid(op.value.toString()) : "tombstone"})`);
     const writes = history.writesTo(update.path, node);
     const version = writes.indexOf(write) + 1;
     if (update.version !== version) problems.push(`version ${update.version} ≠ ${version} (writes to "${update.path}" in the history up to this one)`);
@@ -250,7 +265,12 @@ function describeResource(capability: Capability): string {
   return `${formatSpaceId(r.space)}${r.service !== undefined ? `/${r.service}` : ""}${r.path !== undefined ? `/${r.path}` : ""}`;
 }
 
-function explainAuthorityFailure(error: { code: string; message: string; details?: Readonly<Record<string, unknown>> | undefined }, delegations: DelegationResolver, history: SpaceHistory, node: HistoryEpoch): string {
+function explainAuthorityFailure(
+  error: { code: string; message: string; details?: Readonly<Record<string, unknown>> | undefined },
+  delegations: DelegationResolver,
+  history: SpaceHistory,
+  node: HistoryEpoch,
+): string {
   let message = error.message;
   const cidText = typeof error.details?.["cid"] === "string" ? (error.details["cid"] as string) : undefined;
   if (error.code === "AUTH_UNKNOWN_PROOF" && cidText !== undefined) {

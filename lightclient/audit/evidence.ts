@@ -42,9 +42,7 @@ export function shortCid(text: string): string {
 // ---------------------------------------------------------------------------------------------
 // Events
 
-export type ParsedEvent =
-  | { readonly type: "ucan"; readonly cid: CID; readonly ucan: Ucan }
-  | { readonly type: "cacao"; readonly cid: CID; readonly cacao: ReturnType<typeof decodeCacao> };
+export type ParsedEvent = { readonly type: "ucan"; readonly cid: CID; readonly ucan: Ucan } | { readonly type: "cacao"; readonly cid: CID; readonly cacao: ReturnType<typeof decodeCacao> };
 
 /**
  * Fetch an event and check it is the one asked for: its bytes hash (blake3, raw CID) to the CID's multihash.

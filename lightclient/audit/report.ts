@@ -6,7 +6,12 @@ const MARK: Record<Check["status"], string> = { pass: "✓", fail: "✗", skip: 
 
 export function formatAuditReport(report: AuditReport, options: { verbose?: boolean } = {}): string {
   const lines: string[] = [];
-  const head = [`batch ${report.batch}`, report.status !== undefined ? `status ${report.status}` : undefined, report.circuit !== undefined ? `circuit ${report.circuit}` : undefined, `depth ${report.depth}`]
+  const head = [
+    `batch ${report.batch}`,
+    report.status !== undefined ? `status ${report.status}` : undefined,
+    report.circuit !== undefined ? `circuit ${report.circuit}` : undefined,
+    `depth ${report.depth}`,
+  ]
     .filter((x) => x !== undefined)
     .join(", ");
   lines.push(`Audit of ${head} from ${report.source}`);

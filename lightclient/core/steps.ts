@@ -83,24 +83,41 @@ export function checkVkey(e: Evidence): StepResult {
     return fail("vkey", "VKEY_MISMATCH", `the pinned key for ${circuit} (${pinned.source}, id ${short(verifierId)}) is not one the contract accepts: the router has no verifier under its id`, data);
   }
   if (r.removed) return fail("vkey", "VKEY_REVOKED", `the router removed the verifier of the pinned key for ${circuit} (id ${short(verifierId)})`, { ...data, verifier: r.verifier });
-  if (r.kind !== KIND_GROTH16_SNARKJS) return fail("vkey", "VKEY_MISMATCH", `the router's verifier for ${circuit} has kind ${r.kind}, not a snarkjs Groth16 verifier (${KIND_GROTH16_SNARKJS})`, { ...data, verifier: r.verifier });
-  if (verifierCode === undefined || !verifierCode.ok) return fail("vkey", "VKEY_UNAVAILABLE", `could not read the verifier's code: ${verifierCode?.error ?? "not asked"}`, { ...data, verifier: r.verifier });
+  if (r.kind !== KIND_GROTH16_SNARKJS)
+    return fail("vkey", "VKEY_MISMATCH", `the router's verifier for ${circuit} has kind ${r.kind}, not a snarkjs Groth16 verifier (${KIND_GROTH16_SNARKJS})`, { ...data, verifier: r.verifier });
+  if (verifierCode === undefined || !verifierCode.ok)
+    return fail("vkey", "VKEY_UNAVAILABLE", `could not read the verifier's code: ${verifierCode?.error ?? "not asked"}`, { ...data, verifier: r.verifier });
   const code = verifierCode.value;
   if (!/^0x[0-9a-fA-F]*$/.test(code) || code.length <= 2) return fail("vkey", "VKEY_MISMATCH", `no contract code at the routed verifier ${r.verifier}`, { ...data, verifier: r.verifier });
   if (pinned.codeHash === undefined) {
-    return fail("vkey", "VKEY_MISSING", `the pinned key for ${circuit} (${pinned.source}) comes without the code hash of its verifier contract: pin (vkey, codeHash) pairs (contracts/generated/verifiers.json)`, data);
+    return fail(
+      "vkey",
+      "VKEY_MISSING",
+      `the pinned key for ${circuit} (${pinned.source}) comes without the code hash of its verifier contract: pin (vkey, codeHash) pairs (contracts/generated/verifiers.json)`,
+      data,
+    );
   }
   const codeHash = codeHashOf(code);
   if (codeHash !== pinned.codeHash.toLowerCase()) {
-    return fail("vkey", "VKEY_MISMATCH", `the router routes the pinned key's id for ${circuit} to ${r.verifier}, whose code (hash ${short(codeHash)}) is not the pinned verifier (${short(pinned.codeHash)})`, { ...data, verifier: r.verifier, codeHash });
+    return fail(
+      "vkey",
+      "VKEY_MISMATCH",
+      `the router routes the pinned key's id for ${circuit} to ${r.verifier}, whose code (hash ${short(codeHash)}) is not the pinned verifier (${short(pinned.codeHash)})`,
+      { ...data, verifier: r.verifier, codeHash },
+    );
   }
   const warning = pinned.insecure !== undefined && pinned.insecure.length > 0 ? `; WARNING: the pinned key is INSECURE (${pinned.insecure.join("; ")})` : "";
-  return pass("vkey", "VKEY_OK", `pinned key for ${circuit} (${pinned.source}) is routed by the anchor's router (id ${short(verifierId)}) to verifier ${r.verifier}, whose code hash is the pinned one${warning}`, {
-    ...data,
-    verifier: r.verifier,
-    codeHash,
-    ...(warning !== "" ? { insecure: pinned.insecure } : {}),
-  });
+  return pass(
+    "vkey",
+    "VKEY_OK",
+    `pinned key for ${circuit} (${pinned.source}) is routed by the anchor's router (id ${short(verifierId)}) to verifier ${r.verifier}, whose code hash is the pinned one${warning}`,
+    {
+      ...data,
+      verifier: r.verifier,
+      codeHash,
+      ...(warning !== "" ? { insecure: pinned.insecure } : {}),
+    },
+  );
 }
 
 /** "proof": the Groth16 proof verifies under the pinned key and its public signals bind this batch, chain, anchor and root. */
@@ -132,20 +149,32 @@ export async function checkProof(e: Evidence, vkey: StepResult, groth16: Groth16
   if (!e.history.ok) return fail("proof", "PROOF_UNAVAILABLE", `cannot read the anchor's history: ${e.history.error}`, data);
   const h = e.history.value;
   if (BigInt(oldRoot) !== h.previousRoot) {
-    return fail("proof", "PROOF_OLD_ROOT_MISMATCH", `the proof starts from root ${short(oldRoot)}, but the contract held ${short(h.previousRoot)} before batch ${n} (roots(${n - 1}))`, { ...data, previousRoot: h.previousRoot.toString() });
+    return fail("proof", "PROOF_OLD_ROOT_MISMATCH", `the proof starts from root ${short(oldRoot)}, but the contract held ${short(h.previousRoot)} before batch ${n} (roots(${n - 1}))`, {
+      ...data,
+      previousRoot: h.previousRoot.toString(),
+    });
   }
   const event = h.batches.find((b) => b.batch === n);
   if (event === undefined) return fail("proof", "PROOF_UNAVAILABLE", `no BatchAnchored event for batch ${n}`, data);
   if (BigInt(commitment) !== event.commitment) {
-    return fail("proof", "PROOF_COMMITMENT_MISMATCH", `the proof commits to ${short(commitment)}, batch ${n} was anchored with commitment ${short(event.commitment)}`, { ...data, anchoredCommitment: event.commitment.toString() });
+    return fail("proof", "PROOF_COMMITMENT_MISMATCH", `the proof commits to ${short(commitment)}, batch ${n} was anchored with commitment ${short(event.commitment)}`, {
+      ...data,
+      anchoredCommitment: event.commitment.toString(),
+    });
   }
   const pinnedId = verifierIdOf(pinned.vkey);
   if (event.verifierId.toLowerCase() !== pinnedId) {
-    return fail("proof", "PROOF_WRONG_VERIFIER", `batch ${n} was anchored under verifier id ${short(event.verifierId)}, not the pinned key of ${pinned.circuit} (${short(pinnedId)})`, { ...data, anchoredVerifierId: event.verifierId });
+    return fail("proof", "PROOF_WRONG_VERIFIER", `batch ${n} was anchored under verifier id ${short(event.verifierId)}, not the pinned key of ${pinned.circuit} (${short(pinnedId)})`, {
+      ...data,
+      anchoredVerifierId: event.verifierId,
+    });
   }
   const verified = await groth16.verify(pinned.vkey, signals, record.proof);
   if (!verified) return fail("proof", "PROOF_INVALID", `the Groth16 proof of batch ${n} does not verify under the pinned key (${groth16.name})`, data);
-  return pass("proof", "PROOF_OK", `Groth16 proof verifies (${groth16.name}) and binds batch ${n}, chain ${chainId}, anchor ${anchor.toLowerCase()}, root ${short(newRoot)}`, { ...data, verifier: groth16.name });
+  return pass("proof", "PROOF_OK", `Groth16 proof verifies (${groth16.name}) and binds batch ${n}, chain ${chainId}, anchor ${anchor.toLowerCase()}, root ${short(newRoot)}`, {
+    ...data,
+    verifier: groth16.name,
+  });
 }
 
 function claimedRoot(e: Evidence): { root: bigint; from: string; record?: BatchClaim } | { error: string; code: StepCode } {
@@ -179,7 +208,12 @@ export function checkRoot(e: Evidence, pins: PinnedVkeys, depth: number): StepRe
   if (!e.history.ok) return fail("root", "ROOT_UNAVAILABLE", `cannot read the anchor's history: ${e.history.error}`, data);
   const history = checkHistory(e.history.value, n, a.root, pins, depth);
   if (history !== undefined) return fail("root", history.code, history.reason, { ...data, ...history.data });
-  return pass("root", "ROOT_ANCHORED", `root ${short(a.root)} is anchor.roots(${n}) (latest anchored batch ${a.latestBatch}); genesis is the empty tree of depth ${depth} and all ${n} batch(es) were proven under pinned verifiers`, data);
+  return pass(
+    "root",
+    "ROOT_ANCHORED",
+    `root ${short(a.root)} is anchor.roots(${n}) (latest anchored batch ${a.latestBatch}); genesis is the empty tree of depth ${depth} and all ${n} batch(es) were proven under pinned verifiers`,
+    data,
+  );
 }
 
 /**
@@ -189,13 +223,18 @@ export function checkRoot(e: Evidence, pins: PinnedVkeys, depth: number): StepRe
 export function checkHistory(h: HistoryEvidence, n: number, root: bigint, pins: PinnedVkeys, depth: number): { code: StepCode; reason: string; data?: Record<string, unknown> } | undefined {
   const empty = emptyStateRoot(depth);
   if (h.genesis.treeDepth !== depth || h.genesis.genesisRoot !== empty) {
-    return { code: "ROOT_BAD_GENESIS", reason: `the anchor's genesis (depth ${h.genesis.treeDepth}, root ${short(h.genesis.genesisRoot)}) is not the empty tree of depth ${depth} (${short(empty)})`, data: { genesisRoot: h.genesis.genesisRoot.toString(), treeDepth: h.genesis.treeDepth } };
+    return {
+      code: "ROOT_BAD_GENESIS",
+      reason: `the anchor's genesis (depth ${h.genesis.treeDepth}, root ${short(h.genesis.genesisRoot)}) is not the empty tree of depth ${depth} (${short(empty)})`,
+      data: { genesisRoot: h.genesis.genesisRoot.toString(), treeDepth: h.genesis.treeDepth },
+    };
   }
   if (h.batches.length !== n || h.batches.some((b, i) => b.batch !== i + 1)) {
     return { code: "ROOT_HISTORY_MISMATCH", reason: `the anchor's BatchAnchored events do not list batches 1..${n} in order (got ${h.batches.length} event(s))` };
   }
   const last = h.batches[n - 1];
-  if (last !== undefined && last.newRoot !== root) return { code: "ROOT_HISTORY_MISMATCH", reason: `batch ${n}'s BatchAnchored event names root ${short(last.newRoot)}, the contract stores ${short(root)}` };
+  if (last !== undefined && last.newRoot !== root)
+    return { code: "ROOT_HISTORY_MISMATCH", reason: `batch ${n}'s BatchAnchored event names root ${short(last.newRoot)}, the contract stores ${short(root)}` };
   const pinned = new Map<string, { circuit: string; codeHash: string | undefined }>();
   for (const p of Object.values(pins)) {
     if (vkeyProblem(p.vkey) === undefined) pinned.set(verifierIdOf(p.vkey), { circuit: p.circuit, codeHash: p.codeHash?.toLowerCase() });
@@ -203,11 +242,20 @@ export function checkHistory(h: HistoryEvidence, n: number, root: bigint, pins: 
   for (const b of h.batches) {
     const id = b.verifierId.toLowerCase();
     const pin = pinned.get(id);
-    if (pin === undefined) return { code: "ROOT_UNPINNED_VERIFIER", reason: `batch ${b.batch} was anchored under verifier id ${short(id)}, which is not one of the ${pinned.size} pinned key(s)`, data: { unpinnedBatch: b.batch, verifierId: id } };
+    if (pin === undefined)
+      return {
+        code: "ROOT_UNPINNED_VERIFIER",
+        reason: `batch ${b.batch} was anchored under verifier id ${short(id)}, which is not one of the ${pinned.size} pinned key(s)`,
+        data: { unpinnedBatch: b.batch, verifierId: id },
+      };
     const routed = h.verifiers[id];
     if (routed === undefined || !routed.ok) return { code: "ROOT_UNAVAILABLE", reason: `cannot read the route of verifier id ${short(id)}: ${routed?.ok === false ? routed.error : "not asked"}` };
     if (pin.codeHash === undefined || routed.value.codeHash.toLowerCase() !== pin.codeHash) {
-      return { code: "ROOT_UNPINNED_VERIFIER", reason: `batch ${b.batch} was anchored by the contract at ${routed.value.route.verifier}, whose code is not the pinned verifier of ${pin.circuit}`, data: { unpinnedBatch: b.batch, verifierId: id, verifier: routed.value.route.verifier } };
+      return {
+        code: "ROOT_UNPINNED_VERIFIER",
+        reason: `batch ${b.batch} was anchored by the contract at ${routed.value.route.verifier}, whose code is not the pinned verifier of ${pin.circuit}`,
+        data: { unpinnedBatch: b.batch, verifierId: id, verifier: routed.value.route.verifier },
+      };
     }
   }
   return undefined;

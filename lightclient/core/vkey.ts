@@ -28,14 +28,7 @@ function isG1(p: unknown): boolean {
 }
 
 function isG2(p: unknown): boolean {
-  return (
-    Array.isArray(p) &&
-    p.length === 3 &&
-    [p[0], p[1]].every((c) => Array.isArray(c) && c.length === 2 && c.every(isCoordinate)) &&
-    Array.isArray(p[2]) &&
-    p[2][0] === "1" &&
-    p[2][1] === "0"
-  );
+  return Array.isArray(p) && p.length === 3 && [p[0], p[1]].every((c) => Array.isArray(c) && c.length === 2 && c.every(isCoordinate)) && Array.isArray(p[2]) && p[2][0] === "1" && p[2][1] === "0";
 }
 
 /** Why a value is not a usable EpochTransition verification key, or undefined when it is. */

@@ -301,7 +301,8 @@ async function verify(rt: Runtime, uri: string): Promise<RunResult> {
       setVerdict("fail", `NOT verified: step "${report.failedStep ?? "?"}" failed${failed ? ` (${failed.code})` : ""}.`);
     }
     const ms = performance.now() - started;
-    $("#timing").textContent = `Checked in ${ms.toFixed(0)} ms: fetching ${report.timings.fetchMs.toFixed(0)} ms (node + chain), verifying ${report.timings.verifyMs.toFixed(0)} ms (Groth16 with snarkjs, path, value).`;
+    $("#timing").textContent =
+      `Checked in ${ms.toFixed(0)} ms: fetching ${report.timings.fetchMs.toFixed(0)} ms (node + chain), verifying ${report.timings.verifyMs.toFixed(0)} ms (Groth16 with snarkjs, path, value).`;
     const run = { report, ms };
     rt.lastRun = run;
     highlightBatch(report.batch);
@@ -350,7 +351,16 @@ function showVkeys(vkeys: PinnedVkeys): void {
       id = "(not a key)";
     }
     const overridden = pinned.source !== "built-in";
-    list.append(el("li", { "data-circuit": pinned.circuit }, el("code", {}, pinned.circuit), ` id `, el("code", { title: id }, shortHex(id)), el("span", { class: overridden ? "origin override" : "origin" }, ` (${pinned.source})`)));
+    list.append(
+      el(
+        "li",
+        { "data-circuit": pinned.circuit },
+        el("code", {}, pinned.circuit),
+        ` id `,
+        el("code", { title: id }, shortHex(id)),
+        el("span", { class: overridden ? "origin override" : "origin" }, ` (${pinned.source})`),
+      ),
+    );
   }
   $("#trust-vkeys").replaceChildren(list);
 }
@@ -450,11 +460,17 @@ function drawChart(points: AnchoredPoint[]): void {
   for (const b of yTicks) {
     chart.append(svg("line", { class: "grid", x1: pad.left, x2: W - pad.right, y1: y(b), y2: y(b) }), svg("text", { x: pad.left - 8, y: y(b) + 4, "text-anchor": "end" }, String(b)));
   }
-  chart.append(svg("line", { class: "axis", x1: pad.left, x2: pad.left, y1: pad.top, y2: H - pad.bottom }), svg("line", { class: "axis", x1: pad.left, x2: W - pad.right, y1: H - pad.bottom, y2: H - pad.bottom }));
+  chart.append(
+    svg("line", { class: "axis", x1: pad.left, x2: pad.left, y1: pad.top, y2: H - pad.bottom }),
+    svg("line", { class: "axis", x1: pad.left, x2: W - pad.right, y1: H - pad.bottom, y2: H - pad.bottom }),
+  );
   const fmtTime = (t: number) => new Date(t * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
   const xTicks = t1 === t0 ? [t0] : [t0, Math.round((t0 + t1) / 2), t1];
   for (const t of xTicks) chart.append(svg("text", { x: x(t), y: H - pad.bottom + 16, "text-anchor": "middle" }, fmtTime(t)));
-  chart.append(svg("text", { x: 16, y: (pad.top + H - pad.bottom) / 2, "text-anchor": "middle", transform: `rotate(-90 16 ${(pad.top + H - pad.bottom) / 2})` }, "batch"), svg("text", { x: W - pad.right, y: H - 4, "text-anchor": "end" }, "block time"));
+  chart.append(
+    svg("text", { x: 16, y: (pad.top + H - pad.bottom) / 2, "text-anchor": "middle", transform: `rotate(-90 16 ${(pad.top + H - pad.bottom) / 2})` }, "batch"),
+    svg("text", { x: W - pad.right, y: H - 4, "text-anchor": "end" }, "block time"),
+  );
   // The series: a step line (a root holds until the next batch replaces it) and one point per batch.
   const sorted = [...points].sort((a, b) => a.batch - b.batch);
   let d = "";
@@ -484,7 +500,14 @@ function drawTable(points: AnchoredPoint[]): void {
           "tr",
           { "data-batch": String(p.batch), ...(p.batch === highlighted ? { class: "current" } : {}) },
           el("td", {}, String(p.batch)),
-          el("td", {}, new Date(p.time * 1000).toISOString().replace("T", " ").replace(/\.\d+Z$/, "Z")),
+          el(
+            "td",
+            {},
+            new Date(p.time * 1000)
+              .toISOString()
+              .replace("T", " ")
+              .replace(/\.\d+Z$/, "Z"),
+          ),
           el("td", {}, el("code", { title: p.root }, shortDecimal(p.root))),
           el("td", {}, p.block.toString()),
           el("td", {}, el("code", { class: "tx" }, p.tx)),

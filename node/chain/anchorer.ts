@@ -23,17 +23,7 @@
  * a chain with another history, another chain id or without the contracts → fatal state "error".
  */
 import { encodeGroth16Proof } from "../../core/rollup/calldata.js";
-import {
-  encodeFunctionData,
-  getAddress,
-  keccak256,
-  TransactionNotFoundError,
-  TransactionReceiptNotFoundError,
-  type Address,
-  type Hash,
-  type Hex,
-  type TransactionReceipt,
-} from "viem";
+import { encodeFunctionData, getAddress, keccak256, TransactionNotFoundError, TransactionReceiptNotFoundError, type Address, type Hash, type Hex, type TransactionReceipt } from "viem";
 import { ANCHOR_ABI } from "../../contracts/abi.js";
 import { TinyCloudError } from "../../core/errors.js";
 import { batchHeader, epochContext } from "../../core/rollup/header.js";

@@ -66,10 +66,7 @@ export function anvilBinary(): string {
   } catch {
     // fall through
   }
-  throw new ChainError(
-    "CHAIN_ANVIL_FAILED",
-    `no anvil binary for ${platform}-${arch}: the npm package @foundry-rs/anvil-${platform}-${arch} is not installed (run \`npm install\`)`,
-  );
+  throw new ChainError("CHAIN_ANVIL_FAILED", `no anvil binary for ${platform}-${arch}: the npm package @foundry-rs/anvil-${platform}-${arch} is not installed (run \`npm install\`)`);
 }
 
 /** dev account i of anvil's default mnemonic. */
@@ -171,7 +168,10 @@ async function launch(options: AnvilOptions & { port: number; chainId: number; a
 
   const rpcUrl = `http://127.0.0.1:${options.port}`;
   const tail = (): string => {
-    const text = [...stderr, partial].filter((l) => l.trim() !== "").slice(-10).join("\n");
+    const text = [...stderr, partial]
+      .filter((l) => l.trim() !== "")
+      .slice(-10)
+      .join("\n");
     return text === "" ? "" : `\nanvil stderr:\n${text}`;
   };
   const deadline = Date.now() + (options.startTimeoutMs ?? 20_000);

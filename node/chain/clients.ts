@@ -3,18 +3,7 @@
  * key, a wallet client for a local account (transactions are signed in this process; the key is never
  * sent anywhere, logged or put into an error message).
  */
-import {
-  createPublicClient,
-  createWalletClient,
-  defineChain,
-  http,
-  type Account,
-  type Chain,
-  type Hex,
-  type PublicClient,
-  type Transport,
-  type WalletClient,
-} from "viem";
+import { createPublicClient, createWalletClient, defineChain, http, type Account, type Chain, type Hex, type PublicClient, type Transport, type WalletClient } from "viem";
 import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import { ChainError, redactUrl, toChainError } from "./contract-errors.js";
 

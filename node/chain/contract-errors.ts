@@ -6,18 +6,7 @@
  * …); `decodeContractError` walks the chain for the revert data and decodes it with the contracts'
  * ABIs, `isTransientRpcError` tells a network/RPC outage (retry) from a deterministic failure.
  */
-import {
-  BaseError,
-  ChainMismatchError,
-  decodeErrorResult,
-  HttpRequestError,
-  InsufficientFundsError,
-  RpcRequestError,
-  SocketClosedError,
-  TimeoutError,
-  WebSocketRequestError,
-  type Hex,
-} from "viem";
+import { BaseError, ChainMismatchError, decodeErrorResult, HttpRequestError, InsufficientFundsError, RpcRequestError, SocketClosedError, TimeoutError, WebSocketRequestError, type Hex } from "viem";
 import { ANCHOR_ABI, ROUTER_ABI } from "../../contracts/abi.js";
 import { TinyCloudError } from "../../core/errors.js";
 

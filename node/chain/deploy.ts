@@ -98,9 +98,7 @@ export async function deployStack(options: DeployStackOptions): Promise<Deployme
 
   const send = async (what: string, tx: () => Promise<Hash>): Promise<TransactionReceipt> => {
     const hash = await rpc(what, tx);
-    const receipt = await rpc(`${what}: waiting for the receipt of ${hash}`, () =>
-      publicClient.waitForTransactionReceipt({ hash, confirmations, timeout: 120_000, pollingInterval: 250 }),
-    );
+    const receipt = await rpc(`${what}: waiting for the receipt of ${hash}`, () => publicClient.waitForTransactionReceipt({ hash, confirmations, timeout: 120_000, pollingInterval: 250 }));
     if (receipt.status !== "success") throw new ChainError("CHAIN_REVERTED", `${what}: transaction ${hash} reverted (gas used ${receipt.gasUsed})`, { details: { tx: hash } });
     return receipt;
   };

@@ -51,7 +51,8 @@ export function parseDeployment(value: unknown, source = "deployment"): Deployme
     const x = v[key];
     return typeof x === "number" && Number.isSafeInteger(x) && x >= min ? x : bad(`"${key}" must be an integer >= ${min}`);
   };
-  const hash = (key: string, x: unknown, bytes: number): Hex => (typeof x === "string" && isHex(x) && x.length === 2 + 2 * bytes ? (x.toLowerCase() as Hex) : bad(`"${key}" must be ${bytes} bytes of hex`));
+  const hash = (key: string, x: unknown, bytes: number): Hex =>
+    typeof x === "string" && isHex(x) && x.length === 2 + 2 * bytes ? (x.toLowerCase() as Hex) : bad(`"${key}" must be ${bytes} bytes of hex`);
   const genesisRoot = v["genesisRoot"];
   if (typeof genesisRoot !== "string" || !/^(0|[1-9]\d*)$/.test(genesisRoot)) bad(`"genesisRoot" must be a decimal string`);
   const verifiersValue = v["verifiers"];
@@ -163,7 +164,10 @@ export async function checkDeployment(publicClient: ChainPublicClient, deploymen
   }
   const genesis = await rpc("reading TinyCloudAnchor.roots(0)", () => publicClient.readContract({ address: deployment.anchor, abi: ANCHOR_ABI, functionName: "roots", args: [0n] }));
   if (genesis.toString() !== deployment.genesisRoot || genesis !== emptyStateRoot(deployment.depth)) {
-    throw new ChainError("CHAIN_DEPLOYMENT_MISMATCH", `the anchor's genesis root is ${genesis}; the deployment record says ${deployment.genesisRoot}, the empty tree of depth ${deployment.depth} is ${emptyStateRoot(deployment.depth)}`);
+    throw new ChainError(
+      "CHAIN_DEPLOYMENT_MISMATCH",
+      `the anchor's genesis root is ${genesis}; the deployment record says ${deployment.genesisRoot}, the empty tree of depth ${deployment.depth} is ${emptyStateRoot(deployment.depth)}`,
+    );
   }
   const delay = await rpc("reading TinyCloudVerifierRouter.verifierDelay()", () => publicClient.readContract({ address: deployment.router, abi: ROUTER_ABI, functionName: "verifierDelay" }));
   if (Number(delay) !== deployment.verifierDelay) {

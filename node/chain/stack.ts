@@ -68,7 +68,12 @@ export async function connectChain(config: NodeConfig): Promise<ChainConnection 
       clients = await connectClients({ rpcUrl, privateKey: key, pollingIntervalMs: 250 });
       const file = join(dir, "deployment.json");
       const existing = existsSync(file) ? await loadDeployment(file) : undefined;
-      const usable = existing !== undefined && (await checkDeployment(clients.publicClient, existing).then(() => true, () => false));
+      const usable =
+        existing !== undefined &&
+        (await checkDeployment(clients.publicClient, existing).then(
+          () => true,
+          () => false,
+        ));
       if (usable && existing !== undefined) {
         deployment = existing;
       } else {
@@ -102,7 +107,8 @@ export async function connectChain(config: NodeConfig): Promise<ChainConnection 
       throw new ChainError("CHAIN_BAD_DEPLOYMENT", `the anchor's genesis root is for a depth-${deployment.depth} tree; the node uses depth ${config.stateTreeDepth}`);
     }
     for (const circuit of circuits) {
-      if (deployment.verifiers[circuit] === undefined) throw new ChainError("CHAIN_BAD_DEPLOYMENT", `circuit ${circuit} has no verifier in the deployment; register it in the router (or restrict --circuits)`);
+      if (deployment.verifiers[circuit] === undefined)
+        throw new ChainError("CHAIN_BAD_DEPLOYMENT", `circuit ${circuit} has no verifier in the deployment; register it in the router (or restrict --circuits)`);
     }
     const context = epochContext(clients.chainId, deployment.anchor);
     const sequencer = clients.account!.address;

@@ -129,7 +129,14 @@ export class BatchProver {
       }
     }
     const current = (await this.rollup.batch(record.number)) ?? record;
-    const proven: BatchRecord = { ...current, status: "proven", circuit: circuit.name, proof: expectWire(Groth16ProofSchema, result.proof, `the proof of batch ${record.number}`), publicSignals: result.publicSignals, provenAt: Date.now() };
+    const proven: BatchRecord = {
+      ...current,
+      status: "proven",
+      circuit: circuit.name,
+      proof: expectWire(Groth16ProofSchema, result.proof, `the proof of batch ${record.number}`),
+      publicSignals: result.publicSignals,
+      provenAt: Date.now(),
+    };
     await this.rollup.updateBatch(proven);
     for (const listener of this.provenListeners) listener(proven);
   }

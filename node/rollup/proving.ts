@@ -94,9 +94,7 @@ export interface Proving {
  */
 export async function startProving(app: FastifyInstance, rollup: RollupStore, sequencer: Sequencer, options: ProvingOptions): Promise<Proving> {
   const manifest = await loadManifest(new URL("../../circuits/circuits.json", import.meta.url).pathname);
-  const entries = manifest.circuits.filter(
-    (c) => c.template === "EpochTransition" && Number(c.params[1]) === options.depth && (options.circuits === undefined || options.circuits.includes(c.name)),
-  );
+  const entries = manifest.circuits.filter((c) => c.template === "EpochTransition" && Number(c.params[1]) === options.depth && (options.circuits === undefined || options.circuits.includes(c.name)));
   if (entries.length === 0) throw new Error(`circuits/circuits.json has no EpochTransition circuit for state-tree depth ${options.depth}`);
   const names = entries.map((e) => e.name);
   const circuits: EpochCircuit[] = entries.map((e) => ({ name: e.name, B: Number(e.params[0]), depth: options.depth }));

@@ -33,7 +33,6 @@ import { TreeClient } from "./tree-client.js";
 import { TreeWorkerError, type ApplyBatch, type CutUpdate, type ProveResult, type TreeHead } from "./tree-protocol.js";
 import type { BatchRecord, PendingUpdate, StateUpdate } from "./types.js";
 
-
 export interface SequencerOptions {
   /** Cut when this many updates are pending (the largest circuit's batch size). */
   readonly maxUpdates: number;
@@ -463,10 +462,13 @@ export class Sequencer implements StateStager {
       this.cutFailures = 0;
       return;
     }
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = undefined;
-      void this.cut(true);
-    }, backoffMs(policy, this.cutFailures));
+    this.retryTimer = setTimeout(
+      () => {
+        this.retryTimer = undefined;
+        void this.cut(true);
+      },
+      backoffMs(policy, this.cutFailures),
+    );
     this.retryTimer.unref();
   }
 
@@ -529,7 +531,10 @@ export class TreeFormatError extends TinyCloudError<"ROLLUP_TREE_FORMAT"> {
  */
 export class ContextMismatchError extends TinyCloudError<"ROLLUP_CONTEXT_MISMATCH"> {
   override readonly name = "ContextMismatchError" as const;
-  constructor(readonly bound: bigint, readonly configured: bigint) {
+  constructor(
+    readonly bound: bigint,
+    readonly configured: bigint,
+  ) {
     super(
       "ROLLUP_CONTEXT_MISMATCH",
       `this data directory's batches are bound to ${describeContext(bound)}, but the node is configured for ${describeContext(configured)}; ` +

@@ -17,18 +17,7 @@ import { TinyCloudError } from "../../core/errors.js";
 import { batchHeader } from "../../core/rollup/header.js";
 import { epochCommitment } from "../../core/rollup/commitment.js";
 import { eventsHashOf } from "../../core/rollup/events-hash.js";
-import {
-  toWireError,
-  TreeWorkerError,
-  type ApplyBatch,
-  type ApplyResult,
-  type CutResult,
-  type CutUpdate,
-  type ProveResult,
-  type TreeHead,
-  type TreeName,
-  type TreeReply,
-} from "./tree-protocol.js";
+import { toWireError, TreeWorkerError, type ApplyBatch, type ApplyResult, type CutResult, type CutUpdate, type ProveResult, type TreeHead, type TreeName, type TreeReply } from "./tree-protocol.js";
 
 /** How many recent batches keep an O(1) view for proofs (older ones are replayed into "scratch"). */
 export const RECENT_VIEWS = 256;
@@ -176,9 +165,11 @@ export class TreeHost {
     try {
       for (const b of batches) {
         if (b.number !== target.batch + 1) throw new TreeWorkerError("TREE_OUT_OF_ORDER", `batch ${b.number} does not follow batch ${target.batch}`);
-        if (target.tree.root !== b.oldRoot) throw new TreeWorkerError("TREE_ROOT_MISMATCH", `batch ${b.number}: old root ${b.oldRoot} does not follow from batch ${target.batch}`, { details: { batch: b.number } });
+        if (target.tree.root !== b.oldRoot)
+          throw new TreeWorkerError("TREE_ROOT_MISMATCH", `batch ${b.number}: old root ${b.oldRoot} does not follow from batch ${target.batch}`, { details: { batch: b.number } });
         const steps = b.updates.flatMap((u) => target.tree.set(u.key, u.value));
-        if (target.tree.root !== b.newRoot) throw new TreeWorkerError("TREE_ROOT_MISMATCH", `batch ${b.number}: replaying its updates gives ${target.tree.root}, not ${b.newRoot}`, { details: { batch: b.number } });
+        if (target.tree.root !== b.newRoot)
+          throw new TreeWorkerError("TREE_ROOT_MISMATCH", `batch ${b.number}: replaying its updates gives ${target.tree.root}, not ${b.newRoot}`, { details: { batch: b.number } });
         target.batch = b.number;
         if (name === "live") views.push([b.number, target.tree.snapshot()]);
         if (b.witnesses) witnesses.push({ number: b.number, steps });

@@ -165,4 +165,3 @@ function spacesOf(capabilities: readonly Capability[]): { id: string; space: Res
   }
   return [...seen.values()];
 }
-

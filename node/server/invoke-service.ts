@@ -318,7 +318,6 @@ function parseQuery(query: string | undefined): Map<string, string> {
   return out;
 }
 
-
 /** Stored metadata plus ETag, version and size. `x-tinycloud-size` carries the size where the body is empty (metadata). */
 function metadataHeaders(version: KvVersion): Record<string, string> {
   return { ...version.metadata, etag: etagOf(version.etag), "x-tinycloud-version": String(version.version), "x-tinycloud-size": String(version.size) };

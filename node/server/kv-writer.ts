@@ -98,7 +98,8 @@ export class KvWriter {
       const { write } = pending;
       const current = working.get(write.key);
       const live = current !== undefined && !current.deleted;
-      const failure = write.requireLive && !live
+      const failure =
+        write.requireLive && !live
           ? new HttpError("KV_NOT_FOUND", `no value at ${write.key}`)
           : write.ifMatch !== undefined && (!live || current.etag !== write.ifMatch)
             ? new HttpError("PRECONDITION_FAILED", `If-Match does not match the current value of ${write.key}`)
@@ -130,7 +131,13 @@ export class KvWriter {
     const batch = new Batch();
     const time = Date.now();
     const events: EventEntry[] = accepted.map((a) => [a.pending.write.ucan.cid, a.opCid]);
-    const epoch = this.ledger.appendEpoch(batch, space as SpaceRecord, events, accepted.map((a) => a.pending.write.ucan.cid), time);
+    const epoch = this.ledger.appendEpoch(
+      batch,
+      space as SpaceRecord,
+      events,
+      accepted.map((a) => a.pending.write.ucan.cid),
+      time,
+    );
     const results: KvWriteResult[] = [];
     const versions = new Map<string, number>();
     accepted.forEach((a, position) => {

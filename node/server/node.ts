@@ -117,14 +117,13 @@ async function startServices(config: NodeConfig, chain: ChainConnection | undefi
   const replay = await ReplayGuard.load(store, now());
   const rollupStore = new RollupStore(store);
   const context = chain?.context ?? 0n;
-  const sequencer = config.rollup
-    ? await Sequencer.open(rollupStore, { maxUpdates: config.batchMaxUpdates, maxDelayMs: config.batchMaxDelayMs, context, depth: config.stateTreeDepth })
-    : undefined;
+  const sequencer = config.rollup ? await Sequencer.open(rollupStore, { maxUpdates: config.batchMaxUpdates, maxDelayMs: config.batchMaxDelayMs, context, depth: config.stateTreeDepth }) : undefined;
   const views = sequencer !== undefined ? await StateViews.open(rollupStore, sequencer) : undefined;
   const invocations = new InvokeService(store, new KvWriter(store, ledger, sequencer), keys, replay, new ReplayRecorder(store), nativeEd25519Verify, config, now);
   const app = buildApp({ config, store, keys, delegations, invocations });
   registerPublicRoutes(app, store);
-  const publicChain: PublicChainInfo | undefined = chain === undefined ? undefined : { anchor: chain.deployment.anchor, chainId: chain.deployment.chainId, ...(chain.embedded ? { rpcUrl: chain.rpcUrl } : {}) };
+  const publicChain: PublicChainInfo | undefined =
+    chain === undefined ? undefined : { anchor: chain.deployment.anchor, chainId: chain.deployment.chainId, ...(chain.embedded ? { rpcUrl: chain.rpcUrl } : {}) };
   for (const plugin of extensions.plugins ?? []) plugin(app, { chain: publicChain });
   // Insecure-key warnings are printed once (the committed keys are checked at start, the built ones again).
   let warned = false;

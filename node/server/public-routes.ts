@@ -54,9 +54,7 @@ export function registerPublicRoutes(app: FastifyInstance, store: NodeStore): vo
     return reply.code(200).send(Buffer.from(bytes));
   };
 
-  app.get<{ Params: { spaceId: string; "*": string }; Querystring: { version?: string } }>("/public/:spaceId/kv/*", (request, reply) =>
-    read(request.params, request.query, request.headers, reply),
-  );
+  app.get<{ Params: { spaceId: string; "*": string }; Querystring: { version?: string } }>("/public/:spaceId/kv/*", (request, reply) => read(request.params, request.query, request.headers, reply));
   app.get<{ Params: { spaceId: string }; Querystring: { prefix?: string; limit?: string } }>("/public/:spaceId/kv", async (request) => {
     const spaceId = await resolveSpace(request.params.spaceId);
     const limit = request.query.limit === undefined ? 100 : Number(request.query.limit);

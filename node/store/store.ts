@@ -340,4 +340,3 @@ export class NodeStore {
     batch.put(Bucket.spaceEvents, [spaceId, multihashKey(event)], epoch);
   }
 }
-

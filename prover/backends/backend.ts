@@ -24,11 +24,9 @@ const NOT_WIRED_BACKENDS: ReadonlySet<string> = new Set(["risc0", "sp1"]);
 export function builtinBackendName(name: string): BackendName {
   if (name === "groth16") return name;
   if (NOT_WIRED_BACKENDS.has(name)) {
-    throw new ProverError(
-      "PROVER_BACKEND_NOT_WIRED",
-      `the ${name} backend is not wired: zkVM proofs (RISC Zero, SP1) return with the verifiable-compute issue; use --backend groth16`,
-      { details: { backend: name } },
-    );
+    throw new ProverError("PROVER_BACKEND_NOT_WIRED", `the ${name} backend is not wired: zkVM proofs (RISC Zero, SP1) return with the verifiable-compute issue; use --backend groth16`, {
+      details: { backend: name },
+    });
   }
   throw new ProverError("PROVER_BACKEND_UNAVAILABLE", `unknown backend "${name}": the built-in backend is groth16 (or pass --backend-module)`, { details: { backend: name } });
 }

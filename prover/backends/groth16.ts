@@ -9,16 +9,7 @@
  */
 import { readFile, stat } from "node:fs/promises";
 import { isAbsolute, join, resolve as resolvePath } from "node:path";
-import {
-  ProverError,
-  errorMessage,
-  siblingModule,
-  type BackendSpec,
-  type ProgressFn,
-  type ProofJob,
-  type ProofResult,
-  type ProverBackend,
-} from "./backend.js";
+import { ProverError, errorMessage, siblingModule, type BackendSpec, type ProgressFn, type ProofJob, type ProofResult, type ProverBackend } from "./backend.js";
 import { buildWitnessCalculator, loadSnarkjs, terminateCurves, type WitnessCalculator } from "./snarkjs-api.js";
 
 export interface CircuitArtifacts {
@@ -113,11 +104,7 @@ export class Groth16Backend implements ProverBackend {
   async #read(name: string): Promise<LoadedCircuit> {
     const artifacts = this.#resolve(name);
     if (!artifacts) throw new ProverError("PROVER_CIRCUIT_UNKNOWN", `no Groth16 artifacts for circuit "${name}"`, { details: { circuit: name } });
-    const [wasm, zkey, vkeyText] = await Promise.all([
-      readArtifact(name, "wasm", artifacts.wasm),
-      readArtifact(name, "zkey", artifacts.zkey),
-      readArtifact(name, "vkey", artifacts.vkey),
-    ]);
+    const [wasm, zkey, vkeyText] = await Promise.all([readArtifact(name, "wasm", artifacts.wasm), readArtifact(name, "zkey", artifacts.zkey), readArtifact(name, "vkey", artifacts.vkey)]);
     let vkey: unknown;
     try {
       vkey = JSON.parse(new TextDecoder().decode(vkeyText));
@@ -141,7 +128,11 @@ async function readArtifact(circuit: string, kind: string, path: string): Promis
 }
 
 function firstLine(error: unknown): string {
-  return errorMessage(error).split("\n").filter((l) => l.trim() !== "")[0] ?? "unknown error";
+  return (
+    errorMessage(error)
+      .split("\n")
+      .filter((l) => l.trim() !== "")[0] ?? "unknown error"
+  );
 }
 
 /** A fixed table `circuit → artifacts`; relative paths are resolved against `baseDir` (default cwd). */

@@ -111,9 +111,7 @@ export class EmbeddedProverPool implements ProverPool {
     const existing = this.#entries.get(job.batch);
     if (existing) {
       if (existing.fingerprint !== fingerprint) {
-        return Promise.reject(
-          new ProverError("PROVER_JOB_CONFLICT", `batch ${job.batch} was already submitted with a different circuit or input`, { details: { batch: job.batch } }),
-        );
+        return Promise.reject(new ProverError("PROVER_JOB_CONFLICT", `batch ${job.batch} was already submitted with a different circuit or input`, { details: { batch: job.batch } }));
       }
       if (options.onProgress && existing.state !== "done") existing.listeners.add(options.onProgress);
       return existing.promise;

@@ -145,10 +145,21 @@ export async function generateDevPtau(outFile: string, options: DevPtauOptions):
 
     await binFileUtils.startWriteSection(fd, 7);
     await fd.writeULE32(1);
-    await fd.write(contributionRecord({
-      tauG1: s2.firstPoints[1]!, tauG2: s3.firstPoints[1]!, alphaG1: s4.firstPoints[0]!, betaG1: s5.firstPoints[0]!, betaG2: s6.firstPoints[0]!,
-      publicKey: publicKeyBytes(curve, key, true), partialHash, nextChallenge, name, numIterationsExp, beaconHash,
-    }));
+    await fd.write(
+      contributionRecord({
+        tauG1: s2.firstPoints[1]!,
+        tauG2: s3.firstPoints[1]!,
+        alphaG1: s4.firstPoints[0]!,
+        betaG1: s5.firstPoints[0]!,
+        betaG2: s6.firstPoints[0]!,
+        publicKey: publicKeyBytes(curve, key, true),
+        partialHash,
+        nextChallenge,
+        name,
+        numIterationsExp,
+        beaconHash,
+      }),
+    );
     await binFileUtils.endWriteSection(fd);
 
     // Sections 12-15 (what `prepare phase2` adds).
@@ -189,9 +200,12 @@ class Progress {
   private done = 0;
   private current = "";
 
-  constructor(power: number, private readonly callback: ProgressCallback | undefined) {
+  constructor(
+    power: number,
+    private readonly callback: ProgressCallback | undefined,
+  ) {
     const m = 2 ** power;
-    const g1 = (2 * m - 1) + m + m + (4 * m - 1) + 2 * (2 * m - 1);
+    const g1 = 2 * m - 1 + m + m + (4 * m - 1) + 2 * (2 * m - 1);
     const g2 = m + 1 + (2 * m - 1);
     this.total = g1 + G2_WEIGHT * g2;
   }

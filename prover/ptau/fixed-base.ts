@@ -136,11 +136,7 @@ interface WorkerSlot {
   busy: Job | null;
 }
 
-type WorkerMessage =
-  | { ready: true }
-  | { fatal: string }
-  | { id: number; points: Uint8Array }
-  | { id: number; error: string };
+type WorkerMessage = { ready: true } | { fatal: string } | { id: number; points: Uint8Array } | { id: number; error: string };
 
 export interface FixedBasePoolOptions {
   /** Worker threads (default: available parallelism, at most 8). */
@@ -185,18 +181,23 @@ export class FixedBasePool {
       for (let i = 0; i < threads; i++) {
         slots.push({ worker: new Worker(WORKER_SOURCE, { eval: true, workerData: { ffjavascriptUrl, windowBits, mod: webWorkerShim } }), busy: null });
       }
-      await Promise.all(slots.map((slot) => new Promise<void>((resolve, reject) => {
-        const onMessage = (msg: WorkerMessage) => {
-          if ("ready" in msg) resolve();
-          else if ("fatal" in msg) reject(new Error(`fixed-base worker failed to start: ${msg.fatal}`));
-          if ("ready" in msg || "fatal" in msg) {
-            slot.worker.off("message", onMessage);
-            slot.worker.off("error", reject);
-          }
-        };
-        slot.worker.on("message", onMessage);
-        slot.worker.once("error", reject);
-      })));
+      await Promise.all(
+        slots.map(
+          (slot) =>
+            new Promise<void>((resolve, reject) => {
+              const onMessage = (msg: WorkerMessage) => {
+                if ("ready" in msg) resolve();
+                else if ("fatal" in msg) reject(new Error(`fixed-base worker failed to start: ${msg.fatal}`));
+                if ("ready" in msg || "fatal" in msg) {
+                  slot.worker.off("message", onMessage);
+                  slot.worker.off("error", reject);
+                }
+              };
+              slot.worker.on("message", onMessage);
+              slot.worker.once("error", reject);
+            }),
+        ),
+      );
     } catch (error) {
       await Promise.all(slots.map((slot) => slot.worker.terminate()));
       throw error;

@@ -303,7 +303,11 @@ async function prepareCircuit(entry: CircuitEntry, ctx: Context): Promise<Prepar
 }
 
 /** Where a circuit's compile output and keys live in the cache, and whether they are there. */
-async function cacheState(entry: CircuitEntry, source: CircuitSource, ctx: Pick<Context, "cacheDir" | "force" | "ptau" | "phase2">): Promise<{ dir: string; keysDir: string; compileCached: boolean; keysCached: boolean }> {
+async function cacheState(
+  entry: CircuitEntry,
+  source: CircuitSource,
+  ctx: Pick<Context, "cacheDir" | "force" | "ptau" | "phase2">,
+): Promise<{ dir: string; keysDir: string; compileCached: boolean; keysCached: boolean }> {
   const dir = join(ctx.cacheDir, "circuits", `${entry.name}-${source.hash.slice(0, 16)}`);
   const compileCached = !ctx.force && (await readJson(join(dir, "compile.json"))) !== undefined;
   const keysDir = join(dir, keysDirName(ctx.ptau.id, ctx.phase2));
@@ -366,7 +370,9 @@ async function finishCircuit(p: Prepared, ctx: Context): Promise<CircuitBuild> {
   const seconds = p.seconds + (performance.now() - started) / 1000;
   const state = p.compileCached && p.keysCached ? "cached" : p.compileCached ? "compile cached, keys built" : "built";
   const wrote = published.changed.length > 0 ? `; wrote ${published.changed.map((f) => relative(ctx.root, f)).join(", ")}` : "";
-  ctx.reporter.line(`${entry.name}: ${state} in ${formatSeconds(seconds)} — ${info.constraints} constraints, ${info.nPublic} public, needs ptau power >= ${info.power}${keysInfo.ptau.kind === "dev" ? " (INSECURE dev ptau)" : ""}, phase 2 ${keysInfo.phase2.kind}${wrote}`);
+  ctx.reporter.line(
+    `${entry.name}: ${state} in ${formatSeconds(seconds)} — ${info.constraints} constraints, ${info.nPublic} public, needs ptau power >= ${info.power}${keysInfo.ptau.kind === "dev" ? " (INSECURE dev ptau)" : ""}, phase 2 ${keysInfo.phase2.kind}${wrote}`,
+  );
   return {
     name: entry.name,
     hash: source.hash,
@@ -427,7 +433,18 @@ export async function compileCircuitEntry(name: string, options: { root?: string
     phase2: "ceremony",
   };
   const p = await prepareCircuit(entry, ctx);
-  return { entry, source: p.source, dir: p.dir, r1cs: p.r1cs, wasm: p.wasm, constraints: p.info.constraints, nPublic: p.info.nPublic, power: p.info.power, compiler: p.info.compiler, flags: p.info.flags };
+  return {
+    entry,
+    source: p.source,
+    dir: p.dir,
+    r1cs: p.r1cs,
+    wasm: p.wasm,
+    constraints: p.info.constraints,
+    nPublic: p.info.nPublic,
+    power: p.info.power,
+    compiler: p.info.compiler,
+    flags: p.info.flags,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -468,7 +485,10 @@ export async function circuitSource(entry: CircuitEntry, root: string): Promise<
     files.set(path, sha256(text));
     for (const include of includes(text)) {
       const target = resolveInclude(include, dirname(path), libraries);
-      if (!target) throw new SetupError(`circuit ${entry.name}: include "${include}" in ${relative(root, path)} not found (searched its directory and ${libraries.map((l) => relative(root, l) || ".").join(", ")})`);
+      if (!target)
+        throw new SetupError(
+          `circuit ${entry.name}: include "${include}" in ${relative(root, path)} not found (searched its directory and ${libraries.map((l) => relative(root, l) || ".").join(", ")})`,
+        );
       await visit(target, path);
     }
   };
@@ -701,7 +721,11 @@ export function checkPtauPower(entry: CircuitEntry, info: { power: number; const
 }
 
 /** A ptau file of power >= the circuit's for ctx.ptau: the user's (checked) or a dev one. */
-export async function ptauFor(entry: CircuitEntry, info: { power: number; constraints: number; nPublic: number }, ctx: { ptau: PtauInfo; cacheDir: string; reporter: Reporter; threads?: number }): Promise<{ file: string; power: number }> {
+export async function ptauFor(
+  entry: CircuitEntry,
+  info: { power: number; constraints: number; nPublic: number },
+  ctx: { ptau: PtauInfo; cacheDir: string; reporter: Reporter; threads?: number },
+): Promise<{ file: string; power: number }> {
   if (ctx.ptau.kind === "file") {
     checkPtauPower(entry, info, ctx.ptau);
     return { file: ctx.ptau.file!, power: ctx.ptau.power! };
@@ -726,7 +750,10 @@ export async function ensureDevPtau(power: number, ctx: { cacheDir: string; repo
     ...(ctx.threads === undefined ? {} : { threads: ctx.threads }),
   });
   step.end(file);
-  await writeFile(join(dir, `dev-${power}.json`), `${JSON.stringify({ power, beaconHashHex: result.beaconHashHex, numIterationsExp: result.numIterationsExp, responseHashHex: result.responseHashHex, seconds: result.seconds, insecure: true }, null, 2)}\n`);
+  await writeFile(
+    join(dir, `dev-${power}.json`),
+    `${JSON.stringify({ power, beaconHashHex: result.beaconHashHex, numIterationsExp: result.numIterationsExp, responseHashHex: result.responseHashHex, seconds: result.seconds, insecure: true }, null, 2)}\n`,
+  );
   return { file, power };
 }
 
@@ -868,7 +895,11 @@ export function publishedVerifierSource(exported: string, contract: string, circ
 }
 
 export function contractName(name: string): string {
-  return `${name.split(/[-_]/).filter(Boolean).map((part) => part[0]!.toUpperCase() + part.slice(1)).join("")}Verifier`;
+  return `${name
+    .split(/[-_]/)
+    .filter(Boolean)
+    .map((part) => part[0]!.toUpperCase() + part.slice(1))
+    .join("")}Verifier`;
 }
 
 export interface ProvenanceInput {

@@ -275,16 +275,16 @@ export interface FinalizeResult {
  * `publish`, also install them in the checkout (circuits/keys, contracts/generated, the setup cache so
  * `runSetup({ phase2: "ceremony" })` and the node prove with these keys) and regenerate the contract artifacts.
  */
-export async function finalizeCeremony(
-  out: string,
-  options: CeremonyOptions & { ptau?: string; beacon?: string; iterations?: number; publish?: boolean } = {},
-): Promise<FinalizeResult> {
+export async function finalizeCeremony(out: string, options: CeremonyOptions & { ptau?: string; beacon?: string; iterations?: number; publish?: boolean } = {}): Promise<FinalizeResult> {
   const ctx = context(options);
   const dir = resolve(out);
   const state = await loadState(dir);
   if (state.finalized) throw new KeyError("CEREMONY_FINALIZED", `${dir}: already finalized (${state.finalized.zkey})`);
   if (state.contributions.length === 0) {
-    throw new KeyError("CEREMONY_NO_CONTRIBUTIONS", `${dir}: no contributions yet: a key needs at least one secret contribution (\`tinycloud ceremony contribute ${out} --name NAME\`) before it is finalized; a public beacon alone is forgeable`);
+    throw new KeyError(
+      "CEREMONY_NO_CONTRIBUTIONS",
+      `${dir}: no contributions yet: a key needs at least one secret contribution (\`tinycloud ceremony contribute ${out} --name NAME\`) before it is finalized; a public beacon alone is forgeable`,
+    );
   }
   const iterations = options.iterations ?? DEFAULT_BEACON_ITERATIONS_EXP;
   if (options.beacon !== undefined) checkBeacon(options.beacon, iterations);
@@ -373,11 +373,19 @@ export async function finalizeCeremony(
   return { state, provenance, security: keySecurity(provenance), verification, published };
 }
 
-async function publishCeremony(dir: string, state: CeremonyState, texts: { vkey: string; solidity: string; provenance: string; transcript: string }, ctx: { root: string; cacheDir: string; reporter: Reporter }): Promise<string[]> {
+async function publishCeremony(
+  dir: string,
+  state: CeremonyState,
+  texts: { vkey: string; solidity: string; provenance: string; transcript: string },
+  ctx: { root: string; cacheDir: string; reporter: Reporter },
+): Promise<string[]> {
   const name = state.circuit.name;
   const current = await circuitSource(state.circuit, ctx.root);
   if (current.hash !== state.hash) {
-    throw new KeyError("CEREMONY_STATE_MISMATCH", `${name}: the checkout's circuit sources (hash ${current.hash.slice(0, 16)}) differ from the ceremony's (${state.hash.slice(0, 16)}); publish from the checkout the ceremony started in`);
+    throw new KeyError(
+      "CEREMONY_STATE_MISMATCH",
+      `${name}: the checkout's circuit sources (hash ${current.hash.slice(0, 16)}) differ from the ceremony's (${state.hash.slice(0, 16)}); publish from the checkout the ceremony started in`,
+    );
   }
   const contract = contractName(name);
   const changed: string[] = [];

@@ -81,7 +81,9 @@ export async function generateContractArtifacts(options: GenerateOptions): Promi
   }
   const names = Object.keys(artifacts.contracts);
   const wrote = changed.length > 0 ? `; wrote ${changed.map((f) => relative(root, f)).join(", ")}` : options.write ? "; up to date" : "";
-  options.reporter?.line(`contracts: compiled ${names.length} contracts with solc ${artifacts.compiler.solc} in ${((performance.now() - started) / 1000).toFixed(1)} s, ${Object.keys(verifiers).length} verifier id(s)${wrote}`);
+  options.reporter?.line(
+    `contracts: compiled ${names.length} contracts with solc ${artifacts.compiler.solc} in ${((performance.now() - started) / 1000).toFixed(1)} s, ${Object.keys(verifiers).length} verifier id(s)${wrote}`,
+  );
   return { artifacts, verifiers, files, changed };
 }
 
@@ -108,8 +110,7 @@ function loadSolc(): SolcModule {
 
 /** The Solidity sources compiled into artifacts.json, root-relative with forward slashes, sorted. */
 export async function contractSources(root: string): Promise<string[]> {
-  const list = async (dir: string, keep: (name: string) => boolean) =>
-    existsSync(join(root, dir)) ? (await readdir(join(root, dir))).filter(keep).map((n) => `${dir}/${n}`) : [];
+  const list = async (dir: string, keep: (name: string) => boolean) => (existsSync(join(root, dir)) ? (await readdir(join(root, dir))).filter(keep).map((n) => `${dir}/${n}`) : []);
   const sources = [
     ...(await list("contracts", (n) => n.endsWith(".sol"))),
     ...(await list("contracts/interfaces", (n) => n.endsWith(".sol"))),
@@ -203,7 +204,8 @@ export async function verifierRegistry(root: string, artifacts: ContractArtifact
     if (!existsSync(vkeyFile)) continue; // keys not built (e.g. epoch_transition_16 is too slow for dev machines)
     const vkey = JSON.parse(readFileSync(vkeyFile, "utf8")) as { nPublic?: unknown };
     const contract = contractName(entry.name);
-    if (!artifacts.contracts[contract]) throw new SetupError(`${relative(root, vkeyFile)} exists but contracts/generated/${contract}.sol does not (run \`npx tinycloud setup --circuit ${entry.name}\`)`);
+    if (!artifacts.contracts[contract])
+      throw new SetupError(`${relative(root, vkeyFile)} exists but contracts/generated/${contract}.sol does not (run \`npx tinycloud setup --circuit ${entry.name}\`)`);
     if (typeof vkey.nPublic !== "number") throw new SetupError(`${relative(root, vkeyFile)}: no nPublic`);
     const runtime = (artifacts.contracts[contract] as ContractArtifact).deployedBytecode;
     registry[entry.name] = { contract, verifierId: verifierIdOf(vkey), publicSignals: vkey.nPublic, codeHash: keccak256(runtime) };
@@ -241,7 +243,9 @@ function abiModule(artifacts: ContractArtifactsFile, verifiers: VerifiersFile): 
   };
   // Every snarkjs Groth16 verifier with four public signals has the same ABI; take it from the
   // anchor circuits (or the interface when no keys were built yet) and insist they agree.
-  const groth16 = Object.values(verifiers).filter((v) => v.publicSignals === 4).map((v) => stableJson(abiOf(v.contract)));
+  const groth16 = Object.values(verifiers)
+    .filter((v) => v.publicSignals === 4)
+    .map((v) => stableJson(abiOf(v.contract)));
   if (new Set(groth16).size > 1) throw new SetupError("the epoch_transition verifiers have different ABIs");
   const verifierAbi = groth16[0] ?? stableJson(GROTH16_INTERFACE_ABI);
   const constant = (name: string, json: string) => `export const ${name} = ${json.trimEnd()} as const;\n`;
@@ -285,4 +289,3 @@ function sortKeys(value: unknown): unknown {
   }
   return value;
 }
-

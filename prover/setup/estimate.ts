@@ -110,7 +110,11 @@ export class BuildEstimator {
     let index = this.steps.findIndex((s, i) => i > this.current && s.phase === kind.phase && s.circuit === kind.circuit);
     if (index === -1) {
       index = this.current + 1;
-      this.steps.splice(index, 0, { phase: kind.phase, circuit: kind.circuit, model: modelSeconds({ phase: kind.phase, power: kind.power ?? 16, ...(kind.constraints !== undefined ? { constraints: kind.constraints } : {}) }) });
+      this.steps.splice(index, 0, {
+        phase: kind.phase,
+        circuit: kind.circuit,
+        model: modelSeconds({ phase: kind.phase, power: kind.power ?? 16, ...(kind.constraints !== undefined ? { constraints: kind.constraints } : {}) }),
+      });
     }
     for (let i = this.current + 1; i < index; i++) Object.assign(this.steps[i] as Tracked, { startedAt: at, endedAt: at, skipped: true });
     this.current = index;

@@ -88,8 +88,10 @@ export async function applyBeacon(oldZkey: string, newZkey: string, name: string
 
 /** The limits snarkjs enforces (1..255 bytes of hex, 2^10..2^63 iterations), as a typed error up front. */
 export function checkBeacon(beaconHashHex: string, numIterationsExp: number): void {
-  if (!/^([0-9a-fA-F]{2}){1,255}$/.test(beaconHashHex)) throw new KeyError("KEY_BEACON_INVALID", `beacon ${JSON.stringify(beaconHashHex)}: must be 1 to 255 bytes of hex (an even number of hex digits)`);
-  if (!Number.isInteger(numIterationsExp) || numIterationsExp < 10 || numIterationsExp > 63) throw new KeyError("KEY_BEACON_INVALID", `beacon iterations exponent ${numIterationsExp}: must be an integer from 10 to 63 (2^N SHA-256 iterations)`);
+  if (!/^([0-9a-fA-F]{2}){1,255}$/.test(beaconHashHex))
+    throw new KeyError("KEY_BEACON_INVALID", `beacon ${JSON.stringify(beaconHashHex)}: must be 1 to 255 bytes of hex (an even number of hex digits)`);
+  if (!Number.isInteger(numIterationsExp) || numIterationsExp < 10 || numIterationsExp > 63)
+    throw new KeyError("KEY_BEACON_INVALID", `beacon iterations exponent ${numIterationsExp}: must be an integer from 10 to 63 (2^N SHA-256 iterations)`);
 }
 
 /** The contributions recorded in a zkey, with the hashes snarkjs prints. Throws KEY_BAD_ZKEY on a malformed file. */
@@ -249,4 +251,3 @@ function collectingLogger(onMessage?: (message: string) => void): { logger: Snar
 export function toHex(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex");
 }
-

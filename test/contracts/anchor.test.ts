@@ -9,18 +9,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { network } from "hardhat";
-import {
-  BaseError,
-  ContractFunctionRevertedError,
-  decodeErrorResult,
-  getAddress,
-  getContract,
-  parseEventLogs,
-  type Abi,
-  type Address,
-  type Hex,
-  zeroAddress,
-} from "viem";
+import { BaseError, ContractFunctionRevertedError, decodeErrorResult, getAddress, getContract, parseEventLogs, type Abi, type Address, type Hex, zeroAddress } from "viem";
 import { ANCHOR_ABI, ROUTER_ABI, KIND_BATCH_VERIFIER, KIND_GROTH16_SNARKJS, loadContractArtifacts } from "../../contracts/artifacts.js";
 import { epochContext } from "../../core/rollup/header.js";
 import { emptyStateRoot, FIELD_MODULUS, MAX_STATE_TREE_DEPTH, StateTree } from "../../core/state/state-tree.js";
@@ -166,13 +155,7 @@ describe("TinyCloudAnchor with real Groth16 proofs", { timeout: 600_000 }, () =>
 
     for (const c of circuits) verifierAddress[c.name] = await deploy(c.contract);
     // The deployment's verifiers are routed by the constructor, active at once.
-    router = await deploy("TinyCloudVerifierRouter", [
-      owner,
-      DELAY,
-      circuits.map((c) => c.verifierId),
-      circuits.map((c) => verifierAddress[c.name]),
-      circuits.map(() => KIND_GROTH16_SNARKJS),
-    ]);
+    router = await deploy("TinyCloudVerifierRouter", [owner, DELAY, circuits.map((c) => c.verifierId), circuits.map((c) => verifierAddress[c.name]), circuits.map(() => KIND_GROTH16_SNARKJS)]);
     tree = new StateTree(D8_DEPTH);
     anchor = await deploy("TinyCloudAnchor", [owner, router, D8_DEPTH]);
     await write(anchor, ANCHOR_ABI, "setSequencer", [sequencer, true], owner);
@@ -391,11 +374,9 @@ describe("TinyCloudAnchor with real Groth16 proofs", { timeout: 600_000 }, () =>
         const [wallet] = await other.viem.getWalletClients();
         const artifact = artifacts.contracts["TinyCloudAnchor"]!;
         // EDR rejects a reverting transaction at submission, with the revert data.
-        await expectRevert(
-          wallet!.deployContract({ abi: artifact.abi, bytecode: artifact.bytecode, args: [owner, router, D8_DEPTH], gas: 5_000_000n }),
-          "TinyCloudAnchor__ChainIdTooLarge",
-          [BigInt(big)],
-        );
+        await expectRevert(wallet!.deployContract({ abi: artifact.abi, bytecode: artifact.bytecode, args: [owner, router, D8_DEPTH], gas: 5_000_000n }), "TinyCloudAnchor__ChainIdTooLarge", [
+          BigInt(big),
+        ]);
       } finally {
         await other.close();
       }

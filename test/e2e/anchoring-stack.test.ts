@@ -36,7 +36,6 @@ async function status(url: string): Promise<Status> {
   return (await (await fetch(`${url}/rollup/status`)).json()) as Status;
 }
 
-
 describe("anchoring: the embedded stack", () => {
   let node: TestNode | undefined;
   const dataDir = mkdtemp(join(tmpdir(), "tinycloud-stack-"));
@@ -50,10 +49,14 @@ describe("anchoring: the embedded stack", () => {
     node = await startTestNode({ ...config, dataDir: await dataDir });
     const session = await signIn({ url: node.url, wallet: testWallet(0x51) });
     await session.kv.put("photos/a.jpg", "hello chain");
-    const anchored = await until(async () => {
-      const s = await status(node!.url);
-      return s.anchoredBatch >= 1 ? s : undefined;
-    }, "batch 1 anchored", { timeoutMs: 240_000, intervalMs: 200 });
+    const anchored = await until(
+      async () => {
+        const s = await status(node!.url);
+        return s.anchoredBatch >= 1 ? s : undefined;
+      },
+      "batch 1 anchored",
+      { timeoutMs: 240_000, intervalMs: 200 },
+    );
     assert.ok(anchored.chain, "status reports the chain");
     // The owner's powers are visible: the router's timelock and the anchor's (empty-tree) genesis.
     assert.equal(anchored.chain.verifierDelay, EMBEDDED_VERIFIER_DELAY);

@@ -74,13 +74,16 @@ async function status(url: string): Promise<Status> {
   return (await (await fetch(`${url}/rollup/status`)).json()) as Status;
 }
 
-
 /** Every committed write batched, proven and anchored. */
 async function allAnchored(url: string, atLeast: number): Promise<Status> {
-  return until(async () => {
-    const s = await status(url);
-    return s.pending === 0 && s.latestBatch >= atLeast && s.anchoredBatch === s.latestBatch ? s : undefined;
-  }, `batches up to ${atLeast} anchored`, { timeoutMs: 240_000, intervalMs: 200 });
+  return until(
+    async () => {
+      const s = await status(url);
+      return s.pending === 0 && s.latestBatch >= atLeast && s.anchoredBatch === s.latestBatch ? s : undefined;
+    },
+    `batches up to ${atLeast} anchored`,
+    { timeoutMs: 240_000, intervalMs: 200 },
+  );
 }
 
 const vkey = async (circuit: string) => JSON.parse(await readFile(join(ROOT, "circuits/keys", `${circuit}.vkey.json`), "utf8")) as object;
@@ -94,7 +97,7 @@ function audit(node: TestNode, chain: Status["chain"], batch: number, extra: Par
 function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(join(ROOT, "node_modules/.bin/node"), ["--import", "tsx", join(ROOT, "cli/main.ts"), "audit", ...args], { cwd: ROOT, timeout: 120_000 }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof (error as { code?: unknown }).code === "number" ? ((error as { code: number }).code) : -1;
+      const code = error === null ? 0 : typeof (error as { code?: unknown }).code === "number" ? (error as { code: number }).code : -1;
       resolve({ code, stdout, stderr });
     });
   });
@@ -157,21 +160,33 @@ async function injectWrites(dataDir: string, spaceId: string, writes: readonly F
       store.putEvent(batch, ucan.cid, "invocation", utf8ToBytes(write.jwt));
       store.putBlock(batch, opCid, opBytes);
       store.putBlob(batch, spaceId, blake3Hex(content), content);
-      store.putVersion(batch, spaceId, write.path, { version: 1, etag: blake3Hex(content), size: content.length, metadata: {}, deleted: false, epoch: epoch.cid, seq: epoch.seq, position: 0, invocation: ucan.cid, time });
-      const contentHash = contentHashField(utf8ToBytes(write.claimed ?? write.content));
-      if (write.stage !== false) rollup.stagePending(batch, {
-        seq: seq++,
-        spaceId,
-        service: "kv",
-        path: write.path,
-        key: stateKey(spaceId, "kv", write.path).toString(),
-        contentHash: contentHash.toString(),
+      store.putVersion(batch, spaceId, write.path, {
         version: 1,
+        etag: blake3Hex(content),
+        size: content.length,
+        metadata: {},
         deleted: false,
-        value: leafValue(contentHash, 1, false).toString(),
-        event: ucan.cid.toString(),
-        epoch: epoch.cid.toString(),
+        epoch: epoch.cid,
+        seq: epoch.seq,
+        position: 0,
+        invocation: ucan.cid,
+        time,
       });
+      const contentHash = contentHashField(utf8ToBytes(write.claimed ?? write.content));
+      if (write.stage !== false)
+        rollup.stagePending(batch, {
+          seq: seq++,
+          spaceId,
+          service: "kv",
+          path: write.path,
+          key: stateKey(spaceId, "kv", write.path).toString(),
+          contentHash: contentHash.toString(),
+          version: 1,
+          deleted: false,
+          value: leafValue(contentHash, 1, false).toString(),
+          event: ucan.cid.toString(),
+          epoch: epoch.cid.toString(),
+        });
       await store.write(batch);
     }
   } finally {
@@ -227,11 +242,23 @@ describe("audit: a batch re-checked from published data alone", () => {
       assertBatchMathPasses(report);
       for (const e of report.events) {
         assert.equal(e.ok, true);
-        assert.deepEqual(e.checks.map((c) => [c.name, c.status]), [["event", "pass"], ["invocation", "pass"], ["epoch", "pass"], ["authority", "pass"], ["update", "pass"]]);
+        assert.deepEqual(
+          e.checks.map((c) => [c.name, c.status]),
+          [
+            ["event", "pass"],
+            ["invocation", "pass"],
+            ["epoch", "pass"],
+            ["authority", "pass"],
+            ["update", "pass"],
+          ],
+        );
         seen.push(`${e.op} ${e.path}`);
         if (e.path === "shared/x") {
           // Bob's key ← UCAN share from Alice's session key ← CACAO from Alice's wallet (the space owner).
-          assert.deepEqual(e.chain?.map((c) => c.kind), ["ucan", "cacao"]);
+          assert.deepEqual(
+            e.chain?.map((c) => c.kind),
+            ["ucan", "cacao"],
+          );
           assert.equal(e.chain?.[1]?.issuer, `did:pkh:eip155:1:${testWallet(0x21).address}`);
         }
       }
@@ -321,7 +348,10 @@ describe("audit: a batch re-checked from published data alone", () => {
       JSON.stringify(verdicts, null, 2),
     );
     // ...but the batches are not ok.
-    assert.deepEqual(reports.map((r) => r.ok), [false, false, false]);
+    assert.deepEqual(
+      reports.map((r) => r.ok),
+      [false, false, false],
+    );
     // ...except that the last batch skips a write the node's own signed history holds.
     const censored = checkOf(reports[2]!, "history");
     assert.equal(censored.code, "HISTORY_MISMATCH");
@@ -353,7 +383,10 @@ describe("audit: a batch re-checked from published data alone", () => {
     assert.equal(live.ok, true, formatAuditReport(live));
     const fixture = JSON.parse(JSON.stringify(recording.fixture)) as typeof recording.fixture;
     const replayed = await auditBatch({ batch: n, source: new FixtureSource(fixture), vkey, groth16 });
-    assert.deepEqual(replayed.events.map((e) => e.ok), live.events.map((e) => e.ok));
+    assert.deepEqual(
+      replayed.events.map((e) => e.ok),
+      live.events.map((e) => e.ok),
+    );
     assert.equal(replayed.ok, true);
     assert.equal(replayed.recomputed.commitment, live.recomputed.commitment);
 

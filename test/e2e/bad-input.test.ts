@@ -379,7 +379,10 @@ describe("bad input: never a 500, never a crash", () => {
       assert.match(answer.text, /^[A-Z0-9_]+: \S/, "a plain-text <CODE>: <message> body");
       // Chunked, without a Content-Length.
       const jwt2 = session.invocation([makeCapability(session.resource("kv", "big"), "tinycloud.kv/put")]);
-      const chunked = await rawHttp(node.url, "POST", "/invoke", { authorization: jwt2, "content-type": "application/octet-stream", "transfer-encoding": "chunked" }, ["x".repeat(800), "y".repeat(800)]);
+      const chunked = await rawHttp(node.url, "POST", "/invoke", { authorization: jwt2, "content-type": "application/octet-stream", "transfer-encoding": "chunked" }, [
+        "x".repeat(800),
+        "y".repeat(800),
+      ]);
       assert.equal(chunked.status, 413, chunked.text);
       assert.equal(await session.kv.get("big"), undefined);
       // At the limit is fine.
@@ -433,17 +436,14 @@ describe("bad input: never a 500, never a crash", () => {
       assertError(await call(node.url, "GET", "/delegations/not-a-cid"), 400, "BAD_CID");
     });
 
-    test(
-      "a URL with bad percent-encoding (/epochs/%zz) → 400 with a plain-text <CODE>: body and CORS headers",
-      async () => {
-        for (const path of ["/epochs/%zz", "/spaces/%zz/epochs", "/delegations/%E0%A4%A"]) {
-          const answer = await call(node.url, "GET", path);
-          assert.equal(answer.status, 400, `${path}: ${answer.status}`);
-          assert.match(answer.text, /^[A-Z_]+: \S/, `${path}: ${answer.text}`);
-          assert.equal(answer.headers.get("access-control-allow-origin"), "*");
-        }
-      },
-    );
+    test("a URL with bad percent-encoding (/epochs/%zz) → 400 with a plain-text <CODE>: body and CORS headers", async () => {
+      for (const path of ["/epochs/%zz", "/spaces/%zz/epochs", "/delegations/%E0%A4%A"]) {
+        const answer = await call(node.url, "GET", path);
+        assert.equal(answer.status, 400, `${path}: ${answer.status}`);
+        assert.match(answer.text, /^[A-Z_]+: \S/, `${path}: ${answer.text}`);
+        assert.equal(answer.headers.get("access-control-allow-origin"), "*");
+      }
+    });
 
     test("a URL with bad percent-encoding is a 400 (never a 500)", async () => {
       const answer = await call(node.url, "GET", "/epochs/%zz");
@@ -451,15 +451,12 @@ describe("bad input: never a 500, never a crash", () => {
       assert.match(answer.text, /BAD_URL/, "the answer names the problem");
     });
 
-    test(
-      "a path parameter above maxParamLength (/peer/generate/<5000 chars>) → 414 with a plain-text <CODE>: body and CORS headers",
-      async () => {
-        const answer = await call(node.url, "GET", `/peer/generate/${"a".repeat(5000)}`);
-        assert.equal(answer.status, 414);
-        assert.match(answer.text, /^[A-Z_]+: \S/, answer.text.slice(0, 200));
-        assert.equal(answer.headers.get("access-control-allow-origin"), "*");
-      },
-    );
+    test("a path parameter above maxParamLength (/peer/generate/<5000 chars>) → 414 with a plain-text <CODE>: body and CORS headers", async () => {
+      const answer = await call(node.url, "GET", `/peer/generate/${"a".repeat(5000)}`);
+      assert.equal(answer.status, 414);
+      assert.match(answer.text, /^[A-Z_]+: \S/, answer.text.slice(0, 200));
+      assert.equal(answer.headers.get("access-control-allow-origin"), "*");
+    });
 
     test("a path parameter above maxParamLength is a 4xx (never a 500)", async () => {
       const answer = await call(node.url, "GET", `/peer/generate/${"a".repeat(5000)}`);
@@ -579,18 +576,15 @@ describe("bad input: never a 500, never a crash", () => {
       assertError(await kv("tinycloud.kv/del", "nope"), 404, "KV_NOT_FOUND");
     });
 
-    test(
-      "kv/metadata ?versions with a negative or fractional limit → 400, not 500",
-      async () => {
-        await session.kv.put("history", "v1");
-        for (const limit of ["-1", "-5", "0.5", "-Infinity"]) {
-          const jwt = session.invocation([makeCapability(session.resource("kv", `history?versions&limit=${limit}`), "tinycloud.kv/metadata")]);
-          const answer = await call(node.url, "POST", "/invoke", { authorization: jwt });
-          assert.equal(answer.status, 400, `limit=${limit}: ${answer.status} ${answer.text}`);
-          assert.match(answer.text, /^BAD_(QUERY|LIMIT): /);
-        }
-      },
-    );
+    test("kv/metadata ?versions with a negative or fractional limit → 400, not 500", async () => {
+      await session.kv.put("history", "v1");
+      for (const limit of ["-1", "-5", "0.5", "-Infinity"]) {
+        const jwt = session.invocation([makeCapability(session.resource("kv", `history?versions&limit=${limit}`), "tinycloud.kv/metadata")]);
+        const answer = await call(node.url, "POST", "/invoke", { authorization: jwt });
+        assert.equal(answer.status, 400, `limit=${limit}: ${answer.status} ${answer.text}`);
+        assert.match(answer.text, /^BAD_(QUERY|LIMIT): /);
+      }
+    });
 
     test("a malformed Content-Type on put → a plain-text 4xx (never 500), and nothing is written", async () => {
       for (const type of ["a/b/c", "not a media type", ""]) {

@@ -96,7 +96,10 @@ describe("current protocol through the typed client", () => {
     const paged = await alice.kv.versions("doc", { limit: 2 });
     assert.equal(paged.versions.length, 2);
     assert.equal(paged.next, 2);
-    assert.deepEqual((await alice.kv.versions("doc", { after: 2 })).versions.map((v) => v.version), [3, 4]);
+    assert.deepEqual(
+      (await alice.kv.versions("doc", { after: 2 })).versions.map((v) => v.version),
+      [3, 4],
+    );
   });
 
   test("default: a share link opens for a fresh client; revoking it cuts access", async () => {

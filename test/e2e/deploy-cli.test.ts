@@ -148,7 +148,9 @@ describe("tinycloud deploy (anvil)", () => {
       assert.match(refused.stderr, /--allow-insecure-keys/);
       assert.equal(existsSync(out), false);
       assert.equal(await otherReader.publicClient.getTransactionCount({ address: deployer!.address }), 0, "nothing was sent");
-      const allowed = await deploy(["--rpc", other.rpcUrl, "--circuits", CIRCUITS, "--depth", "8", "--verifier-delay", "60", "--allow-insecure-keys", "--out", out], { TINYCLOUD_DEPLOYER_KEY: deployer!.privateKey });
+      const allowed = await deploy(["--rpc", other.rpcUrl, "--circuits", CIRCUITS, "--depth", "8", "--verifier-delay", "60", "--allow-insecure-keys", "--out", out], {
+        TINYCLOUD_DEPLOYER_KEY: deployer!.privateKey,
+      });
       assert.equal(allowed.code, 0, allowed.stderr);
       assert.match(allowed.stderr, /WARNING: INSECURE proving keys \(--allow-insecure-keys\)/);
       const deployment = await loadDeployment(out);

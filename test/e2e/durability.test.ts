@@ -213,7 +213,10 @@ async function fetchChain(url: string, spaceId: string): Promise<Chain> {
     const response = await fetch(`${url}/epochs/${cid}?format=json`);
     assert.equal(response.status, 200, `GET /epochs/${cid}: ${response.status} ${await response.clone().text()}`);
     const epoch = (await response.json()) as { events: [string, ...unknown[]][] };
-    events.set(cid, epoch.events.map((e) => e[0]));
+    events.set(
+      cid,
+      epoch.events.map((e) => e[0]),
+    );
   });
   let eventCount = 0;
   for (const list of events.values()) eventCount += list.length;
@@ -238,8 +241,10 @@ async function verify(session: TinyCloudSession, url: string, model: Model, base
     if (lastEpoch.seq !== chain.seq) problems.push(`space seq ${chain.seq} but the last listed epoch has seq ${lastEpoch.seq}`);
     if (chain.heads.length !== 1 || chain.heads[0] !== lastEpoch.cid) problems.push(`space heads ${JSON.stringify(chain.heads)} are not [last epoch ${lastEpoch.cid}]`);
   }
-  if (chain.eventCount < baseEvents + model.acked) problems.push(`${chain.eventCount} events in ${chain.epochs.length} epochs, fewer than ${baseEvents} (sign-in) + ${model.acked} acknowledged writes`);
-  if (chain.eventCount > baseEvents + model.attempted) problems.push(`${chain.eventCount} events in ${chain.epochs.length} epochs, more than ${baseEvents} (sign-in) + ${model.attempted} writes ever sent`);
+  if (chain.eventCount < baseEvents + model.acked)
+    problems.push(`${chain.eventCount} events in ${chain.epochs.length} epochs, fewer than ${baseEvents} (sign-in) + ${model.acked} acknowledged writes`);
+  if (chain.eventCount > baseEvents + model.attempted)
+    problems.push(`${chain.eventCount} events in ${chain.epochs.length} epochs, more than ${baseEvents} (sign-in) + ${model.attempted} writes ever sent`);
 
   /** The acknowledged version must be in the key's history (`readOld`: read it back too), with its epoch in the chain. */
   const checkHistory = async (key: string, ack: Ack, readOld: boolean) => {
@@ -251,8 +256,12 @@ async function verify(session: TinyCloudSession, url: string, model: Model, base
     const { versions } = await session.kv.versions(key, ack.version > 1 ? { after: ack.version - 1, limit: 1 } : { limit: 1 });
     const info = versions[0];
     if (info === undefined || info.version !== ack.version) problems.push(`${key}: versions listing lacks version ${ack.version}`);
-    else if (epochAt.get(info.seq) !== info.epoch) problems.push(`${key}: version ${ack.version} was written in epoch ${info.epoch} (seq ${info.seq}), which is not in the space's epoch chain (has ${epochAt.get(info.seq) ?? "nothing"} at that seq)`);
-    else if (!(chain.events.get(info.epoch) ?? []).includes(info.invocation)) problems.push(`${key}: version ${ack.version}'s invocation ${info.invocation} is not among the events of its epoch ${info.epoch}`);
+    else if (epochAt.get(info.seq) !== info.epoch)
+      problems.push(
+        `${key}: version ${ack.version} was written in epoch ${info.epoch} (seq ${info.seq}), which is not in the space's epoch chain (has ${epochAt.get(info.seq) ?? "nothing"} at that seq)`,
+      );
+    else if (!(chain.events.get(info.epoch) ?? []).includes(info.invocation))
+      problems.push(`${key}: version ${ack.version}'s invocation ${info.invocation} is not among the events of its epoch ${info.epoch}`);
   };
 
   const fresh = [...model.fresh];
@@ -269,7 +278,8 @@ async function verify(session: TinyCloudSession, url: string, model: Model, base
   await pool([...model.freshUnacked], 32, async ([key, value]) => {
     const got = await session.kv.get(key);
     if (got === undefined) return;
-    if (got.version !== 1 || !sameBytes(got.bytes, value)) problems.push(`${key}: unacknowledged write landed as version ${got.version} ${preview(got.bytes)} (${got.bytes.length} B), sent ${preview(value)} (${value.length} B)`);
+    if (got.version !== 1 || !sameBytes(got.bytes, value))
+      problems.push(`${key}: unacknowledged write landed as version ${got.version} ${preview(got.bytes)} (${got.bytes.length} B), sent ${preview(value)} (${value.length} B)`);
   });
 
   // Overwritten keys: the last acknowledged value wins, unless a later (unacknowledged) write landed on top.
@@ -284,7 +294,8 @@ async function verify(session: TinyCloudSession, url: string, model: Model, base
       if (!sameBytes(got.bytes, state.acked.value)) problems.push(`${key}: version ${got.version} holds ${preview(got.bytes)}, acknowledged ${preview(state.acked.value)}`);
       if (got.etag !== state.acked.etag) problems.push(`${key}: etag ${got.etag}, acknowledged ${state.acked.etag}`);
     } else if (got.version > ackedVersion && got.version <= ackedVersion + state.unackedSince.length) {
-      if (!state.unackedSince.some((v) => sameBytes(v, got.bytes))) problems.push(`${key}: version ${got.version} holds ${preview(got.bytes)}, not a value the writer sent after its last ack (v${ackedVersion})`);
+      if (!state.unackedSince.some((v) => sameBytes(v, got.bytes)))
+        problems.push(`${key}: version ${got.version} holds ${preview(got.bytes)}, not a value the writer sent after its last ack (v${ackedVersion})`);
     } else {
       problems.push(`${key}: version ${got.version}; acknowledged ${ackedVersion} with ${state.unackedSince.length} unacknowledged write(s) after it`);
     }

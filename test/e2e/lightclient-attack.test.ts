@@ -40,11 +40,9 @@ const forged = new TextEncoder().encode("balance: 1,000,000 (nobody wrote this)"
 
 const vkeyOf = (c: string): object => JSON.parse(readFileSync(new URL(`../../circuits/keys/${c}.vkey.json`, import.meta.url), "utf8")) as object;
 const verifiers = loadVerifiers();
-const PINNED = pinVkeys(
-  { epoch_transition_1_d8: vkeyOf("epoch_transition_1_d8"), epoch_transition_2_d8: vkeyOf("epoch_transition_2_d8") },
-  "test pins",
-  { codeHashes: { epoch_transition_1_d8: verifiers["epoch_transition_1_d8"]!.codeHash, epoch_transition_2_d8: verifiers["epoch_transition_2_d8"]!.codeHash } },
-);
+const PINNED = pinVkeys({ epoch_transition_1_d8: vkeyOf("epoch_transition_1_d8"), epoch_transition_2_d8: vkeyOf("epoch_transition_2_d8") }, "test pins", {
+  codeHashes: { epoch_transition_1_d8: verifiers["epoch_transition_1_d8"]!.codeHash, epoch_transition_2_d8: verifiers["epoch_transition_2_d8"]!.codeHash },
+});
 
 function proofResponse(t: StateTree, batch: number, entry?: unknown): unknown {
   const key = stateKey(space, "kv", path);
@@ -75,7 +73,13 @@ describe("light client vs a router owner with an always-true verifier (anvil)", 
     // Two honest batches, anchored by the sequencer under the deployment's (pinned) verifiers.
     for (const size of [1, 2] as const) {
       const record = await records.next(size);
-      await send(chain.sequencer, chain.deployment.anchor, ANCHOR_ABI, "submitBatch", [chain.deployment.verifiers[record.circuit!]!.verifierId, BigInt(record.number), BigInt(record.newRoot), BigInt(record.commitment), encodeGroth16Proof(record.proof)]);
+      await send(chain.sequencer, chain.deployment.anchor, ANCHOR_ABI, "submitBatch", [
+        chain.deployment.verifiers[record.circuit!]!.verifierId,
+        BigInt(record.number),
+        BigInt(record.newRoot),
+        BigInt(record.commitment),
+        encodeGroth16Proof(record.proof),
+      ]);
       node.batches[String(record.number)] = { ...record, status: "anchored" };
       node.proofs[proofKey(uri, record.number)] = proofResponse(records.tree, record.number);
     }
@@ -110,7 +114,13 @@ describe("light client vs a router owner with an always-true verifier (anvil)", 
     const submit = [evilId, BigInt(n), fake.root, commitment, `0x${"00".repeat(256)}`] as const;
     // The timelock holds it back...
     await assert.rejects(
-      ownerClients.publicClient.simulateContract({ address: deployment.anchor, abi: [...ANCHOR_ABI, ...ROUTER_ABI.filter((x) => x.type === "error")], functionName: "submitBatch", args: submit, account: ownerClients.account!.address }),
+      ownerClients.publicClient.simulateContract({
+        address: deployment.anchor,
+        abi: [...ANCHOR_ABI, ...ROUTER_ABI.filter((x) => x.type === "error")],
+        functionName: "submitBatch",
+        args: submit,
+        account: ownerClients.account!.address,
+      }),
       /TinyCloudVerifierRouter__NotYetActive/,
     );
     // ...until it has passed.
@@ -122,7 +132,15 @@ describe("light client vs a router owner with an always-true verifier (anvil)", 
     // 3. The attacker's node: a GENUINE no-op proof R* → R* under the pinned key of epoch_transition_1_d8.
     const proven = await factory.prove({ circuit: CIRCUIT, batchNumber: n, context, eventsHash: 0n, witnesses: [], oldTreeRoot: fake.treeRoot, oldSize: fake.size });
     assert.deepEqual(proven.publicSignals, [fake.root, fake.root, batchHeader(n, context), commitment].map(String), "a true statement: R* → R* with no updates");
-    node.batches[String(n)] = { number: n, oldRoot: fake.root.toString(), newRoot: fake.root.toString(), status: "anchored", circuit: CIRCUIT, proof: proven.proof, publicSignals: proven.publicSignals };
+    node.batches[String(n)] = {
+      number: n,
+      oldRoot: fake.root.toString(),
+      newRoot: fake.root.toString(),
+      status: "anchored",
+      circuit: CIRCUIT,
+      proof: proven.proof,
+      publicSignals: proven.publicSignals,
+    };
     const entry = { version: 1, deleted: false, contentHash: contentHashField(forged).toString(), etag: bytesToHex(blake3(forged)), size: forged.length };
     node.proofs[proofKey(uri, n)] = proofResponse(fake, n, entry);
     node.values[valueKey(space, path, 1)] = bytesToHex(forged);

@@ -132,8 +132,8 @@ describe("light client page in Chromium (real node, prover, anvil)", { skip: gat
     assert.equal(await page.textContent('[data-testid="anchor"]'), status.chain?.anchor, "the page shows the anchor it trusts");
     // The built-in keys are the repository's INSECURE dev keys: the page says so, next to the verdict too.
     assert.match((await page.textContent('[data-testid="key-warning"]')) ?? "", /WARNING: the pinned keys are INSECURE/);
-    assert.match(await page.textContent('[data-testid="verdict"]') ?? "", /WARNING: the pinned keys are INSECURE/);
-    await page.waitForFunction(() => ['verifier-delay', 'genesis'].every((id) => !/…/.test(document.querySelector(`[data-testid="${id}"]`)?.textContent ?? "…")));
+    assert.match((await page.textContent('[data-testid="verdict"]')) ?? "", /WARNING: the pinned keys are INSECURE/);
+    await page.waitForFunction(() => ["verifier-delay", "genesis"].every((id) => !/…/.test(document.querySelector(`[data-testid="${id}"]`)?.textContent ?? "…")));
     assert.match((await page.textContent('[data-testid="verifier-delay"]')) ?? "", /^5 minute\(s\)/, "the router's timelock (embedded chain: 300 s)");
     assert.match((await page.textContent('[data-testid="genesis"]')) ?? "", /empty tree of depth 16/);
     // Chart and table: one point / row per anchored batch, read from the chain.

@@ -47,7 +47,6 @@ interface Status {
   pending: number;
 }
 
-
 async function json<T>(url: string): Promise<T> {
   const response = await fetch(url);
   assert.equal(response.status, 200, `GET ${url}`);
@@ -134,11 +133,15 @@ describe("tinycloud verify (light client CLI) against the real stack", () => {
     publicUri = `${pub.spaceId}/kv/docs/hello.txt`;
     privateUri = `${priv.spaceId}/kv/secret.txt`;
     log("written");
-    const status = await until(async () => {
-      const s = await json<Status>(`${node!.url}/rollup/status`);
-      log(JSON.stringify(s));
-      return s.pending === 0 && s.latestBatch >= 3 && s.anchoredBatch === s.latestBatch ? s : undefined;
-    }, "every batch anchored", { timeoutMs: 240_000, intervalMs: 200 });
+    const status = await until(
+      async () => {
+        const s = await json<Status>(`${node!.url}/rollup/status`);
+        log(JSON.stringify(s));
+        return s.pending === 0 && s.latestBatch >= 3 && s.anchoredBatch === s.latestBatch ? s : undefined;
+      },
+      "every batch anchored",
+      { timeoutMs: 240_000, intervalMs: 200 },
+    );
     latest = status.anchoredBatch;
     proxy = await startProxy(node.url);
   });
@@ -184,7 +187,10 @@ describe("tinycloud verify (light client CLI) against the real stack", () => {
     assert.equal(j.report.ok, true);
     assert.equal(j.report.batch, latest);
     assert.equal(j.report.chainId, chainId);
-    assert.deepEqual(j.report.steps.map((s) => s.code), ["VKEY_OK", "PROOF_OK", "ROOT_ANCHORED", "PATH_OK", "VALUE_OK"]);
+    assert.deepEqual(
+      j.report.steps.map((s) => s.code),
+      ["VKEY_OK", "PROOF_OK", "ROOT_ANCHORED", "PATH_OK", "VALUE_OK"],
+    );
     assert.equal(j.report.steps[0]!.data?.["source"], "built-in");
   });
 

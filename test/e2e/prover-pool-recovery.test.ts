@@ -48,13 +48,20 @@ test("kill -9 of a prover worker mid-job: a second worker picks the job up and t
   const logFile = join(tmp, "runs.jsonl");
   await writeFile(logFile, "");
   const workerArgs = [
-    "--redis", REDIS_URL,
-    "--queue", queueName,
-    "--backend-module", SLOW_BACKEND.pathname,
-    "--backend-options", JSON.stringify({ circuits: fx.circuits, delayMs: 3000, logFile }),
-    "--stalled-interval", "1000",
-    "--lock-duration", "2000",
-    "--max-stalled-count", "2",
+    "--redis",
+    REDIS_URL,
+    "--queue",
+    queueName,
+    "--backend-module",
+    SLOW_BACKEND.pathname,
+    "--backend-options",
+    JSON.stringify({ circuits: fx.circuits, delayMs: 3000, logFile }),
+    "--stalled-interval",
+    "1000",
+    "--lock-duration",
+    "2000",
+    "--max-stalled-count",
+    "2",
   ];
   const completed: string[] = [];
   const stalled: string[] = [];
@@ -74,7 +81,10 @@ test("kill -9 of a prover worker mid-job: a second worker picks the job up and t
   // Anything still to come (a duplicate completion) would arrive within a stalled interval or two.
   await new Promise((r) => setTimeout(r, 2500));
 
-  const runs = readFileSync(logFile, "utf8").trim().split("\n").map((l) => JSON.parse(l) as SlowBackendLogLine);
+  const runs = readFileSync(logFile, "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as SlowBackendLogLine);
   assert.deepEqual(
     runs.filter((r) => r.batch === 7),
     [

@@ -119,8 +119,14 @@ describe("embedded prover pool (worker threads, no Redis)", () => {
       assert.equal(slow.threads, 0, "the stuck thread is gone");
       // The next job gets a fresh thread (and, with a 5 s delay, times out the same way: the point is it runs).
       await assert.rejects(slow.submit({ batch: 2, circuit: fx.circuit, input: fx.input(2) }), (e: unknown) => e instanceof ProverError && e.code === "PROVER_TIMEOUT");
-      const runs = readFileSync(logFile, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { event: string; batch: number });
-      assert.deepEqual(runs.map((r) => `${r.event}:${r.batch}`), ["start:1", "start:2"]);
+      const runs = readFileSync(logFile, "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as { event: string; batch: number });
+      assert.deepEqual(
+        runs.map((r) => `${r.event}:${r.batch}`),
+        ["start:1", "start:2"],
+      );
     } finally {
       await slow.close();
     }
@@ -150,7 +156,7 @@ describe("BullMQ prover pool (Redis, worker in a child process)", () => {
     const off = pool.onProgress((e) => progress.set(e.batch, [...(progress.get(e.batch) ?? []), e.phase]));
     const results = await Promise.all([1, 2, 3].map((n) => pool.submit({ batch: n, circuit: fx.circuit, input: fx.input(n) })));
     // Progress events travel separately from the completion event: give the last ones a moment.
-    await until(() => [1, 2, 3].every((n) => (progress.get(n) ?? []).includes("done")), "progress \"done\" of batches 1, 2 and 3", { timeoutMs: 1000 });
+    await until(() => [1, 2, 3].every((n) => (progress.get(n) ?? []).includes("done")), 'progress "done" of batches 1, 2 and 3', { timeoutMs: 1000 });
     off();
     for (const [i, result] of results.entries()) await assertVerifies(result, i + 1);
     for (const n of [1, 2, 3]) {

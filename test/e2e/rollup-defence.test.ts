@@ -118,10 +118,23 @@ describe("rollup defence", () => {
       const current = await status(node);
       return current.pending === 0 && current.failedBatches.length >= 2 && current.latestBatch >= 2 ? current : undefined;
     }, "the good updates batched, the poison ones reported");
-    assert.deepEqual(s.failedBatches.map((f) => [f.stage, f.seqs, f.retrying]), [["cut", [1_000_000], false], ["cut", [1_000_001], false]]);
+    assert.deepEqual(
+      s.failedBatches.map((f) => [f.stage, f.seqs, f.retrying]),
+      [
+        ["cut", [1_000_000], false],
+        ["cut", [1_000_001], false],
+      ],
+    );
     assert.equal(s.failedBatches[1]?.code, "STATE_OUT_OF_FIELD");
     const held = await node.rollup.held(10);
-    assert.deepEqual(held.map((h) => [h.update.seq, h.code]), [[1_000_000, "TREE_BAD_MESSAGE"], [1_000_001, "STATE_OUT_OF_FIELD"]], "kept for the operator, out of the queue");
+    assert.deepEqual(
+      held.map((h) => [h.update.seq, h.code]),
+      [
+        [1_000_000, "TREE_BAD_MESSAGE"],
+        [1_000_001, "STATE_OUT_OF_FIELD"],
+      ],
+      "kept for the operator, out of the queue",
+    );
     const paths = (await Promise.all(Array.from({ length: s.latestBatch }, (_, i) => batch(node, i + 1)))).flatMap((r) => r.updates.map((u) => u.path));
     assert.deepEqual(paths, ["before", "after"]);
   });
@@ -143,7 +156,11 @@ describe("rollup defence", () => {
     assert.equal(failed.stage, "prove");
     assert.equal(failed.attempts, 3, "retried a bounded number of times");
     assert.match(failed.error, /injected: the prover crashed on batch 1/);
-    assert.deepEqual(pool.submitted.filter((n) => n === 1), [1, 1, 1], "then left alone: nothing is retried forever");
+    assert.deepEqual(
+      pool.submitted.filter((n) => n === 1),
+      [1, 1, 1],
+      "then left alone: nothing is retried forever",
+    );
 
     await session.kv.put("three", "3");
     await session.kv.put("four", "4");
@@ -153,11 +170,18 @@ describe("rollup defence", () => {
     }, "batch 2 proven");
     const first = await batch(node, 1);
     assert.notEqual(first.status, "proven");
-    assert.deepEqual(first.updates.map((u) => u.path), ["one", "two"], "the failed batch's writes are kept");
+    assert.deepEqual(
+      first.updates.map((u) => u.path),
+      ["one", "two"],
+      "the failed batch's writes are kept",
+    );
     assert.equal(proven.oldRoot, first.newRoot, "and are in every later root");
     const s = await status(node);
     assert.equal(s.provenBatch, 2);
-    assert.deepEqual(s.failedBatches.map((f) => [f.number, f.stage]), [[1, "prove"]]);
+    assert.deepEqual(
+      s.failedBatches.map((f) => [f.number, f.stage]),
+      [[1, "prove"]],
+    );
     await prover.close();
   });
 

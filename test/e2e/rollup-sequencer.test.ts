@@ -65,7 +65,12 @@ describe("rollup sequencer", () => {
       assert.equal(record.status, "cut");
       assert.ok(record.updates.length >= 1 && record.updates.length <= 4);
       sizes.push(record.updates.length);
-      const commitment = epochCommitment({ context: 0n, batchNumber: n, updates: record.updates.map((u) => ({ key: BigInt(u.key), newValue: BigInt(u.value) })), eventsHash: BigInt(record.eventsHash) });
+      const commitment = epochCommitment({
+        context: 0n,
+        batchNumber: n,
+        updates: record.updates.map((u) => ({ key: BigInt(u.key), newValue: BigInt(u.value) })),
+        eventsHash: BigInt(record.eventsHash),
+      });
       assert.equal(record.commitment, commitment.toString());
       assert.ok(record.eventCids.length > 0 && record.updates.every((u) => record.eventCids.includes(u.event)));
       seen.push(...record.updates.map((u) => u.seq));
@@ -73,12 +78,15 @@ describe("rollup sequencer", () => {
     }
     assert.ok(sizes.includes(4), `a batch is cut as soon as 4 updates are pending (sizes ${sizes.join(", ")})`);
     assert.equal(seen.length, 11);
-    assert.deepEqual(seen, [...seen].sort((a, b) => a - b), "updates are in acceptance order");
+    assert.deepEqual(
+      seen,
+      [...seen].sort((a, b) => a - b),
+      "updates are in acceptance order",
+    );
     assert.equal(new Set(seen).size, seen.length, "no update is batched twice");
     assert.equal(previousRoot, oracle.root.toString());
 
-    const proofOf = async (path: string) =>
-      json<{ root: string; batch: number; proof: unknown }>(`${node!.url}/rollup/proof?uri=${encodeURIComponent(`${session.spaceId}/kv/${path}`)}`);
+    const proofOf = async (path: string) => json<{ root: string; batch: number; proof: unknown }>(`${node!.url}/rollup/proof?uri=${encodeURIComponent(`${session.spaceId}/kv/${path}`)}`);
     const included = await proofOf("notes/0");
     const proof = stateProofFromJson(included.proof);
     assert.equal(proof.kind, "inclusion");
@@ -104,7 +112,10 @@ describe("rollup sequencer", () => {
     }, "the next batch");
     assert.equal(final.root, oracle.root.toString());
     const fourth = await json<BatchRecord>(`${node.url}/rollup/batches/${status.latestBatch + 1}`);
-    assert.deepEqual(fourth.updates.map((u) => u.path), ["after/restart"]);
+    assert.deepEqual(
+      fourth.updates.map((u) => u.path),
+      ["after/restart"],
+    );
     assert.equal(fourth.oldRoot, previousRoot);
   });
 

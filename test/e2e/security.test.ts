@@ -357,31 +357,25 @@ describe("security: attacks against a real node", () => {
       return event.text();
     }
 
-    test(
-      "a stranger replaying a (short-lived) kv/put share from the public history as an invocation → 401, nothing written",
-      async () => {
-        const bob = sessionKey(0x55);
-        const share = await session.share({ path: "dropbox", abilities: ["tinycloud.kv/put"], to: bob.did, expiresInSeconds: 120 });
-        const jwt = await publicDelegation(share.cid);
-        assert.equal(jwt, share.delegation);
-        const answer = await post(node.url, "/invoke", { authorization: jwt, "content-type": "text/plain" }, "graffiti by a stranger");
-        assert.equal(answer.status, 401, `expected 401, got ${answer.status}: ${answer.text}`);
-        assert.match(answer.text, /^[A-Z_]+: \S/);
-        assert.equal(await session.kv.get("dropbox"), undefined, "nothing was written into alice's space");
-      },
-    );
+    test("a stranger replaying a (short-lived) kv/put share from the public history as an invocation → 401, nothing written", async () => {
+      const bob = sessionKey(0x55);
+      const share = await session.share({ path: "dropbox", abilities: ["tinycloud.kv/put"], to: bob.did, expiresInSeconds: 120 });
+      const jwt = await publicDelegation(share.cid);
+      assert.equal(jwt, share.delegation);
+      const answer = await post(node.url, "/invoke", { authorization: jwt, "content-type": "text/plain" }, "graffiti by a stranger");
+      assert.equal(answer.status, 401, `expected 401, got ${answer.status}: ${answer.text}`);
+      assert.match(answer.text, /^[A-Z_]+: \S/);
+      assert.equal(await session.kv.get("dropbox"), undefined, "nothing was written into alice's space");
+    });
 
-    test(
-      "a stranger replaying a (short-lived) kv/get share from the public history as an invocation → 401, no data",
-      async () => {
-        await session.kv.put("secret-note", "for bob only");
-        const share = await session.share({ path: "secret-note", abilities: ["tinycloud.kv/get"], to: sessionKey(0x56).did, expiresInSeconds: 120 });
-        const jwt = await publicDelegation(share.cid);
-        const answer = await post(node.url, "/invoke", { authorization: jwt });
-        assert.equal(answer.status, 401, `expected 401, got ${answer.status}: ${answer.text}`);
-        assert.ok(!answer.text.includes("for bob only"), "the shared value leaked to a stranger");
-      },
-    );
+    test("a stranger replaying a (short-lived) kv/get share from the public history as an invocation → 401, no data", async () => {
+      await session.kv.put("secret-note", "for bob only");
+      const share = await session.share({ path: "secret-note", abilities: ["tinycloud.kv/get"], to: sessionKey(0x56).did, expiresInSeconds: 120 });
+      const jwt = await publicDelegation(share.cid);
+      const answer = await post(node.url, "/invoke", { authorization: jwt });
+      assert.equal(answer.status, 401, `expected 401, got ${answer.status}: ${answer.text}`);
+      assert.ok(!answer.text.includes("for bob only"), "the shared value leaked to a stranger");
+    });
 
     test("a long-lived share replayed as an invocation is refused: it is not self-addressed → 401 NOT_AN_INVOCATION", async () => {
       const share = await session.share({ path: "dropbox2", abilities: ["tinycloud.kv/put"], to: sessionKey(0x57).did, expiresInSeconds: 1800 });

@@ -87,7 +87,10 @@ describe("start-up with proving keys not built yet", () => {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     const started = Date.now();
-    const healthy = until(async () => ((await fetch(`${url}/healthz`).catch(() => undefined))?.status === 200 ? Date.now() - started : undefined), "/healthz answers", { timeoutMs: 30_000, intervalMs: 100 });
+    const healthy = until(async () => ((await fetch(`${url}/healthz`).catch(() => undefined))?.status === 200 ? Date.now() - started : undefined), "/healthz answers", {
+      timeoutMs: 30_000,
+      intervalMs: 100,
+    });
     child = await spawnChildNode(dataDir, { prove: true, timeoutMs: 30_000, extraArgs: ["--port", String(port), "--chain-port", "0", "--cache-dir", cacheDir] });
     const healthzMs = await healthy;
     t.diagnostic(`/healthz answered ${healthzMs} ms after spawn (fresh cache, embedded chain)`);
@@ -102,19 +105,27 @@ describe("start-up with proving keys not built yet", () => {
     assert.ok((keys.etaSeconds ?? 0) > 0, "an estimate of the time left");
     assert.equal(typeof keys.phase, "string");
     // Progress moves: elapsed time grows and the running step counts as partly done.
-    const later = await until(async () => {
-      const k = (await status(url)).keys as KeysStatus;
-      return k.state === "building" && (k.percent ?? 0) > (keys.percent ?? 0) ? k : undefined;
-    }, "key build progress", { timeoutMs: 60_000, intervalMs: 500 });
+    const later = await until(
+      async () => {
+        const k = (await status(url)).keys as KeysStatus;
+        return k.state === "building" && (k.percent ?? 0) > (keys.percent ?? 0) ? k : undefined;
+      },
+      "key build progress",
+      { timeoutMs: 60_000, intervalMs: 500 },
+    );
     assert.ok(later.elapsedSeconds > keys.elapsedSeconds);
 
     const session = await signIn({ url, wallet: testWallet(0x51) });
     await session.kv.put("greeting", "accepted while the keys build");
     assert.equal((await session.kv.get("greeting"))?.text(), "accepted while the keys build");
-    const cut = await until(async () => {
-      const s = await status(url);
-      return s.latestBatch >= 1 && (s.keys?.waitingBatches ?? 0) >= 1 ? s : undefined;
-    }, "the write's batch is cut and waits for the keys", { timeoutMs: 30_000 });
+    const cut = await until(
+      async () => {
+        const s = await status(url);
+        return s.latestBatch >= 1 && (s.keys?.waitingBatches ?? 0) >= 1 ? s : undefined;
+      },
+      "the write's batch is cut and waits for the keys",
+      { timeoutMs: 30_000 },
+    );
     assert.equal(cut.provenBatch, 0);
     assert.equal(cut.keys?.state, "building");
     assert.equal((await batch(url, 1)).status, "cut");
@@ -140,7 +151,19 @@ describe("start-up with proving keys not built yet", () => {
       return { ...build, done: gate.then(() => build.done) };
     };
     node = await startNode(
-      { port: 0, host: "127.0.0.1", dataDir, quiet: true, prove: true, chain: "embedded", chainPort: 0, stateTreeDepth: 8, circuits: ["epoch_transition_1_d8"], batchMaxUpdates: 1, batchMaxDelayMs: 100 },
+      {
+        port: 0,
+        host: "127.0.0.1",
+        dataDir,
+        quiet: true,
+        prove: true,
+        chain: "embedded",
+        chainPort: 0,
+        stateTreeDepth: 8,
+        circuits: ["epoch_transition_1_d8"],
+        batchMaxUpdates: 1,
+        batchMaxDelayMs: 100,
+      },
       { buildKeys: gated },
     );
     const url = node.url;
@@ -157,10 +180,14 @@ describe("start-up with proving keys not built yet", () => {
 
     open();
     await node.proving?.ready;
-    const done = await until(async () => {
-      const s = await status(url);
-      return s.anchoredBatch >= 2 ? s : undefined;
-    }, "the waiting batches proven and anchored", { timeoutMs: 240_000 });
+    const done = await until(
+      async () => {
+        const s = await status(url);
+        return s.anchoredBatch >= 2 ? s : undefined;
+      },
+      "the waiting batches proven and anchored",
+      { timeoutMs: 240_000 },
+    );
     assert.equal(done.keys?.state, "ready");
     assert.equal(done.keys?.waitingBatches, 0);
     for (const n of [1, 2]) {
@@ -189,13 +216,27 @@ describe("start-up with proving keys not built yet", () => {
     const committed = (name: string, kind: string) => fileURLToPath(new URL(`../../circuits/keys/${name}.${kind}.json`, import.meta.url));
     // A "build" that hands back another circuit's verification key: not what the deployment pins.
     const wrongKeys: KeyBuilder = (request) => ({
-      done: Promise.resolve(request.circuits.map((name) => ({ name, verificationKey: committed("poseidon2", "vkey"), published: { provenance: committed(name, "provenance") } }) as unknown as CircuitBuild)),
+      done: Promise.resolve(
+        request.circuits.map((name) => ({ name, verificationKey: committed("poseidon2", "vkey"), published: { provenance: committed(name, "provenance") } }) as unknown as CircuitBuild),
+      ),
       planned: Promise.resolve(),
       progress: () => undefined,
       close: async () => undefined,
     });
     node = await startNode(
-      { port: 0, host: "127.0.0.1", dataDir, quiet: true, prove: true, chain: "embedded", chainPort: 0, stateTreeDepth: 8, circuits: ["epoch_transition_1_d8"], batchMaxUpdates: 1, batchMaxDelayMs: 100 },
+      {
+        port: 0,
+        host: "127.0.0.1",
+        dataDir,
+        quiet: true,
+        prove: true,
+        chain: "embedded",
+        chainPort: 0,
+        stateTreeDepth: 8,
+        circuits: ["epoch_transition_1_d8"],
+        batchMaxUpdates: 1,
+        batchMaxDelayMs: 100,
+      },
       { buildKeys: wrongKeys },
     );
     await assert.rejects(node.proving?.ready as Promise<void>, { code: "CHAIN_KEYS_NOT_DEPLOYED" });

@@ -52,8 +52,7 @@ export async function spawnChildNode(dataDir: string, options: { timeoutMs?: num
   });
 
   const url = await new Promise<string>((resolve, reject) => {
-    const describe = (why: string) =>
-      new Error(`${why}\n--- node stdout ---\n${out || "(empty)"}\n--- node stderr ---\n${err || "(empty)"}`);
+    const describe = (why: string) => new Error(`${why}\n--- node stdout ---\n${out || "(empty)"}\n--- node stderr ---\n${err || "(empty)"}`);
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
       reject(describe(`node did not print "listening on" within ${timeoutMs} ms`));

@@ -61,7 +61,6 @@ export async function rollupStatus(url: string): Promise<RollupStatus> {
   return (await (await fetch(`${url}/rollup/status`)).json()) as RollupStatus;
 }
 
-
 export interface LightClientStack {
   readonly node: RunningNode;
   /** Where the page is served: the node itself (GET /lightclient). */
@@ -95,15 +94,23 @@ export async function startLightClientStack(): Promise<LightClientStack> {
     uri,
     async putAnchored(key, value) {
       await session.kv.put(key, value);
-      const batch = await until(async () => {
-        const entries = (await (await fetch(`${node.url}/rollup/entries?limit=50`)).json()) as { entries: { uri: string; batch: number }[] };
-        return entries.entries.find((e) => e.uri === uri(key))?.batch;
-      }, `a batch for ${key}`, { timeoutMs: 240_000, intervalMs: 200 });
+      const batch = await until(
+        async () => {
+          const entries = (await (await fetch(`${node.url}/rollup/entries?limit=50`)).json()) as { entries: { uri: string; batch: number }[] };
+          return entries.entries.find((e) => e.uri === uri(key))?.batch;
+        },
+        `a batch for ${key}`,
+        { timeoutMs: 240_000, intervalMs: 200 },
+      );
       let last: RollupStatus | undefined;
-      await until(async () => {
-        last = await rollupStatus(node.url);
-        return last.anchoredBatch >= batch ? true : undefined;
-      }, `batch ${batch} anchored`, { timeoutMs: 240_000, intervalMs: 200 }).catch((error: unknown) => {
+      await until(
+        async () => {
+          last = await rollupStatus(node.url);
+          return last.anchoredBatch >= batch ? true : undefined;
+        },
+        `batch ${batch} anchored`,
+        { timeoutMs: 240_000, intervalMs: 200 },
+      ).catch((error: unknown) => {
         throw new Error(`${error instanceof Error ? error.message : String(error)}; last /rollup/status: ${JSON.stringify(last)}`);
       });
       return batch;

@@ -127,10 +127,22 @@ describe("phase-2 ceremony", () => {
       // Bob checks the chain before adding to it.
       contributions.push(await contributeCeremony(dir, "Bob", { ...options(), verify: true }));
     });
-    assert.deepEqual(contributions.map((c) => [c.index, c.name, c.zkey]), [[1, "Alice", "poseidon2_0001.zkey"], [2, "Bob", "poseidon2_0002.zkey"]]);
-    assert.ok(drawn.some((b) => b.length === 64), "the entropy came from the CSPRNG");
+    assert.deepEqual(
+      contributions.map((c) => [c.index, c.name, c.zkey]),
+      [
+        [1, "Alice", "poseidon2_0001.zkey"],
+        [2, "Bob", "poseidon2_0002.zkey"],
+      ],
+    );
+    assert.ok(
+      drawn.some((b) => b.length === 64),
+      "the entropy came from the CSPRNG",
+    );
     const v = await verifyCeremony(dir, options());
-    assert.deepEqual(v.contributions.map((c) => ({ name: c.name, hash: c.hash, type: c.type })), contributions.map((c) => ({ name: c.name, hash: c.hash, type: "secret" })));
+    assert.deepEqual(
+      v.contributions.map((c) => ({ name: c.name, hash: c.hash, type: c.type })),
+      contributions.map((c) => ({ name: c.name, hash: c.hash, type: "secret" })),
+    );
   });
 
   test("tampered keys fail verification with a clear error (and a non-zero CLI exit)", async () => {
@@ -171,7 +183,10 @@ describe("phase-2 ceremony", () => {
     }
     const r = await finalizeCeremony(dir, { ...options(), beacon: BEACON, iterations: 10, publish: true });
     assert.equal(r.verification.contributions.length, 3);
-    assert.deepEqual(r.verification.contributions.map((c) => c.type), ["secret", "secret", "beacon"]);
+    assert.deepEqual(
+      r.verification.contributions.map((c) => c.type),
+      ["secret", "secret", "beacon"],
+    );
     assert.deepEqual(r.security, { insecure: false, reasons: [] });
     const provenance = JSON.parse(await readFile(join(dir, "poseidon2.provenance.json"), "utf8")) as ProvenanceV2;
     assert.equal(provenance.format, 2);
@@ -180,7 +195,11 @@ describe("phase-2 ceremony", () => {
     assert.equal(provenance.insecure, false);
     assert.deepEqual(keySecurity(provenance), { insecure: false, reasons: [] });
     const transcript = JSON.parse(await readFile(join(dir, "poseidon2.transcript.json"), "utf8")) as KeyTranscript;
-    assert.deepEqual(transcript.contributions.slice(0, 2).map((c) => [c.name, c.hash]), contributions.map((c) => [c.name, c.hash]), "every contributor finds their hash");
+    assert.deepEqual(
+      transcript.contributions.slice(0, 2).map((c) => [c.name, c.hash]),
+      contributions.map((c) => [c.name, c.hash]),
+      "every contributor finds their hash",
+    );
     const sol = await readFile(join(dir, "Poseidon2Verifier.sol"), "utf8");
     assert.match(sol, /\bcontract Poseidon2Verifier\b/);
 
@@ -203,7 +222,10 @@ describe("phase-2 ceremony", () => {
     assert.deepEqual(build!.cached, { compile: true, keys: true });
     assert.equal(await readFile(build!.verificationKey, "utf8"), await readFile(join(dir, "poseidon2.vkey.json"), "utf8"));
     assert.deepEqual(build!.published.changed, [], "setup republishes the ceremony's files byte for byte");
-    await assert.rejects(runSetup({ root, circuits: ["poseidon2"], phase2: "ceremony", reporter: createReporter({ silent: true }) }), (e: unknown) => e instanceof SetupError && e.code === "SETUP_NO_CEREMONY_KEYS");
+    await assert.rejects(
+      runSetup({ root, circuits: ["poseidon2"], phase2: "ceremony", reporter: createReporter({ silent: true }) }),
+      (e: unknown) => e instanceof SetupError && e.code === "SETUP_NO_CEREMONY_KEYS",
+    );
 
     const again = await verifyCeremony(dir, options());
     assert.equal(again.zkey, "poseidon2.zkey");

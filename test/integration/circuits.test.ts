@@ -133,7 +133,10 @@ describe("EpochTransition honest batches (oracle roots and commitment)", () => {
   test("a tree filled to capacity refuses the next insert (STATE_TREE_FULL) and still proves updates", async () => {
     const tree = new StateTree(2); // 16 positions
     for (let i = 0; i < 15; i++) tree.set(randomKey(), 1n);
-    assert.throws(() => tree.set(randomKey(), 1n), (e: { code?: string }) => e.code === "STATE_TREE_FULL");
+    assert.throws(
+      () => tree.set(randomKey(), 1n),
+      (e: { code?: string }) => e.code === "STATE_TREE_FULL",
+    );
   });
 });
 

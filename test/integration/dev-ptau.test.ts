@@ -72,7 +72,8 @@ describe("dev ptau", () => {
       },
     });
     assert.equal(last, total, "progress reaches its total");
-    for (const p of ["tauG1", "tauG2", "alphaTauG1", "betaTauG1", "betaG2", "lagrange tauG1", "lagrange tauG2", "lagrange alphaTauG1", "lagrange betaTauG1", "done"]) assert.ok(phases.has(p), `phase ${p} reported`);
+    for (const p of ["tauG1", "tauG2", "alphaTauG1", "betaTauG1", "betaG2", "lagrange tauG1", "lagrange tauG2", "lagrange alphaTauG1", "lagrange betaTauG1", "done"])
+      assert.ok(phases.has(p), `phase ${p} reported`);
 
     const { beaconHashHex, numIterationsExp } = devPtauBeacon();
     assert.equal(dev.beaconHashHex, beaconHashHex);
@@ -102,13 +103,16 @@ describe("dev ptau", () => {
   test("a Poseidon(2) circuit gets a zkey from the dev ptau, proves and verifies", async () => {
     assert.ok(dev, "needs the power-8 file from the first test");
     const circuit = join(dir, "poseidon2_main.circom");
-    await writeFile(circuit, [
-      "pragma circom 2.0.0;",
-      'include "circomlib/circuits/poseidon.circom";',
-      "template T() { signal input a; signal input b; signal output out; component h = Poseidon(2); h.inputs[0] <== a; h.inputs[1] <== b; out <== h.out; }",
-      "component main {public [a]} = T();",
-      "",
-    ].join("\n"));
+    await writeFile(
+      circuit,
+      [
+        "pragma circom 2.0.0;",
+        'include "circomlib/circuits/poseidon.circom";',
+        "template T() { signal input a; signal input b; signal output out; component h = Poseidon(2); h.inputs[0] <== a; h.inputs[1] <== b; out <== h.out; }",
+        "component main {public [a]} = T();",
+        "",
+      ].join("\n"),
+    );
     const cli = createRequire(import.meta.url).resolve("circom2/cli.js");
     await promisify(execFile)(process.execPath, [cli, circuit, "--O2", "--r1cs", "--wasm", "-l", circomlibParent(), "-o", dir], { cwd: "/" });
     const r1cs = join(dir, "poseidon2_main.r1cs");

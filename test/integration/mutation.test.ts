@@ -109,7 +109,13 @@ describe("mutation testing of the state-tree circuits (CI sample of npm run muta
       const x = p.base[child] as bigint;
       assert.notEqual(F, x);
       const paired = wire(c, `main.siblings[1][${splice.level}][${splice.slot}]`);
-      const r = runAttack(c, p, { name: "splice", pins: new Map([[fake, 123456789n], [paired, mod((p.base[paired] as bigint) + x - F)]]) });
+      const r = runAttack(c, p, {
+        name: "splice",
+        pins: new Map([
+          [fake, 123456789n],
+          [paired, mod((p.base[paired] as bigint) + x - F)],
+        ]),
+      });
       assert.equal(r.accepted, true, "the mutant accepts the spliced witness");
       assert.equal(r.verdict?.ok, false, "and the oracle rejects it");
       // Control: the real circuit, given the same two pins, admits no witness (the constraint holds).
@@ -119,7 +125,13 @@ describe("mutation testing of the state-tree circuits (CI sample of npm run muta
       const rp = prepare(real, s, realHonest);
       const rFake = wire(real, `main.siblings[1][${splice.level + 1}][0]`);
       const rPaired = wire(real, `main.siblings[1][${splice.level}][${splice.slot}]`);
-      const control = runAttack(real, rp, { name: "splice", pins: new Map([[rFake, 123456789n], [rPaired, mod((rp.base[rPaired] as bigint) + x - F)]]) });
+      const control = runAttack(real, rp, {
+        name: "splice",
+        pins: new Map([
+          [rFake, 123456789n],
+          [rPaired, mod((rp.base[rPaired] as bigint) + x - F)],
+        ]),
+      });
       assert.equal(control.accepted && control.verdict?.ok === false, false, "the real circuit rejects the splice");
     });
   }

@@ -94,11 +94,16 @@ const bullmqPool: PoolFactory = async ({ fx, dir, delayMs }) => {
   await writeFile(log.file, "");
   const queueName = `tinycloud-test-conformance-${process.pid}-${randomBytes(4).toString("hex")}`;
   const workerArgs = [
-    "--redis", REDIS_URL,
-    "--queue", queueName,
-    "--backend-module", LOGGING_BACKEND.pathname,
-    "--backend-options", JSON.stringify({ circuits: fx.circuits, delayMs, logFile: log.file }),
-    "--concurrency", "1",
+    "--redis",
+    REDIS_URL,
+    "--queue",
+    queueName,
+    "--backend-module",
+    LOGGING_BACKEND.pathname,
+    "--backend-options",
+    JSON.stringify({ circuits: fx.circuits, delayMs, logFile: log.file }),
+    "--concurrency",
+    "1",
   ];
   const handles: BullMqProverPool[] = [];
   let workers: ProverWorkerChild[] = [await spawnProverWorker(workerArgs)];

@@ -175,9 +175,6 @@ describe("setup artifacts", () => {
     // Provers (node, workers) must not rotate random keys behind the published verifiers' back.
     assert.equal(await publishedPhase2(["poseidon2"], { root }), "csprng");
     assert.equal(await publishedPhase2(["poseidon2"], { root: ROOT }), "insecure-deterministic", "the committed dev keys");
-    await assert.rejects(
-      runSetup({ ...options, ptau: good, phase2: "insecure-deterministic", reuseOnly: true }),
-      (e: unknown) => e instanceof SetupError && e.code === "SETUP_KEYS_MISSING",
-    );
+    await assert.rejects(runSetup({ ...options, ptau: good, phase2: "insecure-deterministic", reuseOnly: true }), (e: unknown) => e instanceof SetupError && e.code === "SETUP_KEYS_MISSING");
   });
 });

@@ -247,7 +247,11 @@ export function normalRejections(): NamedInput[] {
   {
     const { tree } = treeWith(rng, 3);
     const l = tree.leaf(2);
-    const tweaks: Array<[string, Partial<StepData>]> = [["key", { key: l.key + 1n }], ["nextKey", { nextKey: l.nextKey + 1n }], ["oldValue", { oldValue: l.value + 1n }]];
+    const tweaks: Array<[string, Partial<StepData>]> = [
+      ["key", { key: l.key + 1n }],
+      ["nextKey", { nextKey: l.nextKey + 1n }],
+      ["oldValue", { oldValue: l.value + 1n }],
+    ];
     for (const [what, f] of tweaks) {
       const forged = new ForgedTree(tree);
       add(`update opening the leaf with a wrong ${what}`, forgedInput(tree, [forged.step("update", { index: 2, key: l.key, nextKey: l.nextKey, oldValue: l.value, newValue: 5n, insKey: 0n, ...f })]));
@@ -263,7 +267,8 @@ export function normalRejections(): NamedInput[] {
     const { tree, keys } = treeWith(rng, 3);
     const sorted = [...keys].sort((a, b) => (a < b ? -1 : 1));
     const k = (sorted[2] as bigint) + 1n;
-    for (const lowKey of [0n, sorted[0] as bigint]) add(`insert under a non-predecessor (low key ${lowKey === 0n ? "0" : "smallest"})`, forgedInput(tree, insert(tree, k, lowKey === 0n ? 0 : (tree.indexOf(lowKey) as number))));
+    for (const lowKey of [0n, sorted[0] as bigint])
+      add(`insert under a non-predecessor (low key ${lowKey === 0n ? "0" : "smallest"})`, forgedInput(tree, insert(tree, k, lowKey === 0n ? 0 : (tree.indexOf(lowKey) as number))));
     const below = (sorted[0] as bigint) - 1n;
     add("insert of a key below the low leaf's key", forgedInput(tree, insert(tree, below, tree.indexOf(sorted[2] as bigint) as number)));
   }
@@ -464,7 +469,17 @@ function honestFields(s: Scenario): StepFields[] {
   const i = s.input;
   return Array.from({ length: B }, (_, j) => {
     const g = (k: (typeof INPUT_ARRAYS)[number]): bigint => BigInt((i[k] as string[])[j] as string);
-    return { isUpdate: g("isUpdate"), isLow: g("isLow"), isNew: g("isNew"), index: Number(g("index")), key: g("key"), nextKey: g("nextKey"), oldValue: g("oldValue"), newValue: g("newValue"), insKey: g("insKey") };
+    return {
+      isUpdate: g("isUpdate"),
+      isLow: g("isLow"),
+      isNew: g("isNew"),
+      index: Number(g("index")),
+      key: g("key"),
+      nextKey: g("nextKey"),
+      oldValue: g("oldValue"),
+      newValue: g("newValue"),
+      insKey: g("insKey"),
+    };
   });
 }
 
@@ -486,13 +501,19 @@ export function* inputAttacks(c: Circuit, s: Scenario, rng: Rng): Generator<Atta
   const build = (name: string, steps: StepFields[]): Attack => ({ name, pins: forgedStepPins(c, start, steps) });
   const others = [...new Set(s.tree.size > 1 ? [s.tree.leaf(1).key, s.tree.leaf(s.tree.size - 1).key] : [])];
   for (let j = 0; j < B; j++) {
-    const tweak = (name: string, f: Partial<StepFields>): Attack => build(`step ${j}: ${name}`, honest.map((h, i) => (i === j ? { ...h, ...f } : h)));
+    const tweak = (name: string, f: Partial<StepFields>): Attack =>
+      build(
+        `step ${j}: ${name}`,
+        honest.map((h, i) => (i === j ? { ...h, ...f } : h)),
+      );
     const flagValues = [0n, 1n, P - 1n];
-    for (const u of flagValues) for (const l of flagValues) for (const n of flagValues) {
-      const h = honest[j] as StepFields;
-      if (u === h.isUpdate && l === h.isLow && n === h.isNew) continue;
-      yield tweak(`flags (isUpdate, isLow, isNew) := (${short(u)}, ${short(l)}, ${short(n)})`, { isUpdate: u, isLow: l, isNew: n });
-    }
+    for (const u of flagValues)
+      for (const l of flagValues)
+        for (const n of flagValues) {
+          const h = honest[j] as StepFields;
+          if (u === h.isUpdate && l === h.isLow && n === h.isNew) continue;
+          yield tweak(`flags (isUpdate, isLow, isNew) := (${short(u)}, ${short(l)}, ${short(n)})`, { isUpdate: u, isLow: l, isNew: n });
+        }
     const h = honest[j] as StepFields;
     for (const index of [h.index + 1, h.index - 1, s.tree.size, s.tree.size + 1]) if (index >= 0 && index !== h.index) yield tweak(`index := ${index}`, { index });
     for (const k of ["key", "nextKey", "oldValue", "newValue", "insKey"] as const) {
@@ -507,12 +528,19 @@ export function* inputAttacks(c: Circuit, s: Scenario, rng: Rng): Generator<Atta
   const [low, fresh] = honest as [StepFields, StepFields];
   if (low.isLow === 1n && fresh.isNew === 1n) {
     for (const x of [...others, low.key, low.nextKey, rng.key(), 1n << 248n, 0n]) {
-      if (x !== low.insKey) yield build(`insert of key ${short(x)} instead`, [{ ...low, insKey: x }, { ...fresh, key: x }]);
+      if (x !== low.insKey)
+        yield build(`insert of key ${short(x)} instead`, [
+          { ...low, insKey: x },
+          { ...fresh, key: x },
+        ]);
     }
     for (const i of [...new Set([0, 1, s.tree.size - 1])]) {
       const l = s.tree.leaf(i);
       if (i === low.index) continue;
-      yield build(`insert under leaf ${i} (not the predecessor)`, [{ ...low, index: i, key: l.key, nextKey: l.nextKey, oldValue: l.value, newValue: l.value }, { ...fresh, nextKey: l.nextKey }]);
+      yield build(`insert under leaf ${i} (not the predecessor)`, [
+        { ...low, index: i, key: l.key, nextKey: l.nextKey, oldValue: l.value, newValue: l.value },
+        { ...fresh, nextKey: l.nextKey },
+      ]);
     }
   }
   yield { name: "eventsHash + 1", pins: new Map([[wire(c, "main.eventsHash"), EVENTS + 1n]]) };

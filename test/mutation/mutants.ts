@@ -68,7 +68,11 @@ export function enumerate(file: CircuitFile, text: string): Mutant[] {
     // The statement itself: after a one-line `for (...)` header if there is one.
     const body = code.replace(/^\s*for\s*\([^)]*\)\s*/, "").trim();
     let target: string | undefined;
-    if (kind === "<==") target = body.split("<==")[0]?.replace(/^signal\s+/, "").trim();
+    if (kind === "<==")
+      target = body
+        .split("<==")[0]
+        ?.replace(/^signal\s+/, "")
+        .trim();
     else if (kind === "==>") target = body.split("==>")[1]?.replace(/;\s*$/, "").trim();
     out.push({ id: `${file}:${i + 1}`, file, line: i + 1, kind, statement: body, template, ...(target !== undefined ? { target } : {}) });
   });

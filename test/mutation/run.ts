@@ -65,7 +65,9 @@ export function* attacksFor(c: Circuit, base: readonly bigint[], s: Scenario, m:
 let original: Promise<Circuit> | undefined;
 /** The real circuit (compiled once per process), to tell which instances of a signal a mutant freed. */
 function originalCircuit(): Promise<Circuit> {
-  original ??= originalSources().then((s) => compile(s, epochMain(B, DEPTH))).then(loadCircuit);
+  original ??= originalSources()
+    .then((s) => compile(s, epochMain(B, DEPTH)))
+    .then(loadCircuit);
   return original;
 }
 
@@ -92,7 +94,18 @@ export async function evaluate(sources: CircuitSources, m: Mutant | undefined, o
   } catch (e) {
     if (!(e instanceof CompileError)) throw e;
     const first = e.message.split("\n").find((l) => /error/i.test(l)) ?? e.message.split("\n")[0] ?? "";
-    return { ...head, outcome: "compile-error", honestFailures: [], normalAccepted: [], attempts: 0, acceptedConsistent: 0, compileSeconds: 0, cached: false, seconds: (performance.now() - started) / 1000, error: stripAnsi(first) };
+    return {
+      ...head,
+      outcome: "compile-error",
+      honestFailures: [],
+      normalAccepted: [],
+      attempts: 0,
+      acceptedConsistent: 0,
+      compileSeconds: 0,
+      cached: false,
+      seconds: (performance.now() - started) / 1000,
+      error: stripAnsi(first),
+    };
   }
   const c = await loadCircuit(compiled);
 

@@ -17,18 +17,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import {
-  createPublicClient,
-  createWalletClient,
-  defineChain,
-  hexToBytes,
-  http,
-  type Abi,
-  type Address,
-  type Hex,
-  type PublicClient,
-  type WalletClient,
-} from "viem";
+import { createPublicClient, createWalletClient, defineChain, hexToBytes, http, type Abi, type Address, type Hex, type PublicClient, type WalletClient } from "viem";
 import { ANCHOR_ABI, KIND_GROTH16_SNARKJS, ROUTER_ABI, loadContractArtifacts } from "../../contracts/artifacts.js";
 import { epochContext } from "../../core/rollup/header.js";
 import { circuitSource, loadManifest, releaseSnarkjsWorkers } from "../../prover/setup/artifacts.js";
@@ -91,7 +80,10 @@ export async function run(): Promise<void> {
 
     // Timelock 0 here: the bench adds each verifier and uses it in the same run.
     const router = await deploy("TinyCloudVerifierRouter", [deployer, 0n, [], [], []]);
-    const deployRows: string[][] = [["contract", "runtime bytes", "deploy gas"], ["TinyCloudVerifierRouter", fmt(router.size), fmt(Number(router.gas))]];
+    const deployRows: string[][] = [
+      ["contract", "runtime bytes", "deploy gas"],
+      ["TinyCloudVerifierRouter", fmt(router.size), fmt(Number(router.gas))],
+    ];
     const rows: string[][] = [["circuit", "B", "depth", "batch gas", "intrinsic+calldata", "verification", "(verifier)", "storage+event+checks", "gas / update", "prove s"]];
     const misses: string[] = [];
     let anchorDeploy: { gas: bigint; size: number } | undefined;
@@ -147,7 +139,10 @@ export async function run(): Promise<void> {
         fmt(avg(totals.proveSeconds), 2),
       ]);
       if (perBatch > TARGET_PER_BATCH) misses.push(`${circuit.name}: ${fmt(perBatch)} gas per batch > target ${fmt(TARGET_PER_BATCH)}`);
-      if (perUpdate > TARGET_PER_UPDATE) misses.push(`${circuit.name}: ${fmt(perUpdate)} gas per update > target ${fmt(TARGET_PER_UPDATE)} (B = ${circuit.B}; needs B >= ${Math.ceil(perBatch / TARGET_PER_UPDATE)} at this batch cost)`);
+      if (perUpdate > TARGET_PER_UPDATE)
+        misses.push(
+          `${circuit.name}: ${fmt(perUpdate)} gas per update > target ${fmt(TARGET_PER_UPDATE)} (B = ${circuit.B}; needs B >= ${Math.ceil(perBatch / TARGET_PER_UPDATE)} at this batch cost)`,
+        );
     }
     if (anchorDeploy) deployRows.push(["TinyCloudAnchor", fmt(anchorDeploy.size), fmt(Number(anchorDeploy.gas))]);
 

@@ -31,7 +31,11 @@ const OPS = 6000;
 
 async function startChildNode(dataDir: string, rollup: boolean): Promise<{ url: string; stop(): void }> {
   const flags = rollup ? ["--no-prove"] : ["--no-rollup"];
-  const child = spawn(process.execPath, [...(process.env.BENCH_NODE_PROF ? ["--cpu-prof", "--cpu-prof-dir=.scratch/prof-node"] : []), "bin/tinycloud.js", "node", "--port", "0", ...flags, "--data", dataDir], { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(
+    process.execPath,
+    [...(process.env.BENCH_NODE_PROF ? ["--cpu-prof", "--cpu-prof-dir=.scratch/prof-node"] : []), "bin/tinycloud.js", "node", "--port", "0", ...flags, "--data", dataDir],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
   const url = await new Promise<string>((resolve, reject) => {
     let out = "";
     child.stdout.on("data", (chunk: Buffer) => {
@@ -102,7 +106,9 @@ async function measureNode(rollup: boolean): Promise<NodeFigures> {
         now = await rollupStatus();
       }
       const seconds = (performance.now() - start) / 1000;
-      console.log(`  drain: ${status.pending} pending updates batched in ${fmt(seconds, 1)} s (${fmt((status.pending - now.pending) / seconds)} updates/s, ${now.latestBatch - status.latestBatch} batches)`);
+      console.log(
+        `  drain: ${status.pending} pending updates batched in ${fmt(seconds, 1)} s (${fmt((status.pending - now.pending) / seconds)} updates/s, ${now.latestBatch - status.latestBatch} batches)`,
+      );
     }
     return { puts, gets, rollup: { latestBatch: status.latestBatch, pending: status.pending } };
   } finally {

@@ -52,7 +52,12 @@ export async function run(): Promise<void> {
   };
 
   // 1. Recorded evidence.
-  const v = JSON.parse(await readFile(new URL("../vectors/lightclient/recording.json", import.meta.url), "utf8")) as { circuit: string; vkeys: Record<string, unknown>; uris: { hello: string }; recording: Recording };
+  const v = JSON.parse(await readFile(new URL("../vectors/lightclient/recording.json", import.meta.url), "utf8")) as {
+    circuit: string;
+    vkeys: Record<string, unknown>;
+    uris: { hello: string };
+    recording: Recording;
+  };
   const verifiers = JSON.parse(await readFile(new URL("../../contracts/generated/verifiers.json", import.meta.url), "utf8")) as Record<string, { codeHash: string }>;
   const vkeys = pinVkeys({ [v.circuit]: v.vkeys[v.circuit] }, "vectors", { codeHashes: { [v.circuit]: verifiers[v.circuit]!.codeHash } });
   const fixture = () => verifyUri({ uri: v.uris.hello, node: fixtureNodeSource(v.recording.node), chain: fixtureChainSource(v.recording.chain), groth16, vkeys });
@@ -73,7 +78,19 @@ export async function run(): Promise<void> {
   // 2. The real stack.
   if (process.env["BENCH_LC_STACK"] !== "0") {
     const dataDir = await mkdtemp(join(tmpdir(), "tinycloud-lc-bench-"));
-    const node = await startNode({ dataDir, port: 0, host: "127.0.0.1", quiet: true, prove: true, chain: "embedded", chainPort: 0, stateTreeDepth: 16, circuits: ["epoch_transition_1"], batchMaxUpdates: 1, batchMaxDelayMs: 200 });
+    const node = await startNode({
+      dataDir,
+      port: 0,
+      host: "127.0.0.1",
+      quiet: true,
+      prove: true,
+      chain: "embedded",
+      chainPort: 0,
+      stateTreeDepth: 16,
+      circuits: ["epoch_transition_1"],
+      batchMaxUpdates: 1,
+      batchMaxDelayMs: 200,
+    });
     try {
       const session = await signIn({ url: node.url, wallet: testWallet(0x71), space: "public" });
       await session.kv.put("bench/value.txt", "x".repeat(1024));

@@ -57,7 +57,18 @@ export async function run(): Promise<void> {
       const n = RUNS - 1;
       const writes = kind === "update" ? B : B / 2;
       const capacity = 4 ** depth;
-      rows.push([build.name, kind, String(B), String(writes), capacity >= 2 ** 32 ? `2^${2 * depth}` : `4^${depth}`, fmt(build.constraints), fmt(build.constraints / writes), fmt(witnessSeconds / n, 3), fmt(proveSeconds / n, 2), fmt(proveSeconds / n / writes, 2)]);
+      rows.push([
+        build.name,
+        kind,
+        String(B),
+        String(writes),
+        capacity >= 2 ** 32 ? `2^${2 * depth}` : `4^${depth}`,
+        fmt(build.constraints),
+        fmt(build.constraints / writes),
+        fmt(witnessSeconds / n, 3),
+        fmt(proveSeconds / n, 2),
+        fmt(proveSeconds / n / writes, 2),
+      ]);
     }
   }
   printTable("Epoch-transition circuits (Groth16, snarkjs, warm; targets at depth 16 / capacity 2^32: <= 12,000 constraints per update, <= 24,000 per insert)", rows);

@@ -1,16 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import {
-  ABILITY_REGISTRY,
-  abilityCovers,
-  abilityNamespace,
-  abilityService,
-  canonicalAbility,
-  impliedAbilities,
-  isKnownAbility,
-  parseAbility,
-  requireKnownAbility,
-} from "../../core/abilities.js";
+import { ABILITY_REGISTRY, abilityCovers, abilityNamespace, abilityService, canonicalAbility, impliedAbilities, isKnownAbility, parseAbility, requireKnownAbility } from "../../core/abilities.js";
 
 describe("abilities: canonical spelling", () => {
   for (const [legacy, current] of [
@@ -57,17 +47,14 @@ describe("abilities: canonical spelling", () => {
     assert.equal(abilityNamespace("tinycloud.encryption/network.create"), "tinycloud.encryption");
   });
 
-  test(
-    "behavior: an action named like an Object.prototype member passes through unchanged",
-    () => {
-      assert.equal(canonicalAbility("tinycloud.kv/constructor"), "tinycloud.kv/constructor");
-      assert.equal(canonicalAbility("kv/__proto__"), "tinycloud.kv/__proto__");
-      assert.equal(canonicalAbility("tinycloud.sql/toString"), "tinycloud.sql/toString");
-      assert.equal(isKnownAbility("tinycloud.kv/constructor"), false);
-      assert.equal(abilityCovers("tinycloud.kv/constructor", "tinycloud.kv/constructor"), true);
-      assert.equal(abilityCovers("tinycloud.kv/constructor", "tinycloud.kv/get"), false);
-    },
-  );
+  test("behavior: an action named like an Object.prototype member passes through unchanged", () => {
+    assert.equal(canonicalAbility("tinycloud.kv/constructor"), "tinycloud.kv/constructor");
+    assert.equal(canonicalAbility("kv/__proto__"), "tinycloud.kv/__proto__");
+    assert.equal(canonicalAbility("tinycloud.sql/toString"), "tinycloud.sql/toString");
+    assert.equal(isKnownAbility("tinycloud.kv/constructor"), false);
+    assert.equal(abilityCovers("tinycloud.kv/constructor", "tinycloud.kv/constructor"), true);
+    assert.equal(abilityCovers("tinycloud.kv/constructor", "tinycloud.kv/get"), false);
+  });
 });
 
 describe("abilities: coverage", () => {
@@ -101,13 +88,7 @@ describe("abilities: coverage", () => {
     for (const action of ["read", "write", "schema", "admin", "*", "select"]) {
       assert.equal(abilityCovers("tinycloud.sql/*", `tinycloud.sql/${action}`), true, action);
     }
-    assert.deepEqual([...impliedAbilities("tinycloud.sql/*")].sort(), [
-      "tinycloud.sql/*",
-      "tinycloud.sql/admin",
-      "tinycloud.sql/read",
-      "tinycloud.sql/schema",
-      "tinycloud.sql/write",
-    ]);
+    assert.deepEqual([...impliedAbilities("tinycloud.sql/*")].sort(), ["tinycloud.sql/*", "tinycloud.sql/admin", "tinycloud.sql/read", "tinycloud.sql/schema", "tinycloud.sql/write"]);
     assert.equal(abilityCovers("tinycloud.sql/read", "tinycloud.sql/*"), false);
     assert.equal(abilityCovers("tinycloud.sql/admin", "tinycloud.sql/*"), false);
   });

@@ -83,7 +83,12 @@ describe("authority: delegation chains", () => {
   test("behavior: registry implications and aliases widen matching, nothing else does", async () => {
     const book = new DelegationBook();
     const db = `${alice.space()}/sql/main`;
-    const root = await aliceSession(book, { capabilities: [{ resource: db, abilities: ["tinycloud.sql/admin"] }, { resource: photos, abilities: ["tinycloud.kv/delete"] }] });
+    const root = await aliceSession(book, {
+      capabilities: [
+        { resource: db, abilities: ["tinycloud.sql/admin"] },
+        { resource: photos, abilities: ["tinycloud.kv/delete"] },
+      ],
+    });
     const ok1 = signUcan(session, { audience: session.did, capabilities: [[db, "tinycloud.sql/schema"]], proofs: [root], expiration: NOW + 60 });
     assert.ok(invoke(book, ok1).ok, "admin implies schema");
     const ok2 = signUcan(session, { audience: session.did, capabilities: [[`${photos}/a`, "tinycloud.kv/del"]], proofs: [root], expiration: NOW + 60 });
@@ -190,9 +195,7 @@ describe("authority: delegation chains", () => {
   test("error: a terminal delegation cannot be re-delegated, but can be invoked", async () => {
     const book = new DelegationBook();
     const root = await aliceSession(book);
-    const terminal = book.add(
-      signUcan(session, { audience: bob.did, capabilities: [[photos, "tinycloud.kv/get"]], proofs: [root], facts: [{ "xyz.tinycloud.policy/delegationMode": "terminal" }] }),
-    );
+    const terminal = book.add(signUcan(session, { audience: bob.did, capabilities: [[photos, "tinycloud.kv/get"]], proofs: [root], facts: [{ "xyz.tinycloud.policy/delegationMode": "terminal" }] }));
     const redelegate = signUcan(bob, { audience: eve.did, capabilities: [[photos, "tinycloud.kv/get"]], proofs: [terminal.cid] });
     expectCode(book.register(redelegate), "AUTH_TERMINAL_DELEGATION");
     const use = signUcan(bob, { audience: bob.did, capabilities: [[`${photos}/a`, "tinycloud.kv/get"]], proofs: [terminal.cid], expiration: NOW + 60 });
@@ -203,11 +206,22 @@ describe("authority: delegation chains", () => {
     const book = new DelegationBook();
     const db = `${alice.space()}/sql/main`;
     const root = await aliceSession(book, { capabilities: [{ resource: db, abilities: ["tinycloud.sql/read"] }] });
-    const constrained = { mode: "constrained-statements", readOnly: true, statements: [{ name: "a", sql: "SELECT 1" }, { name: "b", sql: "SELECT 2" }] };
+    const constrained = {
+      mode: "constrained-statements",
+      readOnly: true,
+      statements: [
+        { name: "a", sql: "SELECT 1" },
+        { name: "b", sql: "SELECT 2" },
+      ],
+    };
     const parent = book.add(signUcan(session, { audience: bob.did, capabilities: [makeCapability(db, "tinycloud.sql/read", [constrained])], proofs: [root] }));
     const unconstrained = signUcan(bob, { audience: eve.did, capabilities: [[db, "tinycloud.sql/read"]], proofs: [parent.cid] });
     expectCode(book.register(unconstrained), "AUTH_CAVEAT_ESCALATION");
-    const subset = signUcan(bob, { audience: eve.did, capabilities: [makeCapability(db, "tinycloud.sql/read", [{ ...constrained, statements: [{ name: "a", sql: "SELECT 1" }] }])], proofs: [parent.cid] });
+    const subset = signUcan(bob, {
+      audience: eve.did,
+      capabilities: [makeCapability(db, "tinycloud.sql/read", [{ ...constrained, statements: [{ name: "a", sql: "SELECT 1" }] }])],
+      proofs: [parent.cid],
+    });
     assert.ok(book.register(subset).ok);
     const writable = signUcan(bob, { audience: eve.did, capabilities: [makeCapability(db, "tinycloud.sql/read", [{ ...constrained, readOnly: false }])], proofs: [parent.cid] });
     expectCode(book.register(writable), "AUTH_CAVEAT_ESCALATION");
@@ -334,7 +348,10 @@ describe("authority: official client 0.2.1 session and invocations", () => {
   test("behavior: the host delegation is root authority of the wallet over its orbit", () => {
     const book = new DelegationBook();
     const record = book.add(wasm.host.authorization, now);
-    assert.deepEqual(record.capabilities.map((c) => c.ability), ["tinycloud.space/host"]);
+    assert.deepEqual(
+      record.capabilities.map((c) => c.ability),
+      ["tinycloud.space/host"],
+    );
     assert.equal(record.audience, wasm.constants.hostPeer.did);
   });
 
@@ -342,7 +359,10 @@ describe("authority: official client 0.2.1 session and invocations", () => {
     const book = new DelegationBook();
     book.add(wasm.clientSession.session.delegationHeader.Authorization, now);
     const inv = invocationFromUcan(decodeUcan(clientInvocations[0].authorization));
-    const outside = { ...inv, capabilities: [makeCapability(`${wasm.orbitIds?.[0]?.orbitId ?? "tinycloud:pkh:eip155:1:0x19E7E376E7C213B7E7e7e46cc70A5dD086DAff2A://default"}/kv/other/x`, "tinycloud.kv/get")] };
+    const outside = {
+      ...inv,
+      capabilities: [makeCapability(`${wasm.orbitIds?.[0]?.orbitId ?? "tinycloud:pkh:eip155:1:0x19E7E376E7C213B7E7e7e46cc70A5dD086DAff2A://default"}/kv/other/x`, "tinycloud.kv/get")],
+    };
     expectCode(authorizeInvocation(outside, book.context(now)), "AUTH_RESOURCE_ESCALATION");
   });
 });

@@ -40,10 +40,14 @@ describe("CACAO: official client 0.2.1 wasm vectors", () => {
     const record = delegationFromCacao(decoded, verifyCacao(decoded.cacao));
     assert.equal(record.issuer, `did:pkh:eip155:1:${wasm.constants.walletAddress}`);
     assert.equal(record.audience, wasm.clientSession.did);
-    assert.deepEqual(
-      record.capabilities.map((c) => c.ability).sort(),
-      ["tinycloud.capabilities/read", "tinycloud.kv/del", "tinycloud.kv/get", "tinycloud.kv/list", "tinycloud.kv/metadata", "tinycloud.kv/put"],
-    );
+    assert.deepEqual(record.capabilities.map((c) => c.ability).sort(), [
+      "tinycloud.capabilities/read",
+      "tinycloud.kv/del",
+      "tinycloud.kv/get",
+      "tinycloud.kv/list",
+      "tinycloud.kv/metadata",
+      "tinycloud.kv/put",
+    ]);
     // The client names its session by the dag-cbor CID; the node by the raw CID. Same multihash.
     assert.equal(wasm.clientSession.session.delegationCid, wasm.clientSession.cidDagCbor);
   });

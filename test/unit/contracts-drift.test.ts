@@ -49,11 +49,19 @@ describe("generated contract artifacts", () => {
         circuitFile: relative(ROOT, source.file).split(sep).join("/"),
         shortHash: source.hash.slice(0, 16),
       });
-      assert.equal(readFileSync(solFile, "utf8"), expected, `${relative(ROOT, solFile)} does not match ${relative(ROOT, vkeyFile)} and the circuit sources: run \`npx tinycloud setup --circuit ${entry.name}\``);
+      assert.equal(
+        readFileSync(solFile, "utf8"),
+        expected,
+        `${relative(ROOT, solFile)} does not match ${relative(ROOT, vkeyFile)} and the circuit sources: run \`npx tinycloud setup --circuit ${entry.name}\``,
+      );
       published.add(`${contract}.sol`);
     }
     const onDisk = readdirSync(join(ROOT, "contracts", "generated")).filter((f) => f.endsWith("Verifier.sol"));
-    assert.deepEqual(onDisk.filter((f) => !published.has(f)), [], "verifier contracts without a verification key in circuits/keys");
+    assert.deepEqual(
+      onDisk.filter((f) => !published.has(f)),
+      [],
+      "verifier contracts without a verification key in circuits/keys",
+    );
   });
 
   it("verifiers.json has keccak256(JCS(vkey)) for every anchor circuit with keys", async () => {

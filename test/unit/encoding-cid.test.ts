@@ -1,19 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import {
-  BLAKE3_CODE,
-  CID,
-  DAG_CBOR_CODE,
-  RAW_CODE,
-  blake3Hex,
-  dagCborBlake3Cid,
-  encodeDagCborBlock,
-  multihashKey,
-  parseCid,
-  rawBlake3Cid,
-  sameMultihash,
-  toBase58,
-} from "../../core/cid.js";
+import { BLAKE3_CODE, CID, DAG_CBOR_CODE, RAW_CODE, blake3Hex, dagCborBlake3Cid, encodeDagCborBlock, multihashKey, parseCid, rawBlake3Cid, sameMultihash, toBase58 } from "../../core/cid.js";
 import {
   bytesToHex,
   bytesToUtf8,
@@ -238,7 +225,15 @@ describe("canonicalJson (RFC 8785) and JSON/UTF-8/hex helpers", () => {
   });
 
   test("behavior: keys sort by UTF-16 code units (RFC 8785 §3.2.3 example)", () => {
-    const value = { "\u20ac": "Euro Sign", "\r": "Carriage Return", "\ufb33": "Hebrew Letter Dalet With Dagesh", "1": "One", "\ud83d\ude00": "Emoji: Grinning Face", "\u0080": "Control", "\u00f6": "Latin Small Letter O With Diaeresis" };
+    const value = {
+      "\u20ac": "Euro Sign",
+      "\r": "Carriage Return",
+      "\ufb33": "Hebrew Letter Dalet With Dagesh",
+      "1": "One",
+      "\ud83d\ude00": "Emoji: Grinning Face",
+      "\u0080": "Control",
+      "\u00f6": "Latin Small Letter O With Diaeresis",
+    };
     // Read the member order from the text: JSON.parse would move the integer-like key "1" first.
     const text = canonicalJson(value);
     const keys = [...text.matchAll(/"((?:[^"\\]|\\.)*)":/g)].map((m) => JSON.parse(`"${m[1]}"`) as string);
@@ -252,7 +247,7 @@ describe("canonicalJson (RFC 8785) and JSON/UTF-8/hex helpers", () => {
   });
 
   test("behavior: strings escape only what JSON requires", () => {
-    assert.equal(canonicalJson({ s: "\u2028é\"\\\n\u001f/" }), '{"s":"\u2028é\\"\\\\\\n\\u001f/"}');
+    assert.equal(canonicalJson({ s: '\u2028é"\\\n\u001f/' }), '{"s":"\u2028é\\"\\\\\\n\\u001f/"}');
   });
 
   test("error: a value that is not JSON (undefined) throws TypeError", () => {

@@ -147,12 +147,22 @@ describe("epoch creation and seq rules", () => {
   test("checkEpochLinks accepts the real links and rejects a wrong seq, missing or unsorted parents", () => {
     checkEpochLinks(G.epoch, []);
     checkEpochLinks(A.epoch, [G]);
-    checkEpochLinks(C.epoch, [{ cid: A.cid, seq: 2 }, { cid: B.cid, seq: 2 }]);
+    checkEpochLinks(C.epoch, [
+      { cid: A.cid, seq: 2 },
+      { cid: B.cid, seq: 2 },
+    ]);
     checkEpochLinks(C.epoch, [B, A, G]); // any order, extra entries ignored
 
     expectEpochError(() => checkEpochLinks({ ...C.epoch, seq: 4 }, [A, B]), "EPOCH_BAD_SEQ");
     expectEpochError(() => checkEpochLinks({ ...C.epoch, seq: 2 }, [A, B]), "EPOCH_BAD_SEQ");
-    expectEpochError(() => checkEpochLinks(C.epoch, [{ cid: A.cid, seq: 2 }, { cid: B.cid, seq: 3 }]), "EPOCH_BAD_SEQ");
+    expectEpochError(
+      () =>
+        checkEpochLinks(C.epoch, [
+          { cid: A.cid, seq: 2 },
+          { cid: B.cid, seq: 3 },
+        ]),
+      "EPOCH_BAD_SEQ",
+    );
     expectEpochError(() => checkEpochLinks({ ...G.epoch, seq: 2 }, []), "EPOCH_BAD_SEQ");
     expectEpochError(() => checkEpochLinks(C.epoch, [A]), "EPOCH_MISSING_PARENT");
     expectEpochError(() => checkEpochLinks({ ...C.epoch, parents: [...C.epoch.parents].reverse() }, [A, B]), "EPOCH_MALFORMED");
@@ -222,7 +232,11 @@ describe("encoding, decoding and CIDs", () => {
       ["non-canonical key order", nonCanonical(C.bytes)],
     ];
     for (const [name, bytes] of cases) {
-      assert.throws(() => decodeEpoch(bytes), (e: unknown) => e instanceof EpochError && e.code === "EPOCH_MALFORMED", name);
+      assert.throws(
+        () => decodeEpoch(bytes),
+        (e: unknown) => e instanceof EpochError && e.code === "EPOCH_MALFORMED",
+        name,
+      );
     }
     // Control: the same hand-built map in canonical order decodes, so the failure above is the order.
     assert.equal(decodeEpoch(canonicalByHand(C.bytes)).cid.toString(), C.cid.toString());
@@ -276,7 +290,11 @@ describe("signatures", () => {
       ["signature bit", { ...C.epoch, signature: flip(C.epoch.signature, 10) }],
     ];
     for (const [name, epoch] of tampered) {
-      assert.throws(() => verifyEpoch(epoch), (e: unknown) => e instanceof EpochError && e.code === "EPOCH_BAD_SIGNATURE", name);
+      assert.throws(
+        () => verifyEpoch(epoch),
+        (e: unknown) => e instanceof EpochError && e.code === "EPOCH_BAD_SIGNATURE",
+        name,
+      );
     }
   });
 
@@ -320,7 +338,10 @@ describe("ops", () => {
     const { bytes, cid } = encodeOp(op);
     assert.equal(cid.code, 0x71);
     assert.deepEqual(decodeOp(bytes, cid).op, op);
-    assert.deepEqual(epochOpCids(A.epoch).map(String), A.ops.map((o) => encodeOp(o).cid.toString()));
+    assert.deepEqual(
+      epochOpCids(A.epoch).map(String),
+      A.ops.map((o) => encodeOp(o).cid.toString()),
+    );
     assert.deepEqual(epochOpCids(G.epoch).length, 4);
     expectEpochError(() => decodeOp(bytes, encodeOp(del("x")).cid), "EPOCH_CID_MISMATCH");
   });
@@ -445,7 +466,10 @@ describe("DAG helpers", () => {
     const node = (name: string, seq: number, parents: CID[]) => ({ cid: dagCborBlake3Cid(utf8ToBytes(name)), epoch: { seq, parents } });
     const root = node("root", 5, []);
     const child = node("child", 1, [root.cid]); // bogus seq: a child with a lower seq than its parent
-    assert.deepEqual(linearize([child, root]).map((n) => n.cid.toString()), [root.cid.toString(), child.cid.toString()]);
+    assert.deepEqual(
+      linearize([child, root]).map((n) => n.cid.toString()),
+      [root.cid.toString(), child.cid.toString()],
+    );
     const x = node("x", 1, []);
     const y = node("y", 1, []);
     x.epoch.parents.push(y.cid);

@@ -29,7 +29,10 @@ function cruise(cwd: string, dirs: readonly string[]): Cruise {
 describe("import graph", () => {
   test("default: the tree's imports point down (no violations), and every repository import resolves", () => {
     const result = cruise(ROOT, LAYERS);
-    assert.deepEqual(result.summary.violations.map((v) => `${v.rule.name}: ${v.from} → ${v.to}`), []);
+    assert.deepEqual(
+      result.summary.violations.map((v) => `${v.rule.name}: ${v.from} → ${v.to}`),
+      [],
+    );
     const sources = new Set(result.modules.map((m) => m.source));
     assert.ok(sources.has("core/rollup/wire.ts") && sources.has("node/server/node.ts") && sources.has("lightclient/core/steps.ts"), "the cruise saw the tree");
     // `.js` specifiers must resolve to the `.ts` files, or the rules would see no edges at all.

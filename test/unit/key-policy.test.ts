@@ -53,21 +53,37 @@ const codeOf = (f: () => void): string | undefined => {
 describe("the node's proving keys", () => {
   test("error: keys the deployment does not pin are refused (their proofs could never anchor)", () => {
     const keys = { [CIRCUIT]: { vkey, provenance: secureProvenance } };
-    assert.equal(codeOf(() => checkProvingKeys(keys, chainWith(8453, "https://mainnet.base.org", `0x${"11".repeat(32)}`), false, () => {})), "CHAIN_KEYS_NOT_DEPLOYED");
+    assert.equal(
+      codeOf(() => checkProvingKeys(keys, chainWith(8453, "https://mainnet.base.org", `0x${"11".repeat(32)}`), false, () => {})),
+      "CHAIN_KEYS_NOT_DEPLOYED",
+    );
     const pinned = chainWith(8453, "https://mainnet.base.org", verifierIdOf(vkey));
-    assert.equal(codeOf(() => checkProvingKeys({}, { ...pinned, deployment: { ...pinned.deployment, verifiers: {} } }, false, () => {})), undefined, "no keys: nothing to check");
-    assert.equal(codeOf(() => checkProvingKeys(keys, { ...pinned, deployment: { ...pinned.deployment, verifiers: {} } }, false, () => {})), "CHAIN_KEYS_NOT_DEPLOYED");
+    assert.equal(
+      codeOf(() => checkProvingKeys({}, { ...pinned, deployment: { ...pinned.deployment, verifiers: {} } }, false, () => {})),
+      undefined,
+      "no keys: nothing to check",
+    );
+    assert.equal(
+      codeOf(() => checkProvingKeys(keys, { ...pinned, deployment: { ...pinned.deployment, verifiers: {} } }, false, () => {})),
+      "CHAIN_KEYS_NOT_DEPLOYED",
+    );
   });
 
   test("error: INSECURE keys are refused on a public chain; --allow-insecure-keys runs them with a warning", () => {
     const keys = { [CIRCUIT]: { vkey, provenance: devProvenance } };
     const chain = chainWith(8453, "https://mainnet.base.org", verifierIdOf(vkey));
-    assert.equal(codeOf(() => checkProvingKeys(keys, chain, false, () => {})), "CHAIN_INSECURE_KEYS");
+    assert.equal(
+      codeOf(() => checkProvingKeys(keys, chain, false, () => {})),
+      "CHAIN_INSECURE_KEYS",
+    );
     const warnings: string[] = [];
     checkProvingKeys(keys, chain, true, (line) => warnings.push(line));
     assert.match(warnings[0] ?? "", /INSECURE proving keys \(--allow-insecure-keys\)/);
     // Chain id 31337 behind a public URL is not the local dev chain.
-    assert.equal(codeOf(() => checkProvingKeys(keys, chainWith(31337, "https://rpc.example.org", verifierIdOf(vkey)), false, () => {})), "CHAIN_INSECURE_KEYS");
+    assert.equal(
+      codeOf(() => checkProvingKeys(keys, chainWith(31337, "https://rpc.example.org", verifierIdOf(vkey)), false, () => {})),
+      "CHAIN_INSECURE_KEYS",
+    );
   });
 
   test("default: INSECURE keys run on the local dev chain with a warning; secure keys run silently anywhere", () => {

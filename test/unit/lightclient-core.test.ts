@@ -77,7 +77,12 @@ function historyOf(r: Recording, n: number): HistoryEvidence {
       return [id, got({ route, codeHash: codeHashOf(c.code[route.verifier.toLowerCase()] ?? "0x") })];
     }),
   );
-  return { genesis: { genesisRoot: BigInt(c.genesis!.genesisRoot), treeDepth: c.genesis!.treeDepth, deployedAt: c.genesis!.deployedAt }, previousRoot: BigInt(c.roots[String(n - 1)]!), batches, verifiers };
+  return {
+    genesis: { genesisRoot: BigInt(c.genesis!.genesisRoot), treeDepth: c.genesis!.treeDepth, deployedAt: c.genesis!.deployedAt },
+    previousRoot: BigInt(c.roots[String(n - 1)]!),
+    batches,
+    verifiers,
+  };
 }
 
 /** What a malicious router owner registers: runtime code that returns true to any call. */
@@ -226,7 +231,7 @@ describe("light client: each tamper is rejected at the right step", () => {
     assertFailsAt(report, "proof", "PROOF_WRONG_BATCH");
   });
 
-  test('another batch\'s proof and signals inside this batch\'s record → "proof"', async () => {
+  test("another batch's proof and signals inside this batch's record → \"proof\"", async () => {
     const report = await run(V.uris.hello, (r) => {
       const b = r.node.batches[String(LATEST)] as Record<string, unknown>;
       const other = r.node.batches[String(LATEST - 1)] as Record<string, unknown>;
@@ -261,15 +266,22 @@ describe("light client: each tamper is rejected at the right step", () => {
     // two batches apart, by the commitment it anchored and by the root it stores.
     assertFailsAt(report, "proof", "PROOF_COMMITMENT_MISMATCH");
     assert.equal(report.steps[2]!.code, "ROOT_NOT_ANCHORED");
-    assert.deepEqual(report.steps.slice(3).map((s) => s.status), ["skipped", "skipped"]);
+    assert.deepEqual(
+      report.steps.slice(3).map((s) => s.status),
+      ["skipped", "skipped"],
+    );
   });
 
   test('a proven batch beyond anchor.latestBatch() → "root"', async () => {
     // The chain has only anchored up to LATEST - 1; the node's batch LATEST is proven but not anchored.
-    const report = await run(V.uris.hello, (r) => {
-      r.chain.latestBatch = LATEST - 1;
-      delete r.chain.roots[String(LATEST)];
-    }, { batch: LATEST });
+    const report = await run(
+      V.uris.hello,
+      (r) => {
+        r.chain.latestBatch = LATEST - 1;
+        delete r.chain.roots[String(LATEST)];
+      },
+      { batch: LATEST },
+    );
     assertFailsAt(report, "root", "ROOT_NOT_ANCHORED");
     assert.equal(report.steps[1]!.code, "PROOF_OK");
     assert.match(report.steps[2]!.reason, /latest batch is 4/);
@@ -284,9 +296,13 @@ describe("light client: each tamper is rejected at the right step", () => {
   test('a pinned vkey that is not the contract\'s → "vkey"', async () => {
     const wrong = pinVkeys({ [V.circuit]: V.vkeys[V.otherCircuit] }, "wrong dir");
     // the other circuit's key is routed, but to a verifier — so give the route of the pinned id the code of the batch's verifier
-    const report = await run(V.uris.hello, (r) => {
-      delete r.chain.routes[verifierIdOf(V.vkeys[V.otherCircuit]!).toLowerCase()];
-    }, { vkeys: wrong });
+    const report = await run(
+      V.uris.hello,
+      (r) => {
+        delete r.chain.routes[verifierIdOf(V.vkeys[V.otherCircuit]!).toLowerCase()];
+      },
+      { vkeys: wrong },
+    );
     assertFailsAt(report, "vkey", "VKEY_MISMATCH");
     assert.match(report.steps[0]!.reason, /router has no verifier/);
     assert.equal(report.steps[1]!.status, "skipped");
@@ -488,6 +504,9 @@ describe("light client: core pieces", () => {
     const r = copy();
     const report = await verifyUri({ uri: V.uris.hello, node: fixtureNodeSource(r.node), chain: fixtureChainSource(r.chain), groth16: never, vkeys: PINNED });
     assertFailsAt(report, "proof", "PROOF_INVALID");
-    assert.deepEqual(report.steps.map((s) => s.ok), [true, false, true, true, true]);
+    assert.deepEqual(
+      report.steps.map((s) => s.ok),
+      [true, false, true, true, true],
+    );
   });
 });

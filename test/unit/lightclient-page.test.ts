@@ -44,7 +44,11 @@ describe("light-client page: build and routes", () => {
       assert.ok(script.rawPayload.byteLength > 10_000);
       assert.deepEqual((await app.inject({ method: "GET", url: "/lightclient/config.json" })).json(), chain);
       chain = { anchor: "0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0", chainId: 8453 };
-      assert.deepEqual((await app.inject({ method: "GET", url: "/lightclient/config.json" })).json(), { rpcUrl: null, anchor: chain.anchor, chainId: 8453 }, "no RPC URL: null (the page then asks for ?rpc=)");
+      assert.deepEqual(
+        (await app.inject({ method: "GET", url: "/lightclient/config.json" })).json(),
+        { rpcUrl: null, anchor: chain.anchor, chainId: 8453 },
+        "no RPC URL: null (the page then asks for ?rpc=)",
+      );
       chain = undefined;
       assert.deepEqual((await app.inject({ method: "GET", url: "/lightclient/config.json" })).json(), { rpcUrl: null, anchor: null, chainId: null });
     } finally {

@@ -3,17 +3,7 @@ import { describe, test } from "node:test";
 import { decodeCacaoHeader } from "../../core/auth/cacao.js";
 import { parseCid, rawBlake3Cid, toBase58 } from "../../core/cid.js";
 import { encodeBase64UrlPadded, encodeBase64UrlUnpadded, utf8ToBytes } from "../../core/encoding.js";
-import {
-  RECAP_PREFIX,
-  RECAP_STATEMENT_PREFIX,
-  type Recap,
-  checkRecapStatement,
-  decodeRecap,
-  encodeRecap,
-  extractRecap,
-  recapStatement,
-  statementWithRecap,
-} from "../../core/auth/recap.js";
+import { RECAP_PREFIX, RECAP_STATEMENT_PREFIX, type Recap, checkRecapStatement, decodeRecap, encodeRecap, extractRecap, recapStatement, statementWithRecap } from "../../core/auth/recap.js";
 import { loadVectors } from "../helpers/vectors.js";
 
 const wasm = loadVectors("official-wasm.json");
@@ -47,10 +37,7 @@ describe("ReCap statement", () => {
     assert.ok(R1 < R2);
     assert.equal(
       recapStatement(recap),
-      `${RECAP_STATEMENT_PREFIX}` +
-        ` (1) 'tinycloud.capabilities': 'read' for '${R1}'.` +
-        ` (2) 'tinycloud.kv': 'get', 'list' for '${R1}'.` +
-        ` (3) 'tinycloud.sql': 'read' for '${R2}'.`,
+      `${RECAP_STATEMENT_PREFIX}` + ` (1) 'tinycloud.capabilities': 'read' for '${R1}'.` + ` (2) 'tinycloud.kv': 'get', 'list' for '${R1}'.` + ` (3) 'tinycloud.sql': 'read' for '${R2}'.`,
     );
   });
 
@@ -139,7 +126,10 @@ describe("ReCap encoding", () => {
   test("behavior: the official wasm CACAO header's ReCap is reachable through decodeCacaoHeader", () => {
     const decoded = decodeCacaoHeader(wasm.host.authorization);
     const recap = extractRecap(decoded.cacao.siwe.resources);
-    assert.deepEqual(Object.values(recap.att).map((a) => Object.keys(a)), [["orbit/host"]]);
+    assert.deepEqual(
+      Object.values(recap.att).map((a) => Object.keys(a)),
+      [["orbit/host"]],
+    );
   });
 });
 
@@ -206,9 +196,7 @@ describe("decodeRecap: errors", () => {
 
   test("error: the standard base64 alphabet is rejected with ENCODING_BAD_BASE64", () => {
     // A caveat value of '~' and '?' bytes makes the URL alphabet's '-' / '_' appear at some alignment.
-    const uri = ["", "a", "aa"]
-      .map((pad) => recapUrnOfJson(`{"att":{"${R1}":{"tinycloud.kv/get":[{"v":"${pad}~~~???"}]}},"prf":[]}`))
-      .find((u) => /[-_]/.test(u.slice(RECAP_PREFIX.length))) as string;
+    const uri = ["", "a", "aa"].map((pad) => recapUrnOfJson(`{"att":{"${R1}":{"tinycloud.kv/get":[{"v":"${pad}~~~???"}]}},"prf":[]}`)).find((u) => /[-_]/.test(u.slice(RECAP_PREFIX.length))) as string;
     assert.doesNotThrow(() => decodeRecap(uri));
     const standard = RECAP_PREFIX + Buffer.from(uri.slice(RECAP_PREFIX.length), "base64url").toString("base64").replace(/=+$/, "");
     assert.notEqual(standard, uri);

@@ -136,13 +136,7 @@ describe("resource URIs: parse and format", () => {
 });
 
 describe("space ids: spaceIdFor ↔ parseSpaceId", () => {
-  const owners = [
-    OWNER,
-    `did:pkh:eip155:8453:${wasm.constants.otherWalletAddress}`,
-    wasm.constants.hostPeer.did as string,
-    "did:web:example.com",
-    "did:web:example.com:user:alice",
-  ];
+  const owners = [OWNER, `did:pkh:eip155:8453:${wasm.constants.otherWalletAddress}`, wasm.constants.hostPeer.did as string, "did:web:example.com", "did:web:example.com:user:alice"];
   const names = ["default", "photos", "a", "A-b_9"];
 
   test("default: spaceIdFor canonicalizes the owner DID", () => {
@@ -344,7 +338,10 @@ describe("resource URIs: errors", () => {
   });
 
   test("error: the errors are ResourceUriError instances", () => {
-    assert.throws(() => parseResourceUri("nope"), (e: unknown) => e instanceof Error && e.name === "ResourceUriError");
+    assert.throws(
+      () => parseResourceUri("nope"),
+      (e: unknown) => e instanceof Error && e.name === "ResourceUriError",
+    );
   });
 });
 

@@ -44,7 +44,10 @@ describe("core/rollup wire schemas", () => {
       const parsed = parseWire(BatchRecordSchema, r, "the batch record");
       assert.equal(parsed.ok, false);
       assert.match((parsed as { error: string }).error, message);
-      assert.throws(() => expectWire(BatchRecordSchema, r, "the batch record"), (e: unknown) => e instanceof WireError && e.code === "WIRE_MALFORMED" && e.name === "WireError");
+      assert.throws(
+        () => expectWire(BatchRecordSchema, r, "the batch record"),
+        (e: unknown) => e instanceof WireError && e.code === "WIRE_MALFORMED" && e.name === "WireError",
+      );
     });
   }
 

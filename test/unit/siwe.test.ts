@@ -190,18 +190,14 @@ describe("EIP-191 signature recovery", () => {
     assert.equal(recoverEip191Address(v.message, zeroS), undefined);
   });
 
-  test(
-    "error: the high-s twin of a valid signature (s' = n - s, v flipped) recovers nothing",
-    {},
-    () => {
-      const n = secp256k1.Point.CURVE().n;
-      const s = BigInt(`0x${bytesToHex(signature.subarray(32, 64))}`);
-      const twin = Uint8Array.from(signature);
-      twin.set(hex((n - s).toString(16).padStart(64, "0")), 32);
-      twin[64] = signature[64] === 27 ? 28 : 27;
-      assert.equal(recoverEip191Address(v.message, twin), undefined);
-    },
-  );
+  test("error: the high-s twin of a valid signature (s' = n - s, v flipped) recovers nothing", {}, () => {
+    const n = secp256k1.Point.CURVE().n;
+    const s = BigInt(`0x${bytesToHex(signature.subarray(32, 64))}`);
+    const twin = Uint8Array.from(signature);
+    twin.set(hex((n - s).toString(16).padStart(64, "0")), 32);
+    twin[64] = signature[64] === 27 ? 28 : 27;
+    assert.equal(recoverEip191Address(v.message, twin), undefined);
+  });
 });
 
 describe("RFC 3339 timestamps", () => {
@@ -262,24 +258,18 @@ describe("RFC 3339 timestamps", () => {
     });
   }
 
-  test(
-    "error: offsets outside 00:00–23:59 are rejected with CACAO_BAD_TIMESTAMP",
-    () => {
-      assert.throws(() => parseRfc3339("2026-11-24T01:37:00+99:99", "t"), { code: "CACAO_BAD_TIMESTAMP" });
-      assert.throws(() => parseRfc3339("2026-11-24T01:37:00+24:00", "t"), { code: "CACAO_BAD_TIMESTAMP" });
-      assert.throws(() => parseRfc3339("2026-11-24T01:37:00-05:60", "t"), { code: "CACAO_BAD_TIMESTAMP" });
-    },
-  );
+  test("error: offsets outside 00:00–23:59 are rejected with CACAO_BAD_TIMESTAMP", () => {
+    assert.throws(() => parseRfc3339("2026-11-24T01:37:00+99:99", "t"), { code: "CACAO_BAD_TIMESTAMP" });
+    assert.throws(() => parseRfc3339("2026-11-24T01:37:00+24:00", "t"), { code: "CACAO_BAD_TIMESTAMP" });
+    assert.throws(() => parseRfc3339("2026-11-24T01:37:00-05:60", "t"), { code: "CACAO_BAD_TIMESTAMP" });
+  });
 
-  test(
-    "behavior: years 0000–0099 are read as written, not as 19xx",
-    () => {
-      const d = new Date(0);
-      d.setUTCFullYear(50, 0, 1);
-      assert.equal(parseRfc3339("0050-01-01T00:00:00Z", "t"), d.getTime() / 1000);
-      assert.notEqual(parseRfc3339("0050-01-01T00:00:00Z", "t"), Date.UTC(1950, 0, 1) / 1000);
-    },
-  );
+  test("behavior: years 0000–0099 are read as written, not as 19xx", () => {
+    const d = new Date(0);
+    d.setUTCFullYear(50, 0, 1);
+    assert.equal(parseRfc3339("0050-01-01T00:00:00Z", "t"), d.getTime() / 1000);
+    assert.notEqual(parseRfc3339("0050-01-01T00:00:00Z", "t"), Date.UTC(1950, 0, 1) / 1000);
+  });
 });
 
 describe("ReCap vectors in siwe-viem.json", () => {

@@ -55,7 +55,6 @@ function randomBigint(next: () => number, bits: number): bigint {
   return out & ((1n << BigInt(bits)) - 1n);
 }
 
-
 function assertStateError(fn: () => unknown, code: string): void {
   assert.throws(fn, (error: unknown) => error instanceof StateError && error.code === code && error.name === "StateError");
 }
@@ -236,7 +235,10 @@ describe("StateTree against the independent model", () => {
       seen.push(at.nextKey);
       at = tree.leaf(tree.indexOf(at.nextKey) as number);
     }
-    assert.deepEqual(seen, [...keys].sort((a, b) => (a < b ? -1 : 1)));
+    assert.deepEqual(
+      seen,
+      [...keys].sort((a, b) => (a < b ? -1 : 1)),
+    );
     assertStateError(() => tree.set(randomBigint(next, 248) | 1n, 1n), "STATE_TREE_FULL");
     assert.equal(tree.size, 64, "a refused insert leaves the tree unchanged");
   });
@@ -257,17 +259,39 @@ describe("StateTree against the independent model", () => {
     const tree = new StateTree(4);
     const keys = [50n, 10n, 30n];
     keys.forEach((k, i) => tree.set(k, BigInt(i)));
-    assert.deepEqual(keys.map((k) => tree.indexOf(k)), [1, 2, 3]);
+    assert.deepEqual(
+      keys.map((k) => tree.indexOf(k)),
+      [1, 2, 3],
+    );
     tree.set(10n, 99n);
     assert.equal(tree.indexOf(10n), 2);
-    assert.deepEqual([...tree.entries()], [[50n, 0n], [10n, 99n], [30n, 2n]]);
+    assert.deepEqual(
+      [...tree.entries()],
+      [
+        [50n, 0n],
+        [10n, 99n],
+        [30n, 2n],
+      ],
+    );
     assert.deepEqual(tree.leaf(0), { key: 0n, nextKey: 10n, value: 0n });
     assert.deepEqual(tree.leaf(2), { key: 10n, nextKey: 30n, value: 99n });
   });
 
   test("the same key set in another order gives another root (positions are history), the same size", () => {
-    const a = StateTree.fromEntries([[1n, 1n], [2n, 2n]], 3);
-    const b = StateTree.fromEntries([[2n, 2n], [1n, 1n]], 3);
+    const a = StateTree.fromEntries(
+      [
+        [1n, 1n],
+        [2n, 2n],
+      ],
+      3,
+    );
+    const b = StateTree.fromEntries(
+      [
+        [2n, 2n],
+        [1n, 1n],
+      ],
+      3,
+    );
     assert.notEqual(a.root, b.root);
     assert.equal(a.size, b.size);
   });
@@ -281,7 +305,13 @@ describe("StateTree against the independent model", () => {
   });
 
   test("snapshot() is an O(1) frozen view; checkpoint/rollback undoes inserts and updates", () => {
-    const tree = StateTree.fromEntries([[5n, 1n], [9n, 2n]], 3);
+    const tree = StateTree.fromEntries(
+      [
+        [5n, 1n],
+        [9n, 2n],
+      ],
+      3,
+    );
     const snap = tree.snapshot();
     const root = tree.root;
     tree.set(7n, 3n);
@@ -361,7 +391,10 @@ describe("state proofs", () => {
     const other = tree.prove(stateKey("s", "kv", "y"));
     if (other.index !== abs.index) assert.equal(reason({ ...other, key: abs.key }), "NOT_LOW_LEAF");
     // an inclusion proof passed off as absence of its own key
-    assert.equal(reason({ key: inc.key, kind: "absence", index: inc.index, size: inc.size, nextKey: inc.nextKey, lowKey: inc.key, lowValue: inc.value as bigint, siblings: inc.siblings }), "NOT_LOW_LEAF");
+    assert.equal(
+      reason({ key: inc.key, kind: "absence", index: inc.index, size: inc.size, nextKey: inc.nextKey, lowKey: inc.key, lowValue: inc.value as bigint, siblings: inc.siblings }),
+      "NOT_LOW_LEAF",
+    );
     // absence of a stored key through its predecessor: the predecessor's nextKey is the key itself
     const pred = tree.prove(inc.key - 1n);
     assert.equal(pred.kind, "absence");
@@ -409,7 +442,13 @@ describe("update witnesses", () => {
   });
 
   test("every step rule is enforced by the oracle", () => {
-    const tree = StateTree.fromEntries([[10n, 1n], [30n, 3n]], 3);
+    const tree = StateTree.fromEntries(
+      [
+        [10n, 1n],
+        [30n, 3n],
+      ],
+      3,
+    );
     const [low, fresh] = tree.set(20n, 2n) as [UpdateWitness, UpdateWitness];
     const [update] = tree.set(10n, 5n) as [UpdateWitness];
     assert.equal(checkWitnessChain([low, fresh, update], 3), undefined);

@@ -58,7 +58,10 @@ describe("state-tree worker", () => {
       assert.equal(result.root, oracle.root, `batch ${number}: worker root = oracle root`);
       assert.equal(result.size, oracle.size);
       assert.deepEqual(result.witnesses, steps, "the same circuit steps");
-      assert.deepEqual(result.values, updates.map((u) => leafValue(u.contentHash, u.version, u.deleted)));
+      assert.deepEqual(
+        result.values,
+        updates.map((u) => leafValue(u.contentHash, u.version, u.deleted)),
+      );
       const head = await client.request({ kind: "settle", number, durable: true });
       assert.equal(head.batch, number);
       root = oracle.root;
@@ -118,10 +121,7 @@ describe("state-tree worker", () => {
     const small = new TreeClient(1, { nice: 0 }); // 4 positions: the head and 3 keys
     try {
       const updates = [1n, 2n, 3n, 4n].map((key): CutUpdate => ({ key, contentHash: key, version: 1, deleted: false, event }));
-      await assert.rejects(
-        small.request({ kind: "cut", number: 1, context: 0n, updates }),
-        (e: unknown) => e instanceof StateError && e.code === "STATE_TREE_FULL" && e.details?.["index"] === 3,
-      );
+      await assert.rejects(small.request({ kind: "cut", number: 1, context: 0n, updates }), (e: unknown) => e instanceof StateError && e.code === "STATE_TREE_FULL" && e.details?.["index"] === 3);
       const ok = await small.request({ kind: "cut", number: 1, context: 0n, updates: updates.slice(0, 3) });
       assert.equal(ok.size, 4);
       await small.request({ kind: "settle", number: 1, durable: true });
@@ -164,7 +164,10 @@ describe("state-tree worker", () => {
       const codes = replies.map((r) => (r.ok ? "ok" : r.error.code));
       assert.deepEqual(codes.slice(0, 11), Array(11).fill("TREE_BAD_MESSAGE"));
       assert.deepEqual(codes.slice(11), ["TREE_OUT_OF_ORDER", "TREE_OUT_OF_ORDER", "TREE_VIEW_MISSING", "TREE_BAD_MESSAGE", "STATE_OUT_OF_FIELD"]);
-      assert.deepEqual(replies.slice(5).map((r) => r.id), [null, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      assert.deepEqual(
+        replies.slice(5).map((r) => r.id),
+        [null, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+      );
       // Still alive and still at genesis: a valid cut is batch 1 and matches the oracle.
       const oracle = new StateTree(DEPTH);
       oracle.set(5n, leafValue(0n, 1, false));

@@ -116,7 +116,12 @@ describe("UCAN: official client 0.2.1 invocations", () => {
     const v = invocations[0];
     const [h, p, s] = segments(v.authorization);
     const nonce: string = v.payload.nnc;
-    const tamperedPayload = b64(segmentText(p).replace(nonce, nonce.replace(/.$/, (c) => (c === "0" ? "1" : "0"))));
+    const tamperedPayload = b64(
+      segmentText(p).replace(
+        nonce,
+        nonce.replace(/.$/, (c) => (c === "0" ? "1" : "0")),
+      ),
+    );
     assert.notEqual(tamperedPayload, p);
     assert.throws(() => verifyUcanSignature(decodeUcan(`${h}.${tamperedPayload}.${s}`)), { code: "UCAN_BAD_SIGNATURE" });
   });
@@ -204,7 +209,7 @@ describe("UCAN: createUcan 0.9.0", () => {
   const capabilities = [makeCapability(`${ORBIT}/kv/default/hello.txt`, "tinycloud.kv/get")];
   const proof = parseCid(wasm.clientSession.cidDagCbor);
 
-  test("default: header has no jwk and payload keys are sorted; prf entries are {\"/\": cid}", () => {
+  test('default: header has no jwk and payload keys are sorted; prf entries are {"/": cid}', () => {
     const jwt = createUcan({ version: "0.9.0", issuer: alice, capabilities, proofs: [proof], expiration: EXP, nonce: "urn:uuid:x", notBefore: 5, facts: [{ a: 1 }] });
     const [h, p] = segments(jwt);
     assert.equal(segmentText(h), '{"alg":"EdDSA","typ":"JWT","ucv":"0.9.0"}');

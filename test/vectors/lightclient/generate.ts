@@ -119,7 +119,21 @@ async function batch(n: number, t: StateTree, w: Write) {
     commitment: input.commitment,
     eventsHash: eventsHash.toString(),
     eventCids: [],
-    updates: [{ seq: n, spaceId: w.space, service: "kv", path: w.path, key: key.toString(), contentHash: contentHash.toString(), version: w.version, deleted: entry.deleted, value: value.toString(), event: "bafy-recorded", epoch: "bafy-recorded" }],
+    updates: [
+      {
+        seq: n,
+        spaceId: w.space,
+        service: "kv",
+        path: w.path,
+        key: key.toString(),
+        contentHash: contentHash.toString(),
+        version: w.version,
+        deleted: entry.deleted,
+        value: value.toString(),
+        event: "bafy-recorded",
+        epoch: "bafy-recorded",
+      },
+    ],
     status: "anchored",
     cutAt: 1_790_000_000_000 + n,
     provenAt: 1_790_000_000_100 + n,
@@ -141,7 +155,13 @@ function proofResponse(u: string, n: number, t: StateTree, status: string, entry
   return { uri: u, spaceId: space, path, key: key.toString(), batch: n, status, root: t.root.toString(), proof: stateProofToJson(proof), ...(entry !== undefined ? { entry } : {}) };
 }
 
-const entryJson = (e: { version: number; deleted: boolean; contentHash: bigint; etag: string; size: number }) => ({ version: e.version, deleted: e.deleted, contentHash: e.contentHash.toString(), etag: e.etag, size: e.size });
+const entryJson = (e: { version: number; deleted: boolean; contentHash: bigint; etag: string; size: number }) => ({
+  version: e.version,
+  deleted: e.deleted,
+  contentHash: e.contentHash.toString(),
+  etag: e.etag,
+  size: e.size,
+});
 
 let before5: StateTree | undefined;
 for (const [i, w] of history.entries()) {
