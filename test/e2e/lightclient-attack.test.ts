@@ -132,10 +132,17 @@ describe("light client vs a router owner with an always-true verifier (anvil)", 
     // 3. The attacker's node: a GENUINE no-op proof R* → R* under the pinned key of epoch_transition_1_d8.
     const proven = await factory.prove({ circuit: CIRCUIT, batchNumber: n, context, eventsHash: 0n, witnesses: [], oldTreeRoot: fake.treeRoot, oldSize: fake.size });
     assert.deepEqual(proven.publicSignals, [fake.root, fake.root, batchHeader(n, context), commitment].map(String), "a true statement: R* → R* with no updates");
+    // A well-formed record (it passes the batch schema the light client parses with), as an attacker sends.
     node.batches[String(n)] = {
+      ...(node.batches["2"] as object),
       number: n,
       oldRoot: fake.root.toString(),
       newRoot: fake.root.toString(),
+      updates: [],
+      eventCids: [],
+      eventsHash: "0",
+      header: batchHeader(n, context).toString(),
+      commitment: commitment.toString(),
       status: "anchored",
       circuit: CIRCUIT,
       proof: proven.proof,

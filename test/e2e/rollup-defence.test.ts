@@ -45,6 +45,19 @@ async function batch(node: TestNode, n: number): Promise<BatchRecord> {
  * A prover pool that fails every proof of the batches in `failing` and "proves" the others by
  * answering exactly the batch's public signals (the BatchProver checks them); no circuits needed.
  */
+/** A well-formed Groth16 proof (the node stores only proofs that pass Groth16ProofSchema) that proves nothing. */
+const SCRIPTED_PROOF = {
+  pi_a: ["1", "2", "1"],
+  pi_b: [
+    ["1", "2"],
+    ["3", "4"],
+    ["1", "0"],
+  ],
+  pi_c: ["1", "2", "1"],
+  protocol: "groth16",
+  curve: "bn128",
+};
+
 class ScriptedPool implements ProverPool {
   readonly mode = "embedded" as const;
   readonly submitted: number[] = [];
@@ -52,7 +65,7 @@ class ScriptedPool implements ProverPool {
   async submit(job: ProofJob): Promise<ProofResult> {
     this.submitted.push(job.batch);
     if (this.failing.has(job.batch)) throw new Error(`injected: the prover crashed on batch ${job.batch}`);
-    return { backend: "groth16", circuit: job.circuit, proof: { scripted: true }, publicSignals: epochPublicSignals(job.input as unknown as EpochTransitionInput), proveSeconds: 0, witnessSeconds: 0 };
+    return { backend: "groth16", circuit: job.circuit, proof: SCRIPTED_PROOF, publicSignals: epochPublicSignals(job.input as unknown as EpochTransitionInput), proveSeconds: 0, witnessSeconds: 0 };
   }
   async result(): Promise<ProofResult | undefined> {
     return undefined;
