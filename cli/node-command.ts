@@ -20,6 +20,7 @@ export function registerNodeCommand(program: Command): void {
     .option("--no-rollup", "a plain KV node: no state tree, batches, proofs or anchoring (implies --no-prove, --chain off)")
     .option("--redis <url>", "prove through a BullMQ pool on this Redis (workers: tinycloud prover); default: REDIS_URL, else embedded worker threads")
     .option("--ptau <file>", "a public ceremony's prepared ptau for production keys (default: an INSECURE dev ptau)")
+    .option("--circuits <names>", "prove with these circuits of circuits/circuits.json, comma-separated (default: epoch_transition_1,epoch_transition_4)")
     .option("--cache-dir <dir>", "where proving keys are built and cached (default: TINYCLOUD_CACHE_DIR, else .cache in the checkout)")
     .option("--batch-size <n>", "cut a batch at this many state updates", String(DEFAULT_CONFIG.batchMaxUpdates))
     .option("--batch-delay-ms <ms>", "…or this long after the first pending update", String(DEFAULT_CONFIG.batchMaxDelayMs))
@@ -53,6 +54,7 @@ export function registerNodeCommand(program: Command): void {
         redis?: string;
         ptau?: string;
         cacheDir?: string;
+        circuits?: string;
         batchSize: string;
         batchDelayMs: string;
         chain: string;
@@ -89,6 +91,7 @@ export function registerNodeCommand(program: Command): void {
             batchMaxDelayMs: positiveInt(options.batchDelayMs, "--batch-delay-ms"),
             ...(redisUrl !== undefined && redisUrl !== "" ? { redisUrl } : {}),
             ...(options.ptau !== undefined ? { ptau: options.ptau } : {}),
+            ...(options.circuits !== undefined ? { circuits: circuitList(options.circuits) } : {}),
             ...(cacheDir !== undefined ? { cacheDir } : {}),
             chain,
             chainPort: positiveInt(options.chainPort, "--chain-port", true),
@@ -179,4 +182,13 @@ function positiveInt(text: string, flag: string, allowZero = false): number {
     process.exit(2);
   }
   return n;
+}
+
+function circuitList(text: string): string[] {
+  const names = text.split(",").map((n) => n.trim());
+  if (names.length === 0 || names.some((n) => !/^[a-z0-9_]{1,64}$/.test(n))) {
+    console.error(`--circuits must be comma-separated circuit names of circuits/circuits.json, got "${text}"`);
+    process.exit(2);
+  }
+  return names;
 }

@@ -1,4 +1,5 @@
 /** NodeSource over HTTP with `fetch` (Node and browsers alike). */
+import { formatErrorBody, parseErrorBody } from "../../core/http-errors.js";
 import { TransportError, type NodeSource } from "./types.js";
 
 export interface FetchNodeOptions {
@@ -24,13 +25,10 @@ export function fetchNodeSource(options: FetchNodeOptions): NodeSource {
       throw new TransportError("TRANSPORT_NETWORK", `node ${base} unreachable (GET ${path}): ${error instanceof Error ? error.message : String(error)}`);
     }
     if (!response.ok) {
-      let detail = "";
-      try {
-        const body = (await response.json()) as { code?: unknown; message?: unknown; error?: unknown };
-        detail = [body.code, body.message ?? body.error].filter((x) => typeof x === "string").join(": ");
-      } catch {
-        // not JSON
-      }
+      // The node's error body is plain text `<CODE>: <message>` (core/http-errors.ts), cut short here.
+      const text = (await response.text().catch(() => "")).slice(0, 300);
+      const { code, message } = parseErrorBody(text);
+      const detail = text === "" ? "" : formatErrorBody(code, message);
       throw new TransportError("TRANSPORT_HTTP", `node answered ${response.status} to GET ${path}${detail ? ` (${detail})` : ""}`, response.status);
     }
     return response;

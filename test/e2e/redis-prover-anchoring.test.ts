@@ -6,8 +6,8 @@
  * it is the batch's newRoot.
  *
  * The node's queue has the default name, so the test gets its own Redis database (an empty one of
- * 1..15 on REDIS_URL, default 127.0.0.1:6379) and flushes it afterwards. Both processes use the
- * depth-16 production circuits (epoch_transition_1 and epoch_transition_4) from .cache.
+ * 1..15 on REDIS_URL, default 127.0.0.1:6379) and flushes it afterwards. Both processes use only the
+ * depth-16 epoch_transition_1 (batches of one write), whose keys the other stack tests build too.
  */
 import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -69,11 +69,11 @@ describe("tinycloud node --redis with a separate tinycloud prover process", { ti
   before(async () => {
     dataDir = await mkdtemp(join(tmpdir(), "tinycloud-redis-anchoring-"));
     redis = await emptyRedisDatabase();
-    prover = await spawnProverCli(["--redis", redis.url, "--setup-circuits", "epoch_transition_1,epoch_transition_4"], START_TIMEOUT_MS);
+    prover = await spawnProverCli(["--redis", redis.url, "--setup-circuits", "epoch_transition_1"], START_TIMEOUT_MS);
     node = await spawnChildNode(dataDir, {
       prove: true,
       timeoutMs: START_TIMEOUT_MS,
-      extraArgs: ["--redis", redis.url, "--chain", "embedded", "--chain-port", "0", "--batch-size", "1", "--batch-delay-ms", "200"],
+      extraArgs: ["--redis", redis.url, "--circuits", "epoch_transition_1", "--chain", "embedded", "--chain-port", "0", "--batch-size", "1", "--batch-delay-ms", "200"],
     });
   });
 
