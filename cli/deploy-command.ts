@@ -15,6 +15,7 @@ import { DEFAULT_VERIFIER_DELAY, deployStack, MAX_VERIFIER_DELAY, type DeployPro
 import { saveDeployment } from "../node/chain/deployment.js";
 import { committedKeyInsecurity, enforceKeyPolicy } from "../node/chain/key-policy.js";
 import { emptyStateRoot, STATE_TREE_DEPTH } from "../core/state/state-tree.js";
+import { collect } from "./options.js";
 
 export const DEPLOYER_KEY_ENV = "TINYCLOUD_DEPLOYER_KEY";
 
@@ -30,16 +31,6 @@ interface DeployCliOptions {
   confirmations: string;
   verifierDelay: string;
   allowInsecureKeys?: boolean;
-}
-
-function collect(value: string, previous: string[] | undefined): string[] {
-  return [
-    ...(previous ?? []),
-    ...value
-      .split(",")
-      .map((s) => s.trim())
-      .filter(Boolean),
-  ];
 }
 
 /** EpochTransition circuits of circuits/circuits.json for a depth, that have a generated verifier. */

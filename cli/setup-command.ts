@@ -1,6 +1,7 @@
 /** `tinycloud setup`: build circuit keys, verifiers and verification keys (prover/setup/artifacts.ts). */
 import type { Command } from "commander";
 import type { CircuitBuild } from "../prover/setup/artifacts.js";
+import { collect } from "./options.js";
 
 const RULE = "!".repeat(78);
 
@@ -28,16 +29,6 @@ export const INSECURE_PHASE2_WARNING = [
   "!! ANYONE CAN FORGE PROOFS for these keys. For reproducible dev/test keys only.",
   RULE,
 ].join("\n");
-
-function collect(value: string, previous: string[] | undefined): string[] {
-  return [
-    ...(previous ?? []),
-    ...value
-      .split(",")
-      .map((s) => s.trim())
-      .filter(Boolean),
-  ];
-}
 
 export function registerSetupCommand(program: Command): void {
   program

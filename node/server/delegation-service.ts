@@ -11,12 +11,11 @@ import { type ResourceUri, formatSpaceId, spaceKey } from "../../core/resource.j
 import { revocationFromUcan } from "../../core/auth/records.js";
 import { decodeUcan, verifyUcanSignature } from "../../core/auth/ucan.js";
 import { decodeAuthorization, verifiedDelegation } from "../../core/auth/verify.js";
-import type { Ed25519Verify } from "../../core/keys.js";
-import { Batch, type NodeStore } from "../store/store.js";
+import { Batch } from "../store/store.js";
 import { loadAuthorityContext } from "./authority-loader.js";
 import { HttpError } from "./http-error.js";
 import type { Ledger } from "./ledger.js";
-import type { NodeKeys } from "./node-keys.js";
+import type { ServiceDeps } from "./service-deps.js";
 
 export const HOST_ABILITY = "tinycloud.space/host";
 
@@ -38,22 +37,19 @@ function isHostCapability(capability: Capability): capability is Capability & { 
 
 export class DelegationService {
   constructor(
-    private readonly store: NodeStore,
+    private readonly deps: ServiceDeps,
     private readonly ledger: Ledger,
-    private readonly keys: NodeKeys,
-    private readonly verify: Ed25519Verify,
-    private readonly now: () => number,
   ) {}
 
   async delegate(header: string): Promise<DelegateResult> {
     const token = decodeAuthorization(header);
-    const record = verifiedDelegation(token, this.verify);
+    const record = verifiedDelegation(token, this.deps.verify);
     const bytes = token.kind === "cacao" ? token.cacao.bytes : utf8ToBytes(token.ucan.jwt);
     const spaces = spacesOf(record.capabilities);
     const legacy = spaces.length > 0 && spaces.every((s) => s.space.form === "orbit");
     const hosts = record.capabilities.filter(isHostCapability);
 
-    const ctx = await loadAuthorityContext(this.store, record.proofs, this.now(), record.capabilities);
+    const ctx = await loadAuthorityContext(this.deps.store, record.proofs, this.deps.now(), record.capabilities);
     const validation = validateDelegation(record, ctx);
     if (!validation.ok) throw validation.error;
 
@@ -62,7 +58,7 @@ export class DelegationService {
     const activated: string[] = [];
     const skipped: string[] = [];
     for (const { id, space } of spaces) {
-      const existing = await this.store.getSpace(id);
+      const existing = await this.deps.store.getSpace(id);
       const written = formatSpaceId(space);
       if (existing === undefined) skipped.push(written);
       else activated.push(written);
@@ -71,15 +67,15 @@ export class DelegationService {
     // official client depends on it to start its host flow. Nothing is stored in that case.
     if (legacy && skipped.length > 0) throw new HttpError("SPACE_NOT_FOUND", `Orbit not found: ${skipped.join(", ")}`);
 
-    await this.store.write(this.stageDelegation(record, bytes));
+    await this.deps.store.write(this.stageDelegation(record, bytes));
     for (const { id } of spaces) await this.recordInSpace(id, record.cid);
     return { cid: record.cid, activated, skipped, legacy };
   }
 
   private stageDelegation(record: DelegationRecord, bytes: Uint8Array): Batch {
     const batch = new Batch();
-    this.store.putEvent(batch, record.cid, "delegation", bytes);
-    this.store.putDelegation(batch, record, bytes);
+    this.deps.store.putEvent(batch, record.cid, "delegation", bytes);
+    this.deps.store.putDelegation(batch, record, bytes);
     return batch;
   }
 
@@ -89,48 +85,48 @@ export class DelegationService {
     if (record.issuer !== resource.space.did) {
       throw new HttpError("HOST_NOT_OWNER", `only the owner ${resource.space.did} can host ${formatSpaceId(resource.space)}`);
     }
-    const hostKey = this.keys.hostKey(formatSpaceId(resource.space)).did;
-    const hostKeyCurrent = this.keys.hostKey(id).did;
-    if (![hostKey, hostKeyCurrent, this.keys.identity.did].includes(record.audience)) {
+    const hostKey = this.deps.keys.hostKey(formatSpaceId(resource.space)).did;
+    const hostKeyCurrent = this.deps.keys.hostKey(id).did;
+    if (![hostKey, hostKeyCurrent, this.deps.keys.identity.did].includes(record.audience)) {
       throw new HttpError("HOST_WRONG_NODE", `host delegation is addressed to ${record.audience}, not to this node (GET /peer/generate/<spaceId> gives ${hostKey})`);
     }
     await this.ledger.withSpace(id, async () => {
-      if ((await this.store.getSpace(id)) !== undefined) return;
+      if ((await this.deps.store.getSpace(id)) !== undefined) return;
       const batch = this.stageDelegation(record, bytes);
       this.ledger.genesis(batch, { id, form: resource.space.form, owner: resource.space.did, name: resource.space.name, host: record.cid, created: Date.now() }, record.cid);
-      await this.store.write(batch);
+      await this.deps.store.write(batch);
     });
   }
 
   /** Append the event to a space's DAG unless the space already holds it (re-POSTs are idempotent). */
   private async recordInSpace(spaceId: string, event: CID): Promise<void> {
     await this.ledger.withSpace(spaceId, async () => {
-      const space = await this.store.getSpace(spaceId);
-      if (space === undefined || (await this.store.spaceHasEvent(spaceId, event))) return;
+      const space = await this.deps.store.getSpace(spaceId);
+      if (space === undefined || (await this.deps.store.spaceHasEvent(spaceId, event))) return;
       const batch = new Batch();
       this.ledger.appendEpoch(batch, space, [event], [event]);
-      await this.store.write(batch);
+      await this.deps.store.write(batch);
     });
   }
 
   async revoke(header: string): Promise<{ revoked: true; cid: CID }> {
     if (!header.includes(".")) throw new HttpError("REVOCATION_FORMAT", "a revocation is a UCAN JWT with tinycloud.delegation/revoke on urn:cid:<delegation>");
     const ucan = decodeUcan(header);
-    verifyUcanSignature(ucan, this.verify);
+    verifyUcanSignature(ucan, this.deps.verify);
     const revocation = revocationFromUcan(ucan);
-    const window = checkTimeWindow({ notBefore: ucan.notBefore, expiration: ucan.expiration }, this.now(), false, "revocation");
+    const window = checkTimeWindow({ notBefore: ucan.notBefore, expiration: ucan.expiration }, this.deps.now(), false, "revocation");
     if (window) throw window;
-    const target = await this.store.getDelegation(revocation.target);
+    const target = await this.deps.store.getDelegation(revocation.target);
     if (target === undefined) throw new HttpError("DELEGATION_NOT_FOUND", `no delegation ${revocation.target.toString()} is registered here`);
-    const ctx = await loadAuthorityContext(this.store, revocation.proofs, this.now());
+    const ctx = await loadAuthorityContext(this.deps.store, revocation.proofs, this.deps.now());
     const decision = authorizeRevocation(revocation, target, ctx);
     if (!decision.ok) throw decision.error;
-    if (await this.store.isRevoked(target.cid)) return { revoked: true, cid: target.cid };
+    if (await this.deps.store.isRevoked(target.cid)) return { revoked: true, cid: target.cid };
 
     const batch = new Batch();
-    this.store.putEvent(batch, revocation.cid, "revocation", utf8ToBytes(ucan.jwt));
-    this.store.putRevocation(batch, target.cid, { revocation: revocation.cid, revoker: decision.value.principal, time: Date.now() });
-    await this.store.write(batch);
+    this.deps.store.putEvent(batch, revocation.cid, "revocation", utf8ToBytes(ucan.jwt));
+    this.deps.store.putRevocation(batch, target.cid, { revocation: revocation.cid, revoker: decision.value.principal, time: Date.now() });
+    await this.deps.store.write(batch);
     for (const { id } of spacesOf(target.capabilities)) await this.recordInSpace(id, revocation.cid);
     return { revoked: true, cid: target.cid };
   }
@@ -143,10 +139,10 @@ export class DelegationService {
     } catch (error) {
       throw new HttpError("BAD_CID", error instanceof Error ? error.message : "not a CID");
     }
-    const record = await this.store.getDelegation(cid);
+    const record = await this.deps.store.getDelegation(cid);
     if (record === undefined) return { cid: cidText, exists: false, revoked: false, expired: false, active: false };
-    const revoked = await this.store.isRevoked(cid);
-    const expired = record.expiration !== undefined && this.now() > record.expiration;
+    const revoked = await this.deps.store.isRevoked(cid);
+    const expired = record.expiration !== undefined && this.deps.now() > record.expiration;
     return { cid: cid.toString(), exists: true, revoked, expired, active: !revoked && !expired };
   }
 }

@@ -10,12 +10,11 @@ import { requireKnownAbility } from "../../core/abilities.js";
 import type { Capability } from "../../core/capability.js";
 import { blake3Hex, rawBlake3Cid } from "../../core/cid.js";
 import type { KvOp } from "../../core/epoch/epoch.js";
-import type { Ed25519Verify } from "../../core/keys.js";
 import { invocationFromUcan } from "../../core/auth/records.js";
 import { canonicalDidOfUrl } from "../../core/did.js";
 import { type ResourceUri, formatCapabilityResource, formatSpaceId } from "../../core/resource.js";
 import { decodeUcan, type Ucan, verifyUcanSignature } from "../../core/auth/ucan.js";
-import type { KvVersion, NodeStore, SpaceRecord } from "../store/store.js";
+import type { KvVersion, SpaceRecord } from "../store/store.js";
 import { loadAuthorityContext } from "./authority-loader.js";
 import type { NodeConfig } from "./config.js";
 import { spaceKeyId } from "./delegation-service.js";
@@ -23,7 +22,7 @@ import { HttpError } from "./http-error.js";
 import { etagOf, header, ifNoneMatchHits, parseIfMatch, parseVersion, type RequestHeaders, storedMetadata } from "./kv-headers.js";
 import type { KvWriter } from "./kv-writer.js";
 import { decodeCursor, encodeCursor } from "./list-cursor.js";
-import type { NodeKeys } from "./node-keys.js";
+import type { ServiceDeps } from "./service-deps.js";
 import type { ReplayGuard, ReplayRecorder } from "./replay-guard.js";
 
 export interface InvokeRequest {
@@ -42,14 +41,11 @@ const MAX_BATCH = 100;
 
 export class InvokeService {
   constructor(
-    private readonly store: NodeStore,
+    private readonly deps: ServiceDeps,
     private readonly writer: KvWriter,
-    private readonly keys: NodeKeys,
     private readonly replay: ReplayGuard,
     private readonly replayRecorder: ReplayRecorder,
-    private readonly verify: Ed25519Verify,
     private readonly config: NodeConfig,
-    private readonly now: () => number,
   ) {}
 
   async invoke(request: InvokeRequest): Promise<InvokeResponse> {
@@ -57,7 +53,7 @@ export class InvokeService {
     if (authorization === undefined || authorization.length === 0) throw new HttpError("MISSING_AUTHORIZATION", "missing Authorization header (a UCAN invocation)");
     if (!authorization.includes(".")) throw new HttpError("NOT_A_UCAN", "invocations are UCAN JWTs; CACAOs are delegations (POST /delegate)");
     const ucan = decodeUcan(authorization);
-    verifyUcanSignature(ucan, this.verify);
+    verifyUcanSignature(ucan, this.deps.verify);
     const capabilities = ucan.capabilities.map((c) => ({ ...c, ability: requireKnownAbility(c.ability) }));
     const record = { ...invocationFromUcan(ucan), capabilities };
     // An invocation is addressed to its own issuer. Without this, any delegation (they are public in the
@@ -65,8 +61,8 @@ export class InvokeService {
     if (canonicalDidOfUrl(ucan.audience) !== record.invoker) {
       throw new HttpError("NOT_AN_INVOCATION", `an invocation's aud must be its issuer (${record.invoker}); this token is addressed to ${ucan.audience}, so it is a delegation (POST /delegate)`);
     }
-    const now = this.now();
-    const ctx = await loadAuthorityContext(this.store, record.proofs, now, capabilities);
+    const now = this.deps.now();
+    const ctx = await loadAuthorityContext(this.deps.store, record.proofs, now, capabilities);
     const decision = authorizeInvocation(record, ctx, { maxLifetimeSeconds: this.config.invocationMaxLifetimeSeconds });
     if (!decision.ok) throw decision.error;
 
@@ -114,7 +110,7 @@ export class InvokeService {
     const resource = capability.resource;
     if (resource.kind !== "tinycloud") throw new HttpError("BAD_RESOURCE", `${capability.ability} needs a tinycloud: resource`);
     const spaceId = spaceKeyId(resource);
-    const space = await this.store.getSpace(spaceId);
+    const space = await this.deps.store.getSpace(spaceId);
     if (space === undefined) throw new HttpError("SPACE_NOT_FOUND", `space ${formatSpaceId(resource.space)} is not hosted on this node`);
     return { resource, space, key: resource.path, query: parseQuery(resource.query) };
   }
@@ -127,7 +123,7 @@ export class InvokeService {
     const key = requireKey(target, "kv/get");
     await this.recordRead(inv);
     const versionParam = target.query.get("version");
-    const current = versionParam !== undefined ? await this.store.getVersion(target.space.id, key, parseVersion(versionParam)) : await this.store.getCurrent(target.space.id, key);
+    const current = versionParam !== undefined ? await this.deps.store.getVersion(target.space.id, key, parseVersion(versionParam)) : await this.deps.store.getCurrent(target.space.id, key);
     if (current === undefined || current.deleted) {
       throw new HttpError("KV_NOT_FOUND", current?.deleted ? `${key} was deleted in version ${current.version}` : `no value at ${key}${versionParam !== undefined ? ` version ${versionParam}` : ""}`);
     }
@@ -138,7 +134,7 @@ export class InvokeService {
     if (maxBytes !== undefined && current.size > Number(maxBytes)) {
       throw new HttpError("KV_TOO_LARGE", `value is ${current.size} bytes, above x-tinycloud-max-response-bytes ${maxBytes}`);
     }
-    const bytes = await this.store.getBlob(target.space.id, current.etag);
+    const bytes = await this.deps.store.getBlob(target.space.id, current.etag);
     if (bytes === undefined) throw new Error(`blob ${current.etag} of ${key} is missing`);
     return { status: 200, headers: out, body: bytes };
   }
@@ -153,7 +149,7 @@ export class InvokeService {
       if (!Number.isInteger(limit) || limit < 1 || limit > this.config.listLimitMax) {
         throw new HttpError("BAD_LIMIT", `limit must be an integer from 1 to ${this.config.listLimitMax}`);
       }
-      const versions = await this.store.listVersions(target.space.id, key, after === undefined ? 0 : parseVersion(after), limit + 1);
+      const versions = await this.deps.store.listVersions(target.space.id, key, after === undefined ? 0 : parseVersion(after), limit + 1);
       const page = versions.slice(0, limit);
       const body = {
         key,
@@ -174,7 +170,7 @@ export class InvokeService {
       return json(200, body);
     }
     const versionParam = target.query.get("version");
-    const current = versionParam !== undefined ? await this.store.getVersion(target.space.id, key, parseVersion(versionParam)) : await this.store.getCurrent(target.space.id, key);
+    const current = versionParam !== undefined ? await this.deps.store.getVersion(target.space.id, key, parseVersion(versionParam)) : await this.deps.store.getCurrent(target.space.id, key);
     if (current === undefined || current.deleted) throw new HttpError("KV_NOT_FOUND", `no value at ${key}`);
     return { status: 200, headers: metadataHeaders(current) };
   }
@@ -232,10 +228,10 @@ export class InvokeService {
     }
     const scope = { invoker: inv.invoker, space: target.space.id, prefix, limit };
     const cursor = header(headers, "x-tinycloud-cursor");
-    const after = cursor === undefined ? undefined : decodeCursor(this.keys.cursorKey, scope, cursor);
-    const { keys, more } = await this.store.listKeys(target.space.id, prefix, after, limit);
+    const after = cursor === undefined ? undefined : decodeCursor(this.deps.keys.cursorKey, scope, cursor);
+    const { keys, more } = await this.deps.store.listKeys(target.space.id, prefix, after, limit);
     const out: Record<string, string> = { "content-type": "application/json", "x-tinycloud-truncated": String(more) };
-    if (more) out["x-tinycloud-next-cursor"] = encodeCursor(this.keys.cursorKey, scope, keys[keys.length - 1] as string);
+    if (more) out["x-tinycloud-next-cursor"] = encodeCursor(this.deps.keys.cursorKey, scope, keys[keys.length - 1] as string);
     return { status: 200, headers: out, body: JSON.stringify(keys) };
   }
 
@@ -245,14 +241,14 @@ export class InvokeService {
     for (const capability of inv.capabilities) {
       const target = await this.kvTarget(capability);
       const key = target.key ?? "";
-      const current = target.key === undefined ? undefined : await this.store.getCurrent(target.space.id, key);
+      const current = target.key === undefined ? undefined : await this.deps.store.getCurrent(target.space.id, key);
       if (current === undefined || current.deleted) {
         results.push({ key, ok: false, error: { code: "KV_NOT_FOUND", message: `no value at ${key}` } });
         continue;
       }
       const headersOut = metadataHeaders(current);
       if (capability.ability === "tinycloud.kv/get") {
-        const bytes = (await this.store.getBlob(target.space.id, current.etag)) as Uint8Array;
+        const bytes = (await this.deps.store.getBlob(target.space.id, current.etag)) as Uint8Array;
         results.push({ key, ok: true, dataBase64: Buffer.from(bytes).toString("base64"), headers: headersOut });
       } else results.push({ key, ok: true, headers: headersOut });
     }
@@ -263,9 +259,9 @@ export class InvokeService {
   private async capabilitiesRead(inv: Invocation, target: Target): Promise<InvokeResponse> {
     await this.recordRead(inv);
     const out: Record<string, unknown> = {};
-    const now = this.now();
+    const now = this.deps.now();
     for (const record of await this.delegationsOf(target.space.id)) {
-      if ((record.expiration !== undefined && now > record.expiration) || (await this.store.isRevoked(record.cid))) continue;
+      if ((record.expiration !== undefined && now > record.expiration) || (await this.deps.store.isRevoked(record.cid))) continue;
       out[record.cid.toString()] = {
         capabilities: record.capabilities.map((c) => ({ resource: formatCapabilityResource(c.resource), action: c.ability })),
         delegator: record.issuer,
@@ -279,8 +275,8 @@ export class InvokeService {
 
   private async delegationsOf(spaceId: string): Promise<DelegationRecord[]> {
     const records: DelegationRecord[] = [];
-    for await (const { event } of this.store.spaceEventCids(spaceId)) {
-      const record = await this.store.getDelegationByKey(event);
+    for await (const { event } of this.deps.store.spaceEventCids(spaceId)) {
+      const record = await this.deps.store.getDelegationByKey(event);
       if (record !== undefined) records.push(record);
     }
     return records;

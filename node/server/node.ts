@@ -113,13 +113,14 @@ async function startServices(config: NodeConfig, chain: ChainConnection | undefi
   await store.open();
   const now = () => Date.now() / 1000;
   const ledger = new Ledger(store, keys.identity);
-  const delegations = new DelegationService(store, ledger, keys, nativeEd25519Verify, now);
+  const deps = { store, keys, verify: nativeEd25519Verify, now };
+  const delegations = new DelegationService(deps, ledger);
   const replay = await ReplayGuard.load(store, now());
   const rollupStore = new RollupStore(store);
   const context = chain?.context ?? 0n;
   const sequencer = config.rollup ? await Sequencer.open(rollupStore, { maxUpdates: config.batchMaxUpdates, maxDelayMs: config.batchMaxDelayMs, context, depth: config.stateTreeDepth }) : undefined;
   const views = sequencer !== undefined ? await StateViews.open(rollupStore, sequencer) : undefined;
-  const invocations = new InvokeService(store, new KvWriter(store, ledger, sequencer), keys, replay, new ReplayRecorder(store), nativeEd25519Verify, config, now);
+  const invocations = new InvokeService(deps, new KvWriter(store, ledger, sequencer), replay, new ReplayRecorder(store), config);
   const app = buildApp({ config, store, keys, delegations, invocations });
   registerPublicRoutes(app, store);
   const publicChain: PublicChainInfo | undefined =

@@ -13,9 +13,9 @@
  * back in the queue (see `worker-main.ts`).
  */
 import { Queue, QueueEvents, type ConnectionOptions, type Job } from "bullmq";
-import { ProverError, assertProofJob, decodeFailureReason, normalizeJob, type ProofJob, type ProofResult } from "../backends/backend.js";
+import { ProverError, decodeFailureReason, normalizeJob, type ProofJob, type ProofResult } from "../backends/backend.js";
 import type { ProverMetrics } from "./metrics.js";
-import { DEFAULT_QUEUE_NAME, batchJobId, type ProgressEvent, type ProgressListener, type ProverPool, type SubmitOptions } from "./types.js";
+import { DEFAULT_QUEUE_NAME, batchJobId, pendingProof, submitRefusal, type PendingProof, type ProgressEvent, type ProgressListener, type ProverPool, type SubmitOptions } from "./types.js";
 
 export interface BullMqPoolOptions {
   /** `redis://host:port/db` or BullMQ/ioredis connection options. */
@@ -37,13 +37,9 @@ export interface BullMqPoolOptions {
   readonly metrics?: ProverMetrics;
 }
 
-interface Waiter {
+interface Waiter extends PendingProof {
   readonly batch: number;
   readonly circuit: string;
-  readonly promise: Promise<ProofResult>;
-  readonly resolve: (result: ProofResult) => void;
-  readonly reject: (error: Error) => void;
-  readonly listeners: Set<ProgressListener>;
   settled: boolean;
   /** Set once the job is in the queue; only then may polling settle the waiter. */
   enqueued: boolean;
@@ -113,25 +109,19 @@ export class BullMqProverPool implements ProverPool {
   }
 
   submit(job: ProofJob, options: SubmitOptions = {}): Promise<ProofResult> {
-    if (this.#closed) return Promise.reject(new ProverError("PROVER_POOL_CLOSED", "prover pool is closed"));
-    try {
-      assertProofJob(job);
-    } catch (error) {
-      return Promise.reject(error as Error);
-    }
+    const refused = submitRefusal(this.#closed, job);
+    if (refused) return Promise.reject(refused);
     const jobId = batchJobId(job.batch);
     const existing = this.#waiters.get(jobId);
     if (existing) {
       if (options.onProgress) existing.listeners.add(options.onProgress);
       return existing.promise;
     }
-    const { promise, resolve, reject } = Promise.withResolvers<ProofResult>();
-    const waiter: Waiter = { batch: job.batch, circuit: job.circuit, promise, resolve, reject, listeners: new Set(), settled: false, enqueued: false };
-    if (options.onProgress) waiter.listeners.add(options.onProgress);
+    const waiter: Waiter = { batch: job.batch, circuit: job.circuit, ...pendingProof(options.onProgress), settled: false, enqueued: false };
     this.#waiters.set(jobId, waiter);
     this.#startPolling();
     void this.#enqueue(jobId, normalizeJob(job)).catch((error: unknown) => this.#reject(jobId, error instanceof Error ? error : new Error(String(error))));
-    return promise;
+    return waiter.promise;
   }
 
   async #enqueue(jobId: string, job: ProofJob): Promise<void> {

@@ -16,7 +16,6 @@ import { createHash } from "node:crypto";
 import { Worker } from "node:worker_threads";
 import {
   ProverError,
-  assertProofJob,
   deserializeError,
   errorMessage,
   jsonWithBigInts,
@@ -29,7 +28,7 @@ import {
   type SerializedError,
 } from "../backends/backend.js";
 import type { ProverMetrics } from "./metrics.js";
-import type { ProgressEvent, ProgressListener, ProverPool, SubmitOptions } from "./types.js";
+import { pendingProof, submitRefusal, type PendingProof, type ProgressEvent, type ProgressListener, type ProverPool, type SubmitOptions } from "./types.js";
 
 export interface EmbeddedPoolOptions {
   /** The backend each thread builds (e.g. `groth16BackendSpec({ circuits })`). */
@@ -53,14 +52,10 @@ type FromThread =
   | { type: "error"; id: number; error: SerializedError }
   | { type: "closed" };
 
-interface Entry {
+interface Entry extends PendingProof {
   readonly id: number;
   readonly job: ProofJob;
   readonly fingerprint: string;
-  readonly promise: Promise<ProofResult>;
-  readonly resolve: (result: ProofResult) => void;
-  readonly reject: (error: Error) => void;
-  readonly listeners: Set<ProgressListener>;
   state: "queued" | "running" | "done";
   result?: ProofResult;
 }
@@ -100,12 +95,8 @@ export class EmbeddedProverPool implements ProverPool {
   }
 
   submit(job: ProofJob, options: SubmitOptions = {}): Promise<ProofResult> {
-    if (this.#closed) return Promise.reject(new ProverError("PROVER_POOL_CLOSED", "prover pool is closed"));
-    try {
-      assertProofJob(job);
-    } catch (error) {
-      return Promise.reject(error as Error);
-    }
+    const refused = submitRefusal(this.#closed, job);
+    if (refused) return Promise.reject(refused);
     const normalized = normalizeJob(job);
     const fingerprint = createHash("sha256").update(normalized.circuit).update("\0").update(jsonWithBigInts(normalized.input)).digest("hex");
     const existing = this.#entries.get(job.batch);
@@ -116,13 +107,11 @@ export class EmbeddedProverPool implements ProverPool {
       if (options.onProgress && existing.state !== "done") existing.listeners.add(options.onProgress);
       return existing.promise;
     }
-    const { promise, resolve, reject } = Promise.withResolvers<ProofResult>();
-    const entry: Entry = { id: this.#nextId++, job: normalized, fingerprint, promise, resolve, reject, listeners: new Set(), state: "queued" };
-    if (options.onProgress) entry.listeners.add(options.onProgress);
+    const entry: Entry = { id: this.#nextId++, job: normalized, fingerprint, ...pendingProof(options.onProgress), state: "queued" };
     this.#entries.set(job.batch, entry);
     this.#queue.push(entry);
     this.#pump();
-    return promise;
+    return entry.promise;
   }
 
   async result(batch: number): Promise<ProofResult | undefined> {

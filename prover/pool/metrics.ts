@@ -37,20 +37,10 @@ const SECONDS_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 
 
 export function createProverMetrics(registry: Registry = new Registry()): ProverMetrics {
   let depthSource: (() => Promise<number> | number) | undefined;
-  const proveSeconds = new Histogram({
-    name: "tinycloud_prove_seconds",
-    help: "Seconds spent proving one batch (witness generation excluded)",
-    labelNames: ["backend", "circuit"] as const,
-    buckets: SECONDS_BUCKETS,
-    registers: [registry],
-  });
-  const witnessSeconds = new Histogram({
-    name: "tinycloud_witness_seconds",
-    help: "Seconds spent computing the witness of one batch",
-    labelNames: ["backend", "circuit"] as const,
-    buckets: SECONDS_BUCKETS,
-    registers: [registry],
-  });
+  /** A per-batch duration in seconds, by backend and circuit. */
+  const secondsHistogram = (name: string, help: string) => new Histogram({ name, help, labelNames: ["backend", "circuit"] as const, buckets: SECONDS_BUCKETS, registers: [registry] });
+  const proveSeconds = secondsHistogram("tinycloud_prove_seconds", "Seconds spent proving one batch (witness generation excluded)");
+  const witnessSeconds = secondsHistogram("tinycloud_witness_seconds", "Seconds spent computing the witness of one batch");
   const proofsTotal = new Counter({
     name: "tinycloud_proofs_total",
     help: "Batches whose proof finished, by outcome",

@@ -4,7 +4,7 @@
  * worker threads of its own process (`EmbeddedProverPool`) or in `tinycloud prover` processes behind
  * Redis (`BullMqProverPool`).
  */
-import type { ProofJob, ProofResult } from "../backends/backend.js";
+import { ProverError, assertProofJob, type ProofJob, type ProofResult } from "../backends/backend.js";
 
 export type { ProofJob, ProofResult } from "../backends/backend.js";
 
@@ -16,6 +16,33 @@ export interface ProgressEvent {
 }
 
 export type ProgressListener = (event: ProgressEvent) => void;
+
+/** Why a pool refuses a submitted job (it is closed, or the job is malformed); undefined when it takes it. */
+export function submitRefusal(closed: boolean, job: ProofJob): Error | undefined {
+  if (closed) return new ProverError("PROVER_POOL_CLOSED", "prover pool is closed");
+  try {
+    assertProofJob(job);
+  } catch (error) {
+    return error as Error;
+  }
+  return undefined;
+}
+
+/** A submitted proof as a pool holds it: its promise, how to settle it, and the progress listeners of everyone waiting on it. */
+export interface PendingProof {
+  readonly promise: Promise<ProofResult>;
+  readonly resolve: (result: ProofResult) => void;
+  readonly reject: (error: Error) => void;
+  readonly listeners: Set<ProgressListener>;
+}
+
+/** A fresh PendingProof, listened to by `onProgress` where the submitter gave one. */
+export function pendingProof(onProgress?: ProgressListener): PendingProof {
+  const { promise, resolve, reject } = Promise.withResolvers<ProofResult>();
+  const listeners = new Set<ProgressListener>();
+  if (onProgress) listeners.add(onProgress);
+  return { promise, resolve, reject, listeners };
+}
 
 export interface SubmitOptions {
   /** Progress of this batch only (also delivered to `onProgress` listeners). */

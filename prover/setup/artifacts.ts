@@ -902,17 +902,23 @@ export function contractName(name: string): string {
     .join("")}Verifier`;
 }
 
-export interface ProvenanceInput {
-  /** Default: `tinycloud setup`. */
-  generatedBy?: string;
-  entry: CircuitEntry;
+/** What compiling a circuit established, as its provenance and a ceremony's state record it. */
+export interface CompiledCircuitFacts {
+  /** Root-relative circuit file. */
   circuitFile: string;
+  /** The pipeline's content hash of the sources. */
   hash: string;
   compiler: string;
   flags: readonly string[];
   constraints: number;
   nPublic: number;
   domainPower: number;
+}
+
+export interface ProvenanceInput extends CompiledCircuitFacts {
+  /** Default: `tinycloud setup`. */
+  generatedBy?: string;
+  entry: CircuitEntry;
   ptau: PtauProvenance;
   phase2: Phase2Provenance;
   snarkjs: string;

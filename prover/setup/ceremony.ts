@@ -41,6 +41,7 @@ import {
   userPtau,
   writeIfChanged,
   type CircuitEntry,
+  type CompiledCircuitFacts,
   type KeysInfo,
   type PtauInfo,
 } from "./artifacts.js";
@@ -62,17 +63,9 @@ export interface CeremonyContribution {
   zkey: string;
 }
 
-export interface CeremonyState {
+export interface CeremonyState extends CompiledCircuitFacts {
   format: 1;
   circuit: CircuitEntry;
-  /** Root-relative circuit file and the pipeline's content hash of the sources. */
-  circuitFile: string;
-  hash: string;
-  compiler: string;
-  flags: readonly string[];
-  constraints: number;
-  nPublic: number;
-  domainPower: number;
   /** snarkjs' circuit hash of the initial key (hex). */
   circuitHash: string;
   ptau: { info: PtauInfo; sha256?: string };

@@ -118,24 +118,30 @@ async function loadRound(session: TinyCloudSession, node: ChildNode, round: numb
     kill();
   };
 
+  /** One put, counted as attempted and in flight: its ack, or undefined when it failed. */
+  const attemptPut = async (key: string, value: Uint8Array): Promise<{ etag: string; version: number } | undefined> => {
+    model.attempted++;
+    roundAttempts++;
+    inFlight++;
+    let ack: { etag: string; version: number };
+    try {
+      ack = await session.kv.put(key, value);
+    } catch (error) {
+      inFlight--;
+      failed(`put ${key}`, error);
+      return undefined;
+    }
+    inFlight--;
+    return ack;
+  };
+
   const freshWriter = async (w: number) => {
     for (let i = 0; !killed; i++) {
       const key = `r${round}/w${w}/${i}`;
       const value = randomValue(key);
       model.freshUnacked.set(key, value);
-      model.attempted++;
-      roundAttempts++;
-      inFlight++;
-      let ack: { etag: string; version: number };
-      try {
-        ack = await session.kv.put(key, value);
-      } catch (error) {
-        inFlight--;
-        failed(`put ${key}`, error);
-        continue;
-      }
-      inFlight--;
-      if (killed) continue; // the answer came after the kill: not acknowledged
+      const ack = await attemptPut(key, value);
+      if (ack === undefined || killed) continue; // failed, or answered after the kill: not acknowledged
       if (ack.version !== 1) fatal ??= new Error(`first put of ${key} acknowledged as version ${ack.version}`);
       model.freshUnacked.delete(key);
       model.fresh.set(key, { value, ...ack });
@@ -150,19 +156,8 @@ async function loadRound(session: TinyCloudSession, node: ChildNode, round: numb
       model.hot.set(key, state);
       const value = randomValue(`${key}@r${round}n${n}`);
       state.unackedSince.push(value);
-      model.attempted++;
-      roundAttempts++;
-      inFlight++;
-      let ack: { etag: string; version: number };
-      try {
-        ack = await session.kv.put(key, value);
-      } catch (error) {
-        inFlight--;
-        failed(`put ${key}`, error);
-        continue;
-      }
-      inFlight--;
-      if (killed) continue;
+      const ack = await attemptPut(key, value);
+      if (ack === undefined || killed) continue;
       const floor = state.acked?.version ?? 0;
       if (ack.version <= floor) fatal ??= new Error(`overwrite of ${key} acknowledged as version ${ack.version}, not above the previous ack ${floor}`);
       state.acked = { value, ...ack };

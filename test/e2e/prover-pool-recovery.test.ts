@@ -18,11 +18,10 @@ import type { ProofResult } from "../../prover/backends/backend.js";
 import { loadSnarkjs, terminateCurves, type Groth16Proof } from "../../prover/backends/snarkjs-api.js";
 import { BullMqProverPool } from "../../prover/pool/bullmq.js";
 import { proverFixture, type ProverFixture } from "../helpers/prover-fixture.js";
-import { killAllProverWorkers, spawnProverWorker } from "../helpers/prover-worker.js";
+import { killAllProverWorkers, slowBackendWorkerArgs, spawnProverWorker } from "../helpers/prover-worker.js";
 import type { SlowBackendLogLine } from "../helpers/slow-prover-backend.js";
 
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
-const SLOW_BACKEND = new URL("../helpers/slow-prover-backend.ts", import.meta.url);
 
 let fx: ProverFixture;
 let tmp: string;
@@ -48,14 +47,7 @@ test("kill -9 of a prover worker mid-job: a second worker picks the job up and t
   const logFile = join(tmp, "runs.jsonl");
   await writeFile(logFile, "");
   const workerArgs = [
-    "--redis",
-    REDIS_URL,
-    "--queue",
-    queueName,
-    "--backend-module",
-    SLOW_BACKEND.pathname,
-    "--backend-options",
-    JSON.stringify({ circuits: fx.circuits, delayMs: 3000, logFile }),
+    ...slowBackendWorkerArgs(REDIS_URL, queueName, { circuits: fx.circuits, delayMs: 3000, logFile }),
     "--stalled-interval",
     "1000",
     "--lock-duration",

@@ -10,10 +10,10 @@ import { privateKeyToAccount } from "viem/accounts";
 import { makeCapability } from "../../core/capability.js";
 import { ed25519Signer, generateEd25519SecretKey } from "../../core/keys.js";
 import { formatSpaceId, spaceIdFor } from "../../core/resource.js";
-import { completeSession, prepareSession } from "../../core/auth/session.js";
+import { completeSession, prepareSession, type SessionRequest } from "../../core/auth/session.js";
 import { createUcan } from "../../core/auth/ucan.js";
 import { openShareLink, signIn, type TinyCloudSession, type WalletSigner } from "../../node/client/client.js";
-import { sessionKey, signSession, signUcan, wallet as actorWallet } from "../helpers/actors.js";
+import { sessionKey, signSession, signUcan, wallet as actorWallet, type Wallet } from "../helpers/actors.js";
 import { startTestNode, type TestNode } from "../helpers/node.js";
 
 const ALL_KV = ["tinycloud.kv/get", "tinycloud.kv/put", "tinycloud.kv/del", "tinycloud.kv/list", "tinycloud.kv/metadata"];
@@ -52,6 +52,12 @@ function nowSeconds(): number {
 
 function iso(seconds: number): string {
   return new Date(seconds * 1000).toISOString();
+}
+
+/** The Authorization header of a CACAO for `request` on chain 1, issued now unless it says, signed by `signer` (not necessarily the address it names). */
+async function cacaoHeader(signer: Wallet, request: Omit<SessionRequest, "chainId" | "issuedAt"> & { issuedAt?: string }): Promise<string> {
+  const prepared = prepareSession({ chainId: 1, issuedAt: iso(nowSeconds()), ...request });
+  return completeSession(prepared, await signer.signMessage(prepared.message)).header;
 }
 
 describe("security: attacks against a real node", () => {
@@ -313,9 +319,8 @@ describe("security: attacks against a real node", () => {
 
     test("a forged CACAO (signed by mallory, claiming alice as iss) → 401 CACAO_ISSUER_MISMATCH", async () => {
       const now = nowSeconds();
-      const prepared = prepareSession({
+      const forged = await cacaoHeader(mallory, {
         address: alice.address,
-        chainId: 1,
         domain: "evil.example",
         delegatee: sessionKey(0x41).verificationMethod,
         capabilities: [{ resource: `${spaceId}/kv`, abilities: ALL_KV }],
@@ -323,8 +328,7 @@ describe("security: attacks against a real node", () => {
         issuedAt: iso(now),
         expirationTime: iso(now + 3600),
       });
-      const forged = completeSession(prepared, await mallory.signMessage(prepared.message));
-      assertError(await post(node.url, "/delegate", { authorization: forged.header }), 401, "CACAO_ISSUER_MISMATCH");
+      assertError(await post(node.url, "/delegate", { authorization: forged }), 401, "CACAO_ISSUER_MISMATCH");
     });
 
     test("a UCAN whose embedded jwk is not the issuer's key → 401 UCAN_JWK_MISMATCH", async () => {
@@ -390,18 +394,16 @@ describe("security: attacks against a real node", () => {
       const vault = formatSpaceId(spaceIdFor(alice.did, "vault"));
       const hostKey = (await fetch(`${node.url}/peer/generate/${encodeURIComponent(vault)}`).then((r) => r.text())).trim();
       const now = nowSeconds();
-      const prepared = prepareSession({
+      const host = await cacaoHeader(mallory, {
         address: mallory.address,
-        chainId: 1,
         domain: "evil.example",
         delegatee: hostKey,
         capabilities: [{ resource: vault, abilities: ["tinycloud.space/host"] }],
         nonce: "hostnonce0001",
         issuedAt: iso(now),
       });
-      const host = completeSession(prepared, await mallory.signMessage(prepared.message));
       // The authority check runs before the host gate: mallory holds no proof for alice's space.
-      assertError(await post(node.url, "/delegate", { authorization: host.header }), 401, "AUTH_MISSING_PROOF");
+      assertError(await post(node.url, "/delegate", { authorization: host }), 401, "AUTH_MISSING_PROOF");
       const epochs = await fetch(`${node.url}/spaces/${encodeURIComponent(vault)}/epochs`);
       assert.equal(epochs.status, 404);
       assert.match(await epochs.text(), /^SPACE_NOT_FOUND: /);
@@ -420,18 +422,14 @@ describe("security: attacks against a real node", () => {
 
     test("a host delegation addressed to the wrong key (not the node's host key) → 403 HOST_WRONG_NODE", async () => {
       const elsewhere = formatSpaceId(spaceIdFor(alice.did, "elsewhere"));
-      const now = nowSeconds();
-      const prepared = prepareSession({
+      const host = await cacaoHeader(alice, {
         address: alice.address,
-        chainId: 1,
         domain: "app.example",
         delegatee: sessionKey(0x45).did,
         capabilities: [{ resource: elsewhere, abilities: ["tinycloud.space/host"] }],
         nonce: "hostnonce0002",
-        issuedAt: iso(now),
       });
-      const host = completeSession(prepared, await alice.signMessage(prepared.message));
-      assertError(await post(node.url, "/delegate", { authorization: host.header }), 403, "HOST_WRONG_NODE");
+      assertError(await post(node.url, "/delegate", { authorization: host }), 403, "HOST_WRONG_NODE");
       assert.equal((await fetch(`${node.url}/spaces/${encodeURIComponent(elsewhere)}/epochs`)).status, 404, "the space was not created");
     });
 

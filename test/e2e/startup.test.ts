@@ -69,6 +69,26 @@ async function partials(cacheDir: string): Promise<string[]> {
   return found;
 }
 
+/** A proving node on an embedded chain with the depth-8 circuit, one update a batch, its keys from `buildKeys`. */
+function startD8Node(dataDir: string, buildKeys: KeyBuilder): Promise<RunningNode> {
+  return startNode(
+    {
+      port: 0,
+      host: "127.0.0.1",
+      dataDir,
+      quiet: true,
+      prove: true,
+      chain: "embedded",
+      chainPort: 0,
+      stateTreeDepth: 8,
+      circuits: ["epoch_transition_1_d8"],
+      batchMaxUpdates: 1,
+      batchMaxDelayMs: 100,
+    },
+    { buildKeys },
+  );
+}
+
 describe("start-up with proving keys not built yet", () => {
   const dirs: string[] = [];
   let child: ChildNode | undefined;
@@ -150,22 +170,7 @@ describe("start-up with proving keys not built yet", () => {
       const build = startKeyBuild(request, log);
       return { ...build, done: gate.then(() => build.done) };
     };
-    node = await startNode(
-      {
-        port: 0,
-        host: "127.0.0.1",
-        dataDir,
-        quiet: true,
-        prove: true,
-        chain: "embedded",
-        chainPort: 0,
-        stateTreeDepth: 8,
-        circuits: ["epoch_transition_1_d8"],
-        batchMaxUpdates: 1,
-        batchMaxDelayMs: 100,
-      },
-      { buildKeys: gated },
-    );
+    node = await startD8Node(dataDir, gated);
     const url = node.url;
     const session = await signIn({ url, wallet: testWallet(0x52) });
     await session.kv.put("a", "1");
@@ -223,22 +228,7 @@ describe("start-up with proving keys not built yet", () => {
       progress: () => undefined,
       close: async () => undefined,
     });
-    node = await startNode(
-      {
-        port: 0,
-        host: "127.0.0.1",
-        dataDir,
-        quiet: true,
-        prove: true,
-        chain: "embedded",
-        chainPort: 0,
-        stateTreeDepth: 8,
-        circuits: ["epoch_transition_1_d8"],
-        batchMaxUpdates: 1,
-        batchMaxDelayMs: 100,
-      },
-      { buildKeys: wrongKeys },
-    );
+    node = await startD8Node(dataDir, wrongKeys);
     await assert.rejects(node.proving?.ready as Promise<void>, { code: "CHAIN_KEYS_NOT_DEPLOYED" });
     const url = node.url;
     const session = await signIn({ url, wallet: testWallet(0x53) });

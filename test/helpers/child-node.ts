@@ -2,12 +2,8 @@
  * Run a real node as a child process (`node bin/tinycloud.js node --port 0 --data <dir>`), the way an
  * operator runs it, so a test can `kill -9` it and start it again on the same data directory.
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
-
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const NODE_BIN = fileURLToPath(new URL("../../node_modules/.bin/node", import.meta.url));
-const CLI = fileURLToPath(new URL("../../bin/tinycloud.js", import.meta.url));
+import type { ChildProcess } from "node:child_process";
+import { CLI, spawnNode } from "./spawn-node.js";
 
 export interface ChildNode {
   readonly url: string;
@@ -28,12 +24,7 @@ const live = new Set<ChildNode>();
 /** `prove: true` runs the node as `npm start` does (keys built in the background); default `--no-prove`. */
 export async function spawnChildNode(dataDir: string, options: { timeoutMs?: number; extraArgs?: readonly string[]; prove?: boolean } = {}): Promise<ChildNode> {
   const timeoutMs = options.timeoutMs ?? 20_000;
-  const child = spawn(NODE_BIN, [CLI, "node", "--port", "0", "--host", "127.0.0.1", ...(options.prove === true ? [] : ["--no-prove"]), "--data", dataDir, ...(options.extraArgs ?? [])], {
-    cwd: ROOT,
-    detached: false,
-    stdio: ["ignore", "pipe", "pipe"],
-    env: childEnv(),
-  });
+  const child = spawnNode([CLI, "node", "--port", "0", "--host", "127.0.0.1", ...(options.prove === true ? [] : ["--no-prove"]), "--data", dataDir, ...(options.extraArgs ?? [])]);
   let out = "";
   let err = "";
   child.stdout.setEncoding("utf8");
@@ -91,14 +82,6 @@ export async function spawnChildNode(dataDir: string, options: { timeoutMs?: num
   live.add(handle);
   void exitPromise.then(() => live.delete(handle));
   return handle;
-}
-
-/** The test runner's environment minus what would change how the child node behaves. */
-function childEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  delete env["NODE_OPTIONS"];
-  delete env["NODE_TEST_CONTEXT"];
-  return env;
 }
 
 export async function killAllChildNodes(): Promise<void> {

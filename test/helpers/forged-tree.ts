@@ -8,17 +8,8 @@ import { poseidon4 } from "poseidon-lite/poseidon4";
 import { hash3, type StateTree, stateRoot, type SiblingTriple, type UpdateWitness } from "../../core/state/state-tree.js";
 import { mod } from "../mutation/r1cs.js";
 
-export interface StepFields {
-  isUpdate: bigint;
-  isLow: bigint;
-  isNew: bigint;
-  index: number;
-  key: bigint;
-  nextKey: bigint;
-  oldValue: bigint;
-  newValue: bigint;
-  insKey: bigint;
-}
+/** A step's leaf fields (as in UpdateWitness), with its op as the circuit's three flags. */
+export type StepFields = Pick<UpdateWitness, "index" | "key" | "nextKey" | "oldValue" | "newValue" | "insKey"> & { isUpdate: bigint; isLow: bigint; isNew: bigint };
 
 /** A step's fields for an op given by name (insKey defaults to 0). */
 export type StepData = Omit<StepFields, "isUpdate" | "isLow" | "isNew" | "insKey"> & { insKey?: bigint };

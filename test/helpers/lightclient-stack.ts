@@ -37,6 +37,7 @@ export async function launchChromium(): Promise<Browser> {
   });
 }
 
+/** The node the light-client stack runs (test/perf/lightclient.bench.ts starts one of its own with it). */
 export const STACK_CONFIG: Partial<NodeConfig> = {
   port: 0,
   host: "127.0.0.1",

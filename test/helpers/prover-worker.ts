@@ -3,13 +3,18 @@
  * as a child process, so tests can SIGKILL it mid-job the way a crashed machine would; `spawnProverCli`
  * runs it the way an operator does, `node bin/tinycloud.js prover ...`.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import type { SlowBackendOptions } from "./slow-prover-backend.js";
+import { CLI, spawnNode } from "./spawn-node.js";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const NODE_BIN = fileURLToPath(new URL("../../node_modules/.bin/node", import.meta.url));
 const CLI_MAIN = fileURLToPath(new URL("../../cli/main.ts", import.meta.url));
-const CLI = fileURLToPath(new URL("../../bin/tinycloud.js", import.meta.url));
+const SLOW_BACKEND = new URL("./slow-prover-backend.ts", import.meta.url);
+
+/** Worker arguments: take jobs from `queue` on `redis`, prove them with the slow, logging test backend (./slow-prover-backend.ts). */
+export function slowBackendWorkerArgs(redis: string, queue: string, backend: SlowBackendOptions): string[] {
+  return ["--redis", redis, "--queue", queue, "--backend-module", SLOW_BACKEND.pathname, "--backend-options", JSON.stringify(backend)];
+}
 
 export interface ProverWorkerChild {
   readonly pid: number;
@@ -34,9 +39,7 @@ export function spawnProverCli(args: readonly string[], timeoutMs = 60_000): Pro
 }
 
 async function spawnReady(nodeArgs: readonly string[], timeoutMs: number): Promise<ProverWorkerChild> {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  delete env["NODE_TEST_CONTEXT"];
-  const child = spawn(NODE_BIN, nodeArgs, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env });
+  const child = spawnNode(nodeArgs, { keepNodeOptions: true });
   let out = "";
   child.stdout.setEncoding("utf8");
   child.stderr.setEncoding("utf8");

@@ -21,7 +21,7 @@ import { BullMqProverPool } from "../../prover/pool/bullmq.js";
 import { EmbeddedProverPool } from "../../prover/pool/embedded.js";
 import type { ProverPool } from "../../prover/pool/types.js";
 import { proverFixture, type ProverFixture } from "../helpers/prover-fixture.js";
-import { killAllProverWorkers, spawnProverWorker, type ProverWorkerChild } from "../helpers/prover-worker.js";
+import { killAllProverWorkers, slowBackendWorkerArgs, spawnProverWorker, type ProverWorkerChild } from "../helpers/prover-worker.js";
 import type { SlowBackendLogLine } from "../helpers/slow-prover-backend.js";
 import { until } from "../helpers/until.js";
 
@@ -93,18 +93,7 @@ const bullmqPool: PoolFactory = async ({ fx, dir, delayMs }) => {
   const log = backendLog(dir);
   await writeFile(log.file, "");
   const queueName = `tinycloud-test-conformance-${process.pid}-${randomBytes(4).toString("hex")}`;
-  const workerArgs = [
-    "--redis",
-    REDIS_URL,
-    "--queue",
-    queueName,
-    "--backend-module",
-    LOGGING_BACKEND.pathname,
-    "--backend-options",
-    JSON.stringify({ circuits: fx.circuits, delayMs, logFile: log.file }),
-    "--concurrency",
-    "1",
-  ];
+  const workerArgs = [...slowBackendWorkerArgs(REDIS_URL, queueName, { circuits: fx.circuits, delayMs, logFile: log.file }), "--concurrency", "1"];
   const handles: BullMqProverPool[] = [];
   let workers: ProverWorkerChild[] = [await spawnProverWorker(workerArgs)];
   return {

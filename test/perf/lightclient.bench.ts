@@ -21,6 +21,7 @@ import { signIn } from "../../node/client/client.js";
 import { startNode } from "../../node/server/node.js";
 import { loadSnarkjs } from "../../prover/backends/snarkjs-api.js";
 import { releaseSnarkjsWorkers } from "../../prover/setup/artifacts.js";
+import { STACK_CONFIG } from "../helpers/lightclient-stack.js";
 import { until } from "../helpers/until.js";
 import { testWallet } from "../helpers/wallets.js";
 import { fmt, printTable } from "./harness.js";
@@ -78,19 +79,7 @@ export async function run(): Promise<void> {
   // 2. The real stack.
   if (process.env["BENCH_LC_STACK"] !== "0") {
     const dataDir = await mkdtemp(join(tmpdir(), "tinycloud-lc-bench-"));
-    const node = await startNode({
-      dataDir,
-      port: 0,
-      host: "127.0.0.1",
-      quiet: true,
-      prove: true,
-      chain: "embedded",
-      chainPort: 0,
-      stateTreeDepth: 16,
-      circuits: ["epoch_transition_1"],
-      batchMaxUpdates: 1,
-      batchMaxDelayMs: 200,
-    });
+    const node = await startNode({ ...STACK_CONFIG, dataDir });
     try {
       const session = await signIn({ url: node.url, wallet: testWallet(0x71), space: "public" });
       await session.kv.put("bench/value.txt", "x".repeat(1024));

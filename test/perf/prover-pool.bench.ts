@@ -66,28 +66,16 @@ export async function run(): Promise<void> {
     }
     const total = N * ROUNDS;
     const bareRate = total / bareSeconds;
-    const bullRate = total / bullSeconds;
-    const embeddedRate = total / embeddedSeconds;
     const mean = (rs: ProofResult[], k: "witnessSeconds" | "proveSeconds") => rs.reduce((a, r) => a + r[k], 0) / rs.length;
+    const poolRow = (mode: string, seconds: number, results: ProofResult[]) => {
+      const rate = total / seconds;
+      return [mode, fmt(rate, 2), fmt((1000 * seconds) / total, 1), fmt(1000 * mean(results, "witnessSeconds"), 2), fmt(1000 * mean(results, "proveSeconds"), 1), fmt(rate / bareRate, 2)];
+    };
     printTable(`Prover pool vs bare snarkjs.groth16.fullProve (Poseidon(2), ${total} proofs per mode; pool proofs are verified before return)`, [
       ["mode", "proofs/s", "ms/proof", "witness ms (mean)", "prove ms (mean)", "ratio vs bare (target >= 0.95)"],
       ["bare fullProve, one process", fmt(bareRate, 2), fmt((1000 * bareSeconds) / total, 1), "-", "-", "1.00"],
-      [
-        "BullMQ pool, 1 worker process",
-        fmt(bullRate, 2),
-        fmt((1000 * bullSeconds) / total, 1),
-        fmt(1000 * mean(bullResults, "witnessSeconds"), 2),
-        fmt(1000 * mean(bullResults, "proveSeconds"), 1),
-        fmt(bullRate / bareRate, 2),
-      ],
-      [
-        "embedded pool, 1 worker thread",
-        fmt(embeddedRate, 2),
-        fmt((1000 * embeddedSeconds) / total, 1),
-        fmt(1000 * mean(embeddedResults, "witnessSeconds"), 2),
-        fmt(1000 * mean(embeddedResults, "proveSeconds"), 1),
-        fmt(embeddedRate / bareRate, 2),
-      ],
+      poolRow("BullMQ pool, 1 worker process", bullSeconds, bullResults),
+      poolRow("embedded pool, 1 worker thread", embeddedSeconds, embeddedResults),
     ]);
   } finally {
     await worker.stop();

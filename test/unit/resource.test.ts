@@ -31,6 +31,18 @@ const ORBIT = `tinycloud:pkh:eip155:1:${WALLET}://default`;
 const r = (text: string): CapabilityResource => parseCapabilityResource(text);
 const covers = (base: string, child: string): boolean => resourceCovers(r(base), r(child));
 
+/** A kv resource URI of OWNER's default space, written in `form`, parses to its parts and formats back to `text`. */
+function assertKvRoundTrip(text: string, form: "space" | "orbit", path: string): void {
+  const parsed = parseResourceUri(text);
+  assert.deepEqual(parsed, {
+    kind: "tinycloud",
+    space: { did: OWNER, name: "default", form },
+    service: "kv",
+    path,
+  });
+  assert.equal(formatResourceUri(parsed), text);
+}
+
 describe("resource URIs: parse and format", () => {
   for (const entry of wasm.orbitIds as { address: string; chainId: number; name: string | null; orbitId: string }[]) {
     test(`default: legacy orbit id ${entry.orbitId.slice(0, 40)}…${entry.orbitId.slice(-12)} parses`, () => {
@@ -63,27 +75,11 @@ describe("resource URIs: parse and format", () => {
   });
 
   test("default: current form with service and path round trips", () => {
-    const text = `${SPACE}/kv/photos/2024/a.jpg`;
-    const parsed = parseResourceUri(text);
-    assert.deepEqual(parsed, {
-      kind: "tinycloud",
-      space: { did: OWNER, name: "default", form: "space" },
-      service: "kv",
-      path: "photos/2024/a.jpg",
-    });
-    assert.equal(formatResourceUri(parsed), text);
+    assertKvRoundTrip(`${SPACE}/kv/photos/2024/a.jpg`, "space", "photos/2024/a.jpg");
   });
 
   test("default: legacy form with service and path round trips (as the official client writes it)", () => {
-    const text = `${ORBIT}/kv/default/obj.json`;
-    const parsed = parseResourceUri(text);
-    assert.deepEqual(parsed, {
-      kind: "tinycloud",
-      space: { did: OWNER, name: "default", form: "orbit" },
-      service: "kv",
-      path: "default/obj.json",
-    });
-    assert.equal(formatResourceUri(parsed), text);
+    assertKvRoundTrip(`${ORBIT}/kv/default/obj.json`, "orbit", "default/obj.json");
     const capabilities = `${ORBIT}/capabilities/all`;
     assert.equal(formatResourceUri(parseResourceUri(capabilities)), capabilities);
   });

@@ -27,6 +27,7 @@ import {
   type StateProof,
   type UpdateWitness,
 } from "../../core/state/state-tree.js";
+import { rng } from "../helpers/rng.js";
 
 // ----------------------------------------------------------------------------------------------------
 // Helpers
@@ -36,18 +37,6 @@ type CircomPoseidon = ((inputs: bigint[]) => unknown) & { F: { toObject(x: unkno
 let circom: CircomPoseidon;
 /** Poseidon computed by circomlibjs (independent of poseidon-lite). */
 const cp = (...inputs: bigint[]): bigint => circom.F.toObject(circom(inputs));
-
-/** Deterministic PRNG (mulberry32) so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomBigint(next: () => number, bits: number): bigint {
   let out = 0n;

@@ -13,20 +13,9 @@ import { FIELD_MODULUS, hash4, leafValue, poseidonBackendName, REFERENCE_POSEIDO
 import { TreeClient } from "../../node/rollup/tree-client.js";
 import { TreeWorkerError, type CutUpdate, type TreeReply } from "../../node/rollup/tree-protocol.js";
 import { TREE_WORKER_MARK } from "../../node/rollup/tree-worker.js";
+import { rng } from "../helpers/rng.js";
 
 const DEPTH = 8;
-
-/** Deterministic PRNG (mulberry32) so a failure is reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const event = CID.create(1, 0x71, await sha256.digest(new Uint8Array([1, 2, 3]))).toString();
 

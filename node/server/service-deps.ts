@@ -1,0 +1,11 @@
+import type { Ed25519Verify } from "../../core/keys.js";
+import type { NodeStore } from "../store/store.js";
+import type { NodeKeys } from "./node-keys.js";
+
+/** What the request services (DelegationService, InvokeService) share: the store, the node's keys, the Ed25519 check and the clock (Unix seconds). */
+export interface ServiceDeps {
+  readonly store: NodeStore;
+  readonly keys: NodeKeys;
+  readonly verify: Ed25519Verify;
+  readonly now: () => number;
+}
