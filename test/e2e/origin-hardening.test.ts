@@ -6,6 +6,8 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { privateKeyToAccount } from "viem/accounts";
 import { makeCapability } from "../../core/capability.js";
+import { formatSpaceId, spaceIdFor } from "../../core/resource.js";
+import { HOST_KEY_CACHE_SIZE } from "../../node/server/node-keys.js";
 import { signIn, type TinyCloudSession, type WalletSigner } from "../../node/client/client.js";
 import { startTestNode, type TestNode } from "../helpers/node.js";
 
@@ -101,6 +103,28 @@ describe("origin hardening: public values", () => {
     assert.equal(value.headers.get("x-content-type-options"), "nosniff");
     assert.equal(value.headers.get("content-security-policy"), "sandbox");
     assert.equal(value.headers.get("content-disposition"), "attachment");
+    await assertHealthy(node);
+  });
+});
+
+describe("origin hardening: host-key requests", () => {
+  let node: TestNode;
+  before(async () => {
+    node = await startTestNode();
+  });
+  after(() => node.stop());
+
+  test("more distinct GET /peer/generate names than the host-key cache holds: answers stay stable, the node healthy (bound: test/unit/node-keys.test.ts)", async () => {
+    const spaceId = (i: number) => encodeURIComponent(formatSpaceId(spaceIdFor("did:pkh:eip155:1:0x00000000000000000000000000000000000000b2", `flood-${i}`)));
+    const generate = async (i: number) => {
+      const response = await fetch(`${node.url}/peer/generate/${spaceId(i)}`);
+      assert.equal(response.status, 200);
+      return response.text();
+    };
+    const first = await generate(0);
+    assert.match(first, /^did:key:z/);
+    for (let i = 1; i <= HOST_KEY_CACHE_SIZE + 100; i++) await generate(i);
+    assert.equal(await generate(0), first, "an evicted host key is derived again, the same");
     await assertHealthy(node);
   });
 });
