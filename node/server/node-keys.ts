@@ -10,7 +10,7 @@
  * being hosted right now cheap and bounds memory at HOST_KEY_CACHE_SIZE entries.
  */
 import { randomBytes } from "node:crypto";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { blake3 } from "@noble/hashes/blake3.js";
 import { ed25519Signer, type Ed25519Signer } from "../../core/keys.js";
@@ -52,7 +52,7 @@ export class NodeKeys {
   }
 
   static async load(dataDir: string): Promise<NodeKeys> {
-    await mkdir(dataDir, { recursive: true });
+    await privateDir(dataDir);
     const file = join(dataDir, "node.key");
     let secret: Uint8Array;
     try {
@@ -65,4 +65,13 @@ export class NodeKeys {
     }
     return new NodeKeys(secret);
   }
+}
+
+/**
+ * Create (or keep) a directory only its owner can enter: mode 0700 whatever the umask, and an existing
+ * one is narrowed to 0700 too (the data directory holds the node secret and every stored value).
+ */
+export async function privateDir(path: string): Promise<void> {
+  await mkdir(path, { recursive: true, mode: 0o700 });
+  await chmod(path, 0o700);
 }

@@ -3,12 +3,16 @@
  * /lightclient). Each test states the attack and checks it refused, then that the node is still healthy.
  */
 import assert from "node:assert/strict";
+import { chmod, mkdir, mkdtemp, readdir, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { privateKeyToAccount } from "viem/accounts";
 import { makeCapability } from "../../core/capability.js";
 import { formatSpaceId, spaceIdFor } from "../../core/resource.js";
 import { HOST_KEY_CACHE_SIZE } from "../../node/server/node-keys.js";
 import { signIn, type TinyCloudSession, type WalletSigner } from "../../node/client/client.js";
+import { killAllChildNodes, spawnChildNode } from "../helpers/child-node.js";
 import { startTestNode, type TestNode } from "../helpers/node.js";
 
 function clientWallet(seedByte: number): WalletSigner {
@@ -18,7 +22,7 @@ function clientWallet(seedByte: number): WalletSigner {
 
 const SCRIPT = "<html><body><script>fetch('/lightclient').then((r) => r.text()).then(alert)</script></body></html>";
 
-async function assertHealthy(node: TestNode): Promise<void> {
+async function assertHealthy(node: { readonly url: string }): Promise<void> {
   const response = await fetch(`${node.url}/healthz`);
   assert.equal(response.status, 200);
   assert.equal(await response.text(), "ok");
@@ -128,6 +132,56 @@ describe("origin hardening: host-key requests", () => {
     await assertHealthy(node);
   });
 });
+
+describe("origin hardening: data-directory permissions", () => {
+  let parent: string;
+  before(async () => {
+    parent = await mkdtemp(join(tmpdir(), "tinycloud-perms-"));
+  });
+  after(async () => {
+    await killAllChildNodes();
+    await rm(parent, { recursive: true, force: true });
+  });
+
+  test("`tinycloud node` on a fresh data directory: no file or directory under it has a group or other permission bit (other local users read neither the node key nor the values)", async () => {
+    const dataDir = join(parent, "fresh", "data");
+    const child = await spawnChildNode(dataDir);
+    const session = await signIn({ url: child.url, wallet: clientWallet(0xa1) });
+    for (let i = 0; i < 20; i++) await session.kv.put(`secret/${i}`, `private value ${i}`);
+    await assertHealthy(child);
+    await child.kill9();
+    const entries = await walk(dataDir);
+    assert.ok(entries.some((e) => e.path.endsWith("node.key")) && entries.some((e) => e.path.includes(join("db", "CURRENT"))), "the node key and the store are there");
+    for (const { path, mode } of [{ path: dataDir, mode: (await stat(dataDir)).mode }, ...entries]) {
+      assert.equal(mode & 0o077, 0, `${path} has mode ${(mode & 0o777).toString(8)}`);
+    }
+  });
+
+  test("an existing data directory that others could enter is narrowed to 0700 (and its db directory) when a node starts on it", async () => {
+    const dataDir = join(parent, "open");
+    await mkdir(dataDir);
+    await chmod(dataDir, 0o755);
+    const node = await startTestNode({ dataDir });
+    try {
+      await assertHealthy(node);
+      assert.equal((await stat(dataDir)).mode & 0o777, 0o700);
+      assert.equal((await stat(join(dataDir, "db"))).mode & 0o777, 0o700);
+      assert.equal((await stat(join(dataDir, "node.key"))).mode & 0o777, 0o600);
+    } finally {
+      await node.stop();
+    }
+  });
+});
+
+async function walk(dir: string): Promise<{ path: string; mode: number }[]> {
+  const out: { path: string; mode: number }[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    out.push({ path, mode: (await stat(path)).mode });
+    if (entry.isDirectory()) out.push(...(await walk(path)));
+  }
+  return out;
+}
 
 /** kv/put with exactly these headers (the client sets only content-type and x-tinycloud-meta-*). */
 async function putRaw(url: string, session: TinyCloudSession, key: string, body: string, headers: Record<string, string>): Promise<void> {
