@@ -74,6 +74,9 @@ const PASSIVE_TYPES = new Set([
   "video/ogg",
 ]);
 
+/** No sniffing, and a sandbox if rendered: on every response whose bytes come from someone else (values, events, blocks, epochs). */
+export const INERT_HEADERS: Readonly<Record<string, string>> = { "x-content-type-options": "nosniff", "content-security-policy": "sandbox" };
+
 /** The media type of a Content-Type value, lower case, without parameters (`""` when absent). */
 function mediaType(contentType: string | undefined): string {
   return (contentType ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
@@ -92,7 +95,7 @@ export function isPassiveType(contentType: string | undefined): boolean {
  * active type, a stored `Content-Disposition` is kept only if it already says `attachment`.
  */
 export function valueSafetyHeaders(metadata: Readonly<Record<string, string>>): Record<string, string> {
-  const out: Record<string, string> = { "x-content-type-options": "nosniff", "content-security-policy": "sandbox" };
+  const out: Record<string, string> = { ...INERT_HEADERS };
   const stored = metadata["content-disposition"];
   if (!isPassiveType(metadata["content-type"])) out["content-disposition"] = stored !== undefined && /^\s*attachment\s*(;|$)/i.test(stored) ? stored : "attachment";
   return out;

@@ -98,6 +98,19 @@ describe("origin hardening: public values", () => {
     await assertHealthy(node);
   });
 
+  test("the signed bytes anyone can fetch (GET /events/:cid, /epochs/:cid) are served with nosniff and CSP sandbox too", async () => {
+    const event = await fetch(`${node.url}/events/${pub.proofs[0]?.toString()}`);
+    assert.equal(event.status, 200);
+    assert.equal(event.headers.get("x-content-type-options"), "nosniff");
+    assert.equal(event.headers.get("content-security-policy"), "sandbox");
+    const epochs = (await (await fetch(`${node.url}/spaces/${encodeURIComponent(pub.spaceId)}/epochs`)).json()) as { epochs: { cid: string }[] };
+    const epoch = await fetch(`${node.url}/epochs/${epochs.epochs[0]?.cid}`);
+    assert.equal(epoch.status, 200);
+    assert.equal(epoch.headers.get("x-content-type-options"), "nosniff");
+    assert.equal(epoch.headers.get("content-security-policy"), "sandbox");
+    await assertHealthy(node);
+  });
+
   test("an authenticated kv/get of an HTML value carries the same headers (a browser pointed at it renders nothing)", async () => {
     await pub.kv.put("attack/get", SCRIPT, { contentType: "text/html" });
     const value = await pub.kv.get("attack/get");
