@@ -65,6 +65,12 @@ export function registerNodeCommand(program: Command): void {
         confirmations: string;
         allowInsecureKeys?: boolean;
       }) => {
+        // Files the node creates are its owner's only (0600, directories 0700). LevelDB creates files all through
+        // the node's life (logs, tables at each compaction, MANIFEST) with mode 0666 & ~umask and takes no mode,
+        // so no window around opening the store could cover them: the umask is set for this process, which is
+        // the node and nothing else. (startNode, embedded in another process, leaves that process's umask alone
+        // and relies on the 0700 data and db directories.)
+        process.umask(0o077);
         const redisUrl = options.redis ?? process.env["REDIS_URL"];
         const cacheOption = options.cacheDir ?? (process.env["TINYCLOUD_CACHE_DIR"] || undefined);
         // Relative to where the command runs (the build process would resolve it against the checkout).

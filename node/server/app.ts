@@ -15,6 +15,7 @@ import type { NodeStore } from "../store/store.js";
 import { type NodeConfig, NODE_VERSION, PROTOCOL_VERSION } from "./config.js";
 import type { DelegationService } from "./delegation-service.js";
 import { HttpError, toHttpError } from "./http-error.js";
+import { INERT_HEADERS } from "./kv-headers.js";
 import type { InvokeService } from "./invoke-service.js";
 import type { NodeKeys } from "./node-keys.js";
 
@@ -148,6 +149,7 @@ export function buildApp(services: AppServices): FastifyInstance {
     const bytes = await store.getEpoch(cid);
     if (bytes === undefined) throw new HttpError("EPOCH_NOT_FOUND", `no epoch ${cid.toString()}`);
     if (request.query.format === "json") return jsonView(decodeEpoch(bytes).epoch);
+    reply.headers(INERT_HEADERS);
     return reply.type("application/vnd.ipld.dag-cbor").send(Buffer.from(bytes));
   });
 
@@ -155,7 +157,7 @@ export function buildApp(services: AppServices): FastifyInstance {
     const cid = parseCidParam(request.params.cid);
     const event = await store.getEvent(cid);
     if (event === undefined) throw new HttpError("EVENT_NOT_FOUND", `no event ${cid.toString()}`);
-    reply.header("x-tinycloud-event-kind", event.kind);
+    reply.headers({ ...INERT_HEADERS, "x-tinycloud-event-kind": event.kind });
     // JWTs start with "ey" (base64url of `{"`); CACAOs are DAG-CBOR maps.
     const isJwt = event.bytes[0] === 0x65 && event.bytes[1] === 0x79;
     return reply.type(isJwt ? "application/jwt" : "application/vnd.ipld.dag-cbor").send(Buffer.from(event.bytes));
@@ -165,6 +167,7 @@ export function buildApp(services: AppServices): FastifyInstance {
     const cid = parseCidParam(request.params.cid);
     const bytes = await store.getBlock(cid);
     if (bytes === undefined) throw new HttpError("BLOCK_NOT_FOUND", `no block ${cid.toString()}`);
+    reply.headers(INERT_HEADERS);
     return reply.type("application/vnd.ipld.dag-cbor").send(Buffer.from(bytes));
   });
 

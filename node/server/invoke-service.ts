@@ -19,7 +19,7 @@ import { loadAuthorityContext } from "./authority-loader.js";
 import type { NodeConfig } from "./config.js";
 import { spaceKeyId } from "./delegation-service.js";
 import { HttpError } from "./http-error.js";
-import { etagOf, header, ifNoneMatchHits, parseIfMatch, parseVersion, type RequestHeaders, storedMetadata } from "./kv-headers.js";
+import { etagOf, header, ifNoneMatchHits, parseIfMatch, parseVersion, type RequestHeaders, storedMetadata, valueSafetyHeaders } from "./kv-headers.js";
 import type { KvWriter } from "./kv-writer.js";
 import { decodeCursor, encodeCursor } from "./list-cursor.js";
 import type { ServiceDeps } from "./service-deps.js";
@@ -127,7 +127,7 @@ export class InvokeService {
     if (current === undefined || current.deleted) {
       throw new HttpError("KV_NOT_FOUND", current?.deleted ? `${key} was deleted in version ${current.version}` : `no value at ${key}${versionParam !== undefined ? ` version ${versionParam}` : ""}`);
     }
-    const out = { ...metadataHeaders(current), "cache-control": "private, no-cache" };
+    const out = { ...metadataHeaders(current), ...valueSafetyHeaders(current.metadata), "cache-control": "private, no-cache" };
     const inm = header(headers, "if-none-match");
     if (inm !== undefined && ifNoneMatchHits(inm, current.etag)) return { status: 304, headers: out };
     const maxBytes = header(headers, "x-tinycloud-max-response-bytes");

@@ -47,3 +47,56 @@ export function parseVersion(text: string): number {
   if (!/^[1-9][0-9]{0,15}$/.test(text) || !Number.isSafeInteger(n)) throw new HttpError("BAD_VERSION", `version must be a positive integer, got "${text.slice(0, 20)}"`);
   return n;
 }
+
+/**
+ * Types served inline: ones a browser only ever displays passively (no script, no markup, no plugin).
+ * Everything else (HTML, XHTML, SVG, XML, JavaScript, PDF, anything unknown or unparsable) is served with
+ * `Content-Disposition: attachment`, so navigating to it downloads it instead of rendering it in the node's
+ * origin (the origin of /lightclient). PDF is not inline: browser PDF viewers run embedded script.
+ */
+const PASSIVE_TYPES = new Set([
+  "application/octet-stream",
+  "application/json",
+  "text/plain",
+  "text/csv",
+  "image/png",
+  "image/jpeg",
+  "image/gif",
+  "image/webp",
+  "image/avif",
+  "image/bmp",
+  "audio/mpeg",
+  "audio/ogg",
+  "audio/wav",
+  "audio/webm",
+  "video/mp4",
+  "video/webm",
+  "video/ogg",
+]);
+
+/** No sniffing, and a sandbox if rendered: on every response whose bytes come from someone else (values, events, blocks, epochs). */
+export const INERT_HEADERS: Readonly<Record<string, string>> = { "x-content-type-options": "nosniff", "content-security-policy": "sandbox" };
+
+/** The media type of a Content-Type value, lower case, without parameters (`""` when absent). */
+function mediaType(contentType: string | undefined): string {
+  return (contentType ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
+}
+
+/** Whether a stored value of this Content-Type is served inline (a missing type is sent as application/octet-stream). */
+export function isPassiveType(contentType: string | undefined): boolean {
+  const type = mediaType(contentType);
+  return type === "" || PASSIVE_TYPES.has(type);
+}
+
+/**
+ * Headers that make a stored value's bytes inert in a browser, set on every response that carries them
+ * (`/public/...`, kv/get): no MIME sniffing, a sandboxed document (no script, a unique origin) if it is
+ * rendered anyway, and a download rather than a rendering for any type not known to be passive. For an
+ * active type, a stored `Content-Disposition` is kept only if it already says `attachment`.
+ */
+export function valueSafetyHeaders(metadata: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = { ...INERT_HEADERS };
+  const stored = metadata["content-disposition"];
+  if (!isPassiveType(metadata["content-type"])) out["content-disposition"] = stored !== undefined && /^\s*attachment\s*(;|$)/i.test(stored) ? stored : "attachment";
+  return out;
+}

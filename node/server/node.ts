@@ -8,7 +8,7 @@ import { DelegationService } from "./delegation-service.js";
 import { InvokeService } from "./invoke-service.js";
 import { KvWriter } from "./kv-writer.js";
 import { Ledger } from "./ledger.js";
-import { NodeKeys } from "./node-keys.js";
+import { NodeKeys, privateDir } from "./node-keys.js";
 import { ReplayGuard, ReplayRecorder } from "./replay-guard.js";
 import { RollupStore } from "../rollup/rollup-store.js";
 import { Sequencer } from "../rollup/sequencer.js";
@@ -109,6 +109,9 @@ export function checkProvingKeys(keys: ProvingKeys, chain: Pick<ChainConnection,
 
 async function startServices(config: NodeConfig, chain: ChainConnection | undefined, extensions: NodeExtensions): Promise<RunningNode> {
   const keys = await NodeKeys.load(config.dataDir);
+  // 0700 before LevelDB writes into it: its files get 0666 & ~umask (no mode option), so the directory is
+  // what keeps them private when the process umask is not 077 (`tinycloud node` sets 077: cli/node-command.ts).
+  await privateDir(join(config.dataDir, "db"));
   const store = new NodeStore(join(config.dataDir, "db"));
   await store.open();
   const now = () => Date.now() / 1000;

@@ -12,7 +12,7 @@ import { formatSpaceId, parseSpaceId } from "../../core/resource.js";
 import { isProtocolError } from "../../core/errors.js";
 import type { NodeStore } from "../store/store.js";
 import { HttpError } from "./http-error.js";
-import { etagOf, ifNoneMatchHits, parseVersion } from "./kv-headers.js";
+import { etagOf, ifNoneMatchHits, parseVersion, valueSafetyHeaders } from "./kv-headers.js";
 
 export const PUBLIC_SPACE_NAME = "public";
 
@@ -46,7 +46,8 @@ export function registerPublicRoutes(app: FastifyInstance, store: NodeStore): vo
     reply.header("x-tinycloud-version", String(current.version));
     // A pinned version never changes; the current one may.
     reply.header("cache-control", version === undefined ? "public, max-age=60" : "public, max-age=31536000, immutable");
-    for (const [name, value] of Object.entries(current.metadata)) reply.header(name, value);
+    // Stored headers first, then the rules that keep the bytes inert in the node's origin (README, HTTP API).
+    reply.headers({ ...current.metadata, ...valueSafetyHeaders(current.metadata) });
     const inm = headers["if-none-match"];
     if (typeof inm === "string" && ifNoneMatchHits(inm, current.etag)) return reply.code(304).send();
     const bytes = await store.getBlob(spaceId, current.etag);
