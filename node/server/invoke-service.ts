@@ -86,7 +86,7 @@ export class InvokeService {
         throw new HttpError("BAD_BATCH", `a KV invocation carries one capability, or 2–${MAX_BATCH} kv/get or kv/metadata capabilities`);
       }
       const capability = inv.capabilities[0] as Capability;
-      const target = await this.kvTarget(capability);
+      const target = await this.kvTarget(capability, "kv");
       switch (capability.ability) {
         case "tinycloud.kv/get":
           return this.get(inv, target, request.headers);
@@ -106,9 +106,16 @@ export class InvokeService {
     throw new HttpError("SERVICE_NOT_SUPPORTED", `this node does not serve ${[...abilities].join(", ")} yet`);
   }
 
-  private async kvTarget(capability: Capability): Promise<Target> {
+  /**
+   * The space and key a capability addresses. A service's abilities act only on that service's resources
+   * (`<space>/kv/…` for kv/*): without this check a kv/get grant on `<space>/notkv/x` would read kv key `x`.
+   */
+  private async kvTarget(capability: Capability, service?: string): Promise<Target> {
     const resource = capability.resource;
     if (resource.kind !== "tinycloud") throw new HttpError("BAD_RESOURCE", `${capability.ability} needs a tinycloud: resource`);
+    if (service !== undefined && resource.service !== service) {
+      throw new HttpError("RESOURCE_WRONG_SERVICE", `${capability.ability} acts on <space>/${service}/… resources, not on the ${resource.service ?? "(no)"} service`);
+    }
     const spaceId = spaceKeyId(resource);
     const space = await this.deps.store.getSpace(spaceId);
     if (space === undefined) throw new HttpError("SPACE_NOT_FOUND", `space ${formatSpaceId(resource.space)} is not hosted on this node`);
@@ -239,7 +246,7 @@ export class InvokeService {
     await this.recordRead(inv);
     const results = [];
     for (const capability of inv.capabilities) {
-      const target = await this.kvTarget(capability);
+      const target = await this.kvTarget(capability, "kv");
       const key = target.key ?? "";
       const current = target.key === undefined ? undefined : await this.deps.store.getCurrent(target.space.id, key);
       if (current === undefined || current.deleted) {

@@ -122,6 +122,23 @@ describe("security: attacks against a real node", () => {
       assertError(await post(node.url, "/invoke", { authorization: jwt }), 401, "AUTH_RESOURCE_ESCALATION");
     });
 
+    test("attack: kv/* granted on <space>/notkv/photos2 reaches kv key photos2/secret → 400 RESOURCE_WRONG_SERVICE, value unread and unchanged", async () => {
+      await session.kv.put("photos2/secret", "kv secret");
+      const crossService = await signIn({ url: node.url, wallet: aliceWallet, capabilities: [{ resource: `${spaceId}/notkv/photos2`, abilities: ["tinycloud.kv/get", "tinycloud.kv/put"] }] });
+      const as = (ability: string) => crossService.invocation([makeCapability(crossService.resource("notkv", "photos2/secret"), ability)]);
+      const read = await post(node.url, "/invoke", { authorization: as("tinycloud.kv/get") });
+      assertError(read, 400, "RESOURCE_WRONG_SERVICE");
+      assert.doesNotMatch(read.text, /kv secret/);
+      assertError(await post(node.url, "/invoke", { authorization: as("tinycloud.kv/put"), "content-type": "text/plain" }, "overwritten"), 400, "RESOURCE_WRONG_SERVICE");
+      const batch = crossService.invocation([
+        makeCapability(crossService.resource("notkv", "photos2/secret"), "tinycloud.kv/get"),
+        makeCapability(crossService.resource("notkv", "photos2/other"), "tinycloud.kv/get"),
+      ]);
+      assertError(await post(node.url, "/invoke", { authorization: batch }), 400, "RESOURCE_WRONG_SERVICE");
+      assert.equal((await session.kv.get("photos2/secret"))?.text(), "kv secret");
+      assert.equal((await fetch(`${node.url}/healthz`)).status, 200);
+    });
+
     test("alice's full session on mallory's space → 401 AUTH_RESOURCE_ESCALATION", async () => {
       const mallorySession = await signIn({ url: node.url, wallet: malloryWallet });
       await mallorySession.kv.put("diary", "private");
