@@ -5,12 +5,9 @@
  */
 import { parseWire, DecodedBatchSchema, ProofEntrySchema, ProofResponseSchema, type Groth16Proof } from "../../core/rollup/wire.js";
 import { stateProofFromJson, type StateProof } from "../../core/state/state-tree.js";
-import type { Fetched } from "./types.js";
+import { type Fetched, got, missing } from "./types.js";
 
 export type Parsed<T> = Fetched<T>;
-
-const ok = <T>(value: T): Parsed<T> => ({ ok: true, value });
-const bad = <T>(error: string): Parsed<T> => ({ ok: false, error });
 
 /** The part of a node's BatchRecord the light client needs. */
 export interface BatchClaim {
@@ -29,7 +26,7 @@ export function parseBatchClaim(json: unknown): Parsed<BatchClaim> {
   const parsed = parseWire(DecodedBatchSchema, json, "the batch record");
   if (!parsed.ok) return parsed;
   const r = parsed.value;
-  return ok({ number: r.number, newRoot: r.newRoot, status: r.status, circuit: r.circuit, proof: r.proof, publicSignals: r.publicSignals, anchorTx: r.anchorTx });
+  return got({ number: r.number, newRoot: r.newRoot, status: r.status, circuit: r.circuit, proof: r.proof, publicSignals: r.publicSignals, anchorTx: r.anchorTx });
 }
 
 /** The KV entry a leaf commits to, as the node describes it. */
@@ -57,15 +54,15 @@ export function parseProofClaim(json: unknown): Parsed<ProofClaim> {
   try {
     proof = stateProofFromJson(parsed.value.proof);
   } catch (error) {
-    return bad(`the state proof does not parse: ${error instanceof Error ? error.message : String(error)}`);
+    return missing(`the state proof does not parse: ${error instanceof Error ? error.message : String(error)}`);
   }
-  return ok({ batch: parsed.value.batch, root: BigInt(parsed.value.root), proof, entry: parsed.value.entry });
+  return got({ batch: parsed.value.batch, root: BigInt(parsed.value.root), proof, entry: parsed.value.entry });
 }
 
 export function parseEntryClaim(json: unknown): Parsed<EntryClaim> {
-  if (json === undefined) return bad("the node sent no entry for the leaf");
+  if (json === undefined) return missing("the node sent no entry for the leaf");
   const parsed = parseWire(ProofEntrySchema, json, "the entry");
   if (!parsed.ok) return parsed;
   const e = parsed.value;
-  return ok({ version: e.version, deleted: e.deleted, contentHash: BigInt(e.contentHash), etag: e.etag, size: e.size });
+  return got({ version: e.version, deleted: e.deleted, contentHash: BigInt(e.contentHash), etag: e.etag, size: e.size });
 }

@@ -1,5 +1,4 @@
 /** NodeSource over HTTP with `fetch` (Node and browsers alike). */
-import { formatErrorBody, parseErrorBody } from "../../core/http-errors.js";
 import { TransportError, type NodeSource } from "./types.js";
 
 export interface FetchNodeOptions {
@@ -25,10 +24,8 @@ export function fetchNodeSource(options: FetchNodeOptions): NodeSource {
       throw new TransportError("TRANSPORT_NETWORK", `node ${base} unreachable (GET ${path}): ${error instanceof Error ? error.message : String(error)}`);
     }
     if (!response.ok) {
-      // The node's error body is plain text `<CODE>: <message>` (core/http-errors.ts), cut short here.
-      const text = (await response.text().catch(() => "")).slice(0, 300);
-      const { code, message } = parseErrorBody(text);
-      const detail = text === "" ? "" : formatErrorBody(code, message);
+      // The node's error body is plain text `<CODE>: <message>` (core/http-errors.ts): quoted, cut short.
+      const detail = (await response.text().catch(() => "")).slice(0, 300).trim();
       throw new TransportError("TRANSPORT_HTTP", `node answered ${response.status} to GET ${path}${detail ? ` (${detail})` : ""}`, response.status);
     }
     return response;
