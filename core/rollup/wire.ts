@@ -60,11 +60,18 @@ const stateUpdateSchema = <F extends FieldSchema>(field: F) =>
     contentHash: field,
     version: Nat,
     deleted: v.boolean(),
-    /** leafValue(contentHash, version, deleted). */
+    /** leafValue(contentHash, version, deleted[, salt]). */
     value: field,
     /** The signed invocation that caused it, and the epoch that holds it (CIDs). */
     event: Text,
     epoch: Text,
+    /**
+     * Private spaces only (core/state/privacy.ts): the version's leaf salt, and the space salt that salts
+     * `key` (for the space's salt leaf, `service` "space", the salt it commits). Never served to a caller
+     * without a read capability on the space: they see the sealed form instead.
+     */
+    salt: v.exactOptional(field),
+    spaceSalt: v.exactOptional(field),
   });
 /** On the wire: field elements as decimal strings. */
 export const StateUpdateSchema = stateUpdateSchema(FieldDecimal);
@@ -72,17 +79,33 @@ export type StateUpdate = v.InferOutput<typeof StateUpdateSchema>;
 /** Decoded: field elements as `Field`. */
 export type DecodedUpdate = v.InferOutput<ReturnType<typeof stateUpdateSchema<typeof FieldValue>>>;
 
+/**
+ * An update of a private space as served to a caller who cannot read that space: only the opaque leaf
+ * key and value the circuit's commitment binds (both hiding: salted key, salted leaf). An auditor without
+ * access checks them against the commitment; one with access gets the full update.
+ */
+const sealedUpdateSchema = <F extends FieldSchema>(field: F) =>
+  v.object({
+    seq: Nat,
+    sealed: v.literal(true),
+    key: field,
+    value: field,
+  });
+export const SealedUpdateSchema = sealedUpdateSchema(FieldDecimal);
+export type SealedUpdate = v.InferOutput<typeof SealedUpdateSchema>;
+export type DecodedSealedUpdate = v.InferOutput<ReturnType<typeof sealedUpdateSchema<typeof FieldValue>>>;
+
 export const BATCH_STATUSES = ["cut", "proving", "proven", "anchored"] as const;
 
 /** The most updates one batch record may list (a batch is cut from at most this many writes). */
 export const MAX_BATCH_UPDATES = 4096;
 
-const batchRecordSchema = <F extends FieldSchema>(field: F) =>
+const batchRecordSchema = <F extends FieldSchema, U extends v.GenericSchema>(field: F, update: U) =>
   v.object({
     number: Nat,
     oldRoot: field,
     newRoot: field,
-    updates: v.pipe(v.array(stateUpdateSchema(field)), v.maxLength(MAX_BATCH_UPDATES, `lists more than ${MAX_BATCH_UPDATES} updates`), v.readonly()),
+    updates: v.pipe(v.array(update), v.maxLength(MAX_BATCH_UPDATES, `lists more than ${MAX_BATCH_UPDATES} updates`), v.readonly()),
     /** CIDs of the signed events, in update order (deduplicated). */
     eventCids: v.pipe(v.array(Text), v.maxLength(MAX_BATCH_UPDATES, `lists more than ${MAX_BATCH_UPDATES} events`), v.readonly()),
     /** Field element binding the event CIDs (core/rollup/events-hash.ts). */
@@ -104,12 +127,26 @@ const batchRecordSchema = <F extends FieldSchema>(field: F) =>
     /** Which circuit (batch size) proves it. */
     circuit: v.exactOptional(CircuitName),
   });
-/** GET /rollup/batches/:n, and the record the node stores. */
-export const BatchRecordSchema = batchRecordSchema(FieldDecimal);
+/** The record the node stores (every update in full). */
+export const BatchRecordSchema = batchRecordSchema(FieldDecimal, stateUpdateSchema(FieldDecimal));
 export type BatchRecord = v.InferOutput<typeof BatchRecordSchema>;
 /** The same record with its roots, header, commitment, events hash and update fields decoded to `Field`. */
-export const DecodedBatchSchema = batchRecordSchema(FieldValue);
+export const DecodedBatchSchema = batchRecordSchema(FieldValue, stateUpdateSchema(FieldValue));
 export type DecodedBatch = v.InferOutput<typeof DecodedBatchSchema>;
+
+/**
+ * GET /rollup/batches/:n: the stored record with each update of a private space the caller cannot read
+ * in its sealed form. What auditors and light clients parse.
+ */
+export const PublishedBatchSchema = batchRecordSchema(FieldDecimal, v.union([SealedUpdateSchema, StateUpdateSchema]));
+export type PublishedBatch = v.InferOutput<typeof PublishedBatchSchema>;
+export const DecodedPublishedBatchSchema = batchRecordSchema(FieldValue, v.union([sealedUpdateSchema(FieldValue), stateUpdateSchema(FieldValue)]));
+export type DecodedPublishedBatch = v.InferOutput<typeof DecodedPublishedBatchSchema>;
+
+/** Is this published update sealed (a private space's, served without its contents)? */
+export function isSealed<U extends { readonly sealed?: unknown }>(update: U): update is Extract<U, { readonly sealed: true }> {
+  return update.sealed === true;
+}
 
 /** A valid record's decoded form (the schema already holds, so this cannot fail). */
 export function decodeBatch(record: BatchRecord): DecodedBatch {
@@ -123,6 +160,8 @@ export const ProofEntrySchema = v.object({
   contentHash: FieldDecimal,
   etag: v.exactOptional(v.string()),
   size: v.exactOptional(Nat),
+  /** A private entry's leaf salt: the leaf is leafValue(contentHash, version, deleted, salt). */
+  salt: v.exactOptional(FieldDecimal),
 });
 export type ProofEntry = v.InferOutput<typeof ProofEntrySchema>;
 
@@ -141,6 +180,13 @@ export const ProofResponseSchema = v.object({
   root: FieldDecimal,
   proof: v.unknown(),
   entry: v.exactOptional(v.unknown()),
+  /**
+   * Private spaces (served only to a holder of a read capability): the space salt that salts `key`, and
+   * the state proof of its commitment leaf (`spaceSaltKey(spaceId)` → `H2(spaceSalt, 0)`) against the
+   * same root, so the reader knows `key` is THE key of this path at this root.
+   */
+  spaceSalt: v.exactOptional(FieldDecimal),
+  saltProof: v.exactOptional(v.unknown()),
 });
 export type ProofResponse = v.InferOutput<typeof ProofResponseSchema>;
 

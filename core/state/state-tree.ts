@@ -188,14 +188,18 @@ function first31BytesBigEndian(digest: Uint8Array): bigint {
 /**
  * The state key of a KV entry:
  *
- *     keyBytes = blake3(utf8(spaceId) ‖ 0x00 ‖ utf8(service) ‖ 0x00 ‖ utf8(path))
+ *     keyBytes = blake3(utf8(spaceId) ‖ 0x00 ‖ utf8(service) ‖ 0x00 ‖ utf8(path))             public space
+ *     keyBytes = blake3(0x00 ‖ spaceSalt[31 bytes BE] ‖ utf8(spaceId) ‖ 0x00 ‖ …)            private space
  *     key      = big-endian integer of keyBytes[0..31)      (248 bits, < p)
+ *
+ * A private space's `spaceSalt` is a secret 248-bit value committed once in the tree (privacy.ts), so an
+ * outsider who guesses a key name cannot find it among the published keys.
  *
  * `spaceId` and `service` must not contain U+0000 (the separator; the encoding would stop being
  * injective), and no component may contain a lone UTF-16 surrogate (TextEncoder would silently map it
  * to U+FFFD). Both are caller bugs: TypeError.
  */
-export function stateKey(spaceId: string, service: string, path: string): bigint {
+export function stateKey(spaceId: string, service: string, path: string, spaceSalt?: bigint): bigint {
   for (const [what, text] of [
     ["spaceId", spaceId],
     ["service", service],
@@ -207,19 +211,35 @@ export function stateKey(spaceId: string, service: string, path: string): bigint
   if (spaceId.includes("\u0000") || service.includes("\u0000")) {
     throw new TypeError("spaceId and service must not contain U+0000 (the key separator)");
   }
+  // A private space's keys are salted: 0x00 ‖ salt (31 bytes, big-endian) ‖ the public encoding. A space
+  // id never starts with U+0000, so salted and unsalted preimages cannot coincide.
+  const salt = spaceSalt === undefined ? undefined : saltBytes(requireKey(spaceSalt, "spaceSalt"));
   const a = utf8.encode(spaceId);
   const b = utf8.encode(service);
   const c = utf8.encode(path);
-  const bytes = new Uint8Array(a.length + 1 + b.length + 1 + c.length);
-  bytes.set(a, 0);
-  bytes[a.length] = 0;
-  bytes.set(b, a.length + 1);
-  bytes[a.length + 1 + b.length] = 0;
-  bytes.set(c, a.length + 2 + b.length);
+  const prefix = salt === undefined ? 0 : 1 + salt.length;
+  const bytes = new Uint8Array(prefix + a.length + 1 + b.length + 1 + c.length);
+  if (salt !== undefined) bytes.set(salt, 1);
+  bytes.set(a, prefix);
+  bytes[prefix + a.length] = 0;
+  bytes.set(b, prefix + a.length + 1);
+  bytes[prefix + a.length + 1 + b.length] = 0;
+  bytes.set(c, prefix + a.length + 2 + b.length);
   const key = first31BytesBigEndian(blake3(bytes));
   // Key 0 is the list head (the genesis leaf). A blake3 prefix of 0 has probability 2^-248: refuse, never alias.
   if (key === 0n) throw new StateError("STATE_RESERVED_KEY", "this entry hashes to the reserved state key 0");
   return key;
+}
+
+/** A 248-bit salt as 31 big-endian bytes. */
+function saltBytes(salt: bigint): Uint8Array {
+  const out = new Uint8Array(31);
+  let rest = salt;
+  for (let i = 30; i >= 0; i--) {
+    out[i] = Number(rest & 0xffn);
+    rest >>= 8n;
+  }
+  return out;
 }
 
 /** contentHash of a value: big-endian integer of the first 31 bytes of blake3(bytes). */
@@ -238,11 +258,12 @@ export function contentHashFromDigestHex(hex: string): bigint {
 }
 
 /**
- * A leaf's value: `H3(contentHash, version, deleted)`.
+ * A leaf's value: `H3(contentHash, version, deleted)` in a public space; `H4(contentHash, version, deleted,
+ * salt)` in a private one, where `salt` is a random 248-bit value drawn for each version.
  * For a tombstone (`deleted = true`) contentHash must be 0 (spec); a non-zero one is a caller bug
  * (RangeError). `version` is the per-key version (1, 2, …); any integer in [0, p) is accepted.
  */
-export function leafValue(contentHash: bigint, version: number | bigint, deleted: boolean): bigint {
+export function leafValue(contentHash: bigint, version: number | bigint, deleted: boolean, salt?: bigint): bigint {
   requireField(contentHash, "contentHash");
   if (typeof version === "number" && !Number.isSafeInteger(version)) {
     throw new StateError("STATE_OUT_OF_FIELD", `version must be an integer, got ${String(version)}`);
@@ -250,6 +271,9 @@ export function leafValue(contentHash: bigint, version: number | bigint, deleted
   const v = requireField(typeof version === "number" ? BigInt(version) : version, "version");
   if (typeof deleted !== "boolean") throw new TypeError("deleted must be a boolean");
   if (deleted && contentHash !== 0n) throw new RangeError("a tombstone's contentHash must be 0");
+  // A private entry's leaf hides its content: a per-version random salt makes `H4` a hiding commitment,
+  // so a guessed value cannot be confirmed against the published leaf (see core/state/privacy.ts).
+  if (salt !== undefined) return hash4(contentHash, v, deleted ? 1n : 0n, requireKey(salt, "salt"));
   return hash3(contentHash, v, deleted ? 1n : 0n);
 }
 
