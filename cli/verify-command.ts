@@ -4,7 +4,8 @@
  * Checks one KV entry against the state root the anchor contract stores, trusting only the chain and
  * the pinned verification keys (built in from circuits/keys, or --vkeys DIR): the node is asked for the
  * batch record, the state proof and the value bytes, and every answer is verified. Prints each step
- * (✓ / ✗ with the reason) or, with --json, the report. Exit status: 0 every step passed, 1 a step
+ * (✓ / ✗ with the reason) or, with --json, the report. A private entry needs a read capability:
+ * --auth-key (the reader's session key) and --proof (the delegations to it) sign each request. Exit status: 0 every step passed, 1 a step
  * failed, 2 bad usage (URI, options, unreadable files).
  */
 import { readdir, readFile } from "node:fs/promises";
@@ -16,6 +17,8 @@ import { loadVerifiers } from "../contracts/artifacts.js";
 import { TinyCloudError } from "../core/errors.js";
 import { BUILTIN_VKEYS, fetchNodeSource, formatReport, LightClientUriError, pinVkeys, snarkjsGroth16, verifyUri, viemChainSource, type PinnedVkeys, type VerifyReport } from "../lightclient/index.js";
 import { loadSnarkjs, terminateCurves } from "../prover/backends/snarkjs-api.js";
+import { readAuthorization } from "../lightclient/transports/read-auth.js";
+import { ReaderKeyError, readerKeyOf } from "./reader-key.js";
 
 export interface VerifyCommandOptions {
   node: string;
@@ -27,6 +30,8 @@ export interface VerifyCommandOptions {
   nodeVkeys?: boolean;
   json?: boolean;
   timeout?: string;
+  authKey?: string;
+  proof?: string;
 }
 
 class UsageError extends TinyCloudError<"CLI_USAGE"> {
@@ -104,11 +109,19 @@ export async function runVerify(uri: string, opts: VerifyCommandOptions): Promis
       throw new UsageError(`--value-file: ${(error as Error).message}`);
     }
   }
+  let reader;
+  try {
+    reader = await readerKeyOf(opts);
+  } catch (error) {
+    if (error instanceof ReaderKeyError) throw new UsageError(error.message);
+    throw error;
+  }
   const vkeys = opts.vkeys !== undefined ? await loadVkeysDir(opts.vkeys) : BUILTIN_VKEYS;
   const snarkjs = await loadSnarkjs();
   return verifyUri({
     uri,
-    node: fetchNodeSource({ url: opts.node, timeoutMs }),
+    // A reader's key signs the proof request (the node then serves a private entry's salts) and the value fetch.
+    node: fetchNodeSource({ url: opts.node, timeoutMs, ...(reader !== undefined ? { authorization: readAuthorization(reader) } : {}) }),
     chain: viemChainSource({ anchor: opts.contract, rpcUrl: opts.rpc, timeoutMs }),
     groth16: snarkjsGroth16(snarkjs),
     vkeys,
@@ -130,6 +143,8 @@ export function registerVerifyCommand(program: Command): void {
     .option("--node-vkeys", "for a circuit with no pinned key, use the node's copy if the contract's router and verifier vouch for it")
     .option("--batch <n>", "check against this anchored batch (default: anchor.latestBatch())")
     .option("--value-file <path>", "the value bytes of a private entry (public spaces are fetched from the node)")
+    .option("--auth-key <file>", "a private entry: the reader's Ed25519 session key (tinycloud keygen output) that signs a tinycloud.kv/get invocation for the proof and the value")
+    .option("--proof <cids>", "comma-separated CIDs of the delegations to --auth-key registered at the node (POST /delegate)")
     .option("--timeout <seconds>", "per-request timeout for the node and the RPC", "15")
     .option("--json", "print the report as JSON")
     .action(async (uri: string, opts: VerifyCommandOptions) => {

@@ -44,12 +44,14 @@ export {
   verifyEvidence,
   type EntryAddress,
   type EvidenceVerdict,
+  type PathOutcome,
   type VerifyEvidenceOptions,
 } from "./core/steps.js";
 export { formatReport, formatStep, STEP_MARK } from "./core/format.js";
 export { collectEvidence, keyWarnings, PUBLIC_SPACE_NAME, reportOf, verifyUri, type VerifyUriOptions } from "./verify-uri.js";
 export { TransportError, errorText, type ChainSource, type NodeSource, type TransportErrorCode } from "./transports/types.js";
 export { fetchNodeSource, type FetchNodeOptions } from "./transports/fetch-node.js";
+export { MAX_READ_TOKEN_SECONDS, readAuthorization, signReadInvocation, spaceKvResource, spacesAuthorization, type ReadAuthorization, type ReaderKey } from "./transports/read-auth.js";
 export { chainReaderOf, viemChainSource, type ChainReader, type ViemChainOptions } from "./transports/viem-chain.js";
 export {
   emptyRecording,

@@ -4,8 +4,9 @@
  *
  * Which batch: the latest the anchor contract has (`anchor.latestBatch()`) unless `batch` is given.
  * The node is asked for that batch's record and for the URI's state proof at that batch; the value
- * bytes come from `/public/<spaceId>/kv/<key>?version=<entry.version>` (spaces named "public") or
- * from the caller (`value`, e.g. --value-file for a private entry).
+ * bytes come from `/public/<spaceId>/kv/<key>?version=<entry.version>` (spaces named "public"), from
+ * POST /invoke kv/get of that version for a reader the node source authorizes (private spaces), or
+ * from the caller (`value`, e.g. --value-file).
  */
 import { parseBatchClaim, parseEntryClaim, parseProofClaim } from "./core/claims.js";
 import type { Groth16Verifier } from "./core/groth16.js";
@@ -27,7 +28,7 @@ import {
 import { codeHashOf, verifierIdOf, vkeyProblem } from "./core/vkey.js";
 import { errorText, type ChainSource, type NodeSource } from "./transports/types.js";
 
-export const PUBLIC_SPACE_NAME = "public";
+export { PUBLIC_SPACE_NAME } from "../core/state/privacy.js";
 
 export interface VerifyUriOptions {
   /** tinycloud:<did>:<space>/kv/<key> */
@@ -121,8 +122,9 @@ export async function collectEvidence(o: VerifyUriOptions): Promise<Evidence> {
     if (!claim.ok || claim.value.proof.kind !== "inclusion") return undefined;
     const entry = parseEntryClaim(claim.value.entry);
     if (!entry.ok || entry.value.deleted) return undefined;
-    if (address.spaceName !== PUBLIC_SPACE_NAME) {
-      return missing(`${address.spaceId} is not a public space: pass the value bytes of version ${entry.value.version} (--value-file)`);
+    if (!address.isPublic) {
+      if (node.privateValue !== undefined) return fetched(() => node.privateValue!(o.uri, entry.value.version));
+      return missing(`${address.spaceId} is not a public space: pass the value bytes of version ${entry.value.version} (--value-file), or read it with a read capability (--auth-key, --proof)`);
     }
     return fetched(() => node.publicValue(address.spaceId, address.path, entry.value.version));
   };

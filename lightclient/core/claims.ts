@@ -36,6 +36,8 @@ export interface EntryClaim {
   readonly contentHash: bigint;
   readonly etag: string | undefined;
   readonly size: number | undefined;
+  /** A private entry's leaf salt. */
+  readonly salt: bigint | undefined;
 }
 
 /** The part of a `/rollup/proof` response the light client needs. */
@@ -45,6 +47,9 @@ export interface ProofClaim {
   readonly proof: StateProof;
   /** Raw entry (parsed by the value step, so a bad entry fails "value", not "path"). */
   readonly entry: unknown;
+  /** Private spaces, for an authorized reader: the space salt, and the raw state proof of its leaf (checked by the path step). */
+  readonly spaceSalt: bigint | undefined;
+  readonly saltProof: unknown;
 }
 
 export function parseProofClaim(json: unknown): Parsed<ProofClaim> {
@@ -56,7 +61,8 @@ export function parseProofClaim(json: unknown): Parsed<ProofClaim> {
   } catch (error) {
     return missing(`the state proof does not parse: ${error instanceof Error ? error.message : String(error)}`);
   }
-  return got({ batch: parsed.value.batch, root: BigInt(parsed.value.root), proof, entry: parsed.value.entry });
+  const { spaceSalt, saltProof } = parsed.value;
+  return got({ batch: parsed.value.batch, root: BigInt(parsed.value.root), proof, entry: parsed.value.entry, spaceSalt: spaceSalt === undefined ? undefined : BigInt(spaceSalt), saltProof });
 }
 
 export function parseEntryClaim(json: unknown): Parsed<EntryClaim> {
@@ -64,5 +70,5 @@ export function parseEntryClaim(json: unknown): Parsed<EntryClaim> {
   const parsed = parseWire(ProofEntrySchema, json, "the entry");
   if (!parsed.ok) return parsed;
   const e = parsed.value;
-  return got({ version: e.version, deleted: e.deleted, contentHash: BigInt(e.contentHash), etag: e.etag, size: e.size });
+  return got({ version: e.version, deleted: e.deleted, contentHash: BigInt(e.contentHash), etag: e.etag, size: e.size, salt: e.salt === undefined ? undefined : BigInt(e.salt) });
 }

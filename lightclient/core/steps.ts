@@ -11,10 +11,11 @@
  */
 import { TinyCloudError } from "../../core/errors.js";
 import { formatSpaceId, parseResourceUri } from "../../core/resource.js";
-import { checkStateProof, contentHashField, emptyStateRoot, leafValue, MAX_STATE_TREE_DEPTH, STATE_TREE_DEPTH, stateKey, type StateProof } from "../../core/state/state-tree.js";
+import { checkStateProof, contentHashField, emptyStateRoot, leafValue, MAX_STATE_TREE_DEPTH, STATE_TREE_DEPTH, stateKey, stateProofFromJson, type StateProof } from "../../core/state/state-tree.js";
+import { isPublicSpaceId, spaceSaltKey, spaceSaltLeafValue } from "../../core/state/privacy.js";
 import { circuitDepth } from "./pinned.js";
 import { decodeHeader } from "../../core/rollup/header.js";
-import { parseBatchClaim, parseEntryClaim, parseProofClaim, type BatchClaim } from "./claims.js";
+import { parseBatchClaim, parseEntryClaim, parseProofClaim, type BatchClaim, type ProofClaim } from "./claims.js";
 import type { Groth16Verifier } from "./groth16.js";
 import { bytesToHex } from "../../core/encoding.js";
 import { codeHashOf, verifierIdOf, vkeyProblem } from "./vkey.js";
@@ -38,12 +39,19 @@ const short = (x: bigint | string): string => {
   return s.length > 20 ? `${s.slice(0, 8)}…${s.slice(-6)}` : s;
 };
 
-/** Where a KV URI lives in the state tree: the canonical space id, the path, and stateKey(spaceId, "kv", path). */
+/**
+ * Where a KV URI lives in the state tree: the canonical space id, the path, and (public spaces)
+ * stateKey(spaceId, "kv", path). A private space's key is salted with the space salt
+ * (core/state/privacy.ts), which only the proof response of an authorized reader carries: `key` is
+ * undefined there and the path step derives it once it has checked the salt against the root.
+ */
 export interface EntryAddress {
   readonly spaceId: string;
   readonly spaceName: string;
   readonly path: string;
-  readonly key: bigint;
+  /** The space is public (named "public"): plain key and leaf formulas, readable by anyone. */
+  readonly isPublic: boolean;
+  readonly key: bigint | undefined;
 }
 
 export class LightClientUriError extends TinyCloudError<"LIGHTCLIENT_BAD_URI"> {
@@ -63,7 +71,8 @@ export function entryAddress(uri: string): EntryAddress {
   }
   if (resource.service !== "kv" || resource.path === undefined) throw new LightClientUriError(`the URI must name a KV entry (<space>/kv/<key>): ${uri}`);
   const spaceId = formatSpaceId({ ...resource.space, form: "space" });
-  return { spaceId, spaceName: resource.space.name, path: resource.path, key: stateKey(spaceId, "kv", resource.path) };
+  const isPublic = isPublicSpaceId(spaceId);
+  return { spaceId, spaceName: resource.space.name, path: resource.path, isPublic, key: isPublic ? stateKey(spaceId, "kv", resource.path) : undefined };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -261,8 +270,61 @@ export function checkHistory(h: HistoryEvidence, n: number, root: bigint, pins: 
   return undefined;
 }
 
-/** "path": the state proof, for the key derived locally from the URI, recomputes to the anchored root. */
-export function checkPath(e: Evidence, root: StepResult, depth: number): { step: StepResult; proof?: StateProof; entry?: unknown } {
+/** What the path step hands the value step. */
+export interface PathOutcome {
+  readonly step: StepResult;
+  readonly proof?: StateProof;
+  readonly entry?: unknown;
+  /** The entry is a private space's: its leaf is leafValue(…, salt) with the entry's own salt. */
+  readonly salted?: boolean;
+}
+
+/**
+ * A private space's salt, checked against the SAME anchored root as the entry: the salt leaf at
+ * spaceSaltKey(spaceId) must hold spaceSaltLeafValue(spaceSalt). The tree holds one leaf per key, so at
+ * this root the space has exactly one salt, and a node cannot make the reader look up the path under
+ * another one (a "second salt" has no leaf to prove it). A valid non-inclusion proof of the salt key says
+ * the space has no salt yet at this root: it has never been written to, so every path is absent.
+ */
+function checkSpaceSalt(claim: ProofClaim, address: EntryAddress, anchoredRoot: bigint, depth: number): { salt: bigint } | { absent: StateProof } | { failure: StepResult } {
+  const unproven = (why: string) => ({
+    failure: fail("path", "PATH_SALT_UNPROVEN", `${address.spaceId} is a private space and ${why}`, {
+      spaceId: address.spaceId,
+      path: address.path,
+      saltKey: spaceSaltKey(address.spaceId).toString(),
+    }),
+  });
+  if (claim.saltProof === undefined) {
+    return unproven("the node sent no space salt with a proof of it: only a reader the node authorizes gets them (sign the request with a read capability, e.g. --auth-key and --proof)");
+  }
+  let saltProof: StateProof;
+  try {
+    saltProof = stateProofFromJson(claim.saltProof);
+  } catch (error) {
+    return unproven(`its salt proof does not parse: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const saltKey = spaceSaltKey(address.spaceId);
+  if (saltProof.key !== saltKey) return unproven(`the salt proof is for key ${short(saltProof.key)}, not the space's salt key ${short(saltKey)}`);
+  const check = checkStateProof(saltProof, anchoredRoot, depth);
+  if (!check.ok) {
+    return unproven(
+      check.reason === "ROOT_MISMATCH"
+        ? `the salt proof does not recompute to the anchored root ${short(anchoredRoot)}: it is not the salt this root commits`
+        : `the salt proof is invalid (${check.reason}: ${check.message})`,
+    );
+  }
+  if (saltProof.kind !== "inclusion") {
+    if (claim.spaceSalt !== undefined) return unproven("the node sends a space salt but proves that the root commits none");
+    return { absent: saltProof };
+  }
+  if (claim.spaceSalt === undefined) return unproven("the node proves its salt leaf but does not send the salt");
+  if (saltProof.value !== spaceSaltLeafValue(claim.spaceSalt))
+    return unproven(`the space salt the node sent is not the one the anchored root commits (its salt leaf holds ${short(saltProof.value as bigint)})`);
+  return { salt: claim.spaceSalt };
+}
+
+/** "path": the state proof, for the key derived locally from the URI (and, in a private space, its proven salt), recomputes to the anchored root. */
+export function checkPath(e: Evidence, root: StepResult, depth: number): PathOutcome {
   if (!root.ok || !e.anchored.ok) return { step: skipped("path", "no anchored root to check against") };
   let address: EntryAddress;
   try {
@@ -275,9 +337,30 @@ export function checkPath(e: Evidence, root: StepResult, depth: number): { step:
   if (!parsed.ok) return { step: fail("path", "PATH_MALFORMED", parsed.error) };
   const claim = parsed.value;
   const anchoredRoot = e.anchored.value.root;
-  const data = { key: address.key.toString(), spaceId: address.spaceId, path: address.path, kind: claim.proof.kind, levels: claim.proof.siblings.length, depth };
-  if (claim.proof.key !== address.key) {
-    return { step: fail("path", "PATH_WRONG_KEY", `the state proof is for key ${short(claim.proof.key)}, not ${short(address.key)} = stateKey(${address.spaceId}, kv, ${address.path})`, data) };
+  // The formulas follow from the URI alone: a public space's key and leaf are unsalted whatever the node
+  // sends (any salts in its answer are ignored), a private space's are salted. A node cannot switch them.
+  let key: bigint;
+  if (address.key !== undefined) key = address.key;
+  else {
+    const salt = checkSpaceSalt(claim, address, anchoredRoot, depth);
+    if ("failure" in salt) return { step: salt.failure };
+    if ("absent" in salt) {
+      if (claim.root !== anchoredRoot) {
+        return { step: fail("path", "PATH_ROOT_MISMATCH", `the node labels the proof with root ${short(claim.root)}, not the anchored root ${short(anchoredRoot)}`) };
+      }
+      const data = { spaceId: address.spaceId, path: address.path, saltKey: salt.absent.key.toString(), kind: "absence", depth };
+      return {
+        step: pass("path", "PATH_OK", `${address.spaceId} is a private space with no salt committed at the anchored root (proven absent): it holds no entry, ${address.path} included`, data),
+        proof: salt.absent,
+        salted: true,
+      };
+    }
+    key = stateKey(address.spaceId, "kv", address.path, salt.salt);
+  }
+  const keyText = address.isPublic ? `stateKey(${address.spaceId}, kv, ${address.path})` : `stateKey(${address.spaceId}, kv, ${address.path}, spaceSalt)`;
+  const data = { key: key.toString(), spaceId: address.spaceId, path: address.path, private: !address.isPublic, kind: claim.proof.kind, levels: claim.proof.siblings.length, depth };
+  if (claim.proof.key !== key) {
+    return { step: fail("path", "PATH_WRONG_KEY", `the state proof is for key ${short(claim.proof.key)}, not ${short(key)} = ${keyText}`, data) };
   }
   const check = checkStateProof(claim.proof, anchoredRoot, depth);
   if (!check.ok) {
@@ -292,11 +375,17 @@ export function checkPath(e: Evidence, root: StepResult, depth: number): { step:
     return { step: fail("path", "PATH_ROOT_MISMATCH", `the node labels the proof with root ${short(claim.root)}, not the anchored root ${short(anchoredRoot)}`, data) };
   }
   const what = check.kind === "inclusion" ? `inclusion proof (position ${check.index})` : `non-inclusion proof (the key falls between neighbours at position ${check.index})`;
-  return { step: pass("path", "PATH_OK", `${what} of ${address.path} is valid against the anchored root (${depth} levels)`, data), proof: claim.proof, entry: claim.entry };
+  const salted = address.isPublic ? "" : ", under the space salt the same root commits";
+  return {
+    step: pass("path", "PATH_OK", `${what} of ${address.path} is valid against the anchored root (${depth} levels)${salted}`, data),
+    proof: claim.proof,
+    entry: claim.entry,
+    salted: !address.isPublic,
+  };
 }
 
 /** "value": blake3(bytes) is the entry's content hash and leafValue(entry) is the proven leaf (or: the key is absent). */
-export function checkValue(e: Evidence, path: { step: StepResult; proof?: StateProof; entry?: unknown }, expectBytes: boolean): { step: StepResult; entry?: VerifiedEntry } {
+export function checkValue(e: Evidence, path: PathOutcome, expectBytes: boolean): { step: StepResult; entry?: VerifiedEntry } {
   if (!path.step.ok || path.proof === undefined) return { step: skipped("value", "no valid path to the leaf") };
   const proof = path.proof;
   const supplied = e.value?.ok === true;
@@ -308,15 +397,19 @@ export function checkValue(e: Evidence, path: { step: StepResult; proof?: StateP
   const parsed = parseEntryClaim(path.entry);
   if (!parsed.ok) return { step: fail("value", "VALUE_MALFORMED", parsed.error) };
   const claim = parsed.value;
+  // A private leaf is the hiding H4(contentHash, version, deleted, salt): without its salt nothing can be checked.
+  if (path.salted === true && claim.salt === undefined) return { step: fail("value", "VALUE_MALFORMED", "the entry of a private space comes without its leaf salt") };
   let leaf: bigint;
   try {
-    leaf = leafValue(claim.contentHash, claim.version, claim.deleted);
+    leaf = path.salted === true ? leafValue(claim.contentHash, claim.version, claim.deleted, claim.salt) : leafValue(claim.contentHash, claim.version, claim.deleted);
   } catch (error) {
     return { step: fail("value", "VALUE_MALFORMED", `the entry is not a valid leaf: ${error instanceof Error ? error.message : String(error)}`) };
   }
   const data: Record<string, unknown> = { version: claim.version, deleted: claim.deleted, contentHash: claim.contentHash.toString(), leaf: (proof.value as bigint).toString() };
   if (leaf !== proof.value) {
-    return { step: fail("value", "VALUE_LEAF_MISMATCH", `leafValue(contentHash, version ${claim.version}, deleted ${claim.deleted}) of the node's entry is not the proven leaf value`, data) };
+    const formula =
+      path.salted === true ? `leafValue(contentHash, version ${claim.version}, deleted ${claim.deleted}, salt)` : `leafValue(contentHash, version ${claim.version}, deleted ${claim.deleted})`;
+    return { step: fail("value", "VALUE_LEAF_MISMATCH", `${formula} of the node's entry is not the proven leaf value`, data) };
   }
   if (claim.deleted) {
     const entry: VerifiedEntry = { kind: "deleted", version: claim.version };

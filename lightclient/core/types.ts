@@ -45,6 +45,7 @@ export type StepCode =
   | "PATH_MALFORMED" // the state proof JSON does not parse
   | "PATH_WRONG_KEY" // the proof is for another key than the one derived from the URI
   | "PATH_ROOT_MISMATCH" // the proof does not recompute to the anchored root (or names another root)
+  | "PATH_SALT_UNPROVEN" // a private space's response lacks the space salt, or its salt proof is not the salt leaf of the anchored root
   | "PATH_UNAVAILABLE"
   // value
   | "VALUE_OK" // inclusion: bytes hash to the leaf's content hash

@@ -21,6 +21,11 @@ export interface NodeSource {
   stateProof(uri: string, batch: number): Promise<unknown>;
   /** GET /public/<spaceId>/kv/<key>?version=<n>: the value bytes (public spaces only). */
   publicValue(spaceId: string, key: string, version: number): Promise<Uint8Array>;
+  /**
+   * POST /invoke tinycloud.kv/get on `<uri>?version=<n>`: a private value's bytes, for a reader the node
+   * authorizes (present only when the source holds a read authorization).
+   */
+  privateValue?(uri: string, version: number): Promise<Uint8Array>;
   /** GET /rollup/vkeys/<circuit>: the node's copy of a verification key (never trusted without the chain check). */
   vkey?(circuit: string): Promise<unknown>;
   /** GET /rollup/status (informational). */

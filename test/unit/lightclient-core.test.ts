@@ -143,15 +143,15 @@ describe("light client: all steps pass on honest evidence", () => {
     assert.deepEqual(report.entry, { kind: "deleted", version: 2 });
   });
 
-  test("a private entry verifies with caller-supplied bytes, and not without them", async () => {
+  test("a private entry without its space salt fails the path step, bytes or not (private entries are salted; see the salted-tree tests)", async () => {
+    // The recording predates salted private spaces: its private entry is an unsalted leaf and the
+    // response carries no salts, which is exactly what a node sends a caller it does not authorize.
     const bytes = new TextEncoder().encode("private bytes");
-    const good = await run(V.uris.secret, undefined, { value: bytes });
-    assert.equal(good.ok, true, formatReport(good));
+    const supplied = await run(V.uris.secret, undefined, { value: bytes });
+    assertFailsAt(supplied, "path", "PATH_SALT_UNPROVEN");
+    assert.match(supplied.steps[3]!.reason, /private space.*no space salt.*--auth-key/);
     const none = await run(V.uris.secret);
-    assertFailsAt(none, "value", "VALUE_UNAVAILABLE");
-    assert.match(none.steps[4]!.reason, /not a public space.*--value-file/);
-    const wrong = await run(V.uris.secret, undefined, { value: new TextEncoder().encode("guess") });
-    assertFailsAt(wrong, "value", "VALUE_HASH_MISMATCH");
+    assertFailsAt(none, "path", "PATH_SALT_UNPROVEN");
   });
 
   test("supplied bytes for an absent key fail the value step", async () => {
@@ -434,7 +434,10 @@ describe("light client: core pieces", () => {
   test("entryAddress derives the key locally and rejects non-KV URIs", () => {
     const a = entryAddress(V.uris.hello);
     const p = V.recording.node.proofs[proofKey(V.uris.hello, LATEST)] as { key: string; spaceId: string };
-    assert.equal(a.key.toString(), p.key);
+    assert.equal(a.key?.toString(), p.key);
+    assert.equal(a.isPublic, true);
+    // A private space's key is salted: the URI alone does not give it (the path step derives it from the proven salt).
+    assert.equal(entryAddress(V.uris.secret).key, undefined);
     assert.equal(a.spaceId, p.spaceId);
     assert.throws(() => entryAddress("https://example.com"), LightClientUriError);
     assert.throws(() => entryAddress(`${spaceOf(V.uris.hello)}/sql/x`), LightClientUriError);
