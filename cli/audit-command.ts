@@ -4,6 +4,10 @@
  * state updates follow from those events, the roots, the commitment, the Groth16 proof against the pinned
  * verification key, and (with a chain) the anchored root and BatchAnchored event.
  *
+ * Private spaces are sealed to an anonymous auditor (their updates count in the roots and the commitment,
+ * their events are skipped). With --auth-key, --proof and --space, every request carries one invocation of
+ * tinycloud.kv/get on `<space>/kv` for each space named, and those spaces are audited in full.
+ *
  * Exit status: 0 every check passed; 1 the audit found a failure; 2 bad usage or the node/chain unreachable.
  */
 import { readFile } from "node:fs/promises";
@@ -17,6 +21,9 @@ import { ViemAuditChain } from "../lightclient/audit/chain.js";
 import { formatAuditReport, reportToJson } from "../lightclient/audit/report.js";
 import { AuditSourceError, HttpAuditSource } from "../lightclient/audit/source.js";
 import type { AuditChain } from "../lightclient/audit/types.js";
+import { spacesAuthorization } from "../lightclient/transports/read-auth.js";
+import { parseSpaceId } from "../core/resource.js";
+import { ReaderKeyError, readerKeyOf } from "./reader-key.js";
 
 interface AuditCliOptions {
   batch: string;
@@ -30,6 +37,9 @@ interface AuditCliOptions {
   grace: string;
   fromBlock?: string;
   verbose?: boolean;
+  authKey?: string;
+  proof?: string;
+  space?: string;
 }
 
 const DEFAULT_VKEYS = new URL("../circuits/keys/", import.meta.url);
@@ -49,6 +59,9 @@ export function registerAuditCommand(program: Command): void {
     .option("--grace <seconds>", "how long an invocation may have expired before its epoch was stamped", "5")
     .option("--from-block <n>", "first block to search for BatchAnchored logs (default 0)")
     .option("-v, --verbose", "list every check of every event")
+    .option("--auth-key <file>", "audit private spaces: the auditor's Ed25519 session key (tinycloud keygen output), holding a delegation of tinycloud.kv/get on <space>/kv/")
+    .option("--proof <cids>", "comma-separated CIDs of the delegations to --auth-key registered at the node (POST /delegate)")
+    .option("--space <ids>", "comma-separated space ids the delegations cover (with --auth-key): their updates are audited in full, other private spaces stay sealed")
     .action(async (options: AuditCliOptions) => {
       process.exitCode = await runAudit(options);
     });
@@ -76,7 +89,30 @@ async function runAudit(options: AuditCliOptions): Promise<number> {
   } catch {
     return usage(`--node is not a URL: ${options.node}`);
   }
-  const source = new HttpAuditSource(url.toString());
+  let authorization: (() => string) | undefined;
+  try {
+    const reader = await readerKeyOf(options);
+    const spaces = (options.space ?? "")
+      .split(",")
+      .map((s) => s.trim())
+      .filter((s) => s !== "");
+    if (reader === undefined && spaces.length > 0) return usage("--space needs --auth-key (and --proof)");
+    if (reader !== undefined) {
+      if (spaces.length === 0) return usage("--auth-key needs --space: the space ids whose kv/get the delegations grant");
+      for (const space of spaces) {
+        try {
+          parseSpaceId(space);
+        } catch (error) {
+          return usage(`--space ${space}: ${error instanceof Error ? error.message : String(error)}`);
+        }
+      }
+      authorization = spacesAuthorization(reader, spaces);
+    }
+  } catch (error) {
+    if (error instanceof ReaderKeyError) return usage(error.message);
+    throw error;
+  }
+  const source = new HttpAuditSource(url.toString(), fetch, authorization);
 
   let batch: number;
   if (options.batch === "latest") {

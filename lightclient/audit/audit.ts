@@ -1,6 +1,10 @@
 /**
  * `auditBatch`: re-check one rollup batch from published data alone.
  *
+ * A private space's update is sealed (key and leaf value only) unless the source holds a read capability for
+ * the space: it counts in the roots and the commitment but is not event-checked (salt-check.ts). A readable
+ * private space is checked like a public one, with salted keys and leaves and its salt leaf.
+ *
  * Per update (see event-check.ts): the signed invocation, what it invokes, the signed epoch that holds it,
  * the delegation chain down to the space owner (with revocations before that epoch), and that the update's
  * key / content hash / version / value follow from it.
@@ -8,7 +12,9 @@
  * Per batch:
  *   record      the published record is well-formed and is batch N
  *   roots       replaying batches 1..N into a fresh StateTree(depth) gives each record's oldRoot → newRoot
- *   events      eventCids = the update events deduplicated in order; eventsHash = eventsHashOf(those CIDs)
+ *   events      eventCids = the update events deduplicated in order; eventsHash = eventsHashOf(those CIDs).
+ *               With sealed updates (private spaces the auditor cannot read) the readable updates' events
+ *               must appear in eventCids in order, and eventsHash = eventsHashOf(eventCids)
  *   header      batchHeader(N, epochContext(chainId, anchor)) for the chain given (else the record's, which
  *               must name batch N); the contract's header(N) agrees
  *   commitment  Poseidon(header, updatesHash(updates), eventsHash) = the record's commitment
@@ -32,6 +38,7 @@ import { eventsHashOf } from "../../core/rollup/events-hash.js";
 import { checkEvent } from "./event-check.js";
 import { DelegationResolver, describeError, fetchVerifiedEpoch, shortCid, SpaceHistory } from "./evidence.js";
 import { parseBatchRecord } from "./record.js";
+import { checkSaltLeaf, committedSalts, isSaltLeaf, isSealed, sealedVerdict } from "./salt-check.js";
 import { AuditSourceError, CachingSource } from "./source.js";
 import { type AuditChain, type AuditReport, type AuditSource, type Check, type EventVerdict, fail, type Groth16Verify, pass, type PublishedBatch, type PublishedUpdate, skip } from "./types.js";
 
@@ -76,6 +83,7 @@ export async function auditBatch(options: AuditOptions): Promise<AuditReport> {
   const report = (record: PublishedBatch | undefined, depth: number): AuditReport => {
     const failedChecks = checks.filter((c) => c.status === "fail").length;
     const eventsFailed = events.filter((e) => !e.ok).length;
+    const eventsSealed = events.filter((e) => e.sealed === true).length;
     return {
       batch: n,
       source: source.label,
@@ -89,8 +97,9 @@ export async function auditBatch(options: AuditOptions): Promise<AuditReport> {
       warnings,
       summary: {
         events: events.length,
-        eventsPassed: events.length - eventsFailed,
+        eventsPassed: events.length - eventsFailed - eventsSealed,
         eventsFailed,
+        eventsSealed,
         checksPassed: checks.filter((c) => c.status === "pass").length,
         checksFailed: failedChecks,
         checksSkipped: checks.filter((c) => c.status === "skip").length,
@@ -171,11 +180,13 @@ export async function auditBatch(options: AuditOptions): Promise<AuditReport> {
   // --- events hash
   let eventsHash: bigint | undefined;
   {
+    const sealed = record.updates.filter((u) => isSealed(u)).length;
     let ours: CID[] | undefined;
     try {
       const seen = new Set<string>();
       ours = [];
       for (const u of record.updates) {
+        if (isSealed(u)) continue;
         const cid = parseCid(u.event);
         if (!seen.has(cid.toString())) {
           seen.add(cid.toString());
@@ -185,9 +196,13 @@ export async function auditBatch(options: AuditOptions): Promise<AuditReport> {
     } catch (error) {
       checks.push(fail("events", "EVENT_BAD_CID", describeError(error).message));
     }
+    let listedCids: CID[] | undefined;
+    try {
+      listedCids = record.eventCids.map((c) => parseCid(c));
+    } catch {
+      listedCids = undefined;
+    }
     if (ours !== undefined) {
-      eventsHash = eventsHashOf(ours);
-      recomputed.eventsHash = eventsHash.toString();
       const listed = record.eventCids.map((c) => {
         try {
           return parseCid(c).toString();
@@ -196,11 +211,35 @@ export async function auditBatch(options: AuditOptions): Promise<AuditReport> {
         }
       });
       const expected = ours.map((c) => c.toString());
-      if (listed.length !== expected.length || listed.some((c, i) => c !== expected[i])) {
-        checks.push(fail("events", "EVENT_LIST_MISMATCH", `eventCids [${listed.map(shortCid).join(", ")}] are not the update events in order [${expected.map(shortCid).join(", ")}]`));
-      } else if (record.eventsHash !== eventsHash) {
-        checks.push(fail("events", "EVENTS_HASH_MISMATCH", `eventsHash of the update events is ${eventsHash}, the record says ${record.eventsHash}`));
-      } else checks.push(pass("events", `${expected.length} event(s), eventsHash ${eventsHash}`));
+      if (sealed === 0) {
+        eventsHash = eventsHashOf(ours);
+        recomputed.eventsHash = eventsHash.toString();
+        if (listed.length !== expected.length || listed.some((c, i) => c !== expected[i])) {
+          checks.push(fail("events", "EVENT_LIST_MISMATCH", `eventCids [${listed.map(shortCid).join(", ")}] are not the update events in order [${expected.map(shortCid).join(", ")}]`));
+        } else if (record.eventsHash !== eventsHash) {
+          checks.push(fail("events", "EVENTS_HASH_MISMATCH", `eventsHash of the update events is ${eventsHash}, the record says ${record.eventsHash}`));
+        } else checks.push(pass("events", `${expected.length} event(s), eventsHash ${eventsHash}`));
+      } else if (listedCids === undefined) {
+        checks.push(fail("events", "EVENT_BAD_CID", "eventCids lists a string that is not a CID"));
+      } else {
+        // The sealed updates' events are not known: what can be checked is that the readable updates'
+        // events are listed in order among them, no more events than updates, and the hash of the list.
+        eventsHash = eventsHashOf(listedCids);
+        recomputed.eventsHash = eventsHash.toString();
+        if (!isSubsequence(expected, listed) || new Set(listed).size !== listed.length || listed.length > record.updates.length) {
+          checks.push(
+            fail("events", "EVENT_LIST_MISMATCH", `eventCids [${listed.map(shortCid).join(", ")}] do not list the readable updates' events [${expected.map(shortCid).join(", ")}] once each, in order`),
+          );
+        } else if (record.eventsHash !== eventsHash) {
+          checks.push(fail("events", "EVENTS_HASH_MISMATCH", `eventsHash of eventCids is ${eventsHash}, the record says ${record.eventsHash}`));
+        } else
+          checks.push(
+            pass(
+              "events",
+              `${listed.length} event(s), eventsHash ${eventsHash}; ${sealed} sealed update(s) of private spaces: their events are bound by the hash, not matched to updates (no read capability)`,
+            ),
+          );
+      }
     }
   }
 
@@ -273,20 +312,24 @@ export async function auditBatch(options: AuditOptions): Promise<AuditReport> {
   if (nodeId === undefined) warnings.push("the node does not say who it is (/info nodeId): epochs are only checked to share one signer");
   const delegations = new DelegationResolver(source, verify);
   const histories = new Map<string, SpaceHistory>();
-  const spaces = [...new Set(record.updates.map((u) => u.spaceId))];
+  const spaces = [...new Set(record.updates.flatMap((u) => (isSealed(u) ? [] : [u.spaceId])))];
   for (const spaceId of spaces) {
     // Read each space's history up to the newest epoch this batch uses.
     let maxSeq = 0;
-    for (const u of record.updates.filter((x) => x.spaceId === spaceId)) {
+    for (const u of record.updates.flatMap((x) => (!isSealed(x) && x.spaceId === spaceId ? [x] : []))) {
       const e = await fetchVerifiedEpoch(source, u.epoch, verify).catch(() => undefined);
       if (e !== undefined && e.epoch.space === spaceId) maxSeq = Math.max(maxSeq, e.epoch.seq);
     }
     progress(`reading the history of ${spaceId} (epochs 1..${maxSeq})`);
     histories.set(spaceId, await SpaceHistory.load({ source, spaceId, maxSeq: maxSeq > 0 ? maxSeq : undefined, nodeId, delegations, verify }));
   }
-  const ctx = { source, delegations, histories, verify, graceSeconds: options.graceSeconds ?? 5 };
+  const ctx = { source, delegations, histories, verify, graceSeconds: options.graceSeconds ?? 5, spaceSalts: committedSalts([...earlier, record]) };
   events = [];
-  for (const [i, u] of record.updates.entries()) events.push(await checkEvent(ctx, u, i));
+  for (const [i, u] of record.updates.entries()) {
+    if (isSealed(u)) events.push(sealedVerdict(u, i));
+    else if (isSaltLeaf(u)) events.push(checkSaltLeaf(record, i, earlier));
+    else events.push(await checkEvent(ctx, u, i));
+  }
   for (const history of histories.values()) warnings.push(...history.warnings.map((w) => `${history.spaceId}: ${w}`));
 
   // --- history: no omitted, duplicated or reordered write
@@ -295,7 +338,8 @@ export async function auditBatch(options: AuditOptions): Promise<AuditReport> {
     for (const history of histories.values()) {
       for (const p of history.problems) problems.push(`${history.spaceId}: ${p.code} ${p.message}`);
       const batched: { update: PublishedUpdate; batch: number }[] = [];
-      for (const b of [...earlier, record]) for (const u of b.updates) if (u.spaceId === history.spaceId) batched.push({ update: u, batch: b.number });
+      // A salt leaf shares its event with the write after it (checked by checkSaltLeaf): not a write of its own.
+      for (const b of [...earlier, record]) for (const u of b.updates) if (!isSealed(u) && u.spaceId === history.spaceId && !isSaltLeaf(u)) batched.push({ update: u, batch: b.number });
       const problem = compareWithHistory(history, batched);
       if (problem !== undefined) problems.push(`${history.spaceId}: ${problem}`);
     }
@@ -388,6 +432,13 @@ export async function auditBatch(options: AuditOptions): Promise<AuditReport> {
   }
 
   return report(record, depth);
+}
+
+/** Does `sub` appear in `list` in order (not necessarily adjacent)? */
+function isSubsequence(sub: readonly string[], list: readonly string[]): boolean {
+  let at = 0;
+  for (const item of list) if (at < sub.length && item === sub[at]) at++;
+  return at === sub.length;
 }
 
 /**

@@ -12,7 +12,9 @@
  *              epoch before it; every delegation of the chain was itself a valid attenuation of its parents
  *   update     key = stateKey(spaceId, "kv", path); deleted and contentHash follow from the epoch's op (the
  *              op's value CID is blake3 of the content); version = how many writes to that path the history
- *              holds up to this one; value = leafValue(contentHash, version, deleted)
+ *              holds up to this one; value = leafValue(contentHash, version, deleted). A private space's key
+ *              is salted with the space salt its salt leaf commits, and its leaf with the update's own salt:
+ *              stateKey(spaceId, "kv", path, spaceSalt), leafValue(contentHash, version, deleted, salt)
  */
 import { requireKnownAbility } from "../../core/abilities.js";
 import { authorizeInvocation, isRootAuthority, validateDelegation, type AuthorityContext, type DelegationRecord, type InvocationRecord } from "../../core/auth/authority.js";
@@ -24,6 +26,7 @@ import type { Ed25519Verify } from "../../core/keys.js";
 import { invocationFromUcan } from "../../core/auth/records.js";
 import { formatSpaceId } from "../../core/resource.js";
 import { leafValue, stateKey } from "../../core/state/state-tree.js";
+import { isPublicSpaceId } from "../../core/state/privacy.js";
 import { type Ucan, verifyUcanSignature } from "../../core/auth/ucan.js";
 import { type DelegationResolver, describeError, fetchEvent, fetchVerifiedEpoch, type HistoryEpoch, type HistoryWrite, shortCid, type SpaceHistory } from "./evidence.js";
 import { type Check, type EventVerdict, fail, pass, type PublishedUpdate, skip, type AuditSource } from "./types.js";
@@ -38,6 +41,8 @@ export interface EventCheckContext {
    * arrives, the epoch is stamped when the write commits (a group commit may queue it briefly).
    */
   readonly graceSeconds: number;
+  /** Each readable private space's salt, as its salt leaf commits it (salt-check.ts committedSalts). */
+  readonly spaceSalts: ReadonlyMap<string, bigint>;
 }
 
 const WRITE_ABILITIES = new Set(["tinycloud.kv/put", "tinycloud.kv/del"]);
@@ -240,8 +245,20 @@ export async function checkEvent(ctx: EventCheckContext, update: PublishedUpdate
   {
     const op = write.op as KvOp;
     const problems: string[] = [];
-    const expectedKey = stateKey(update.spaceId, "kv", update.path);
-    if (update.key !== expectedKey) problems.push(`key ${update.key} ≠ stateKey(space, "kv", path) ${expectedKey}`);
+    // The formulas follow from the space name, never from what the update claims: a public space's key and
+    // leaf are unsalted; a private space's are salted with THE space salt (its salt leaf) and the update's leaf salt.
+    const isPublic = isPublicSpaceId(update.spaceId);
+    const committed = ctx.spaceSalts.get(update.spaceId);
+    if (isPublic) {
+      if (update.spaceSalt !== undefined || update.salt !== undefined) problems.push("a public space's update carries salts (its key and leaf are unsalted)");
+    } else {
+      if (committed === undefined) problems.push("no salt leaf of the space in batches 1..N commits the salt its key needs");
+      else if (update.spaceSalt !== committed) problems.push("spaceSalt is not the salt the space's salt leaf commits");
+      if (update.salt === undefined) problems.push("a private space's update carries no leaf salt");
+    }
+    const keySalt = isPublic ? undefined : committed;
+    const expectedKey = isPublic || keySalt !== undefined ? stateKey(update.spaceId, "kv", update.path, keySalt) : undefined;
+    if (expectedKey !== undefined && update.key !== expectedKey) problems.push(`key ${update.key} ≠ stateKey(space, "kv", path${isPublic ? "" : ", spaceSalt"}) ${expectedKey}`);
     const deleted = op.op === "del";
     if (deleted !== (opKind === "del")) problems.push(`the invocation is a ${opKind} but the epoch records a ${op.op}`);
     if (update.deleted !== deleted) problems.push(`deleted ${update.deleted} ≠ ${deleted} (the epoch's op is a ${op.op})`);
@@ -251,8 +268,10 @@ export async function checkEvent(ctx: EventCheckContext, update: PublishedUpdate
     const writes = history.writesTo(update.path, node);
     const version = writes.indexOf(write) + 1;
     if (update.version !== version) problems.push(`version ${update.version} ≠ ${version} (writes to "${update.path}" in the history up to this one)`);
-    const value = leafValue(contentHash, version, deleted);
-    if (update.value !== value) problems.push(`value ${update.value} ≠ leafValue(contentHash, version, deleted) ${value}`);
+    if (isPublic || update.salt !== undefined) {
+      const value = leafValue(contentHash, version, deleted, isPublic ? undefined : update.salt);
+      if (update.value !== value) problems.push(`value ${update.value} ≠ leafValue(contentHash, version, deleted${isPublic ? "" : ", salt"}) ${value}`);
+    }
     if (problems.length > 0) checks.push(fail("update", "UPDATE_MISMATCH", `the update does not follow from the event: ${problems.join("; ")}`));
     else checks.push(pass("update", `leaf (${op.op}, version ${version}) follows from the epoch's op`, { version, contentHash: contentHash.toString() }));
   }

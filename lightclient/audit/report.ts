@@ -19,7 +19,11 @@ export function formatAuditReport(report: AuditReport, options: { verbose?: bool
   lines.push(`Events (${report.events.length})`);
   if (report.events.length === 0) lines.push("  (none)");
   for (const e of report.events) {
-    const target = `${e.op} ${e.spaceId}/kv/${e.path}`;
+    if (e.sealed === true) {
+      lines.push(`  – #${e.index} seq ${e.seq} sealed: ${e.reason}`);
+      continue;
+    }
+    const target = e.op === "salt" ? `salt leaf of ${e.spaceId}` : `${e.op} ${e.spaceId}/kv/${e.path}`;
     lines.push(`  ${e.ok ? "✓" : "✗"} #${e.index} seq ${e.seq} ${target}`);
     lines.push(`      event ${shortCid(e.event)}  epoch ${shortCid(e.epoch)}`);
     if (e.ok) lines.push(`      ${e.reason}`);
@@ -43,7 +47,7 @@ export function formatAuditReport(report: AuditReport, options: { verbose?: bool
   const s = report.summary;
   lines.push("");
   lines.push(
-    `${report.ok ? "PASS" : "FAIL"}: ${s.eventsPassed}/${s.events} event(s) authorized and consistent; batch checks ${s.checksPassed} passed, ${s.checksFailed} failed, ${s.checksSkipped} skipped`,
+    `${report.ok ? "PASS" : "FAIL"}: ${s.eventsPassed}/${s.events - s.eventsSealed} event(s) authorized and consistent${s.eventsSealed > 0 ? ` (${s.eventsSealed} sealed update(s) of private spaces skipped: no read capability)` : ""}; batch checks ${s.checksPassed} passed, ${s.checksFailed} failed, ${s.checksSkipped} skipped`,
   );
   return lines.join("\n");
 }

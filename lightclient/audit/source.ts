@@ -16,14 +16,20 @@ export class AuditSourceError extends TinyCloudError<AuditSourceErrorCode> {
 
 const PAGE = 1000;
 
-/** The node's public API: /rollup/batches, /events, /epochs, /blocks, /spaces/:id/epochs, /info. */
+/** The node's API: /rollup/batches, /events, /epochs, /blocks, /spaces/:id/epochs, /info (with a read authorization for private spaces). */
 export class HttpAuditSource implements AuditSource {
   readonly label: string;
   private readonly base: string;
 
+  /**
+   * `authorization`: the `Authorization` header value for every request (a UCAN invocation holding
+   * tinycloud.kv/get on `<space>/kv` of each private space the auditor may read; see
+   * lightclient/transports/read-auth.ts spacesAuthorization). Without it, private spaces are sealed.
+   */
   constructor(
     url: string,
     private readonly fetchImpl: typeof fetch = fetch,
+    private readonly authorization?: () => string | Promise<string>,
   ) {
     this.base = url.replace(/\/+$/, "");
     this.label = this.base;
@@ -32,7 +38,8 @@ export class HttpAuditSource implements AuditSource {
   private async get(path: string): Promise<Response | undefined> {
     let response: Response;
     try {
-      response = await this.fetchImpl(`${this.base}${path}`);
+      const authorization = await this.authorization?.();
+      response = await this.fetchImpl(`${this.base}${path}`, authorization === undefined ? {} : { headers: { authorization } });
     } catch (error) {
       throw new AuditSourceError("SOURCE_UNREACHABLE", `GET ${this.base}${path} failed: ${error instanceof Error ? error.message : String(error)}`);
     }

@@ -3,13 +3,19 @@
  * recorded data) and what it reports (a verdict per event plus batch-level checks, each with a stable code).
  */
 
-import type { DecodedBatch, DecodedUpdate } from "../../core/rollup/wire.js";
+import type { DecodedPublishedBatch, DecodedSealedUpdate, DecodedUpdate } from "../../core/rollup/wire.js";
 
-/** A state update of a published batch record, its field elements decoded once. */
+/** A state update of a published batch record, in full (a public space's, or a private one the auditor may read), decoded once. */
 export type PublishedUpdate = DecodedUpdate;
 
-/** A batch record as published at GET /rollup/batches/:n, once it passed its schema (core/rollup/wire.ts), decoded. */
-export type PublishedBatch = DecodedBatch;
+/** A private space's update as the node serves it to a caller who cannot read that space: only its key and leaf value. */
+export type SealedUpdate = DecodedSealedUpdate;
+
+/**
+ * A batch record as published at GET /rollup/batches/:n, once it passed its schema (core/rollup/wire.ts),
+ * decoded: each update in full, or sealed.
+ */
+export type PublishedBatch = DecodedPublishedBatch;
 
 /** A raw signed event (GET /events/:cid): JWT ASCII or CACAO DAG-CBOR bytes, and the kind the node claims. */
 export interface FetchedEvent {
@@ -89,7 +95,11 @@ export type EventCheckName = (typeof EVENT_CHECKS)[number];
 export const BATCH_CHECKS = ["record", "roots", "events", "header", "commitment", "history", "proof", "chain-root", "chain-event"] as const;
 export type BatchCheckName = (typeof BATCH_CHECKS)[number];
 
-/** The verdict on one update of the batch and the invocation behind it. */
+/**
+ * The verdict on one update of the batch and the invocation behind it. A sealed update (a private space
+ * the auditor holds no read capability for) is not event-checked: `sealed`, ok, code "SEALED", and empty
+ * event / epoch / space / path (it still counts in the roots and the commitment).
+ */
 export interface EventVerdict {
   /** Position of the update in the batch. */
   readonly index: number;
@@ -98,8 +108,10 @@ export interface EventVerdict {
   readonly epoch: string;
   readonly spaceId: string;
   readonly path: string;
-  readonly op: "put" | "del" | "?";
+  /** "salt": a private space's salt leaf (inserted with the space's first write). */
+  readonly op: "put" | "del" | "salt" | "?";
   readonly ok: boolean;
+  readonly sealed?: boolean;
   /** The first failing check's code and reason ("OK" / a one-line summary on success). */
   readonly code: string;
   readonly reason: string;
@@ -135,6 +147,8 @@ export interface AuditReport {
     readonly events: number;
     readonly eventsPassed: number;
     readonly eventsFailed: number;
+    /** Updates of private spaces the auditor cannot read: not event-checked. */
+    readonly eventsSealed: number;
     readonly checksPassed: number;
     readonly checksFailed: number;
     readonly checksSkipped: number;
