@@ -215,7 +215,9 @@ describe("audit: a batch re-checked from published data alone", () => {
   before(async () => {
     dataDir = await mkdtemp(join(tmpdir(), "tinycloud-audit-"));
     node = await startTestNode({ ...config, dataDir });
-    alice = await signIn({ url: node.url, wallet: testWallet(0x21) });
+    // A public space: everything about it is published, so an anonymous audit checks every event
+    // (private spaces: private-audit.test.ts).
+    alice = await signIn({ url: node.url, wallet: testWallet(0x21), space: "public" });
     await alice.kv.put("notes/a", "hello");
     await alice.kv.put("notes/a", "hello again");
     await alice.kv.del("notes/a");

@@ -23,6 +23,8 @@ import { promisify } from "node:util";
 import { after, before, describe, test } from "node:test";
 import { blake3 } from "@noble/hashes/blake3.js";
 import { signIn } from "../../node/client/client.js";
+import { bytesToHex } from "../../core/encoding.js";
+import { ed25519Signer } from "../../core/keys.js";
 import { formatSpaceId, parseResourceUri } from "../../core/resource.js";
 import { contentHashField, leafValue, StateTree, stateKey, stateProofToJson } from "../../core/state/state-tree.js";
 import type { BatchRecord } from "../../node/rollup/types.js";
@@ -40,6 +42,7 @@ const NODE_BIN = join(ROOT, "node_modules/.bin/node");
 const CLI = join(ROOT, "bin/tinycloud.js");
 const CIRCUIT = "epoch_transition_1";
 const DEPTH = 16;
+const READER_SECRET = new Uint8Array(32).fill(0x52);
 
 interface Status {
   latestBatch: number;
@@ -112,6 +115,7 @@ describe("tinycloud verify (light client CLI) against the real stack", () => {
   let latest: number;
   let publicUri: string;
   let privateUri: string;
+  let readerProof: string;
 
   before(async () => {
     dataDir = await mkdtemp(join(tmpdir(), "tinycloud-lc-cli-"));
@@ -127,6 +131,8 @@ describe("tinycloud verify (light client CLI) against the real stack", () => {
     const wallet = testWallet(0x61);
     const priv = await signIn({ url: node.url, wallet, space: "notes" });
     await priv.kv.put("secret.txt", "private bytes");
+    // A reader of the private space: the owner delegates tinycloud.kv/get on its kv service to a key.
+    readerProof = (await priv.share({ to: ed25519Signer(READER_SECRET).did, path: "", abilities: ["tinycloud.kv/get"] })).cid.toString();
     const pub = await signIn({ url: node.url, wallet, space: "public" });
     await pub.kv.put("docs/hello.txt", "hello, light client v1");
     await pub.kv.put("docs/hello.txt", "hello, light client v2");
@@ -194,13 +200,22 @@ describe("tinycloud verify (light client CLI) against the real stack", () => {
     assert.equal(j.report.steps[0]!.data?.["source"], "built-in");
   });
 
-  test("a private entry verifies with --value-file, and fails 'value' without it", async () => {
+  test("a private entry verifies with the reader's --auth-key/--proof (value fetched, or --value-file), and fails 'path' without them", async () => {
+    const keyFile = join(scratch, "reader.key");
+    await writeFile(keyFile, bytesToHex(READER_SECRET));
+    const reader = ["--auth-key", keyFile, "--proof", readerProof];
+    const ok = await verifyJson(privateUri, node!.url, reader);
+    assert.equal(ok.code, 0, JSON.stringify(ok.report.steps));
+    assert.equal(ok.report.steps[4]!.code, "VALUE_OK");
     const file = join(scratch, "secret.bin");
     await writeFile(file, "private bytes");
-    const ok = await verifyJson(privateUri, node!.url, ["--value-file", file]);
-    assert.equal(ok.code, 0, JSON.stringify(ok.report.steps));
-    const none = await verifyJson(privateUri, node!.url);
-    assertFailedAt(none, "value", "VALUE_UNAVAILABLE");
+    assert.equal((await verifyJson(privateUri, node!.url, [...reader, "--value-file", file])).code, 0);
+    await writeFile(file, "a guess");
+    assertFailedAt(await verifyJson(privateUri, node!.url, [...reader, "--value-file", file]), "value", "VALUE_HASH_MISMATCH");
+    // Without a read capability the node proves nothing about a private entry, bytes or not.
+    const none = await verifyJson(privateUri, node!.url, ["--value-file", file]);
+    assertFailedAt(none, "path", "PATH_UNAVAILABLE");
+    assert.match(none.report.steps[3]!.reason, /PRIVATE_SPACE/);
   });
 
   test("an older anchored batch with --batch", async () => {

@@ -113,7 +113,7 @@ describe("private spaces: sealed to anyone, audited and verified by a delegated 
         return s.pending === 0 && s.latestBatch >= 3 && s.anchoredBatch === s.latestBatch ? s : undefined;
       },
       "every batch anchored",
-      { timeoutMs: 300_000, intervalMs: 250 },
+      { timeoutMs: 900_000, intervalMs: 250 },
     );
   });
 
