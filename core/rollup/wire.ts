@@ -144,8 +144,9 @@ export const DecodedPublishedBatchSchema = batchRecordSchema(FieldValue, v.union
 export type DecodedPublishedBatch = v.InferOutput<typeof DecodedPublishedBatchSchema>;
 
 /** Is this published update sealed (a private space's, served without its contents)? */
-export function isSealed<U extends { readonly sealed?: unknown }>(update: U): update is Extract<U, { readonly sealed: true }> {
-  return update.sealed === true;
+export function isSealed<U extends object>(update: U): update is Extract<U, { readonly sealed: true }> {
+  // `U extends object`, not `{ sealed?: unknown }`: a full update has no `sealed` member, and a union with it must still narrow.
+  return "sealed" in update && update.sealed === true;
 }
 
 /** A valid record's decoded form (the schema already holds, so this cannot fail). */

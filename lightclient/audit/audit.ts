@@ -38,7 +38,8 @@ import { eventsHashOf } from "../../core/rollup/events-hash.js";
 import { checkEvent } from "./event-check.js";
 import { DelegationResolver, describeError, fetchVerifiedEpoch, shortCid, SpaceHistory } from "./evidence.js";
 import { parseBatchRecord } from "./record.js";
-import { checkSaltLeaf, committedSalts, isSaltLeaf, isSealed, sealedVerdict } from "./salt-check.js";
+import { checkSaltLeaf, committedSalts, isSaltLeaf, sealedVerdict } from "./salt-check.js";
+import { isSealed } from "../../core/rollup/wire.js";
 import { AuditSourceError, CachingSource } from "./source.js";
 import { type AuditChain, type AuditReport, type AuditSource, type Check, type EventVerdict, fail, type Groth16Verify, pass, type PublishedBatch, type PublishedUpdate, skip } from "./types.js";
 

@@ -11,13 +11,9 @@
  *   justified by the kv write right after it: same space, same event and epoch, same space salt.
  */
 import { isPublicSpaceId, SPACE_SALT_PATH, SPACE_SALT_SERVICE, spaceSaltKey, spaceSaltLeafValue } from "../../core/state/privacy.js";
+import { isSealed } from "../../core/rollup/wire.js";
 import { shortCid } from "./evidence.js";
 import { type Check, type EventVerdict, fail, pass, type PublishedBatch, type PublishedUpdate, type SealedUpdate } from "./types.js";
-
-/** Is this published update sealed? */
-export function isSealed(update: PublishedBatch["updates"][number]): update is SealedUpdate {
-  return "sealed" in update && update.sealed === true;
-}
 
 /** Is this full update a private space's salt leaf? */
 export function isSaltLeaf(update: PublishedUpdate): boolean {
