@@ -89,7 +89,7 @@ describe("rollup defence", () => {
     // Depth 1: 4 positions, the list head and 3 keys.
     const node = await startTestNode({ stateTreeDepth: 1, batchMaxUpdates: 2, batchMaxDelayMs: 50 });
     nodes.push(node);
-    const session = await signIn({ url: node.url, wallet: testWallet(0x21) });
+    const session = await signIn({ url: node.url, wallet: testWallet(0x21), space: "public" });
     const oracle = new StateTree(1);
     const put = async (path: string, value: string) => {
       const { version } = await session.kv.put(path, value);
@@ -202,7 +202,7 @@ describe("rollup defence", () => {
     const node = await startTestNode({ batchMaxUpdates: 2, batchMaxDelayMs: 50 });
     nodes.push(node);
     assert.ok(node.sequencer);
-    const session = await signIn({ url: node.url, wallet: testWallet(0x25) });
+    const session = await signIn({ url: node.url, wallet: testWallet(0x25), space: "public" });
     const oracle = new StateTree();
     const put = async (path: string, value: string) => {
       const { version } = await session.kv.put(path, value);
