@@ -60,6 +60,22 @@ export class RollupStore {
     return next;
   }
 
+  /**
+   * A private space's salt (core/state/privacy.ts), written in the same atomic batch as the update that
+   * commits it to the tree: a salt is stored if and only if its salt leaf is staged or batched.
+   */
+  putSpaceSalt(batch: Batch, spaceId: string, salt: bigint): void {
+    batch.put(Bucket.rollupMeta, ["salt", spaceId], salt.toString());
+  }
+
+  /** Every stored space salt (one per private space with a kv write; loaded once at start-up). */
+  async *spaceSalts(): AsyncIterable<{ spaceId: string; salt: bigint }> {
+    const prefix = encodeKey(Bucket.rollupMeta, "salt").length + 1;
+    for await (const [key, value] of this.store.db.iterator({ ...prefixRange(Bucket.rollupMeta, "salt") })) {
+      yield { spaceId: new TextDecoder().decode(key.subarray(prefix)), salt: BigInt(dagCbor.decode(value) as string) };
+    }
+  }
+
   async latestBatch(): Promise<number> {
     const bytes = await this.store.db.get(encodeKey(Bucket.rollupMeta, "meta"));
     return bytes === undefined ? 0 : (dagCbor.decode(bytes) as RollupMeta).latestBatch;

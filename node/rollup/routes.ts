@@ -13,7 +13,10 @@ import type { RollupStore } from "./rollup-store.js";
 import type { Sequencer } from "./sequencer.js";
 import type { StateViews } from "./state-views.js";
 import type { BatchRecord } from "./types.js";
-import { BatchRecordSchema, expectWire, type ProofEntry, type ProofResponse } from "../../core/rollup/wire.js";
+import { expectWire, type ProofEntry, type ProofResponse, type PublishedBatch, PublishedBatchSchema } from "../../core/rollup/wire.js";
+import { isPublicSpaceId, spaceSaltKey } from "../../core/state/privacy.js";
+import { privateSpace, type ReadGate } from "../server/read-gate.js";
+import type { LeafItem } from "./tree-protocol.js";
 
 /** What the anchoring side reports (absent when the node runs without a chain). */
 export interface ChainStatusSource {
@@ -28,11 +31,13 @@ export interface RollupServices {
   readonly chain?: ChainStatusSource;
   /** The proving keys' build (absent when the node does not prove). */
   readonly keys?: { status(): object | null };
+  /** Who may read a private space's entries and batch updates. */
+  readonly reads: ReadGate;
 }
 
 const CIRCUIT_NAME = /^[a-z0-9_]{1,64}$/;
 
-export function registerRollupRoutes(app: FastifyInstance, { rollup, sequencer, views, store, chain, keys }: RollupServices): void {
+export function registerRollupRoutes(app: FastifyInstance, { rollup, sequencer, views, store, chain, keys, reads }: RollupServices): void {
   app.get("/rollup/status", async () => {
     const latest = sequencer.latestBatch;
     let proven = 0;
@@ -61,8 +66,14 @@ export function registerRollupRoutes(app: FastifyInstance, { rollup, sequencer, 
     if (n < 1) throw new HttpError("BAD_BATCH_NUMBER", "batch numbers start at 1 (batch 0 is the genesis root)");
     const record = await rollup.batch(n);
     if (record === undefined) throw new HttpError("BATCH_NOT_FOUND", `no batch ${n} (latest is ${sequencer.latestBatch})`);
-    // Served through the schema clients parse it with: the node never publishes a record they would refuse.
-    return expectWire(BatchRecordSchema, record, `batch ${n}`);
+    // Private updates are sealed unless the caller reads their space. Served through the schema clients
+    // parse it with: the node never publishes a record they would refuse.
+    const grant = await reads.grant(request.headers.authorization);
+    return expectWire(
+      PublishedBatchSchema,
+      publishedBatch(record, (spaceId) => reads.canReadSpace(grant, spaceId)),
+      `batch ${n}`,
+    );
   });
 
   /** The node's copy of a circuit's verification key. Untrusted: clients pin their own and compare. */
@@ -74,7 +85,10 @@ export function registerRollupRoutes(app: FastifyInstance, { rollup, sequencer, 
     return reply.type("application/json").send(text);
   });
 
-  /** The most recently written state entries (newest first): what a light client can pick from. */
+  /**
+   * The most recently written entries of PUBLIC spaces (newest first): what a light client can pick from.
+   * A private space's entries are never listed: their key names are private.
+   */
   app.get<{ Querystring: { limit?: string } }>("/rollup/entries", async (request) => {
     const limit = request.query.limit === undefined ? 50 : Number(request.query.limit);
     if (!Number.isSafeInteger(limit) || limit < 1 || limit > 500) throw new HttpError("BAD_LIMIT", "limit must be an integer in [1, 500]");
@@ -84,7 +98,7 @@ export function registerRollupRoutes(app: FastifyInstance, { rollup, sequencer, 
       const record = (await rollup.batch(n)) as BatchRecord;
       for (let i = record.updates.length - 1; i >= 0 && entries.length < limit; i--) {
         const u = record.updates[i];
-        if (u === undefined || seen.has(u.key)) continue;
+        if (u === undefined || seen.has(u.key) || u.service !== "kv" || !isPublicSpaceId(u.spaceId)) continue;
         seen.add(u.key);
         const space = parseResourceUri(u.spaceId).space;
         entries.push({
@@ -95,7 +109,7 @@ export function registerRollupRoutes(app: FastifyInstance, { rollup, sequencer, 
           deleted: u.deleted,
           batch: n,
           status: record.status,
-          public: space.name === "public",
+          public: true,
         });
       }
     }
@@ -107,6 +121,11 @@ export function registerRollupRoutes(app: FastifyInstance, { rollup, sequencer, 
    * `?batch=latest` (default), `anchored` (the root the chain stores) or a number. With an inclusion
    * proof comes the entry the leaf commits to (version, content hash), so the client can fetch exactly
    * those bytes and check them.
+   *
+   * A private space's entry is proven only to a holder of `tinycloud.kv/get` on the uri (read-gate.ts):
+   * its key is salted with the space salt, so the answer carries the salt, the proof of the salt's leaf
+   * against the same root, and the entry's leaf salt. Anyone else gets 403 PRIVATE_SPACE, whether or not
+   * the entry exists.
    */
   app.get<{ Querystring: { uri?: string; batch?: string } }>("/rollup/proof", async (request) => {
     const uri = request.query.uri;
@@ -117,8 +136,13 @@ export function registerRollupRoutes(app: FastifyInstance, { rollup, sequencer, 
     const batch = which === "latest" ? sequencer.latestBatch : which === "anchored" ? views.anchoredBatch : parseBatchNumber(which);
     if (batch > sequencer.latestBatch) throw new HttpError("BATCH_NOT_FOUND", `no batch ${batch} (latest is ${sequencer.latestBatch})`);
     const spaceId = formatSpaceId({ ...resource.space, form: "space" });
-    const key = stateKey(spaceId, "kv", resource.path);
+    if (!reads.canReadEntry(await reads.grant(request.headers.authorization), spaceId, resource)) throw privateSpace("this entry", spaceId);
+    const isPublic = isPublicSpaceId(spaceId);
+    const spaceSalt = isPublic ? undefined : sequencer.committedSpaceSalt(spaceId);
+    const key = stateKey(spaceId, "kv", resource.path, spaceSalt);
     const { root, proof } = await views.proveAt(batch, key);
+    // The salt leaf, proven against the same root: at that root the space has this one salt, hence this one key.
+    const salted = isPublic ? undefined : await views.proveAt(batch, spaceSaltKey(spaceId));
     const record = batch > 0 ? await rollup.batch(batch) : undefined;
     const entry = proof.kind === "inclusion" && proof.value !== undefined ? await entryFor(store, spaceId, resource, proof.value, (items) => sequencer.leafValues(items)) : undefined;
     const body: ProofResponse = {
@@ -131,12 +155,27 @@ export function registerRollupRoutes(app: FastifyInstance, { rollup, sequencer, 
       root: root.toString(),
       proof: stateProofToJson(proof),
       ...(entry !== undefined ? { entry } : {}),
+      ...(salted !== undefined ? { saltProof: stateProofToJson(salted.proof), ...(spaceSalt !== undefined ? { spaceSalt: spaceSalt.toString() } : {}) } : {}),
     };
     return body;
   });
 }
 
-type LeafValues = (items: readonly { contentHash: bigint; version: number; deleted: boolean }[]) => Promise<readonly bigint[]>;
+type LeafValues = (items: readonly LeafItem[]) => Promise<readonly bigint[]>;
+
+/**
+ * A stored batch record as `canRead` lets the caller see it: a private space's update in full only to a
+ * reader of that space, else sealed to the opaque (salted) key and (hiding) leaf value the commitment binds.
+ */
+export function publishedBatch(record: BatchRecord, canRead: (spaceId: string) => boolean): PublishedBatch {
+  const verdicts = new Map<string, boolean>();
+  const readable = (spaceId: string): boolean => {
+    let verdict = verdicts.get(spaceId);
+    if (verdict === undefined) verdicts.set(spaceId, (verdict = isPublicSpaceId(spaceId) || canRead(spaceId)));
+    return verdict;
+  };
+  return { ...record, updates: record.updates.map((u) => (readable(u.spaceId) ? u : { seq: u.seq, sealed: true as const, key: u.key, value: u.value })) };
+}
 
 /**
  * The stored version whose leaf value is `value` (the leaf commits to content hash, version, tombstone).
@@ -146,11 +185,22 @@ async function entryFor(store: NodeStore, spaceId: string, resource: ResourceUri
   const path = resource.path as string;
   for (let after = 0; ; ) {
     const page = await store.listVersions(spaceId, path, after, 256);
-    const items = page.map((v) => ({ contentHash: v.deleted ? 0n : contentHashFromDigestHex(v.etag), version: v.version, deleted: v.deleted }));
+    const items = page.map(
+      (v): LeafItem => ({ contentHash: v.deleted ? 0n : contentHashFromDigestHex(v.etag), version: v.version, deleted: v.deleted, ...(v.salt !== undefined ? { salt: BigInt(v.salt) } : {}) }),
+    );
     const values = await leafValues(items);
     const at = values.indexOf(value);
     const v = page[at];
-    if (v !== undefined) return { version: v.version, deleted: v.deleted, contentHash: (items[at] as { contentHash: bigint }).contentHash.toString(), etag: v.etag, size: v.size };
+    if (v !== undefined) {
+      return {
+        version: v.version,
+        deleted: v.deleted,
+        contentHash: (items[at] as { contentHash: bigint }).contentHash.toString(),
+        etag: v.etag,
+        size: v.size,
+        ...(v.salt !== undefined ? { salt: v.salt } : {}),
+      };
+    }
     if (page.length < 256) return undefined;
     after = (page[page.length - 1] as { version: number }).version;
   }

@@ -20,7 +20,9 @@
  * and the next committed write starts a new bounded round. Acknowledged writes are never dropped: they
  * stay in the KV store, and their updates stay pending (or held, and reported) until batched.
  */
+import { randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
+import { isPublicSpaceId, SALT_BYTES, saltFromBytes, SPACE_SALT_PATH, SPACE_SALT_SERVICE, spaceSaltKey } from "../../core/state/privacy.js";
 import { parseCid } from "../../core/cid.js";
 import { contentHashFromDigestHex, emptyStateRoot, STATE_TREE_DEPTH, StateError, stateKey, type UpdateWitness } from "../../core/state/state-tree.js";
 import { TinyCloudError } from "../../core/errors.js";
@@ -30,7 +32,7 @@ import type { Batch, KvVersion } from "../store/store.js";
 import { backoffMs, BatchFailures, describeError, type RetryPolicy } from "./batch-failures.js";
 import type { RollupStore } from "./rollup-store.js";
 import { TreeClient } from "./tree-client.js";
-import { TreeWorkerError, type ApplyBatch, type CutUpdate, type ProveResult, type TreeHead } from "./tree-protocol.js";
+import { TreeWorkerError, type ApplyBatch, type CutUpdate, type LeafItem, type ProveResult, type TreeHead } from "./tree-protocol.js";
 import type { BatchRecord, PendingUpdate, StateUpdate } from "./types.js";
 
 export interface SequencerOptions {
@@ -115,6 +117,10 @@ export class Sequencer implements StateStager {
   readonly failures = new BatchFailures();
   /** The root before any batch (the anchor's genesis root). */
   readonly genesisRoot: bigint;
+  /** Private spaces' salts (core/state/privacy.ts): drawn at a space's first admitted write. */
+  private readonly salts = new Map<string, bigint>();
+  /** Spaces whose salt leaf is durably staged (or batched): every later write skips it. */
+  private readonly saltsStaged = new Set<string>();
 
   private constructor(
     private readonly rollup: RollupStore,
@@ -140,6 +146,10 @@ export class Sequencer implements StateStager {
     sequencer.unproven = await sequencer.loadTree(latest, true);
     try {
       for await (const key of rollup.stagedKeys()) sequencer.keys.add(BigInt(key));
+      for await (const { spaceId, salt } of rollup.spaceSalts()) {
+        sequencer.salts.set(spaceId, salt);
+        sequencer.saltsStaged.add(spaceId);
+      }
       sequencer.nextSeq = await rollup.nextSeq();
       sequencer.pendingCount = (await rollup.pending(Number.MAX_SAFE_INTEGER)).length;
     } catch (error) {
@@ -227,16 +237,39 @@ export class Sequencer implements StateStager {
    * (one blake3, one Set lookup): concurrent groups of different spaces cannot over-admit.
    */
   admit(spaceId: string, path: string): bigint {
-    const key = stateKey(spaceId, "kv", path);
-    if (!this.keys.has(key)) {
-      if (this.keys.size >= this.keyCapacity) {
+    const salt = this.spaceSalt(spaceId);
+    const key = stateKey(spaceId, "kv", path, salt);
+    // A private space's first write also inserts its salt leaf: count that key too.
+    const saltKey = salt !== undefined && !this.saltsStaged.has(spaceId) ? spaceSaltKey(spaceId) : undefined;
+    const fresh = [key, saltKey].filter((k): k is bigint => k !== undefined && !this.keys.has(k));
+    if (fresh.length > 0) {
+      if (this.keys.size + fresh.length > this.keyCapacity) {
         throw new StateError("STATE_TREE_FULL", `the state tree is full (${this.keyCapacity} keys): new keys are refused, existing keys can still be written`, {
           details: { capacity: this.keyCapacity },
         });
       }
-      this.keys.add(key);
+      for (const k of fresh) this.keys.add(k);
     }
     return key;
+  }
+
+  /**
+   * The salt of a private space (drawn on first use, kept in memory until its salt leaf is staged with a
+   * write), or undefined for a public space. Never served by the sequencer itself: routes check authority.
+   */
+  spaceSalt(spaceId: string): bigint | undefined {
+    if (isPublicSpaceId(spaceId)) return undefined;
+    let salt = this.salts.get(spaceId);
+    if (salt === undefined) {
+      salt = saltFromBytes(randomBytes(SALT_BYTES));
+      this.salts.set(spaceId, salt);
+    }
+    return salt;
+  }
+
+  /** The salt of a private space whose salt leaf is staged or batched (undefined otherwise). */
+  committedSpaceSalt(spaceId: string): bigint | undefined {
+    return this.saltsStaged.has(spaceId) ? this.salts.get(spaceId) : undefined;
   }
 
   /**
@@ -265,8 +298,8 @@ export class Sequencer implements StateStager {
     await this.withScratch(n, (t) => t.request({ kind: "pin", batch: n, from: "scratch" }));
   }
 
-  /** Leaf values `H3(contentHash, version, deleted)`, hashed in the worker. */
-  async leafValues(items: readonly { contentHash: bigint; version: number; deleted: boolean }[]): Promise<readonly bigint[]> {
+  /** Leaf values `H3(contentHash, version, deleted)` (H4 with a private entry's salt), hashed in the worker. */
+  async leafValues(items: readonly LeafItem[]): Promise<readonly bigint[]> {
     return (await this.liveTree()).request({ kind: "leafValues", items });
   }
 
@@ -299,7 +332,27 @@ export class Sequencer implements StateStager {
 
   /** Stage the state updates of committed writes in the writes' own atomic batch. No hashing: the cut does it. */
   stage(batch: Batch, writes: readonly CommittedWrite[]): void {
+    const newSalts = new Set<string>();
     for (const write of writes) {
+      const spaceSalt = this.salts.get(write.spaceId);
+      if (spaceSalt !== undefined && !this.saltsStaged.has(write.spaceId) && !newSalts.has(write.spaceId)) {
+        // The space's salt leaf goes in just before its first write, justified by that write's event.
+        newSalts.add(write.spaceId);
+        this.rollup.putSpaceSalt(batch, write.spaceId, spaceSalt);
+        this.rollup.stagePending(batch, {
+          seq: this.nextSeq++,
+          spaceId: write.spaceId,
+          service: SPACE_SALT_SERVICE,
+          path: SPACE_SALT_PATH,
+          key: spaceSaltKey(write.spaceId).toString(),
+          contentHash: "0",
+          version: 1,
+          deleted: false,
+          spaceSalt: spaceSalt.toString(),
+          event: write.version.invocation.toString(),
+          epoch: write.version.epoch.toString(),
+        });
+      }
       // The version's ETag is the content's blake3: the leaf reuses it instead of hashing the bytes again.
       const contentHash = write.version.deleted ? 0n : contentHashFromDigestHex(write.version.etag);
       const update: PendingUpdate = {
@@ -313,10 +366,14 @@ export class Sequencer implements StateStager {
         deleted: write.version.deleted,
         event: write.version.invocation.toString(),
         epoch: write.version.epoch.toString(),
+        ...(write.version.salt !== undefined && spaceSalt !== undefined ? { salt: write.version.salt, spaceSalt: spaceSalt.toString() } : {}),
       };
       this.rollup.stagePending(batch, update);
     }
-    batch.onCommit(() => this.committed(writes.length));
+    batch.onCommit(() => {
+      for (const spaceId of newSalts) this.saltsStaged.add(spaceId);
+      this.committed(writes.length + newSalts.size);
+    });
   }
 
   private committed(count: number): void {
@@ -490,7 +547,8 @@ function applyBatchOf(record: BatchRecord, witnesses: boolean): ApplyBatch {
 function cutUpdateOf(u: PendingUpdate, index: number): CutUpdate {
   try {
     parseCid(u.event); // fail here, attributed to this update, rather than as an anonymous worker error
-    return { key: BigInt(u.key), contentHash: BigInt(u.contentHash), version: u.version, deleted: u.deleted, event: u.event };
+    const leaf = u.service === SPACE_SALT_SERVICE ? { spaceSaltLeaf: BigInt(u.spaceSalt ?? "") } : u.salt !== undefined ? { salt: BigInt(u.salt) } : {};
+    return { key: BigInt(u.key), contentHash: BigInt(u.contentHash), version: u.version, deleted: u.deleted, ...leaf, event: u.event };
   } catch (error) {
     throw new TreeWorkerError("TREE_BAD_MESSAGE", `pending update ${u.seq} is malformed: ${error instanceof Error ? error.message : String(error)}`, { details: { index } });
   }

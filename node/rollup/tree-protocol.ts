@@ -30,8 +30,20 @@ export interface CutUpdate {
   readonly contentHash: bigint;
   readonly version: number;
   readonly deleted: boolean;
+  /** A private entry's leaf salt (core/state/privacy.ts): its leaf is H4(contentHash, version, deleted, salt). */
+  readonly salt?: bigint;
+  /** Set for a private space's salt leaf: its value is H2(spaceSalt, 0), whatever the other fields say. */
+  readonly spaceSaltLeaf?: bigint;
   /** The signed invocation's CID (text). */
   readonly event: string;
+}
+
+/** What a leaf value is computed from (the `leafValues` request). */
+export interface LeafItem {
+  readonly contentHash: bigint;
+  readonly version: number;
+  readonly deleted: boolean;
+  readonly salt?: bigint;
 }
 
 /**
@@ -46,7 +58,7 @@ export type TreeRequest =
   | { readonly id: number; readonly kind: "settle"; readonly number: number; readonly durable: boolean }
   | { readonly id: number; readonly kind: "prove"; readonly batch: number; readonly key: bigint; readonly from: TreeName }
   | { readonly id: number; readonly kind: "pin"; readonly batch: number; readonly from: TreeName }
-  | { readonly id: number; readonly kind: "leafValues"; readonly items: readonly { readonly contentHash: bigint; readonly version: number; readonly deleted: boolean }[] }
+  | { readonly id: number; readonly kind: "leafValues"; readonly items: readonly LeafItem[] }
   | { readonly id: number; readonly kind: "info" };
 
 /** Where a tree stands after a request. */

@@ -17,6 +17,7 @@ import { TinyCloudError } from "../../core/errors.js";
 import { batchHeader } from "../../core/rollup/header.js";
 import { epochCommitment } from "../../core/rollup/commitment.js";
 import { eventsHashOf } from "../../core/rollup/events-hash.js";
+import { spaceSaltLeafValue } from "../../core/state/privacy.js";
 import { toWireError, TreeWorkerError, type ApplyBatch, type ApplyResult, type CutResult, type CutUpdate, type ProveResult, type TreeHead, type TreeName, type TreeReply } from "./tree-protocol.js";
 
 /** How many recent batches keep an O(1) view for proofs (older ones are replayed into "scratch"). */
@@ -88,8 +89,21 @@ function cutUpdate(value: unknown, i: number): CutUpdate {
     contentHash: big(value["contentHash"], `updates[${i}].contentHash`),
     version: count(value["version"], `updates[${i}].version`),
     deleted: bool(value["deleted"], `updates[${i}].deleted`),
+    ...optionalBig(value, "salt", `updates[${i}].salt`),
+    ...optionalBig(value, "spaceSaltLeaf", `updates[${i}].spaceSaltLeaf`),
     event: value["event"],
   };
+}
+
+function optionalBig<K extends string>(record: Record<string, unknown>, name: K, what: string): Partial<Record<K, bigint>> {
+  const value = record[name];
+  return value === undefined ? {} : ({ [name]: big(value, what) } as Partial<Record<K, bigint>>);
+}
+
+/** The leaf value of a cut update: a salt leaf, a private (salted, hiding) entry, or a public entry. */
+function cutLeafValue(u: CutUpdate): bigint {
+  if (u.spaceSaltLeaf !== undefined) return spaceSaltLeafValue(u.spaceSaltLeaf);
+  return leafValue(u.contentHash, u.version, u.deleted, u.salt);
 }
 
 /** A tree with the number of the last batch applied to it. */
@@ -141,7 +155,8 @@ export class TreeHost {
       case "leafValues":
         return list(m["items"], "items").map((item, i) => {
           if (!isRecord(item)) throw bad(`items[${i}] must be an object`);
-          return leafValue(big(item["contentHash"], `items[${i}].contentHash`), count(item["version"], `items[${i}].version`), bool(item["deleted"], `items[${i}].deleted`));
+          const salt = optionalBig(item, "salt", `items[${i}].salt`).salt;
+          return leafValue(big(item["contentHash"], `items[${i}].contentHash`), count(item["version"], `items[${i}].version`), bool(item["deleted"], `items[${i}].deleted`), salt);
         });
       case "info":
         return { depth: this.depth, poseidon: poseidonBackendName(), live: this.head(this.live) };
@@ -206,7 +221,7 @@ export class TreeHost {
         // Whatever refuses one update is reported with its index, so the node can hold back exactly
         // that update and batch the others (it never blocks the queue).
         try {
-          const value = leafValue(u.contentHash, u.version, u.deleted);
+          const value = cutLeafValue(u);
           if (!events.has(u.event)) events.set(u.event, parseCid(u.event));
           witnesses.push(...tree.set(u.key, value));
           values.push(value);

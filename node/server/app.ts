@@ -18,6 +18,7 @@ import { HttpError, toHttpError } from "./http-error.js";
 import { INERT_HEADERS } from "./kv-headers.js";
 import type { InvokeService } from "./invoke-service.js";
 import type { NodeKeys } from "./node-keys.js";
+import { privateSpace, type ReadGate } from "./read-gate.js";
 
 export interface AppServices {
   readonly config: NodeConfig;
@@ -25,6 +26,8 @@ export interface AppServices {
   readonly keys: NodeKeys;
   readonly delegations: DelegationService;
   readonly invocations: InvokeService;
+  /** Who may read a private space's history (events, epochs, op blocks). */
+  readonly reads: ReadGate;
 }
 
 export const FEATURES = ["kv", "kv-versions", "delegation", "revocation", "epochs"] as const;
@@ -53,7 +56,7 @@ const CORS_OPTIONS = {
 } as const satisfies FastifyCorsOptions;
 
 export function buildApp(services: AppServices): FastifyInstance {
-  const { config, store, keys, delegations, invocations } = services;
+  const { config, store, keys, delegations, invocations, reads } = services;
   const app = Fastify({
     logger: config.logRequests ? { level: "info" } : false,
     bodyLimit: config.maxBodyBytes,
@@ -130,22 +133,27 @@ export function buildApp(services: AppServices): FastifyInstance {
 
   app.get<{ Params: { cid: string } }>("/delegations/:cid", async (request) => delegations.status(request.params.cid));
 
-  // Public history: anyone can fetch a space's signed epochs and the raw signed events and re-verify them.
+  // History: a space's signed epochs and the raw signed events and op blocks, to re-verify. A public
+  // space's history is served to anyone; a private space's only to a holder of a read capability on the
+  // whole space (node/server/read-gate.ts): it names every key, grant and session key of the space.
   app.get<{ Params: { spaceId: string }; Querystring: { after?: string; limit?: string } }>("/spaces/:spaceId/epochs", async (request) => {
     const spaceId = formatSpaceId({ ...parseSpaceId(request.params.spaceId), form: "space" });
-    const space = await store.getSpace(spaceId);
-    if (space === undefined) throw new HttpError("SPACE_NOT_FOUND", `space ${spaceId} is not hosted on this node`);
     const after = Number(request.query.after ?? 0);
     const limit = Number(request.query.limit ?? 100);
     if (!Number.isSafeInteger(after) || after < 0 || !Number.isInteger(limit) || limit < 1 || limit > 1000) {
       throw new HttpError("BAD_QUERY", "after must be a non-negative integer and limit 1–1000");
     }
+    // The gate before the lookup: an outsider gets the same 403 for a hosted private space and an absent one.
+    if (!reads.canReadSpace(await reads.grant(request.headers.authorization), spaceId)) throw privateSpace(`the history of ${spaceId}`, spaceId);
+    const space = await store.getSpace(spaceId);
+    if (space === undefined) throw new HttpError("SPACE_NOT_FOUND", `space ${spaceId} is not hosted on this node`);
     const epochs = await store.listEpochs(spaceId, after, limit);
     return { space: spaceId, heads: space.heads.map(String), seq: space.seq, epochs: epochs.map((e) => ({ seq: e.seq, cid: CID.decode(e.cid).toString() })) };
   });
 
   app.get<{ Params: { cid: string }; Querystring: { format?: string } }>("/epochs/:cid", async (request, reply) => {
     const cid = parseCidParam(request.params.cid);
+    await requireOwnerRead(cid, "this epoch", request.headers.authorization);
     const bytes = await store.getEpoch(cid);
     if (bytes === undefined) throw new HttpError("EPOCH_NOT_FOUND", `no epoch ${cid.toString()}`);
     if (request.query.format === "json") return jsonView(decodeEpoch(bytes).epoch);
@@ -155,6 +163,7 @@ export function buildApp(services: AppServices): FastifyInstance {
 
   app.get<{ Params: { cid: string } }>("/events/:cid", async (request, reply) => {
     const cid = parseCidParam(request.params.cid);
+    await requireOwnerRead(cid, "this event", request.headers.authorization);
     const event = await store.getEvent(cid);
     if (event === undefined) throw new HttpError("EVENT_NOT_FOUND", `no event ${cid.toString()}`);
     reply.headers({ ...INERT_HEADERS, "x-tinycloud-event-kind": event.kind });
@@ -165,11 +174,21 @@ export function buildApp(services: AppServices): FastifyInstance {
 
   app.get<{ Params: { cid: string } }>("/blocks/:cid", async (request, reply) => {
     const cid = parseCidParam(request.params.cid);
+    await requireOwnerRead(cid, "this block", request.headers.authorization);
     const bytes = await store.getBlock(cid);
     if (bytes === undefined) throw new HttpError("BLOCK_NOT_FOUND", `no block ${cid.toString()}`);
     reply.headers(INERT_HEADERS);
     return reply.type("application/vnd.ipld.dag-cbor").send(Buffer.from(bytes));
   });
+
+  /**
+   * A CID's bytes are served if the caller may read one of the spaces they belong to. Checked before the
+   * lookup, and an unknown CID has no owner: a private CID and an absent one answer alike (403), so the
+   * gate does not tell an outsider which CIDs a private space holds.
+   */
+  async function requireOwnerRead(cid: CID, what: string, authorization: string | undefined): Promise<void> {
+    reads.requireAnyOwner(await reads.grant(authorization), await store.owners(cid), what);
+  }
 
   return app;
 }

@@ -6,6 +6,8 @@
  * and N database round trips into one of each, without changing what any single write means: the
  * epoch lists the writes in acceptance order, and that order is their LWW position.
  */
+import { randomBytes } from "node:crypto";
+import { isPublicSpaceId, SALT_BYTES, saltFromBytes } from "../../core/state/privacy.js";
 import { encodeOp, type EventEntry, type KvOp } from "../../core/epoch/epoch.js";
 import type { Ucan } from "../../core/auth/ucan.js";
 import { utf8ToBytes } from "../../core/encoding.js";
@@ -144,11 +146,14 @@ export class KvWriter {
       const { write } = a.pending;
       this.store.putEvent(batch, write.ucan.cid, "invocation", utf8ToBytes(write.ucan.jwt));
       this.store.putBlock(batch, a.opCid, a.opBytes);
+      this.store.markOwner(batch, a.opCid, spaceId);
       this.store.putReplay(batch, write.tokenHash, write.ucan.expiration);
       if (write.blob) this.store.putBlob(batch, spaceId, write.blob.etag, write.blob.bytes);
       const number = (versions.get(write.key) ?? a.previous?.version ?? 0) + 1;
       versions.set(write.key, number);
-      const version: KvVersion = { version: number, ...write.value, epoch: epoch.cid, seq: epoch.seq, position, invocation: write.ucan.cid, time };
+      // A private space's version gets a fresh leaf salt: its state leaf then hides the content (privacy.ts).
+      const salt = isPublicSpaceId(spaceId) ? {} : { salt: saltFromBytes(randomBytes(SALT_BYTES)).toString() };
+      const version: KvVersion = { version: number, ...write.value, epoch: epoch.cid, seq: epoch.seq, position, invocation: write.ucan.cid, time, ...salt };
       this.store.putVersion(batch, spaceId, write.key, version);
       results.push({ previous: a.previous, version });
     });

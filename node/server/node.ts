@@ -22,6 +22,7 @@ import { verifierIdOf } from "../../core/rollup/verifier-id.js";
 import { StateViews } from "../rollup/state-views.js";
 import { connectChain, type ChainConnection } from "../chain/stack.js";
 import { registerPublicRoutes } from "./public-routes.js";
+import { ReadGate } from "./read-gate.js";
 import type { FastifyInstance } from "fastify";
 
 export interface RunningNode {
@@ -124,7 +125,8 @@ async function startServices(config: NodeConfig, chain: ChainConnection | undefi
   const sequencer = config.rollup ? await Sequencer.open(rollupStore, { maxUpdates: config.batchMaxUpdates, maxDelayMs: config.batchMaxDelayMs, context, depth: config.stateTreeDepth }) : undefined;
   const views = sequencer !== undefined ? await StateViews.open(rollupStore, sequencer) : undefined;
   const invocations = new InvokeService(deps, new KvWriter(store, ledger, sequencer), replay, new ReplayRecorder(store), config);
-  const app = buildApp({ config, store, keys, delegations, invocations });
+  const reads = new ReadGate(deps, config.invocationMaxLifetimeSeconds);
+  const app = buildApp({ config, store, keys, delegations, invocations, reads });
   registerPublicRoutes(app, store);
   const publicChain: PublicChainInfo | undefined =
     chain === undefined ? undefined : { anchor: chain.deployment.anchor, chainId: chain.deployment.chainId, ...(chain.embedded ? { rpcUrl: chain.rpcUrl } : {}) };
@@ -147,6 +149,7 @@ async function startServices(config: NodeConfig, chain: ChainConnection | undefi
       sequencer,
       views,
       store,
+      reads,
       ...(config.prove ? { keys: { status: () => proving?.status() ?? null } } : {}),
       ...(anchorer !== undefined ? { chain: { status: () => ({ ...chain?.describe(), anchorer: anchorer.status() }) } } : {}),
     });

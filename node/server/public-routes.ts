@@ -9,12 +9,11 @@
  */
 import type { FastifyInstance, FastifyReply } from "fastify";
 import { formatSpaceId, parseSpaceId } from "../../core/resource.js";
+import { PUBLIC_SPACE_NAME } from "../../core/state/privacy.js";
 import { isProtocolError } from "../../core/errors.js";
 import type { NodeStore } from "../store/store.js";
 import { HttpError } from "./http-error.js";
 import { etagOf, ifNoneMatchHits, parseVersion, valueSafetyHeaders } from "./kv-headers.js";
-
-export const PUBLIC_SPACE_NAME = "public";
 
 export function registerPublicRoutes(app: FastifyInstance, store: NodeStore): void {
   const resolveSpace = async (text: string) => {

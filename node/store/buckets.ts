@@ -38,4 +38,6 @@ export enum Bucket {
   rollupMeta = 16,
   /** Pending seq → HeldUpdate: a staged update the state tree refused at cut time (never batched). */
   rollupHeld = 17,
+  /** (event, epoch or op-block multihash, space id) → empty: the spaces a served CID belongs to (privacy gate). */
+  cidOwners = 18,
 }

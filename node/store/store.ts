@@ -43,6 +43,11 @@ export interface KvVersion {
   readonly position: number;
   readonly invocation: CID;
   readonly time: number;
+  /**
+   * A private space's leaf salt for this version (decimal; core/state/privacy.ts): its state leaf is
+   * H4(contentHash, version, deleted, salt). Served only to readers of the space.
+   */
+  readonly salt?: string;
 }
 
 export interface RevocationInfo {
@@ -312,6 +317,7 @@ export class NodeStore {
   // Epochs --------------------------------------------------------------------------------------
 
   putEpoch(batch: Batch, spaceId: string, cid: CID, seq: number, bytes: Uint8Array): void {
+    this.markOwner(batch, cid, spaceId);
     batch.put(Bucket.epochs, [cid.bytes], bytes);
     batch.put(Bucket.spaceEpochs, [spaceId, seq, cid.bytes], new Uint8Array(0));
   }
@@ -338,5 +344,19 @@ export class NodeStore {
 
   markSpaceEvent(batch: Batch, spaceId: string, event: CID, epoch: CID): void {
     batch.put(Bucket.spaceEvents, [spaceId, multihashKey(event)], epoch);
+    this.markOwner(batch, event, spaceId);
+  }
+
+  /** Record that `cid` (an event, epoch or op block) belongs to `spaceId`: who may read it follows from that. */
+  markOwner(batch: Batch, cid: CID, spaceId: string): void {
+    batch.put(Bucket.cidOwners, [multihashKey(cid), spaceId], true);
+  }
+
+  /** The spaces `cid` belongs to (empty: none recorded, which the privacy gate treats as private). */
+  async owners(cid: CID): Promise<string[]> {
+    const head = encodeKey(Bucket.cidOwners, multihashKey(cid)).length + 1;
+    const out: string[] = [];
+    for await (const [key] of this.db.iterator({ ...prefixRange(Bucket.cidOwners, multihashKey(cid)), limit: 64 })) out.push(new TextDecoder().decode(key.subarray(head)));
+    return out;
   }
 }

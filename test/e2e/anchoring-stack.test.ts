@@ -47,7 +47,7 @@ describe("anchoring: the embedded stack", () => {
 
   test("a write is anchored on chain, and the contract's root proves the value with the pure core", async () => {
     node = await startTestNode({ ...config, dataDir: await dataDir });
-    const session = await signIn({ url: node.url, wallet: testWallet(0x51) });
+    const session = await signIn({ url: node.url, wallet: testWallet(0x51), space: "public" });
     await session.kv.put("photos/a.jpg", "hello chain");
     const anchored = await until(
       async () => {

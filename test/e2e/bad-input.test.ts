@@ -463,13 +463,14 @@ describe("bad input: never a 500, never a crash", () => {
       assert.equal(answer.status, 414);
     });
 
-    test("/spaces/<bad>/epochs → 400; bad paging → 400 BAD_QUERY; unknown space → 404 SPACE_NOT_FOUND", async () => {
+    test("/spaces/<bad>/epochs → 400; bad paging → 400 BAD_QUERY; unknown private space → 403 PRIVATE_SPACE (as a hosted one); unknown public space → 404", async () => {
       assertError(await call(node.url, "GET", "/spaces/not-a-space/epochs"), 400, "URI_BAD_SCHEME");
       const space = encodeURIComponent(spaceId);
       assertError(await call(node.url, "GET", `/spaces/${space}/epochs?limit=0`), 400, "BAD_QUERY");
       assertError(await call(node.url, "GET", `/spaces/${space}/epochs?after=-1`), 400, "BAD_QUERY");
       assertError(await call(node.url, "GET", `/spaces/${space}/epochs?limit=abc`), 400, "BAD_QUERY");
-      assertError(await call(node.url, "GET", `/spaces/${encodeURIComponent(`${spaceId}x`)}/epochs`), 404, "SPACE_NOT_FOUND");
+      assertError(await call(node.url, "GET", `/spaces/${encodeURIComponent(`${spaceId}x`)}/epochs`), 403, "PRIVATE_SPACE");
+      assertError(await call(node.url, "GET", `/spaces/${encodeURIComponent(spaceId.replace(/:[^:]*$/, ":public"))}/epochs`), 404, "SPACE_NOT_FOUND");
     });
 
     test("an unknown route → 404 NOT_FOUND", async () => {

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { openShareLink, signIn, TinyCloudHttpError, type TinyCloudSession } from "../../node/client/client.js";
+import { makeCapability } from "../../core/capability.js";
 import { parseCid } from "../../core/cid.js";
 import { decodeEpoch, verifyEpoch } from "../../core/epoch/epoch.js";
 import { startTestNode, type TestNode } from "../helpers/node.js";
@@ -117,9 +118,12 @@ describe("current protocol through the typed client", () => {
     assert.deepEqual(status, { cid: share.cid.toString(), exists: true, revoked: true, expired: false, active: false });
   });
 
-  test("default: the space's history is public, signed by the node, hash-linked, and re-verifiable", async () => {
+  test("default: the space's history is served to its readers (private space), signed by the node, hash-linked, and re-verifiable", async () => {
     const info = (await (await fetch(`${node.url}/info`)).json()) as { nodeId: string };
-    const listing = (await (await fetch(`${node.url}/spaces/${encodeURIComponent(alice.spaceId)}/epochs?limit=1000`)).json()) as {
+    // A read capability on the whole space (README, "Privacy"): one token for the walk, reusable for reads.
+    const headers = { authorization: alice.invocation([makeCapability(alice.resource("kv"), "tinycloud.kv/get")], 300) };
+    assert.equal((await fetch(`${node.url}/spaces/${encodeURIComponent(alice.spaceId)}/epochs`)).status, 403, "not to anyone else");
+    const listing = (await (await fetch(`${node.url}/spaces/${encodeURIComponent(alice.spaceId)}/epochs?limit=1000`, { headers })).json()) as {
       heads: string[];
       seq: number;
       epochs: { seq: number; cid: string }[];
@@ -128,7 +132,7 @@ describe("current protocol through the typed client", () => {
     assert.deepEqual(listing.heads, [listing.epochs[listing.epochs.length - 1]?.cid]);
     let previous: string | undefined;
     for (const { seq, cid } of listing.epochs) {
-      const bytes = new Uint8Array(await (await fetch(`${node.url}/epochs/${cid}`)).arrayBuffer());
+      const bytes = new Uint8Array(await (await fetch(`${node.url}/epochs/${cid}`, { headers })).arrayBuffer());
       const { epoch, cid: computed } = decodeEpoch(bytes, parseCid(cid));
       assert.equal(computed.toString(), cid);
       verifyEpoch(epoch);
@@ -137,7 +141,7 @@ describe("current protocol through the typed client", () => {
       assert.deepEqual(epoch.parents.map(String), previous === undefined ? [] : [previous]);
       for (const entry of epoch.events) {
         const eventCid = Array.isArray(entry) ? entry[0] : entry;
-        const event = await fetch(`${node.url}/events/${String(eventCid)}`);
+        const event = await fetch(`${node.url}/events/${String(eventCid)}`, { headers });
         assert.equal(event.status, 200, `event ${String(eventCid)} is published`);
       }
       previous = cid;

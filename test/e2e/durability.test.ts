@@ -15,6 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { privateKeyToAccount } from "viem/accounts";
+import { makeCapability } from "../../core/capability.js";
 import { NodeHttp, signIn, TinyCloudHttpError, TinyCloudSession, type WalletSigner } from "../../node/client/client.js";
 import { type ChildNode, killAllChildNodes, spawnChildNode } from "../helpers/child-node.js";
 
@@ -189,13 +190,18 @@ interface Chain {
   readonly eventCount: number;
 }
 
-/** A space's whole epoch list (paged by seq), and the events of every epoch (`GET /epochs/:cid?format=json`). */
-async function fetchChain(url: string, spaceId: string): Promise<Chain> {
+/**
+ * A space's whole epoch list (paged by seq), and the events of every epoch (`GET /epochs/:cid?format=json`),
+ * read as the space's owner: a private space's history is served only with a read capability on it.
+ */
+async function fetchChain(url: string, session: TinyCloudSession): Promise<Chain> {
+  const spaceId = session.spaceId;
+  const headers = { authorization: session.invocation([makeCapability(session.resource("kv"), "tinycloud.kv/get")], 300) };
   const epochs: { seq: number; cid: string }[] = [];
   let after = 0;
   let last: EpochPage | undefined;
   for (;;) {
-    const response = await fetch(`${url}/spaces/${encodeURIComponent(spaceId)}/epochs?limit=1000${after > 0 ? `&after=${after}` : ""}`);
+    const response = await fetch(`${url}/spaces/${encodeURIComponent(spaceId)}/epochs?limit=1000${after > 0 ? `&after=${after}` : ""}`, { headers });
     assert.equal(response.status, 200, `GET epochs: ${response.status} ${await response.clone().text()}`);
     const page = (await response.json()) as EpochPage;
     last = page;
@@ -205,7 +211,7 @@ async function fetchChain(url: string, spaceId: string): Promise<Chain> {
   }
   const events = new Map<string, string[]>();
   await pool(epochs, 16, async ({ cid }) => {
-    const response = await fetch(`${url}/epochs/${cid}?format=json`);
+    const response = await fetch(`${url}/epochs/${cid}?format=json`, { headers });
     assert.equal(response.status, 200, `GET /epochs/${cid}: ${response.status} ${await response.clone().text()}`);
     const epoch = (await response.json()) as { events: [string, ...unknown[]][] };
     events.set(
@@ -221,7 +227,7 @@ async function fetchChain(url: string, spaceId: string): Promise<Chain> {
 /** Check everything the model knows against the (restarted) node; returns a list of problems. */
 async function verify(session: TinyCloudSession, url: string, model: Model, baseEvents: number): Promise<{ problems: string[]; epochCount: number; eventCount: number; checkedKeys: number }> {
   const problems: string[] = [];
-  const chain = await fetchChain(url, session.spaceId);
+  const chain = await fetchChain(url, session);
   const epochAt = new Map(chain.epochs.map((e) => [e.seq, e.cid]));
 
   // The epoch chain: strictly increasing seq, ending at the space's seq and head; one event per landed
@@ -315,7 +321,7 @@ describe("durability", () => {
 
     let node = await spawnChildNode(dataDir);
     const first = await signIn({ url: node.url, wallet: wallet(`0x${"d7".repeat(32)}`) });
-    const baseEvents = (await fetchChain(node.url, first.spaceId)).eventCount;
+    const baseEvents = (await fetchChain(node.url, first)).eventCount;
     assert.ok(baseEvents >= 1, "signing in hosted the space (genesis epoch)");
     let session = first;
 

@@ -89,7 +89,7 @@ describe("rollup defence", () => {
     // Depth 1: 4 positions, the list head and 3 keys.
     const node = await startTestNode({ stateTreeDepth: 1, batchMaxUpdates: 2, batchMaxDelayMs: 50 });
     nodes.push(node);
-    const session = await signIn({ url: node.url, wallet: testWallet(0x21) });
+    const session = await signIn({ url: node.url, wallet: testWallet(0x21), space: "public" });
     const oracle = new StateTree(1);
     const put = async (path: string, value: string) => {
       const { version } = await session.kv.put(path, value);
@@ -113,7 +113,7 @@ describe("rollup defence", () => {
   test("behavior: an update the tree refuses at cut time is held back and reported; the others are batched", async () => {
     const node = await startTestNode({ batchMaxUpdates: 4, batchMaxDelayMs: 50 });
     nodes.push(node);
-    const session = await signIn({ url: node.url, wallet: testWallet(0x22) });
+    const session = await signIn({ url: node.url, wallet: testWallet(0x22), space: "public" });
     assert.ok(node.rollup && node.sequencer);
     // Staged updates no node writes (admission refuses them), far ahead in the queue: one the node
     // cannot even send to the tree (its event is not a CID), one the tree itself refuses (a key of
@@ -159,7 +159,7 @@ describe("rollup defence", () => {
     const pool = new ScriptedPool(new Set([1]));
     const prover = new BatchProver(pool, node.rollup, [{ name: "scripted_4", B: 4, depth: 16 }], 16, 0n, { failures: node.sequencer.failures, retry: { attempts: 3, baseDelayMs: 20 } });
     node.sequencer.onBatch((record, witnesses) => void prover.prove(record, witnesses));
-    const session = await signIn({ url: node.url, wallet: testWallet(0x23) });
+    const session = await signIn({ url: node.url, wallet: testWallet(0x23), space: "public" });
     await session.kv.put("one", "1");
     await session.kv.put("two", "2");
     const failed = await until(async () => {
@@ -202,7 +202,7 @@ describe("rollup defence", () => {
     const node = await startTestNode({ batchMaxUpdates: 2, batchMaxDelayMs: 50 });
     nodes.push(node);
     assert.ok(node.sequencer);
-    const session = await signIn({ url: node.url, wallet: testWallet(0x25) });
+    const session = await signIn({ url: node.url, wallet: testWallet(0x25), space: "public" });
     const oracle = new StateTree();
     const put = async (path: string, value: string) => {
       const { version } = await session.kv.put(path, value);

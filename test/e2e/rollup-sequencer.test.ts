@@ -34,7 +34,7 @@ describe("rollup sequencer", () => {
   test("default: batches by size and time, chained roots, oracle-equal roots and commitments, proofs; restart resumes", async () => {
     dataDir = await mkdtemp(join(tmpdir(), "tinycloud-rollup-"));
     node = await startTestNode({ dataDir, batchMaxUpdates: 4, batchMaxDelayMs: 300 });
-    const session = await signIn({ url: node.url, wallet: testWallet(0x11) });
+    const session = await signIn({ url: node.url, wallet: testWallet(0x11), space: "public" });
     const oracle = new StateTree();
     const written: { path: string; value: string; version: number }[] = [];
     const put = async (path: string, value: string) => {

@@ -10,6 +10,7 @@ import { CID } from "multiformats/cid";
 import { sha256 } from "multiformats/hashes/sha2";
 import { poseidon4 } from "poseidon-lite/poseidon4";
 import { FIELD_MODULUS, hash4, leafValue, poseidonBackendName, REFERENCE_POSEIDON, StateError, StateTree, usePoseidonBackend, verifyStateProof } from "../../core/state/state-tree.js";
+import { spaceSaltLeafValue } from "../../core/state/privacy.js";
 import { TreeClient } from "../../node/rollup/tree-client.js";
 import { TreeWorkerError, type CutUpdate, type TreeReply } from "../../node/rollup/tree-protocol.js";
 import { TREE_WORKER_MARK } from "../../node/rollup/tree-worker.js";
@@ -64,6 +65,25 @@ describe("state-tree worker", () => {
     await client.request({ kind: "cut", number: 13, context: 7n, updates: [{ key: 99n, contentHash: 1n, version: 1, deleted: false, event }] });
     const back = await client.request({ kind: "settle", number: 13, durable: false });
     assert.deepEqual([back.batch, back.root], [12, oracle.root]);
+  });
+
+  test("private spaces: a salted update's leaf is H4(contentHash, version, deleted, salt) and a salt leaf is H2(spaceSalt, 0)", async () => {
+    const tree = new TreeClient(DEPTH, { nice: 0 });
+    try {
+      const salt = 0x1234_5678_9abc_def0n;
+      const spaceSalt = 0xfeed_beefn;
+      const updates: CutUpdate[] = [
+        { key: 1_001n, contentHash: 0n, version: 1, deleted: false, spaceSaltLeaf: spaceSalt, event },
+        { key: 2_002n, contentHash: 77n, version: 1, deleted: false, salt, event },
+        { key: 3_003n, contentHash: 77n, version: 1, deleted: false, event },
+      ];
+      const result = await tree.request({ kind: "cut", number: 1, context: 0n, updates });
+      assert.deepEqual(result.values, [spaceSaltLeafValue(spaceSalt), poseidon4([77n, 1n, 0n, salt]), leafValue(77n, 1, false)]);
+      assert.notEqual(result.values[1], result.values[2], "the salt changes the leaf");
+      assert.deepEqual(await tree.request({ kind: "leafValues", items: [{ contentHash: 77n, version: 1, deleted: false, salt }] }), [result.values[1]]);
+    } finally {
+      await tree.close();
+    }
   });
 
   test("behavior: the worker hashes with circomlibjs's wasm Poseidon, accepted only because it agrees with poseidon-lite", async () => {
