@@ -59,7 +59,7 @@ export function registerAuditCommand(program: Command): void {
     .option("--grace <seconds>", "how long an invocation may have expired before its epoch was stamped", "5")
     .option("--from-block <n>", "first block to search for BatchAnchored logs (default 0)")
     .option("-v, --verbose", "list every check of every event")
-    .option("--auth-key <file>", "audit private spaces: the auditor's Ed25519 session key (tinycloud keygen output), holding a delegation of tinycloud.kv/get on <space>/kv/")
+    .option("--auth-key <file>", "audit private spaces: the auditor's Ed25519 session key (tinycloud keygen output), holding a delegation of tinycloud.kv/get on <space>/kv (the whole kv service)")
     .option("--proof <cids>", "comma-separated CIDs of the delegations to --auth-key registered at the node (POST /delegate)")
     .option("--space <ids>", "comma-separated space ids the delegations cover (with --auth-key): their updates are audited in full, other private spaces stay sealed")
     .action(async (options: AuditCliOptions) => {
