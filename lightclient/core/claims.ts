@@ -3,7 +3,7 @@
  * proof response (`GET /rollup/proof`) and the entry it commits to, each checked against its one schema
  * (core/rollup/wire.ts, the schemas the node serves them with). They never throw; a failure names the field.
  */
-import { parseWire, DecodedBatchSchema, ProofEntrySchema, ProofResponseSchema, type Groth16Proof } from "../../core/rollup/wire.js";
+import { parseWire, DecodedPublishedBatchSchema, ProofEntrySchema, ProofResponseSchema, type Groth16Proof } from "../../core/rollup/wire.js";
 import { stateProofFromJson, type StateProof } from "../../core/state/state-tree.js";
 import { type Fetched, got, missing } from "./types.js";
 
@@ -21,9 +21,12 @@ export interface BatchClaim {
   readonly anchorTx: string | undefined;
 }
 
-/** A batch record checked against its one schema (core/rollup/wire.ts), reduced to what the client uses. */
+/**
+ * A batch record checked against its published schema (core/rollup/wire.ts: a private space's updates
+ * may be sealed), reduced to what the client uses (none of the updates).
+ */
 export function parseBatchClaim(json: unknown): Parsed<BatchClaim> {
-  const parsed = parseWire(DecodedBatchSchema, json, "the batch record");
+  const parsed = parseWire(DecodedPublishedBatchSchema, json, "the batch record");
   if (!parsed.ok) return parsed;
   const r = parsed.value;
   return got({ number: r.number, newRoot: r.newRoot, status: r.status, circuit: r.circuit, proof: r.proof, publicSignals: r.publicSignals, anchorTx: r.anchorTx });

@@ -293,7 +293,9 @@ describe("private spaces: sealed to anyone, audited and verified by a delegated 
       }),
     );
     assert.equal(r4.ok, false);
-    assert.equal(r4.events.find((e) => e.op === "salt")?.code, "SALT_UNJUSTIFIED");
+    const moved = r4.events.find((e) => e.op === "salt")!;
+    assert.equal(moved.code, "SALT_NOT_FIRST");
+    assert.equal(moved.checks.find((c) => c.name === "salt-justified")?.status, "fail");
   });
 
   const verifyArgs = (uri: string, extra: string[] = []) => {

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { checkPath, checkValue, got, missing, type Evidence, type StepResult } from "../../lightclient/index.js";
+import { checkPath, checkValue, got, missing, parseBatchClaim, type Evidence, type StepResult } from "../../lightclient/index.js";
 import { spaceSaltKey, spaceSaltLeafValue } from "../../core/state/privacy.js";
 import { contentHashField, leafValue, StateTree, stateKey, stateProofToJson } from "../../core/state/state-tree.js";
 
@@ -242,5 +242,27 @@ describe("light client: a public entry keeps the plain formulas", () => {
     const t2 = new StateTree(DEPTH);
     t2.set(stateKey(PUBLIC, "kv", PATH), leafValue(CH, 1, false, LEAF_SALT));
     assertCode(steps(evidence(PUBLIC_URI, t2.root, response(t2, PUBLIC_URI, stateKey(PUBLIC, "kv", PATH)))).value, "VALUE_LEAF_MISMATCH");
+  });
+});
+
+describe("light client: batch records with sealed updates", () => {
+  test("a published record whose private updates are sealed is a valid claim (the client reads none of the updates)", () => {
+    const tree = honestTree();
+    const sealed = { seq: 0, sealed: true, key: spaceSaltKey(PRIVATE).toString(), value: spaceSaltLeafValue(SALT).toString() };
+    const record = {
+      number: 1,
+      oldRoot: "1",
+      newRoot: tree.root.toString(),
+      updates: [sealed],
+      eventCids: [],
+      eventsHash: "0",
+      header: "1",
+      commitment: "1",
+      status: "anchored",
+      cutAt: 1,
+    };
+    const claim = parseBatchClaim(record);
+    assert.ok(claim.ok, claim.ok ? "" : claim.error);
+    assert.equal(claim.value.newRoot, tree.root);
   });
 });
