@@ -14,7 +14,7 @@ export interface NodeRecording {
   batches: Record<string, unknown>;
   /** `${batch} ${uri}` → /rollup/proof JSON */
   proofs: Record<string, unknown>;
-  /** `${spaceId}/kv/${key}@${version}` → value bytes as hex */
+  /** `${spaceId}/kv/${key}@${version}` → value bytes as hex (a private value: `${uri}@${version}`) */
   values: Record<string, string>;
   /** circuit → /rollup/vkeys/<circuit> JSON */
   vkeys?: Record<string, unknown>;
@@ -71,6 +71,11 @@ export function fixtureNodeSource(rec: NodeRecording): NodeSource {
       const hex = rec.values[valueKey(spaceId, key, version)];
       return hex === undefined ? notRecorded(`value ${key} version ${version}`) : hexToBytes(hex);
     },
+    // A private value is recorded under `<uri>@<version>` (it was read with the reader's authorization).
+    privateValue: async (uri, version) => {
+      const hex = rec.values[`${uri}@${version}`];
+      return hex === undefined ? notRecorded(`private value ${uri} version ${version}`) : hexToBytes(hex);
+    },
     vkey: async (circuit) => clone(rec.vkeys?.[circuit]) ?? notRecorded(`vkey ${circuit}`),
     status: async () => clone(rec.status) ?? notRecorded("status"),
   };
@@ -117,6 +122,15 @@ export function recordingNodeSource(inner: NodeSource, rec: NodeRecording): Node
       rec.values[valueKey(spaceId, key, version)] = bytesToHex(bytes);
       return bytes;
     },
+    ...(inner.privateValue
+      ? {
+          privateValue: async (uri: string, version: number) => {
+            const bytes = await inner.privateValue!(uri, version);
+            rec.values[`${uri}@${version}`] = bytesToHex(bytes);
+            return bytes;
+          },
+        }
+      : {}),
     ...(inner.vkey ? { vkey: async (circuit: string) => ((rec.vkeys ??= {})[circuit] = await inner.vkey!(circuit)) } : {}),
     ...(inner.status ? { status: async () => (rec.status = await inner.status!()) } : {}),
   };
