@@ -325,10 +325,21 @@ export async function auditBatch(options: AuditOptions): Promise<AuditReport> {
     histories.set(spaceId, await SpaceHistory.load({ source, spaceId, maxSeq: maxSeq > 0 ? maxSeq : undefined, nodeId, delegations, verify }));
   }
   const ctx = { source, delegations, histories, verify, graceSeconds: options.graceSeconds ?? 5, spaceSalts: committedSalts([...earlier, record]) };
+  // A batch that ends with a salt leaf was cut between it and its write: that write opens batch N+1.
+  const lastUpdate = record.updates[record.updates.length - 1];
+  let next: PublishedBatch | undefined;
+  if (lastUpdate !== undefined && !isSealed(lastUpdate) && isSaltLeaf(lastUpdate)) {
+    const json = await source.batch(n + 1).catch(() => undefined);
+    try {
+      next = json === undefined ? undefined : parseBatchRecord(json, n + 1);
+    } catch (error) {
+      warnings.push(`batch ${n + 1} (read to justify the salt leaf that ends batch ${n}) is malformed: ${describeError(error).message}`);
+    }
+  }
   events = [];
   for (const [i, u] of record.updates.entries()) {
     if (isSealed(u)) events.push(sealedVerdict(u, i));
-    else if (isSaltLeaf(u)) events.push(checkSaltLeaf(record, i, earlier));
+    else if (isSaltLeaf(u)) events.push(checkSaltLeaf(record, i, earlier, next));
     else events.push(await checkEvent(ctx, u, i));
   }
   for (const history of histories.values()) warnings.push(...history.warnings.map((w) => `${history.spaceId}: ${w}`));

@@ -159,6 +159,8 @@ async function injectWrites(dataDir: string, spaceId: string, writes: readonly F
       const epoch = ledger.appendEpoch(batch, space, [[ucan.cid, opCid]], [ucan.cid], time);
       store.putEvent(batch, ucan.cid, "invocation", utf8ToBytes(write.jwt));
       store.putBlock(batch, opCid, opBytes);
+      // As KvWriter does: the op block belongs to the space (who may read it follows from that).
+      store.markOwner(batch, opCid, spaceId);
       store.putBlob(batch, spaceId, blake3Hex(content), content);
       store.putVersion(batch, spaceId, write.path, {
         version: 1,

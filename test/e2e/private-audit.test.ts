@@ -295,7 +295,8 @@ describe("private spaces: sealed to anyone, audited and verified by a delegated 
     assert.equal(r4.ok, false);
     const moved = r4.events.find((e) => e.op === "salt")!;
     assert.equal(moved.code, "SALT_NOT_FIRST");
-    assert.equal(moved.checks.find((c) => c.name === "salt-justified")?.status, "fail");
+    // Now last in its batch, it would be justified by batch n+1's first update, which the fixture does not hold.
+    assert.notEqual(moved.checks.find((c) => c.name === "salt-justified")?.status, "pass");
   });
 
   const verifyArgs = (uri: string, extra: string[] = []) => {
