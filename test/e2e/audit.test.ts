@@ -154,7 +154,11 @@ async function injectWrites(dataDir: string, spaceId: string, writes: readonly F
       const space = await store.getSpace(spaceId);
       assert.ok(space, "the space exists");
       const batch = new Batch();
-      for (const e of write.events ?? []) store.putEvent(batch, e.cid, e.kind, e.bytes);
+      for (const e of write.events ?? []) {
+        store.putEvent(batch, e.cid, e.kind, e.bytes);
+        // A delegation the node registered for this space is served to whoever may read the space.
+        store.markOwner(batch, e.cid, spaceId);
+      }
       const time = Date.now();
       const epoch = ledger.appendEpoch(batch, space, [[ucan.cid, opCid]], [ucan.cid], time);
       store.putEvent(batch, ucan.cid, "invocation", utf8ToBytes(write.jwt));
