@@ -22,6 +22,7 @@ import { verifierIdOf } from "../../core/rollup/verifier-id.js";
 import { StateViews } from "../rollup/state-views.js";
 import { connectChain, type ChainConnection } from "../chain/stack.js";
 import { registerPublicRoutes } from "./public-routes.js";
+import { ResponseBudget } from "./response-budget.js";
 import type { FastifyInstance } from "fastify";
 
 export interface RunningNode {
@@ -123,9 +124,10 @@ async function startServices(config: NodeConfig, chain: ChainConnection | undefi
   const context = chain?.context ?? 0n;
   const sequencer = config.rollup ? await Sequencer.open(rollupStore, { maxUpdates: config.batchMaxUpdates, maxDelayMs: config.batchMaxDelayMs, context, depth: config.stateTreeDepth }) : undefined;
   const views = sequencer !== undefined ? await StateViews.open(rollupStore, sequencer) : undefined;
-  const invocations = new InvokeService(deps, new KvWriter(store, ledger, sequencer), replay, new ReplayRecorder(store), config);
+  const responses = new ResponseBudget(config.maxResponseBytes, config.maxResponseBytesInFlight, config.responseWaitMs);
+  const invocations = new InvokeService(deps, new KvWriter(store, ledger, sequencer), replay, new ReplayRecorder(store), config, responses);
   const app = buildApp({ config, store, keys, delegations, invocations });
-  registerPublicRoutes(app, store);
+  registerPublicRoutes(app, store, responses);
   const publicChain: PublicChainInfo | undefined =
     chain === undefined ? undefined : { anchor: chain.deployment.anchor, chainId: chain.deployment.chainId, ...(chain.embedded ? { rpcUrl: chain.rpcUrl } : {}) };
   for (const plugin of extensions.plugins ?? []) plugin(app, { chain: publicChain });
