@@ -28,11 +28,13 @@ export interface RollupServices {
   readonly chain?: ChainStatusSource;
   /** The proving keys' build (absent when the node does not prove). */
   readonly keys?: { status(): object | null };
+  /** The un-proven backlog and its admission control (absent when the node does not prove). */
+  readonly backlog?: { status(): object };
 }
 
 const CIRCUIT_NAME = /^[a-z0-9_]{1,64}$/;
 
-export function registerRollupRoutes(app: FastifyInstance, { rollup, sequencer, views, store, chain, keys }: RollupServices): void {
+export function registerRollupRoutes(app: FastifyInstance, { rollup, sequencer, views, store, chain, keys, backlog }: RollupServices): void {
   app.get("/rollup/status", async () => {
     const latest = sequencer.latestBatch;
     let proven = 0;
@@ -52,6 +54,7 @@ export function registerRollupRoutes(app: FastifyInstance, { rollup, sequencer, 
       pending: sequencer.pendingUpdates,
       failedBatches: sequencer.failures.list(),
       keys: keys?.status() ?? null,
+      backlog: backlog?.status() ?? null,
       chain: chain?.status() ?? null,
     };
   });

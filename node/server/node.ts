@@ -20,6 +20,7 @@ import { enforceKeyPolicy } from "../chain/key-policy.js";
 import { insecurityOf } from "../../core/key-security.js";
 import { verifierIdOf } from "../../core/rollup/verifier-id.js";
 import { StateViews } from "../rollup/state-views.js";
+import { ProvingBacklog } from "../rollup/backlog.js";
 import { connectChain, type ChainConnection } from "../chain/stack.js";
 import { registerPublicRoutes } from "./public-routes.js";
 import { ResponseBudget } from "./response-budget.js";
@@ -125,7 +126,9 @@ async function startServices(config: NodeConfig, chain: ChainConnection | undefi
   const sequencer = config.rollup ? await Sequencer.open(rollupStore, { maxUpdates: config.batchMaxUpdates, maxDelayMs: config.batchMaxDelayMs, context, depth: config.stateTreeDepth }) : undefined;
   const views = sequencer !== undefined ? await StateViews.open(rollupStore, sequencer) : undefined;
   const responses = new ResponseBudget(config.maxResponseBytes, config.maxResponseBytesInFlight, config.responseWaitMs);
-  const invocations = new InvokeService(deps, new KvWriter(store, ledger, sequencer), replay, new ReplayRecorder(store), config, responses);
+  // Admission control on the proving backlog: only a node that proves has one (node/rollup/backlog.ts).
+  const backlog = config.prove && sequencer !== undefined ? new ProvingBacklog(() => sequencer.pendingUpdates, config.maxBacklogUpdates) : undefined;
+  const invocations = new InvokeService(deps, new KvWriter(store, ledger, sequencer, backlog), replay, new ReplayRecorder(store), config, responses);
   const app = buildApp({ config, store, keys, delegations, invocations });
   registerPublicRoutes(app, store, responses);
   const publicChain: PublicChainInfo | undefined =
@@ -150,6 +153,7 @@ async function startServices(config: NodeConfig, chain: ChainConnection | undefi
       views,
       store,
       ...(config.prove ? { keys: { status: () => proving?.status() ?? null } } : {}),
+      ...(backlog !== undefined ? { backlog } : {}),
       ...(anchorer !== undefined ? { chain: { status: () => ({ ...chain?.describe(), anchorer: anchorer.status() }) } } : {}),
     });
   }
@@ -171,6 +175,7 @@ async function startServices(config: NodeConfig, chain: ChainConnection | undefi
             quiet: config.quiet,
             failures: sequencer.failures,
             checkKeys,
+            ...(backlog !== undefined ? { backlog } : {}),
             ...(config.redisUrl !== undefined ? { redisUrl: config.redisUrl } : {}),
             ...(config.circuits !== undefined ? { circuits: config.circuits } : {}),
             ...(config.ptau !== undefined ? { ptau: config.ptau } : {}),

@@ -14,21 +14,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { privateKeyToAccount } from "viem/accounts";
 import { makeCapability } from "../../core/capability.js";
-import { signIn, type TinyCloudSession, type WalletSigner } from "../../node/client/client.js";
+import { signIn, type TinyCloudSession } from "../../node/client/client.js";
 import { killAllChildNodes, spawnChildNode, type ChildNode } from "../helpers/child-node.js";
 import { startTestNode, type TestNode } from "../helpers/node.js";
+import { testWallet } from "../helpers/wallets.js";
 
 /** The bound the child's resident memory must stay under during the attack (measured peak: see the diagnostics). */
 const RSS_BOUND_MB = 600;
 const HEALTHZ_BOUND_MS = 200;
 const TEN_MB = 10_000_000;
-
-function testWallet(seedByte: number): WalletSigner {
-  const account = privateKeyToAccount(`0x${seedByte.toString(16).padStart(2, "0").repeat(32)}`);
-  return { address: account.address, chainId: 1, signMessage: (message: string) => account.signMessage({ message }) };
-}
 
 interface Answer {
   readonly status: number;
