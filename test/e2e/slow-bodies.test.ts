@@ -88,7 +88,15 @@ describe("slow bodies: request timeout", () => {
     assert.equal((await fetch(`${node.url}/healthz`)).status, 200);
   });
 
-  test("control: a body sent at once, then the connection kept idle, is answered normally", async () => {
+  test("attack: a connection that sends nothing is closed within the request timeout", async () => {
+    const conn = await open(node.url);
+    const closedAfter = await Promise.race([conn.closed, sleep(REQUEST_TIMEOUT_MS + 1500).then(() => Number.POSITIVE_INFINITY)]);
+    conn.socket.destroy();
+    assert.ok(closedAfter <= REQUEST_TIMEOUT_MS + 1500, `the idle socket was still open ${REQUEST_TIMEOUT_MS + 1500} ms later`);
+    assert.equal((await fetch(`${node.url}/healthz`)).status, 200);
+  });
+
+  test("control: a request sent at once is answered normally", async () => {
     const conn = await open(node.url);
     assert.match(await healthz(conn), /^HTTP\/1\.1 200 /);
     conn.socket.destroy();
