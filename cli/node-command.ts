@@ -15,6 +15,27 @@ export function registerNodeCommand(program: Command): void {
     .option("-d, --data <dir>", "data directory (node key and database)", DEFAULT_CONFIG.dataDir)
     .option("--max-body-bytes <n>", "largest request body accepted (413 above)", String(DEFAULT_CONFIG.maxBodyBytes))
     .option("--max-header-bytes <n>", "largest request header block accepted (431 above)", String(DEFAULT_CONFIG.maxHeaderBytes))
+    .option(
+      "--max-response-bytes <n>",
+      "largest response body one request gets, batch reads included (413 above; env TINYCLOUD_MAX_RESPONSE_BYTES)",
+      envDefault("TINYCLOUD_MAX_RESPONSE_BYTES", DEFAULT_CONFIG.maxResponseBytes),
+    )
+    .option(
+      "--max-response-bytes-in-flight <n>",
+      "response bytes all requests together may hold in memory (reads wait, then 503; env TINYCLOUD_MAX_RESPONSE_BYTES_IN_FLIGHT)",
+      envDefault("TINYCLOUD_MAX_RESPONSE_BYTES_IN_FLIGHT", DEFAULT_CONFIG.maxResponseBytesInFlight),
+    )
+    .option(
+      "--request-timeout-ms <ms>",
+      "a request's headers and body must arrive within this long (408 and closed after; env TINYCLOUD_REQUEST_TIMEOUT_MS)",
+      envDefault("TINYCLOUD_REQUEST_TIMEOUT_MS", DEFAULT_CONFIG.requestTimeoutMs),
+    )
+    .option("--max-connections <n>", "open connections accepted at once; more are closed (env TINYCLOUD_MAX_CONNECTIONS)", envDefault("TINYCLOUD_MAX_CONNECTIONS", DEFAULT_CONFIG.maxConnections))
+    .option(
+      "--max-backlog <updates>",
+      "un-proven state updates past which writes get 429 with Retry-After (env TINYCLOUD_MAX_BACKLOG)",
+      envDefault("TINYCLOUD_MAX_BACKLOG", DEFAULT_CONFIG.maxBacklogUpdates),
+    )
     .option("--invocation-max-lifetime <seconds>", "invocations must expire within this many seconds", String(DEFAULT_CONFIG.invocationMaxLifetimeSeconds))
     .option("--no-prove", "cut batches but do not prove them (no circuit setup)")
     .option("--no-rollup", "a plain KV node: no state tree, batches, proofs or anchoring (implies --no-prove, --chain off)")
@@ -48,6 +69,11 @@ export function registerNodeCommand(program: Command): void {
         maxBodyBytes: string;
         maxHeaderBytes: string;
         invocationMaxLifetime: string;
+        maxResponseBytes: string;
+        maxResponseBytesInFlight: string;
+        requestTimeoutMs: string;
+        maxConnections: string;
+        maxBacklog: string;
         log?: boolean;
         prove: boolean;
         rollup: boolean;
@@ -90,6 +116,11 @@ export function registerNodeCommand(program: Command): void {
             maxBodyBytes: positiveInt(options.maxBodyBytes, "--max-body-bytes"),
             maxHeaderBytes: positiveInt(options.maxHeaderBytes, "--max-header-bytes"),
             invocationMaxLifetimeSeconds: positiveInt(options.invocationMaxLifetime, "--invocation-max-lifetime"),
+            maxResponseBytes: positiveInt(options.maxResponseBytes, "--max-response-bytes"),
+            maxResponseBytesInFlight: positiveInt(options.maxResponseBytesInFlight, "--max-response-bytes-in-flight"),
+            requestTimeoutMs: positiveInt(options.requestTimeoutMs, "--request-timeout-ms"),
+            maxConnections: positiveInt(options.maxConnections, "--max-connections"),
+            maxBacklogUpdates: positiveInt(options.maxBacklog, "--max-backlog"),
             logRequests: options.log === true,
             prove: options.prove,
             rollup: options.rollup,
@@ -179,6 +210,12 @@ export function startupBlock(node: RunningNode, dataDir: string, redisUrl: strin
     for (const [k, v] of rows) out.push(`    ${k.padEnd(width)}  ${v}`);
   }
   return `${out.join("\n")}\n`;
+}
+
+/** A flag's default: the environment variable when set, else the node's default. */
+function envDefault(name: string, fallback: number): string {
+  const value = process.env[name];
+  return value !== undefined && value !== "" ? value : String(fallback);
 }
 
 function positiveInt(text: string, flag: string, allowZero = false): number {

@@ -112,6 +112,8 @@ const SERVER_STATUS = {
   BAD_IF_MATCH: 400,
   BAD_IF_NONE_MATCH: 400,
   BAD_LIMIT: 400,
+  BAD_MAX_RESPONSE_BYTES: 400,
+  BATCH_ALIAS: 400,
   BAD_QUERY: 400,
   BAD_RESOURCE: 400,
   RESOURCE_WRONG_SERVICE: 400,
@@ -147,11 +149,15 @@ const SERVER_STATUS = {
   REPLAYED_INVOCATION: 409,
   PRECONDITION_FAILED: 412,
   KV_TOO_LARGE: 413,
+  RESPONSE_TOO_LARGE: 413,
   URL_TOO_LONG: 414,
+  // load shedding: retry after the Retry-After header's seconds
+  BACKLOG_FULL: 429,
   // 5xx: a bug, a missing feature, a closed store
   INTERNAL: 500,
   SERVICE_NOT_SUPPORTED: 501,
   STORE_CLOSED: 503,
+  NODE_BUSY: 503,
 } as const;
 
 export type HttpErrorCode = ProtocolErrorCode | keyof typeof STATE_STATUS | keyof typeof SERVER_STATUS;

@@ -33,11 +33,13 @@ export interface RollupServices {
   readonly keys?: { status(): object | null };
   /** Who may read a private space's entries and batch updates. */
   readonly reads: ReadGate;
+  /** The un-proven backlog and its admission control (absent when the node does not prove). */
+  readonly backlog?: { status(): object };
 }
 
 const CIRCUIT_NAME = /^[a-z0-9_]{1,64}$/;
 
-export function registerRollupRoutes(app: FastifyInstance, { rollup, sequencer, views, store, chain, keys, reads }: RollupServices): void {
+export function registerRollupRoutes(app: FastifyInstance, { rollup, sequencer, views, store, chain, keys, reads, backlog }: RollupServices): void {
   app.get("/rollup/status", async () => {
     const latest = sequencer.latestBatch;
     let proven = 0;
@@ -57,6 +59,7 @@ export function registerRollupRoutes(app: FastifyInstance, { rollup, sequencer, 
       pending: sequencer.pendingUpdates,
       failedBatches: sequencer.failures.list(),
       keys: keys?.status() ?? null,
+      backlog: backlog?.status() ?? null,
       chain: chain?.status() ?? null,
     };
   });

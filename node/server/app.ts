@@ -19,6 +19,7 @@ import { INERT_HEADERS } from "./kv-headers.js";
 import type { InvokeService } from "./invoke-service.js";
 import type { NodeKeys } from "./node-keys.js";
 import { privateSpace, type ReadGate } from "./read-gate.js";
+import { releaseWhenDone } from "./response-budget.js";
 
 export interface AppServices {
   readonly config: NodeConfig;
@@ -60,7 +61,24 @@ export function buildApp(services: AppServices): FastifyInstance {
   const app = Fastify({
     logger: config.logRequests ? { level: "info" } : false,
     bodyLimit: config.maxBodyBytes,
-    serverFactory: (handler) => createServer({ maxHeaderSize: config.maxHeaderBytes }, handler),
+    serverFactory: (handler) => {
+      // Slow clients (issue 12, "slow bodies"): a request, headers and body, must arrive within
+      // requestTimeoutMs, or the connection is answered 408 and closed; Node checks open requests every
+      // connectionsCheckingInterval (30 s by default, far coarser than the limit). Connections beyond
+      // maxConnections are closed as they arrive, so trickling sockets cannot exhaust file descriptors.
+      const requestTimeout = config.requestTimeoutMs;
+      const server = createServer(
+        {
+          maxHeaderSize: config.maxHeaderBytes,
+          requestTimeout,
+          headersTimeout: Math.min(60_000, requestTimeout),
+          connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(requestTimeout / 4))),
+        },
+        handler,
+      );
+      server.maxConnections = config.maxConnections;
+      return server;
+    },
     // Paths like /peer/generate/<percent-encoded space id> hold ":" and "/" once decoded.
     routerOptions: { maxParamLength: 4096 },
     // Router-level failures (bad percent-encoding, over-long parameters) answer like every other error.
@@ -127,8 +145,12 @@ export function buildApp(services: AppServices): FastifyInstance {
   app.post("/invoke", async (request, reply) => {
     const body = request.body instanceof Uint8Array ? request.body : new Uint8Array(0);
     const result = await invocations.invoke({ authorization: request.headers.authorization, headers: request.headers, body });
+    // The body's memory stays reserved until the response is done: sent, or its client gone.
+    if (result.release !== undefined) releaseWhenDone(reply.raw, result.release);
     reply.code(result.status).headers(result.headers);
-    return reply.send(result.body === undefined ? "" : result.body instanceof Uint8Array ? Buffer.from(result.body) : result.body);
+    // A view, not a copy (Buffer.from(Uint8Array) would copy a value of up to the response limit).
+    const out = result.body instanceof Uint8Array ? Buffer.from(result.body.buffer, result.body.byteOffset, result.body.byteLength) : result.body;
+    return reply.send(out ?? "");
   });
 
   app.get<{ Params: { cid: string } }>("/delegations/:cid", async (request) => delegations.status(request.params.cid));
@@ -207,7 +229,8 @@ function parseCidParam(text: string) {
   }
 }
 
-function sendError(reply: FastifyReply, error: { readonly status: number; readonly code: string; readonly message: string }): FastifyReply {
+function sendError(reply: FastifyReply, error: { readonly status: number; readonly code: string; readonly message: string; readonly headers?: Readonly<Record<string, string>> }): FastifyReply {
+  if (error.headers !== undefined) reply.headers(error.headers);
   return reply.code(error.status).type("text/plain; charset=utf-8").send(formatErrorBody(error.code, error.message));
 }
 

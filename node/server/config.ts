@@ -13,6 +13,26 @@ export interface NodeConfig {
   /** Accepted clock skew, in seconds, when checking token windows. */
   readonly clockSkewSeconds: number;
   readonly listLimitMax: number;
+  /**
+   * Largest response body one request may get (a batch read's JSON, a kv/get value); larger gets 413
+   * RESPONSE_TOO_LARGE, decided from the stored sizes before any value is read.
+   */
+  readonly maxResponseBytes: number;
+  /**
+   * Response bytes all requests together may hold in memory at once (node/server/response-budget.ts). A read
+   * that does not fit waits up to `responseWaitMs` for others to finish, then gets 503 NODE_BUSY with Retry-After.
+   */
+  readonly maxResponseBytesInFlight: number;
+  readonly responseWaitMs: number;
+  /** A request (headers and body) must arrive within this long, or its connection is closed (408). */
+  readonly requestTimeoutMs: number;
+  /** Open connections the server accepts; further ones are closed at once. */
+  readonly maxConnections: number;
+  /**
+   * Admission control: past this many un-proven state updates (pending plus in batches cut but not proven),
+   * writes get 429 BACKLOG_FULL with Retry-After (node/rollup/backlog.ts). Only when the node proves.
+   */
+  readonly maxBacklogUpdates: number;
   /** Print one line per request. */
   readonly logRequests: boolean;
   /** Cut a rollup batch at this many state updates… */
@@ -71,6 +91,12 @@ export const DEFAULT_CONFIG: NodeConfig = {
   invocationMaxLifetimeSeconds: 300,
   clockSkewSeconds: 0,
   listLimitMax: 1000,
+  maxResponseBytes: 32 * 1024 * 1024,
+  maxResponseBytesInFlight: 256 * 1024 * 1024,
+  responseWaitMs: 1000,
+  requestTimeoutMs: 30_000,
+  maxConnections: 1024,
+  maxBacklogUpdates: 10_000,
   logRequests: false,
   batchMaxUpdates: 4,
   batchMaxDelayMs: 2000,

@@ -24,6 +24,8 @@ import type { KvWriter } from "./kv-writer.js";
 import { decodeCursor, encodeCursor } from "./list-cursor.js";
 import type { ServiceDeps } from "./service-deps.js";
 import type { ReplayGuard, ReplayRecorder } from "./replay-guard.js";
+import { type BatchEntry, buildBatchBody } from "./batch-read.js";
+import type { Release, ResponseBudget } from "./response-budget.js";
 
 export interface InvokeRequest {
   readonly authorization: string | undefined;
@@ -35,6 +37,8 @@ export interface InvokeResponse {
   readonly status: number;
   readonly headers: Record<string, string>;
   readonly body?: Uint8Array | string | undefined;
+  /** Ends the body's reservation in the node-wide response budget: called once the response is done (sent or abandoned). */
+  readonly release?: Release;
 }
 
 const MAX_BATCH = 100;
@@ -46,6 +50,7 @@ export class InvokeService {
     private readonly replay: ReplayGuard,
     private readonly replayRecorder: ReplayRecorder,
     private readonly config: NodeConfig,
+    private readonly responses: ResponseBudget,
   ) {}
 
   async invoke(request: InvokeRequest): Promise<InvokeResponse> {
@@ -82,7 +87,7 @@ export class InvokeService {
     const [service] = [...services];
     if (service === "kv") {
       if (inv.capabilities.length > 1) {
-        if (abilities.size === 1 && (abilities.has("tinycloud.kv/get") || abilities.has("tinycloud.kv/metadata")) && inv.capabilities.length <= MAX_BATCH) return this.batchRead(inv);
+        if (abilities.size === 1 && (abilities.has("tinycloud.kv/get") || abilities.has("tinycloud.kv/metadata")) && inv.capabilities.length <= MAX_BATCH) return this.batchRead(inv, request.headers);
         throw new HttpError("BAD_BATCH", `a KV invocation carries one capability, or 2–${MAX_BATCH} kv/get or kv/metadata capabilities`);
       }
       const capability = inv.capabilities[0] as Capability;
@@ -137,13 +142,18 @@ export class InvokeService {
     const out = { ...metadataHeaders(current), ...valueSafetyHeaders(current.metadata), "cache-control": "private, no-cache" };
     const inm = header(headers, "if-none-match");
     if (inm !== undefined && ifNoneMatchHits(inm, current.etag)) return { status: 304, headers: out };
-    const maxBytes = header(headers, "x-tinycloud-max-response-bytes");
-    if (maxBytes !== undefined && current.size > Number(maxBytes)) {
-      throw new HttpError("KV_TOO_LARGE", `value is ${current.size} bytes, above x-tinycloud-max-response-bytes ${maxBytes}`);
+    // Sizes are stored: the limits are checked, and the memory reserved, before the value is read.
+    this.responses.check(current.size, headers, "the value", "KV_TOO_LARGE");
+    const release = await this.responses.reserve(current.size);
+    const bytes = await this.deps.store.getBlob(target.space.id, current.etag).catch((error: unknown) => {
+      release();
+      throw error;
+    });
+    if (bytes === undefined) {
+      release();
+      throw new Error(`blob ${current.etag} of ${key} is missing`);
     }
-    const bytes = await this.deps.store.getBlob(target.space.id, current.etag);
-    if (bytes === undefined) throw new Error(`blob ${current.etag} of ${key} is missing`);
-    return { status: 200, headers: out, body: bytes };
+    return { status: 200, headers: out, body: bytes, release };
   }
 
   private async metadata(inv: Invocation, target: Target): Promise<InvokeResponse> {
@@ -242,24 +252,29 @@ export class InvokeService {
     return { status: 200, headers: out, body: JSON.stringify(keys) };
   }
 
-  private async batchRead(inv: Invocation): Promise<InvokeResponse> {
+  /**
+   * Several kv/get or kv/metadata capabilities at once (`?version=N` honoured, as for one). Every entry is
+   * resolved from stored metadata first; batch-read.ts then refuses a body over the limits (413) or naming
+   * one entry twice (400), and only then reads values, into one buffer of the planned size.
+   */
+  private async batchRead(inv: Invocation, headers: RequestHeaders): Promise<InvokeResponse> {
     await this.recordRead(inv);
-    const results = [];
+    const entries: BatchEntry[] = [];
     for (const capability of inv.capabilities) {
       const target = await this.kvTarget(capability, "kv");
       const key = target.key ?? "";
-      const current = target.key === undefined ? undefined : await this.deps.store.getCurrent(target.space.id, key);
-      if (current === undefined || current.deleted) {
-        results.push({ key, ok: false, error: { code: "KV_NOT_FOUND", message: `no value at ${key}` } });
-        continue;
-      }
-      const headersOut = metadataHeaders(current);
-      if (capability.ability === "tinycloud.kv/get") {
-        const bytes = (await this.deps.store.getBlob(target.space.id, current.etag)) as Uint8Array;
-        results.push({ key, ok: true, dataBase64: Buffer.from(bytes).toString("base64"), headers: headersOut });
-      } else results.push({ key, ok: true, headers: headersOut });
+      const versionParam = target.query.get("version");
+      const stored =
+        target.key === undefined
+          ? undefined
+          : versionParam !== undefined
+            ? await this.deps.store.getVersion(target.space.id, key, parseVersion(versionParam))
+            : await this.deps.store.getCurrent(target.space.id, key);
+      const found = stored === undefined || stored.deleted ? undefined : { version: stored.version, etag: stored.etag, size: stored.size, headers: metadataHeaders(stored) };
+      entries.push({ spaceId: target.space.id, key, requestedVersion: versionParam, withValue: capability.ability === "tinycloud.kv/get", ...(found !== undefined ? { found } : {}) });
     }
-    return json(200, { results });
+    const { body, release } = await buildBatchBody(entries, headers, this.responses, (spaceId, etag) => this.deps.store.getBlob(spaceId, etag));
+    return { status: 200, headers: { "content-type": "application/json" }, body, release };
   }
 
   /** `tinycloud.capabilities/read` on `<space>/capabilities/all`: the space's active delegations. */

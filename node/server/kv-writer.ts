@@ -56,9 +56,16 @@ export class KvWriter {
     private readonly ledger: Ledger,
     /** Admits each write to the state tree and stages its update in the same atomic batch (the rollup sequencer). */
     private readonly sequencer?: StateStager,
+    /** Admission control: throws (429 BACKLOG_FULL) while the proving backlog is full (node/rollup/backlog.ts). */
+    private readonly admission?: { admit(): void },
   ) {}
 
   submit(spaceId: string, write: KvWrite): Promise<KvWriteResult> {
+    try {
+      this.admission?.admit();
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return new Promise<KvWriteResult>((resolve, reject) => {
       let queue = this.queues.get(spaceId);
       const start = queue === undefined;

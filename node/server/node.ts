@@ -20,9 +20,11 @@ import { enforceKeyPolicy } from "../chain/key-policy.js";
 import { insecurityOf } from "../../core/key-security.js";
 import { verifierIdOf } from "../../core/rollup/verifier-id.js";
 import { StateViews } from "../rollup/state-views.js";
+import { ProvingBacklog } from "../rollup/backlog.js";
 import { connectChain, type ChainConnection } from "../chain/stack.js";
 import { registerPublicRoutes } from "./public-routes.js";
 import { ReadGate } from "./read-gate.js";
+import { ResponseBudget } from "./response-budget.js";
 import type { FastifyInstance } from "fastify";
 
 export interface RunningNode {
@@ -124,10 +126,13 @@ async function startServices(config: NodeConfig, chain: ChainConnection | undefi
   const context = chain?.context ?? 0n;
   const sequencer = config.rollup ? await Sequencer.open(rollupStore, { maxUpdates: config.batchMaxUpdates, maxDelayMs: config.batchMaxDelayMs, context, depth: config.stateTreeDepth }) : undefined;
   const views = sequencer !== undefined ? await StateViews.open(rollupStore, sequencer) : undefined;
-  const invocations = new InvokeService(deps, new KvWriter(store, ledger, sequencer), replay, new ReplayRecorder(store), config);
+  const responses = new ResponseBudget(config.maxResponseBytes, config.maxResponseBytesInFlight, config.responseWaitMs);
+  // Admission control on the proving backlog: only a node that proves has one (node/rollup/backlog.ts).
+  const backlog = config.prove && sequencer !== undefined ? new ProvingBacklog(() => sequencer.pendingUpdates, config.maxBacklogUpdates) : undefined;
+  const invocations = new InvokeService(deps, new KvWriter(store, ledger, sequencer, backlog), replay, new ReplayRecorder(store), config, responses);
   const reads = new ReadGate(deps, config.invocationMaxLifetimeSeconds);
   const app = buildApp({ config, store, keys, delegations, invocations, reads });
-  registerPublicRoutes(app, store);
+  registerPublicRoutes(app, store, responses);
   const publicChain: PublicChainInfo | undefined =
     chain === undefined ? undefined : { anchor: chain.deployment.anchor, chainId: chain.deployment.chainId, ...(chain.embedded ? { rpcUrl: chain.rpcUrl } : {}) };
   for (const plugin of extensions.plugins ?? []) plugin(app, { chain: publicChain });
@@ -151,6 +156,7 @@ async function startServices(config: NodeConfig, chain: ChainConnection | undefi
       store,
       reads,
       ...(config.prove ? { keys: { status: () => proving?.status() ?? null } } : {}),
+      ...(backlog !== undefined ? { backlog } : {}),
       ...(anchorer !== undefined ? { chain: { status: () => ({ ...chain?.describe(), anchorer: anchorer.status() }) } } : {}),
     });
   }
@@ -172,6 +178,7 @@ async function startServices(config: NodeConfig, chain: ChainConnection | undefi
             quiet: config.quiet,
             failures: sequencer.failures,
             checkKeys,
+            ...(backlog !== undefined ? { backlog } : {}),
             ...(config.redisUrl !== undefined ? { redisUrl: config.redisUrl } : {}),
             ...(config.circuits !== undefined ? { circuits: config.circuits } : {}),
             ...(config.ptau !== undefined ? { ptau: config.ptau } : {}),
