@@ -62,6 +62,8 @@ const PROTOCOL_STATUS = {
   CACAO_RECAP_NOT_CANONICAL: 401,
   CACAO_STATEMENT_MISMATCH: 401,
   CACAO_BAD_TIMESTAMP: 401,
+  // One encoding per wire form: a re-encoded CACAO is the request's fault, not bad credentials.
+  CACAO_NON_CANONICAL: 400,
   // UcanError
   UCAN_MALFORMED: 401,
   UCAN_UNSUPPORTED_VERSION: 401,

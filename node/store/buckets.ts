@@ -14,7 +14,7 @@ export enum Bucket {
   delegations = 4,
   /** Delegation multihash → RevocationInfo. */
   revocations = 5,
-  /** blake3(invocation JWT) → expiry (replay protection). */
+  /** blake3 of an invocation's signed bytes (header.payload) → expiry (replay protection). */
   replay = 6,
   /** (space, blake3 of content) → content bytes. */
   blobs = 7,
@@ -38,4 +38,6 @@ export enum Bucket {
   rollupMeta = 16,
   /** Pending seq → HeldUpdate: a staged update the state tree refused at cut time (never batched). */
   rollupHeld = 17,
+  /** Delegation canonical id (signer + signed message, core/auth/canonical.ts) → CID of its one stored encoding. */
+  delegationIds = 18,
 }

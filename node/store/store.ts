@@ -6,7 +6,7 @@
 import * as dagCbor from "@ipld/dag-cbor";
 import { ClassicLevel } from "classic-level";
 import type { DelegationRecord } from "../../core/auth/authority.js";
-import { type CID, multihashKey } from "../../core/cid.js";
+import { CID, multihashKey } from "../../core/cid.js";
 import { delegationFromCacao, delegationFromUcan } from "../../core/auth/records.js";
 import { decodeCacao } from "../../core/auth/cacao.js";
 import { extractRecap } from "../../core/auth/recap.js";
@@ -169,6 +169,19 @@ export class NodeStore {
     const key = multihashKey(record.cid);
     batch.put(Bucket.delegations, [key], { token, kind: record.kind });
     batch.onCommit(() => this.cacheRecord(key, record));
+  }
+
+  /**
+   * The CID under which a delegation with this canonical id (core/auth/canonical.ts) is stored: every
+   * re-encoding of one signed delegation names the same stored one, so revoking it revokes them all.
+   */
+  async delegationCidOf(canonicalId: string): Promise<CID | undefined> {
+    const bytes = await this.db.get(encodeKey(Bucket.delegationIds, canonicalId));
+    return bytes === undefined ? undefined : CID.decode(bytes);
+  }
+
+  putDelegationId(batch: Batch, canonicalId: string, cid: CID): void {
+    batch.put(Bucket.delegationIds, [canonicalId], cid.bytes);
   }
 
   /** A stored delegation's parsed record. Its signature was verified when it was stored, so it is not re-checked. */
