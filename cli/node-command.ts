@@ -15,6 +15,8 @@ export function registerNodeCommand(program: Command): void {
     .option("-d, --data <dir>", "data directory (node key and database)", DEFAULT_CONFIG.dataDir)
     .option("--max-body-bytes <n>", "largest request body accepted (413 above)", String(DEFAULT_CONFIG.maxBodyBytes))
     .option("--max-header-bytes <n>", "largest request header block accepted (431 above)", String(DEFAULT_CONFIG.maxHeaderBytes))
+    .option("--space-quota-bytes <n>", "storage quota of one space: bytes of values, invocations and ops (413 above); default: TINYCLOUD_SPACE_QUOTA_BYTES, else 1 GiB")
+    .option("--node-quota-bytes <n>", "storage quota of the whole node (507 above); default: TINYCLOUD_NODE_QUOTA_BYTES, else 10 GiB")
     .option("--invocation-max-lifetime <seconds>", "invocations must expire within this many seconds", String(DEFAULT_CONFIG.invocationMaxLifetimeSeconds))
     .option("--no-prove", "cut batches but do not prove them (no circuit setup)")
     .option("--no-rollup", "a plain KV node: no state tree, batches, proofs or anchoring (implies --no-prove, --chain off)")
@@ -48,6 +50,8 @@ export function registerNodeCommand(program: Command): void {
         maxBodyBytes: string;
         maxHeaderBytes: string;
         invocationMaxLifetime: string;
+        spaceQuotaBytes?: string;
+        nodeQuotaBytes?: string;
         log?: boolean;
         prove: boolean;
         rollup: boolean;
@@ -90,6 +94,8 @@ export function registerNodeCommand(program: Command): void {
             maxBodyBytes: positiveInt(options.maxBodyBytes, "--max-body-bytes"),
             maxHeaderBytes: positiveInt(options.maxHeaderBytes, "--max-header-bytes"),
             invocationMaxLifetimeSeconds: positiveInt(options.invocationMaxLifetime, "--invocation-max-lifetime"),
+            spaceQuotaBytes: positiveInt(options.spaceQuotaBytes ?? process.env["TINYCLOUD_SPACE_QUOTA_BYTES"] ?? String(DEFAULT_CONFIG.spaceQuotaBytes), "--space-quota-bytes"),
+            nodeQuotaBytes: positiveInt(options.nodeQuotaBytes ?? process.env["TINYCLOUD_NODE_QUOTA_BYTES"] ?? String(DEFAULT_CONFIG.nodeQuotaBytes), "--node-quota-bytes"),
             logRequests: options.log === true,
             prove: options.prove,
             rollup: options.rollup,

@@ -147,11 +147,13 @@ const SERVER_STATUS = {
   REPLAYED_INVOCATION: 409,
   PRECONDITION_FAILED: 412,
   KV_TOO_LARGE: 413,
+  SPACE_QUOTA_EXCEEDED: 413,
   URL_TOO_LONG: 414,
   // 5xx: a bug, a missing feature, a closed store
   INTERNAL: 500,
   SERVICE_NOT_SUPPORTED: 501,
   STORE_CLOSED: 503,
+  NODE_QUOTA_EXCEEDED: 507,
 } as const;
 
 export type HttpErrorCode = ProtocolErrorCode | keyof typeof STATE_STATUS | keyof typeof SERVER_STATUS;

@@ -13,6 +13,10 @@ export interface NodeConfig {
   /** Accepted clock skew, in seconds, when checking token windows. */
   readonly clockSkewSeconds: number;
   readonly listLimitMax: number;
+  /** Storage quota of one space: bytes stored for it (KV values, invocation events, op blocks, delegations); 413 above. */
+  readonly spaceQuotaBytes: number;
+  /** Storage quota of the whole node, the sum over its spaces; 507 above. */
+  readonly nodeQuotaBytes: number;
   /** Print one line per request. */
   readonly logRequests: boolean;
   /** Cut a rollup batch at this many state updates… */
@@ -71,6 +75,8 @@ export const DEFAULT_CONFIG: NodeConfig = {
   invocationMaxLifetimeSeconds: 300,
   clockSkewSeconds: 0,
   listLimitMax: 1000,
+  spaceQuotaBytes: 1024 ** 3,
+  nodeQuotaBytes: 10 * 1024 ** 3,
   logRequests: false,
   batchMaxUpdates: 4,
   batchMaxDelayMs: 2000,

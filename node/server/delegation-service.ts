@@ -18,6 +18,7 @@ import { loadAuthorityContext } from "./authority-loader.js";
 import { HttpError } from "./http-error.js";
 import type { Ledger } from "./ledger.js";
 import type { ServiceDeps } from "./service-deps.js";
+import type { StorageQuota } from "./storage-quota.js";
 
 export const HOST_ABILITY = "tinycloud.space/host";
 
@@ -43,6 +44,8 @@ export class DelegationService {
   constructor(
     private readonly deps: ServiceDeps,
     private readonly ledger: Ledger,
+    /** Counts a stored delegation's bytes against each hosted space it joins (storage-quota.ts). */
+    private readonly quota?: StorageQuota,
   ) {}
 
   async delegate(header: string): Promise<DelegateResult> {
@@ -70,15 +73,20 @@ export class DelegationService {
     const validation = validateDelegation(record, ctx);
     if (!validation.ok) throw validation.error;
 
-    for (const host of hosts) await this.host(record, canonicalId, host.resource, bytes);
+    const created = new Set<string>();
+    for (const host of hosts) if (await this.host(record, canonicalId, host.resource, bytes)) created.add(spaceKeyId(host.resource));
 
     const activated: string[] = [];
     const skipped: string[] = [];
+    const hostedIds: string[] = [];
     for (const { id, space } of spaces) {
       const existing = await this.deps.store.getSpace(id);
       const written = formatSpaceId(space);
       if (existing === undefined) skipped.push(written);
-      else activated.push(written);
+      else {
+        activated.push(written);
+        hostedIds.push(id);
+      }
     }
     // The legacy protocol answers 404 for a delegation into an orbit that is not hosted here; the
     // official client depends on it to start its host flow. Nothing is stored in that case.
@@ -89,6 +97,10 @@ export class DelegationService {
       return { cid: record.cid, activated, skipped, legacy, stored: false };
     }
 
+    // A re-POST stores nothing new and is not counted again; a new space was counted with its genesis.
+    if (!(await this.deps.store.hasDelegation(record.cid))) {
+      for (const id of hostedIds) if (!created.has(id)) await this.charge(id, bytes.length);
+    }
     await this.deps.store.write(this.stageDelegation(record, canonicalId, bytes));
     for (const { id } of spaces) await this.recordInSpace(id, record.cid);
     return { cid: record.cid, activated, skipped, legacy, stored: true };
@@ -115,8 +127,8 @@ export class DelegationService {
     return batch;
   }
 
-  /** Create the space of a host delegation (idempotent: an existing space is left as it is). */
-  private async host(record: DelegationRecord, canonicalId: string, resource: ResourceUri, bytes: Uint8Array): Promise<void> {
+  /** Create the space of a host delegation (idempotent: an existing space is left as it is). True if it created it. */
+  private async host(record: DelegationRecord, canonicalId: string, resource: ResourceUri, bytes: Uint8Array): Promise<boolean> {
     const id = spaceKeyId(resource);
     if (record.issuer !== resource.space.did) {
       throw new HttpError("HOST_NOT_OWNER", `only the owner ${resource.space.did} can host ${formatSpaceId(resource.space)}`);
@@ -126,11 +138,38 @@ export class DelegationService {
     if (![hostKey, hostKeyCurrent, this.deps.keys.identity.did].includes(record.audience)) {
       throw new HttpError("HOST_WRONG_NODE", `host delegation is addressed to ${record.audience}, not to this node (GET /peer/generate/<spaceId> gives ${hostKey})`);
     }
-    await this.ledger.withSpace(id, async () => {
-      if ((await this.deps.store.getSpace(id)) !== undefined) return;
+    return this.ledger.withSpace(id, async () => {
+      if ((await this.deps.store.getSpace(id)) !== undefined) return false;
+      const refusal = this.quota?.reserve(id, bytes.length);
+      if (refusal) throw refusal;
       const batch = this.stageDelegation(record, canonicalId, bytes);
+      this.quota?.stage(batch, id);
       this.ledger.genesis(batch, { id, form: resource.space.form, owner: resource.space.did, name: resource.space.name, host: record.cid, created: Date.now() }, record.cid);
-      await this.deps.store.write(batch);
+      try {
+        await this.deps.store.write(batch);
+      } catch (error) {
+        this.quota?.release(id, bytes.length);
+        throw error;
+      }
+      return true;
+    });
+  }
+
+  /** Count `bytes` against a hosted space (under its lock, so the persisted count is exact), or refuse with 413/507. */
+  private async charge(spaceId: string, bytes: number): Promise<void> {
+    if (this.quota === undefined) return;
+    const quota = this.quota;
+    await this.ledger.withSpace(spaceId, async () => {
+      const refusal = quota.reserve(spaceId, bytes);
+      if (refusal) throw refusal;
+      const batch = new Batch();
+      quota.stage(batch, spaceId);
+      try {
+        await this.deps.store.write(batch);
+      } catch (error) {
+        quota.release(spaceId, bytes);
+        throw error;
+      }
     });
   }
 

@@ -7,6 +7,7 @@ import { DEFAULT_CONFIG, type NodeConfig } from "./config.js";
 import { DelegationService } from "./delegation-service.js";
 import { InvokeService } from "./invoke-service.js";
 import { KvWriter } from "./kv-writer.js";
+import { StorageQuota } from "./storage-quota.js";
 import { Ledger } from "./ledger.js";
 import { NodeKeys, privateDir } from "./node-keys.js";
 import { ReplayGuard, ReplayRecorder } from "./replay-guard.js";
@@ -117,13 +118,14 @@ async function startServices(config: NodeConfig, chain: ChainConnection | undefi
   const now = () => Date.now() / 1000;
   const ledger = new Ledger(store, keys.identity);
   const deps = { store, keys, verify: nativeEd25519Verify, now };
-  const delegations = new DelegationService(deps, ledger);
+  const quota = await StorageQuota.load(store, config);
+  const delegations = new DelegationService(deps, ledger, quota);
   const replay = await ReplayGuard.load(store, now());
   const rollupStore = new RollupStore(store);
   const context = chain?.context ?? 0n;
   const sequencer = config.rollup ? await Sequencer.open(rollupStore, { maxUpdates: config.batchMaxUpdates, maxDelayMs: config.batchMaxDelayMs, context, depth: config.stateTreeDepth }) : undefined;
   const views = sequencer !== undefined ? await StateViews.open(rollupStore, sequencer) : undefined;
-  const invocations = new InvokeService(deps, new KvWriter(store, ledger, sequencer), replay, new ReplayRecorder(store), config);
+  const invocations = new InvokeService(deps, new KvWriter(store, ledger, sequencer, quota), replay, new ReplayRecorder(store), config);
   const app = buildApp({ config, store, keys, delegations, invocations });
   registerPublicRoutes(app, store);
   const publicChain: PublicChainInfo | undefined =

@@ -40,4 +40,6 @@ export enum Bucket {
   rollupHeld = 17,
   /** Delegation canonical id (signer + signed message, core/auth/canonical.ts) → CID of its one stored encoding. */
   delegationIds = 18,
+  /** Space id → bytes stored for it (KV values, invocation events, op blocks, delegations): the storage quota's count. */
+  spaceUsage = 19,
 }

@@ -262,6 +262,18 @@ export class NodeStore {
     return batch.ops.length;
   }
 
+  // Storage quota ---------------------------------------------------------------------------------
+
+  async *spaceUsages(): AsyncGenerator<{ spaceId: string; bytes: number }> {
+    for await (const [key, value] of this.db.iterator(prefixRange(Bucket.spaceUsage))) {
+      yield { spaceId: new TextDecoder().decode(key.subarray(1)), bytes: dagCbor.decode(value) as number };
+    }
+  }
+
+  putSpaceUsage(batch: Batch, spaceId: string, bytes: number): void {
+    batch.put(Bucket.spaceUsage, [spaceId], bytes);
+  }
+
   // KV ------------------------------------------------------------------------------------------
 
   putBlob(batch: Batch, spaceId: string, etag: string, bytes: Uint8Array): void {
