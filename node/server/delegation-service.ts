@@ -63,7 +63,7 @@ export class DelegationService {
     }
     if (known !== undefined && !sameMultihash(known, record.cid)) {
       const original = await this.deps.store.getEvent(known);
-      if (original !== undefined) return this.delegate(token.kind === "cacao" ? encodeCacaoHeader(original.bytes) : bytesToUtf8(original.bytes));
+      if (original !== undefined) return this.delegate(tokenHeader(token.kind, original.bytes));
     }
     const spaces = spacesOf(record.capabilities);
     const legacy = spaces.length > 0 && spaces.every((s) => s.space.form === "orbit");
@@ -201,6 +201,10 @@ export class DelegationService {
     const batch = new Batch();
     this.deps.store.putEvent(batch, revocation.cid, "revocation", utf8ToBytes(ucan.jwt));
     this.deps.store.putRevocation(batch, target.cid, { revocation: revocation.cid, revoker: decision.value.principal, time: Date.now() });
+    // A delegation stored before canonical ids existed has no mapping yet: write it now, so that no
+    // re-encoding of the revoked delegation can be registered afresh.
+    const stored = await this.deps.store.getEvent(target.cid);
+    if (stored !== undefined) this.deps.store.putDelegationId(batch, delegationCanonicalId(decodeAuthorization(tokenHeader(target.kind, stored.bytes))), target.cid);
     await this.deps.store.write(batch);
     for (const { id } of spacesOf(target.capabilities)) await this.recordInSpace(id, revocation.cid);
     return { revoked: true, cid: target.cid };
@@ -221,6 +225,11 @@ export class DelegationService {
     const expired = record.expiration !== undefined && this.deps.now() > record.expiration;
     return { cid: cid.toString(), exists: true, revoked, expired, active: !revoked && !expired };
   }
+}
+
+/** The `Authorization` value of a stored delegation event. */
+function tokenHeader(kind: "cacao" | "ucan", bytes: Uint8Array): string {
+  return kind === "cacao" ? encodeCacaoHeader(bytes) : bytesToUtf8(bytes);
 }
 
 /** Canonical store id of a space (current spelling, whatever the token used). */

@@ -10,6 +10,9 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import * as dagCbor from "@ipld/dag-cbor";
 import { decodeCacao, encodeCacao, encodeCacaoHeader, LEGACY_CACAO_FORM } from "../../core/auth/cacao.js";
+import { cacaoCanonicalId } from "../../core/auth/canonical.js";
+import { Bucket } from "../../node/store/buckets.js";
+import { encodeKey } from "../../node/store/keys.js";
 import { type CID, parseCid } from "../../core/cid.js";
 import { decodeBase64UrlPadded, encodeBase64UrlUnpadded, utf8ToBytes } from "../../core/encoding.js";
 import { ed25519Signer, generateEd25519SecretKey, type Ed25519Signer } from "../../core/keys.js";
@@ -167,6 +170,21 @@ describe("revocation holds under any re-encoding", () => {
     assertError(await call(node.url, "POST", "/delegate", { authorization: reorderTopLevel(original.header) }), 400, "CACAO_NON_CANONICAL");
     // Revoking the one stored delegation revokes the variant too.
     assert.equal((await revoke(key, original.cid)).status, 200);
+    assertError(await call(node.url, "POST", "/delegate", { authorization: legacy }), 401, "AUTH_REVOKED");
+    await healthy();
+  });
+
+  test("a delegation stored before canonical ids existed gets its id when revoked: its re-encoding is refused", async () => {
+    const key = sessionKey(0x76);
+    const original = await registered(key, "olddelegation001");
+    const decoded = decodeCacao(decodeBase64UrlPadded(original.header));
+    // As an older node left it: the delegation stored, no canonical-id mapping.
+    const store = node.rollup?.store;
+    assert.ok(store !== undefined);
+    await store.db.del(encodeKey(Bucket.delegationIds, cacaoCanonicalId(decoded.cacao)));
+    assert.equal(await store.delegationCidOf(cacaoCanonicalId(decoded.cacao)), undefined);
+    assert.equal((await revoke(key, original.cid)).status, 200);
+    const legacy = encodeCacaoHeader(encodeCacao({ ...decoded.cacao, form: LEGACY_CACAO_FORM }));
     assertError(await call(node.url, "POST", "/delegate", { authorization: legacy }), 401, "AUTH_REVOKED");
     await healthy();
   });
