@@ -252,12 +252,16 @@ describe("storage abuse: what is skipped is not stored", () => {
     assert.deepEqual(JSON.parse(answer.text), { cid: delegation.cid.toString(), activated: [], skipped: [spaceId], stored: false });
     assertError(await call(node.url, "GET", `/delegations/${delegation.cid.toString()}`), 404, "DELEGATION_NOT_FOUND");
     assertError(await call(node.url, "GET", `/events/${delegation.cid.toString()}`), 404, "EVENT_NOT_FOUND");
-    // A fresh did:key's right to revoke a delegation that is not registered here is not kept either.
+    // A fresh did:key may delegate what it controls itself (an encryption network named after it), but
+    // that touches nothing hosted here: answered, not stored, not served.
     const stranger = ed25519Signer(generateEd25519SecretKey());
-    const urn = signUcan(stranger, { audience: sessionKey(0x77).did, capabilities: [[`urn:cid:${delegation.cid.toString()}`, "tinycloud.delegation/revoke"]], expiration: now + 600 });
-    const urnAnswer = await call(node.url, "POST", "/delegate", { authorization: urn });
-    // (Refused outright as no authority, or answered not stored: either way nothing is served.)
-    if (urnAnswer.status === 200) assert.equal(JSON.parse(urnAnswer.text).stored, false);
+    const own = signUcan(stranger, { audience: sessionKey(0x77).did, capabilities: [[`urn:tinycloud:encryption:${stranger.did}:net1`, "tinycloud.encryption/decrypt"]], expiration: now + 600 });
+    const ownAnswer = await call(node.url, "POST", "/delegate", { authorization: own });
+    assert.equal(ownAnswer.status, 200, ownAnswer.text);
+    const ownBody = JSON.parse(ownAnswer.text) as { cid: string; stored: boolean };
+    assert.equal(ownBody.stored, false);
+    assertError(await call(node.url, "GET", `/delegations/${ownBody.cid}`), 404, "DELEGATION_NOT_FOUND");
+    assertError(await call(node.url, "GET", `/events/${ownBody.cid}`), 404, "EVENT_NOT_FOUND");
     assert.equal((await call(node.url, "GET", "/healthz")).status, 200);
   });
 });
