@@ -36,6 +36,8 @@ export function registerNodeCommand(program: Command): void {
       "un-proven state updates past which writes get 429 with Retry-After (env TINYCLOUD_MAX_BACKLOG)",
       envDefault("TINYCLOUD_MAX_BACKLOG", DEFAULT_CONFIG.maxBacklogUpdates),
     )
+    .option("--space-quota-bytes <n>", "storage quota of one space: bytes of values, invocations and ops (413 above); default: TINYCLOUD_SPACE_QUOTA_BYTES, else 1 GiB")
+    .option("--node-quota-bytes <n>", "storage quota of the whole node (507 above); default: TINYCLOUD_NODE_QUOTA_BYTES, else 10 GiB")
     .option("--invocation-max-lifetime <seconds>", "invocations must expire within this many seconds", String(DEFAULT_CONFIG.invocationMaxLifetimeSeconds))
     .option("--no-prove", "cut batches but do not prove them (no circuit setup)")
     .option("--no-rollup", "a plain KV node: no state tree, batches, proofs or anchoring (implies --no-prove, --chain off)")
@@ -74,6 +76,8 @@ export function registerNodeCommand(program: Command): void {
         requestTimeoutMs: string;
         maxConnections: string;
         maxBacklog: string;
+        spaceQuotaBytes?: string;
+        nodeQuotaBytes?: string;
         log?: boolean;
         prove: boolean;
         rollup: boolean;
@@ -121,6 +125,8 @@ export function registerNodeCommand(program: Command): void {
             requestTimeoutMs: positiveInt(options.requestTimeoutMs, "--request-timeout-ms"),
             maxConnections: positiveInt(options.maxConnections, "--max-connections"),
             maxBacklogUpdates: positiveInt(options.maxBacklog, "--max-backlog"),
+            spaceQuotaBytes: positiveInt(options.spaceQuotaBytes ?? process.env["TINYCLOUD_SPACE_QUOTA_BYTES"] ?? String(DEFAULT_CONFIG.spaceQuotaBytes), "--space-quota-bytes"),
+            nodeQuotaBytes: positiveInt(options.nodeQuotaBytes ?? process.env["TINYCLOUD_NODE_QUOTA_BYTES"] ?? String(DEFAULT_CONFIG.nodeQuotaBytes), "--node-quota-bytes"),
             logRequests: options.log === true,
             prove: options.prove,
             rollup: options.rollup,

@@ -62,6 +62,8 @@ const PROTOCOL_STATUS = {
   CACAO_RECAP_NOT_CANONICAL: 401,
   CACAO_STATEMENT_MISMATCH: 401,
   CACAO_BAD_TIMESTAMP: 401,
+  // One encoding per wire form: a re-encoded CACAO is the request's fault, not bad credentials.
+  CACAO_NON_CANONICAL: 400,
   // UcanError
   UCAN_MALFORMED: 401,
   UCAN_UNSUPPORTED_VERSION: 401,
@@ -150,6 +152,7 @@ const SERVER_STATUS = {
   PRECONDITION_FAILED: 412,
   KV_TOO_LARGE: 413,
   RESPONSE_TOO_LARGE: 413,
+  SPACE_QUOTA_EXCEEDED: 413,
   URL_TOO_LONG: 414,
   // load shedding: retry after the Retry-After header's seconds
   BACKLOG_FULL: 429,
@@ -158,6 +161,7 @@ const SERVER_STATUS = {
   SERVICE_NOT_SUPPORTED: 501,
   STORE_CLOSED: 503,
   NODE_BUSY: 503,
+  NODE_QUOTA_EXCEEDED: 507,
 } as const;
 
 export type HttpErrorCode = ProtocolErrorCode | keyof typeof STATE_STATUS | keyof typeof SERVER_STATUS;

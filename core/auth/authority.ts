@@ -168,40 +168,51 @@ const REVOKE = "tinycloud.delegation/revoke";
 
 /**
  * May this revocation revoke `target`? (reference `revoker_is_authorized` / `control_proof_decision`)
- * The acting principal is the signer when no proof is cited; with exactly one proof P it is P's
- * delegator, provided P was delegated to the signer, is valid and unrevoked, and grants
- * `tinycloud.delegation/revoke` on `urn:cid:<target>` (or on the delegator's whole `delegation` service).
  * The principal must be the target's delegator, its delegatee, or the owner of a space it grants on.
+ * - A signer who is such a principal itself needs no proof: its authority comes from its place in the
+ *   target, so cited proofs (relevant or not, registered or not) cannot take it away. A delegator can
+ *   always revoke its own delegation.
+ * - Otherwise the authority must be delegated: some cited proof P, delegated to the signer, valid and
+ *   unrevoked, grants `tinycloud.delegation/revoke` on `urn:cid:<target>` (or on its delegator's whole
+ *   `delegation` service), and P's delegator is a principal of the target.
  */
 export function authorizeRevocation(revocation: RevocationRecord, target: DelegationRecord, ctx: AuthorityContext): Result<{ readonly principal: string }, AuthorityError> {
-  let principal = revocation.revoker;
-  if (revocation.proofs.length > 1) {
-    return err(new AuthorityError("AUTH_UNAUTHORIZED_REVOKER", "a revocation may cite at most one proof"));
+  if (isDirectRevoker(revocation.revoker, target)) return ok({ principal: revocation.revoker });
+  let failure: AuthorityError | undefined;
+  for (const proof of revocation.proofs) {
+    const principal = delegatedRevoker(proof, revocation.revoker, target, ctx);
+    if (principal.ok) return principal;
+    failure ??= principal.error;
   }
-  if (revocation.proofs.length === 1) {
-    const proof = revocation.proofs[0] as CID;
-    const parent = ctx.resolve(proof);
-    if (parent === undefined) return err(new AuthorityError("AUTH_UNKNOWN_PROOF", `proof ${short(proof)} is not a registered delegation`));
-    if (parent.audience !== revocation.revoker) {
-      return err(new AuthorityError("AUTH_AUDIENCE_MISMATCH", `proof ${short(proof)} was delegated to ${parent.audience}, not to ${revocation.revoker}`));
-    }
-    const chain = checkAncestry(parent, ctx, { remaining: ctx.maxChainNodes ?? DEFAULT_MAX_CHAIN_NODES }, new Set());
-    if (chain) return err(chain);
-    const targetUrn = `urn:cid:${target.cid.toString()}`;
-    const grantsRevoke = parent.capabilities.some((c) => {
-      if (!abilityCovers(c.ability, REVOKE)) return false;
-      if (c.resource.kind === "urn") return urnNamesCid(c.resource.uri, target.cid);
-      return c.resource.service === "delegation" && c.resource.path === undefined && c.resource.space.did === parent.issuer;
-    });
-    if (!grantsRevoke) {
-      return err(new AuthorityError("AUTH_UNAUTHORIZED_REVOKER", `proof ${short(proof)} does not grant ${REVOKE} on ${targetUrn}`));
-    }
-    principal = parent.issuer;
-  }
-  if (isDirectRevoker(principal, target)) return ok({ principal });
+  const why = failure === undefined ? "" : ` (and no cited proof lends that authority: ${failure.message})`;
   return err(
-    new AuthorityError("AUTH_UNAUTHORIZED_REVOKER", `${principal} is neither the delegator, the delegatee nor a space owner of ${short(target.cid)}`, {
-      details: { principal, delegator: target.issuer, delegatee: target.audience },
+    new AuthorityError("AUTH_UNAUTHORIZED_REVOKER", `${revocation.revoker} is neither the delegator, the delegatee nor a space owner of ${short(target.cid)}${why}`, {
+      details: { principal: revocation.revoker, delegator: target.issuer, delegatee: target.audience },
+    }),
+  );
+}
+
+/** The principal a cited proof lets `signer` act for when revoking `target`, or why it does not. */
+function delegatedRevoker(proof: CID, signer: string, target: DelegationRecord, ctx: AuthorityContext): Result<{ readonly principal: string }, AuthorityError> {
+  const parent = ctx.resolve(proof);
+  if (parent === undefined) return err(new AuthorityError("AUTH_UNKNOWN_PROOF", `proof ${short(proof)} is not a registered delegation`));
+  if (parent.audience !== signer) {
+    return err(new AuthorityError("AUTH_AUDIENCE_MISMATCH", `proof ${short(proof)} was delegated to ${parent.audience}, not to ${signer}`));
+  }
+  const chain = checkAncestry(parent, ctx, { remaining: ctx.maxChainNodes ?? DEFAULT_MAX_CHAIN_NODES }, new Set());
+  if (chain) return err(chain);
+  const grantsRevoke = parent.capabilities.some((c) => {
+    if (!abilityCovers(c.ability, REVOKE)) return false;
+    if (c.resource.kind === "urn") return urnNamesCid(c.resource.uri, target.cid);
+    return c.resource.service === "delegation" && c.resource.path === undefined && c.resource.space.did === parent.issuer;
+  });
+  if (!grantsRevoke) {
+    return err(new AuthorityError("AUTH_UNAUTHORIZED_REVOKER", `proof ${short(proof)} does not grant ${REVOKE} on urn:cid:${target.cid.toString()}`));
+  }
+  if (isDirectRevoker(parent.issuer, target)) return ok({ principal: parent.issuer });
+  return err(
+    new AuthorityError("AUTH_UNAUTHORIZED_REVOKER", `${parent.issuer} is neither the delegator, the delegatee nor a space owner of ${short(target.cid)}`, {
+      details: { principal: parent.issuer, delegator: target.issuer, delegatee: target.audience },
     }),
   );
 }

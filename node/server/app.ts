@@ -134,7 +134,7 @@ export function buildApp(services: AppServices): FastifyInstance {
   app.post("/delegate", async (request, reply) => {
     const result = await delegations.delegate(authorizationOf(request.headers));
     if (result.legacy) return reply.type("text/plain").send(result.cid.toString());
-    return { cid: result.cid.toString(), activated: result.activated, skipped: result.skipped };
+    return { cid: result.cid.toString(), activated: result.activated, skipped: result.skipped, stored: result.stored };
   });
 
   app.post("/revoke", async (request) => {

@@ -33,6 +33,10 @@ export interface NodeConfig {
    * writes get 429 BACKLOG_FULL with Retry-After (node/rollup/backlog.ts). Only when the node proves.
    */
   readonly maxBacklogUpdates: number;
+  /** Storage quota of one space: bytes stored for it (KV values, invocation events, op blocks, delegations); 413 above. */
+  readonly spaceQuotaBytes: number;
+  /** Storage quota of the whole node, the sum over its spaces; 507 above. */
+  readonly nodeQuotaBytes: number;
   /** Print one line per request. */
   readonly logRequests: boolean;
   /** Cut a rollup batch at this many state updates… */
@@ -97,6 +101,8 @@ export const DEFAULT_CONFIG: NodeConfig = {
   requestTimeoutMs: 30_000,
   maxConnections: 1024,
   maxBacklogUpdates: 10_000,
+  spaceQuotaBytes: 1024 ** 3,
+  nodeQuotaBytes: 10 * 1024 ** 3,
   logRequests: false,
   batchMaxUpdates: 4,
   batchMaxDelayMs: 2000,

@@ -11,6 +11,7 @@ import type { Capability } from "../../core/capability.js";
 import { blake3Hex, rawBlake3Cid } from "../../core/cid.js";
 import type { KvOp } from "../../core/epoch/epoch.js";
 import { invocationFromUcan } from "../../core/auth/records.js";
+import { ucanSignedDigest } from "../../core/auth/canonical.js";
 import { canonicalDidOfUrl } from "../../core/did.js";
 import { type ResourceUri, formatCapabilityResource, formatSpaceId } from "../../core/resource.js";
 import { decodeUcan, type Ucan, verifyUcanSignature } from "../../core/auth/ucan.js";
@@ -71,8 +72,8 @@ export class InvokeService {
     const decision = authorizeInvocation(record, ctx, { maxLifetimeSeconds: this.config.invocationMaxLifetimeSeconds });
     if (!decision.ok) throw decision.error;
 
-    // The invocation CID's digest is blake3 of the exact JWT: the replay key, computed once.
-    const tokenHash = ucan.cid.multihash.digest;
+    // The replay key is blake3 of the signed bytes (core/auth/canonical.ts): every spelling of one signed token is one token.
+    const tokenHash = ucanSignedDigest(ucan);
     if (!this.replay.claim(tokenHash, ucan.expiration, now)) {
       throw new HttpError("REPLAYED_INVOCATION", "this invocation was already used; sign a fresh one for every request");
     }

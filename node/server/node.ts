@@ -7,6 +7,7 @@ import { DEFAULT_CONFIG, type NodeConfig } from "./config.js";
 import { DelegationService } from "./delegation-service.js";
 import { InvokeService } from "./invoke-service.js";
 import { KvWriter } from "./kv-writer.js";
+import { StorageQuota } from "./storage-quota.js";
 import { Ledger } from "./ledger.js";
 import { NodeKeys, privateDir } from "./node-keys.js";
 import { ReplayGuard, ReplayRecorder } from "./replay-guard.js";
@@ -120,7 +121,8 @@ async function startServices(config: NodeConfig, chain: ChainConnection | undefi
   const now = () => Date.now() / 1000;
   const ledger = new Ledger(store, keys.identity);
   const deps = { store, keys, verify: nativeEd25519Verify, now };
-  const delegations = new DelegationService(deps, ledger);
+  const quota = await StorageQuota.load(store, config);
+  const delegations = new DelegationService(deps, ledger, quota);
   const replay = await ReplayGuard.load(store, now());
   const rollupStore = new RollupStore(store);
   const context = chain?.context ?? 0n;
@@ -129,7 +131,7 @@ async function startServices(config: NodeConfig, chain: ChainConnection | undefi
   const responses = new ResponseBudget(config.maxResponseBytes, config.maxResponseBytesInFlight, config.responseWaitMs);
   // Admission control on the proving backlog: only a node that proves has one (node/rollup/backlog.ts).
   const backlog = config.prove && sequencer !== undefined ? new ProvingBacklog(() => sequencer.pendingUpdates, config.maxBacklogUpdates) : undefined;
-  const invocations = new InvokeService(deps, new KvWriter(store, ledger, sequencer, backlog), replay, new ReplayRecorder(store), config, responses);
+  const invocations = new InvokeService(deps, new KvWriter(store, ledger, sequencer, backlog, quota), replay, new ReplayRecorder(store), config, responses);
   const reads = new ReadGate(deps, config.invocationMaxLifetimeSeconds);
   const app = buildApp({ config, store, keys, delegations, invocations, reads });
   registerPublicRoutes(app, store, responses);

@@ -6,7 +6,7 @@
 import * as dagCbor from "@ipld/dag-cbor";
 import { ClassicLevel } from "classic-level";
 import type { DelegationRecord } from "../../core/auth/authority.js";
-import { type CID, multihashKey } from "../../core/cid.js";
+import { CID, multihashKey } from "../../core/cid.js";
 import { delegationFromCacao, delegationFromUcan } from "../../core/auth/records.js";
 import { decodeCacao } from "../../core/auth/cacao.js";
 import { extractRecap } from "../../core/auth/recap.js";
@@ -176,6 +176,19 @@ export class NodeStore {
     batch.onCommit(() => this.cacheRecord(key, record));
   }
 
+  /**
+   * The CID under which a delegation with this canonical id (core/auth/canonical.ts) is stored: every
+   * re-encoding of one signed delegation names the same stored one, so revoking it revokes them all.
+   */
+  async delegationCidOf(canonicalId: string): Promise<CID | undefined> {
+    const bytes = await this.db.get(encodeKey(Bucket.delegationIds, canonicalId));
+    return bytes === undefined ? undefined : CID.decode(bytes);
+  }
+
+  putDelegationId(batch: Batch, canonicalId: string, cid: CID): void {
+    batch.put(Bucket.delegationIds, [canonicalId], cid.bytes);
+  }
+
   /** A stored delegation's parsed record. Its signature was verified when it was stored, so it is not re-checked. */
   getDelegation(cid: CID): Promise<DelegationRecord | undefined> {
     return this.getDelegationByKey(multihashKey(cid));
@@ -252,6 +265,18 @@ export class NodeStore {
     }
     await this.write(batch);
     return batch.ops.length;
+  }
+
+  // Storage quota ---------------------------------------------------------------------------------
+
+  async *spaceUsages(): AsyncGenerator<{ spaceId: string; bytes: number }> {
+    for await (const [key, value] of this.db.iterator(prefixRange(Bucket.spaceUsage))) {
+      yield { spaceId: new TextDecoder().decode(key.subarray(1)), bytes: dagCbor.decode(value) as number };
+    }
+  }
+
+  putSpaceUsage(batch: Batch, spaceId: string, bytes: number): void {
+    batch.put(Bucket.spaceUsage, [spaceId], bytes);
   }
 
   // KV ------------------------------------------------------------------------------------------
