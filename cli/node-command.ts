@@ -16,6 +16,7 @@ export function registerNodeCommand(program: Command): void {
     .option("--max-body-bytes <n>", "largest request body accepted (413 above)", String(DEFAULT_CONFIG.maxBodyBytes))
     .option("--max-header-bytes <n>", "largest request header block accepted (431 above)", String(DEFAULT_CONFIG.maxHeaderBytes))
     .option("--invocation-max-lifetime <seconds>", "invocations must expire within this many seconds", String(DEFAULT_CONFIG.invocationMaxLifetimeSeconds))
+    .option("--clock-skew <seconds>", "tolerate this much clock difference with signers on token nbf/exp", String(DEFAULT_CONFIG.clockSkewSeconds))
     .option("--no-prove", "cut batches but do not prove them (no circuit setup)")
     .option("--no-rollup", "a plain KV node: no state tree, batches, proofs or anchoring (implies --no-prove, --chain off)")
     .option("--redis <url>", "prove through a BullMQ pool on this Redis (workers: tinycloud prover); default: REDIS_URL, else embedded worker threads")
@@ -38,7 +39,7 @@ export function registerNodeCommand(program: Command): void {
     .option("--allow-insecure-keys", "prove with INSECURE keys (dev ptau or no secret phase-2 contribution: anyone can forge proofs) on a chain other than the local dev chain")
     .addHelpText(
       "after",
-      "\nThe sequencer key for a remote chain is read from the environment variable TINYCLOUD_SEQUENCER_KEY,\nnever from the command line (command lines end up in shell history and process lists).",
+      "\nThe sequencer key for a remote chain is read from the environment variable TINYCLOUD_SEQUENCER_KEY,\nnever from the command line (command lines end up in shell history and process lists).\nLikewise TINYCLOUD_ADMIN_TOKEN: the bearer token for /metrics and /admin/queues when --host is not loopback.",
     )
     .action(
       async (options: {
@@ -48,6 +49,7 @@ export function registerNodeCommand(program: Command): void {
         maxBodyBytes: string;
         maxHeaderBytes: string;
         invocationMaxLifetime: string;
+        clockSkew: string;
         log?: boolean;
         prove: boolean;
         rollup: boolean;
@@ -81,6 +83,7 @@ export function registerNodeCommand(program: Command): void {
           process.exit(2);
         }
         const sequencerKey = process.env["TINYCLOUD_SEQUENCER_KEY"];
+        const adminToken = process.env["TINYCLOUD_ADMIN_TOKEN"];
         const startedAt = Date.now();
         const node = await startNode(
           {
@@ -90,6 +93,7 @@ export function registerNodeCommand(program: Command): void {
             maxBodyBytes: positiveInt(options.maxBodyBytes, "--max-body-bytes"),
             maxHeaderBytes: positiveInt(options.maxHeaderBytes, "--max-header-bytes"),
             invocationMaxLifetimeSeconds: positiveInt(options.invocationMaxLifetime, "--invocation-max-lifetime"),
+            clockSkewSeconds: positiveInt(options.clockSkew, "--clock-skew", true),
             logRequests: options.log === true,
             prove: options.prove,
             rollup: options.rollup,
@@ -106,6 +110,7 @@ export function registerNodeCommand(program: Command): void {
             ...(options.contract !== undefined ? { anchorAddress: options.contract } : {}),
             ...(options.deployment !== undefined ? { deploymentFile: options.deployment } : {}),
             ...(sequencerKey !== undefined && sequencerKey !== "" ? { sequencerKey } : {}),
+            ...(adminToken !== undefined && adminToken !== "" ? { adminToken } : {}),
             ...(options.allowInsecureKeys === true ? { allowInsecureKeys: true } : {}),
           },
           { plugins: NODE_PLUGINS },

@@ -17,6 +17,8 @@ import type { DelegationService } from "./delegation-service.js";
 import { HttpError, toHttpError } from "./http-error.js";
 import { INERT_HEADERS } from "./kv-headers.js";
 import type { InvokeService } from "./invoke-service.js";
+import { installAdminGuard } from "./admin-guard.js";
+import { clientErrorHandler } from "./client-error.js";
 import type { NodeKeys } from "./node-keys.js";
 
 export interface AppServices {
@@ -58,6 +60,8 @@ export function buildApp(services: AppServices): FastifyInstance {
     logger: config.logRequests ? { level: "info" } : false,
     bodyLimit: config.maxBodyBytes,
     serverFactory: (handler) => createServer({ maxHeaderSize: config.maxHeaderBytes }, handler),
+    // The HTTP parser's own rejections (bad request line, header overflow) answer `CODE: reason` too.
+    clientErrorHandler,
     // Paths like /peer/generate/<percent-encoded space id> hold ":" and "/" once decoded.
     routerOptions: { maxParamLength: 4096 },
     // Router-level failures (bad percent-encoding, over-long parameters) answer like every other error.
@@ -75,6 +79,8 @@ export function buildApp(services: AppServices): FastifyInstance {
   app.addContentTypeParser("*", { parseAs: "buffer" }, (_req, body, done) => done(null, body));
 
   void app.register(cors, CORS_OPTIONS);
+  // /metrics and /admin/… (mounted later, with proving): authenticated off loopback, never CORS.
+  installAdminGuard(app, { host: config.host, adminToken: config.adminToken });
 
   app.setErrorHandler((error, request, reply) => {
     const known = toHttpError(error);

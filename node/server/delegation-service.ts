@@ -49,7 +49,7 @@ export class DelegationService {
     const legacy = spaces.length > 0 && spaces.every((s) => s.space.form === "orbit");
     const hosts = record.capabilities.filter(isHostCapability);
 
-    const ctx = await loadAuthorityContext(this.deps.store, record.proofs, this.deps.now(), record.capabilities);
+    const ctx = await loadAuthorityContext(this.deps.store, record.proofs, this.deps.now(), record.capabilities, this.deps.clockSkewSeconds);
     const validation = validateDelegation(record, ctx);
     if (!validation.ok) throw validation.error;
 
@@ -114,11 +114,11 @@ export class DelegationService {
     const ucan = decodeUcan(header);
     verifyUcanSignature(ucan, this.deps.verify);
     const revocation = revocationFromUcan(ucan);
-    const window = checkTimeWindow({ notBefore: ucan.notBefore, expiration: ucan.expiration }, this.deps.now(), false, "revocation");
+    const window = checkTimeWindow({ notBefore: ucan.notBefore, expiration: ucan.expiration }, this.deps.now(), false, "revocation", this.deps.clockSkewSeconds);
     if (window) throw window;
     const target = await this.deps.store.getDelegation(revocation.target);
     if (target === undefined) throw new HttpError("DELEGATION_NOT_FOUND", `no delegation ${revocation.target.toString()} is registered here`);
-    const ctx = await loadAuthorityContext(this.deps.store, revocation.proofs, this.deps.now());
+    const ctx = await loadAuthorityContext(this.deps.store, revocation.proofs, this.deps.now(), [], this.deps.clockSkewSeconds);
     const decision = authorizeRevocation(revocation, target, ctx);
     if (!decision.ok) throw decision.error;
     if (await this.deps.store.isRevoked(target.cid)) return { revoked: true, cid: target.cid };
