@@ -11,7 +11,8 @@
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import { isIP } from "node:net";
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { formatErrorBody } from "../../core/http-errors.js";
 import { HttpError } from "./http-error.js";
 
 /** Is this request for an operator surface? By matched route, or by decoded path where none matched (preflights, 404s). */
@@ -35,12 +36,12 @@ export function installAdminGuard(app: FastifyInstance, options: { readonly host
     if (!isAdminRequest(request)) return;
     if (open) return;
     if (expected === undefined) {
-      throw new HttpError("ADMIN_DISABLED", `/metrics and /admin are off on a node listening on ${options.host}: set TINYCLOUD_ADMIN_TOKEN to serve them with Bearer authentication`);
+      return refuse(reply, new HttpError("ADMIN_DISABLED", `/metrics and /admin are off on a node listening on ${options.host}: set TINYCLOUD_ADMIN_TOKEN to serve them with Bearer authentication`));
     }
     const given = bearerOf(request.headers.authorization);
     if (given === undefined || !timingSafeEqual(digest(given), expected)) {
       reply.header("www-authenticate", 'Bearer realm="tinycloud-admin"');
-      throw new HttpError("ADMIN_UNAUTHORIZED", "this operator route needs Authorization: Bearer <TINYCLOUD_ADMIN_TOKEN>");
+      return refuse(reply, new HttpError("ADMIN_UNAUTHORIZED", "this operator route needs Authorization: Bearer <TINYCLOUD_ADMIN_TOKEN>"));
     }
   });
   // @fastify/cors answers every route (and every preflight); the operator routes must not be readable cross-origin.
@@ -50,6 +51,14 @@ export function installAdminGuard(app: FastifyInstance, options: { readonly host
     }
     return payload;
   });
+}
+
+/**
+ * Answered here, not thrown: the dashboard plugin installs its own error handler in its context, which
+ * would turn a thrown HttpError into a JSON 500.
+ */
+function refuse(reply: FastifyReply, error: HttpError): FastifyReply {
+  return reply.code(error.status).type("text/plain; charset=utf-8").send(formatErrorBody(error.code, error.message));
 }
 
 function bearerOf(header: string | undefined): string | undefined {

@@ -36,6 +36,7 @@ export const FEATURES = ["kv", "kv-versions", "delegation", "revocation", "epoch
  * light-client page on another origin). No request is authorized by ambient credentials (no cookies,
  * no TLS client certificates): every write carries its own UCAN/SIWE `Authorization` header, so any
  * origin may call any route, and `credentials` stays off, which is what makes the `*` wildcards valid.
+ * The exception: the operator routes (/metrics, /admin/…) carry no CORS header at all (admin-guard.ts).
  * - methods: the verbs the API uses (GET/HEAD reads, POST invocations and delegations, PUT/DELETE
  *   are kept for clients of the reference node).
  * - allowedHeaders: any request header (KV metadata travels in `x-tinycloud-meta-*` and standard
@@ -95,7 +96,7 @@ export function buildApp(services: AppServices): FastifyInstance {
     console.error(`internal error on ${request.method} ${request.url}:`, error);
     return sendError(reply, new HttpError("INTERNAL", "internal error"));
   });
-  app.setNotFoundHandler((request, reply) => sendError(reply, new HttpError("NOT_FOUND", `no route ${request.method} ${request.url.split("?")[0]}`)));
+  app.setNotFoundHandler((request, reply) => sendError(reply, new HttpError("NOT_FOUND", `no route ${request.method} ${(request.url.split("?")[0] ?? "").slice(0, 200)}`)));
 
   app.get("/healthz", async (_req, reply) => {
     if (store.db.status !== "open") throw new HttpError("STORE_CLOSED", `store is ${store.db.status}`);

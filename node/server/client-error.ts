@@ -16,6 +16,13 @@ interface ParserError extends Error {
 export function clientErrorHandler(error: ParserError, socket: Socket): void {
   // A reset or already-closed connection has no one to answer.
   if (error.code === "ECONNRESET" || socket.destroyed) return;
+  // A response already under way (an error in a chunked body after the answer started) cannot take a
+  // second status line: close the connection, as Node's own handler does.
+  const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (inFlight?.headersSent === true) {
+    socket.destroy(error);
+    return;
+  }
   const [code, reason] = classify(error);
   const status = HTTP_STATUS[code];
   const body = Buffer.from(formatErrorBody(code, reason), "utf8");
