@@ -22,6 +22,9 @@ import { resourceCovers } from "../resource.js";
 
 export const DEFAULT_MAX_CHAIN_NODES = 64;
 
+/** The node's default tolerance for signers' clocks (config `clockSkewSeconds`); an audit re-checks with the same. */
+export const DEFAULT_CLOCK_SKEW_SECONDS = 30;
+
 export interface DelegationRecord {
   readonly cid: CID;
   readonly kind: "cacao" | "ucan";

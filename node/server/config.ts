@@ -1,3 +1,5 @@
+import { DEFAULT_CLOCK_SKEW_SECONDS } from "../../core/auth/authority.js";
+
 /** Node configuration with the defaults `npm start` uses. */
 export interface NodeConfig {
   readonly host: string;
@@ -80,7 +82,7 @@ export const DEFAULT_CONFIG: NodeConfig = {
   maxBodyBytes: 10 * 1024 * 1024,
   maxHeaderBytes: 16 * 1024,
   invocationMaxLifetimeSeconds: 300,
-  clockSkewSeconds: 30,
+  clockSkewSeconds: DEFAULT_CLOCK_SKEW_SECONDS,
   listLimitMax: 1000,
   logRequests: false,
   batchMaxUpdates: 4,

@@ -142,7 +142,7 @@ export class DelegationService {
     const record = await this.deps.store.getDelegation(cid);
     if (record === undefined) return { cid: cidText, exists: false, revoked: false, expired: false, active: false };
     const revoked = await this.deps.store.isRevoked(cid);
-    const expired = record.expiration !== undefined && this.deps.now() > record.expiration;
+    const expired = record.expiration !== undefined && this.deps.now() > record.expiration + this.deps.clockSkewSeconds;
     return { cid: cid.toString(), exists: true, revoked, expired, active: !revoked && !expired };
   }
 }

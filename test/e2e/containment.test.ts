@@ -9,6 +9,9 @@
  * Every refusal checks the status and the `CODE: ` body, and the node's health afterwards.
  */
 import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { makeCapability } from "../../core/capability.js";
 import { createUcan } from "../../core/auth/ucan.js";
@@ -16,6 +19,8 @@ import { signIn, type TinyCloudSession } from "../../node/client/client.js";
 import { iso, sessionKey, signSession, signUcan, wallet as actorWallet } from "../helpers/actors.js";
 import { type Answer, assertError, assertHealthy, clientWallet, post } from "../helpers/http-answer.js";
 import { startTestNode, type TestNode } from "../helpers/node.js";
+import { ReplayGuard } from "../../node/server/replay-guard.js";
+import { NodeStore } from "../../node/store/store.js";
 
 function nowSeconds(): number {
   return Math.floor(Date.now() / 1000);
@@ -233,6 +238,28 @@ describe("clock skew tolerance", () => {
     });
     assert.equal((await post(node.url, "/invoke", { authorization: jwt })).status, 200);
     assertError(await post(node.url, "/invoke", { authorization: jwt }), 409, "REPLAYED_INVOCATION");
+  });
+
+  test("attack: the replay guard remembers a token skew seconds past its exp, across its periodic prune", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "tinycloud-replay-"));
+    const store = new NodeStore(join(dir, "db"));
+    await store.open();
+    try {
+      const now = 1_000_000;
+      const guard = await ReplayGuard.load(store, now, 30);
+      const token = new Uint8Array(32).fill(7);
+      assert.equal(guard.claim(token, now + 5, now), true);
+      // 31 s later the guard prunes; the token (exp now+5) is still inside exp + skew, so still accepted by the
+      // time check, so it must still be refused as a replay.
+      assert.equal(guard.claim(new Uint8Array(32).fill(8), now + 60, now + 31), true);
+      assert.equal(guard.claim(token, now + 5, now + 31), false);
+      // Past exp + skew it is forgotten (the time check refuses it from then on).
+      assert.equal(guard.claim(new Uint8Array(32).fill(9), now + 90, now + 70), true);
+      assert.equal(guard.claim(token, now + 5, now + 70), true);
+    } finally {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   test("invocation lifetime cap widens by the skew: exp now+320 passes (cap 300 + 30), now+400 → 401 AUTH_LIFETIME_TOO_LONG", async () => {
