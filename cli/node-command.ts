@@ -39,6 +39,7 @@ export function registerNodeCommand(program: Command): void {
     .option("--space-quota-bytes <n>", "storage quota of one space: bytes of values, invocations and ops (413 above); default: TINYCLOUD_SPACE_QUOTA_BYTES, else 1 GiB")
     .option("--node-quota-bytes <n>", "storage quota of the whole node (507 above); default: TINYCLOUD_NODE_QUOTA_BYTES, else 10 GiB")
     .option("--invocation-max-lifetime <seconds>", "invocations must expire within this many seconds", String(DEFAULT_CONFIG.invocationMaxLifetimeSeconds))
+    .option("--clock-skew <seconds>", "tolerate this much clock difference with signers on token nbf/exp", String(DEFAULT_CONFIG.clockSkewSeconds))
     .option("--no-prove", "cut batches but do not prove them (no circuit setup)")
     .option("--no-rollup", "a plain KV node: no state tree, batches, proofs or anchoring (implies --no-prove, --chain off)")
     .option("--redis <url>", "prove through a BullMQ pool on this Redis (workers: tinycloud prover); default: REDIS_URL, else embedded worker threads")
@@ -61,7 +62,7 @@ export function registerNodeCommand(program: Command): void {
     .option("--allow-insecure-keys", "prove with INSECURE keys (dev ptau or no secret phase-2 contribution: anyone can forge proofs) on a chain other than the local dev chain")
     .addHelpText(
       "after",
-      "\nThe sequencer key for a remote chain is read from the environment variable TINYCLOUD_SEQUENCER_KEY,\nnever from the command line (command lines end up in shell history and process lists).",
+      "\nThe sequencer key for a remote chain is read from the environment variable TINYCLOUD_SEQUENCER_KEY,\nnever from the command line (command lines end up in shell history and process lists).\nLikewise TINYCLOUD_ADMIN_TOKEN: the bearer token for /metrics and /admin/queues when --host is not loopback.",
     )
     .action(
       async (options: {
@@ -78,6 +79,7 @@ export function registerNodeCommand(program: Command): void {
         maxBacklog: string;
         spaceQuotaBytes?: string;
         nodeQuotaBytes?: string;
+        clockSkew: string;
         log?: boolean;
         prove: boolean;
         rollup: boolean;
@@ -111,6 +113,7 @@ export function registerNodeCommand(program: Command): void {
           process.exit(2);
         }
         const sequencerKey = process.env["TINYCLOUD_SEQUENCER_KEY"];
+        const adminToken = process.env["TINYCLOUD_ADMIN_TOKEN"];
         const startedAt = Date.now();
         const node = await startNode(
           {
@@ -127,6 +130,7 @@ export function registerNodeCommand(program: Command): void {
             maxBacklogUpdates: positiveInt(options.maxBacklog, "--max-backlog"),
             spaceQuotaBytes: positiveInt(options.spaceQuotaBytes ?? process.env["TINYCLOUD_SPACE_QUOTA_BYTES"] ?? String(DEFAULT_CONFIG.spaceQuotaBytes), "--space-quota-bytes"),
             nodeQuotaBytes: positiveInt(options.nodeQuotaBytes ?? process.env["TINYCLOUD_NODE_QUOTA_BYTES"] ?? String(DEFAULT_CONFIG.nodeQuotaBytes), "--node-quota-bytes"),
+            clockSkewSeconds: positiveInt(options.clockSkew, "--clock-skew", true),
             logRequests: options.log === true,
             prove: options.prove,
             rollup: options.rollup,
@@ -143,6 +147,7 @@ export function registerNodeCommand(program: Command): void {
             ...(options.contract !== undefined ? { anchorAddress: options.contract } : {}),
             ...(options.deployment !== undefined ? { deploymentFile: options.deployment } : {}),
             ...(sequencerKey !== undefined && sequencerKey !== "" ? { sequencerKey } : {}),
+            ...(adminToken !== undefined && adminToken !== "" ? { adminToken } : {}),
             ...(options.allowInsecureKeys === true ? { allowInsecureKeys: true } : {}),
           },
           { plugins: NODE_PLUGINS },

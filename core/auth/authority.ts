@@ -22,6 +22,9 @@ import { resourceCovers } from "../resource.js";
 
 export const DEFAULT_MAX_CHAIN_NODES = 64;
 
+/** The node's default tolerance for signers' clocks (config `clockSkewSeconds`); an audit re-checks with the same. */
+export const DEFAULT_CLOCK_SKEW_SECONDS = 30;
+
 export interface DelegationRecord {
   readonly cid: CID;
   readonly kind: "cacao" | "ucan";
@@ -56,6 +59,12 @@ export interface AuthorityContext {
   /** Is this delegation itself revoked? (Ancestors are walked by the core.) */
   readonly isRevoked: (cid: CID) => boolean;
   readonly maxChainNodes?: number;
+  /**
+   * Tolerated clock difference between the signer and this verifier, in seconds (default 0): a token is
+   * accepted from `nbf - skew` to `exp + skew`, and an invocation may expire up to `skew` seconds past the
+   * lifetime cap. Whoever remembers accepted tokens (the replay guard) must keep them `skew` seconds longer.
+   */
+  readonly clockSkewSeconds?: number;
 }
 
 export interface InvocationOptions {
@@ -70,14 +79,19 @@ export interface Authorization {
 
 type Window = { readonly notBefore: number | undefined; readonly expiration: number | undefined };
 
-/** Is `now` inside the window? CACAO `nbf` is strict (`nbf < now`), as in the reference verifier. */
-export function checkTimeWindow(window: Window, now: number, strictNotBefore: boolean, what: string): AuthorityError | undefined {
-  const nbf = window.notBefore;
+/**
+ * Is `now` inside the window, widened by `skewSeconds` on both sides? CACAO `nbf` is strict
+ * (`nbf < now`), as in the reference verifier.
+ */
+export function checkTimeWindow(window: Window, now: number, strictNotBefore: boolean, what: string, skewSeconds = 0): AuthorityError | undefined {
+  const nbf = window.notBefore === undefined ? undefined : window.notBefore - skewSeconds;
   if (nbf !== undefined && (strictNotBefore ? !(nbf < now) : now < nbf)) {
-    return new AuthorityError("AUTH_NOT_YET_VALID", `${what} is not valid before ${iso(nbf)} (now ${iso(now)})`, { details: { notBefore: nbf, now } });
+    return new AuthorityError("AUTH_NOT_YET_VALID", `${what} is not valid before ${iso(window.notBefore as number)} (now ${iso(now)}, clock skew tolerated ${skewSeconds} s)`, {
+      details: { notBefore: window.notBefore, now, clockSkewSeconds: skewSeconds },
+    });
   }
   const exp = window.expiration;
-  if (exp !== undefined && now > exp) {
+  if (exp !== undefined && now > exp + skewSeconds) {
     return new AuthorityError("AUTH_EXPIRED", `${what} expired at ${iso(exp)} (now ${iso(now)})`, { details: { expiration: exp, now } });
   }
   return undefined;
@@ -120,7 +134,7 @@ export function isDirectRevoker(did: string, target: DelegationRecord): boolean 
  * a covering, currently-valid, unrevoked parent whose window contains the child's.
  */
 export function validateDelegation(record: DelegationRecord, ctx: AuthorityContext): Result<Authorization, AuthorityError> {
-  const own = checkTimeWindow(record, ctx.now, record.kind === "cacao", `delegation ${short(record.cid)}`);
+  const own = checkTimeWindow(record, ctx.now, record.kind === "cacao", `delegation ${short(record.cid)}`, ctx.clockSkewSeconds);
   if (own) return err(own);
   if (record.capabilities.length === 0) return err(new AuthorityError("AUTH_NO_CAPABILITIES", "delegation grants no capabilities"));
   // Parents only matter when some capability needs them; a root-only delegation may cite none.
@@ -137,10 +151,11 @@ export function validateDelegation(record: DelegationRecord, ctx: AuthorityConte
 
 /** Authorize an invocation: its window and lifetime, then every capability root or covered by a parent. */
 export function authorizeInvocation(invocation: InvocationRecord, ctx: AuthorityContext, options: InvocationOptions = {}): Result<Authorization, AuthorityError> {
-  const own = checkTimeWindow(invocation, ctx.now, false, `invocation ${short(invocation.cid)}`);
+  const own = checkTimeWindow(invocation, ctx.now, false, `invocation ${short(invocation.cid)}`, ctx.clockSkewSeconds);
   if (own) return err(own);
   if (options.maxLifetimeSeconds !== undefined) {
-    const limit = ctx.now + options.maxLifetimeSeconds;
+    // A signer whose clock runs ahead writes a later exp for the same lifetime.
+    const limit = ctx.now + options.maxLifetimeSeconds + (ctx.clockSkewSeconds ?? 0);
     if (invocation.expiration > limit) {
       return err(
         new AuthorityError("AUTH_LIFETIME_TOO_LONG", `invocation must expire within ${options.maxLifetimeSeconds} s (exp ${iso(invocation.expiration)})`, {
@@ -277,7 +292,7 @@ function checkAncestry(record: DelegationRecord, ctx: AuthorityContext, budget: 
     return new AuthorityError("AUTH_CHAIN_TOO_DEEP", `delegation chain visits more than ${ctx.maxChainNodes ?? DEFAULT_MAX_CHAIN_NODES} delegations`);
   }
   if (ctx.isRevoked(record.cid)) return new AuthorityError("AUTH_REVOKED", `delegation ${short(record.cid)} has been revoked`, { details: { cid: record.cid.toString() } });
-  const timing = checkTimeWindow(record, ctx.now, record.kind === "cacao", `delegation ${short(record.cid)}`);
+  const timing = checkTimeWindow(record, ctx.now, record.kind === "cacao", `delegation ${short(record.cid)}`, ctx.clockSkewSeconds);
   if (timing) return timing;
   for (const cid of record.proofs) {
     const parent = ctx.resolve(cid);

@@ -38,6 +38,8 @@ export interface EventCheckContext {
    * arrives, the epoch is stamped when the write commits (a group commit may queue it briefly).
    */
   readonly graceSeconds: number;
+  /** The node's tolerance on token nbf/exp: it accepted what lies within it, so the audit does too. */
+  readonly clockSkewSeconds: number;
 }
 
 const WRITE_ABILITIES = new Set(["tinycloud.kv/put", "tinycloud.kv/del"]);
@@ -198,7 +200,7 @@ export async function checkEvent(ctx: EventCheckContext, update: PublishedUpdate
     const record: InvocationRecord = { ...invocationFromUcan(ucan), capabilities };
     await ctx.delegations.closure(record.proofs);
     const isRevoked = (cid: CID) => history.revokedBefore(cid, node) !== undefined;
-    const authority: AuthorityContext = { now, resolve: ctx.delegations.resolve, isRevoked };
+    const authority: AuthorityContext = { now, resolve: ctx.delegations.resolve, isRevoked, clockSkewSeconds: ctx.clockSkewSeconds };
     const decision = authorizeInvocation({ ...record, expiration: record.expiration + ctx.graceSeconds }, authority);
     if (!decision.ok) {
       checks.push(fail("authority", decision.error.code, explainAuthorityFailure(decision.error, ctx.delegations, history, node)));

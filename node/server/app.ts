@@ -17,6 +17,8 @@ import type { DelegationService } from "./delegation-service.js";
 import { HttpError, toHttpError } from "./http-error.js";
 import { INERT_HEADERS } from "./kv-headers.js";
 import type { InvokeService } from "./invoke-service.js";
+import { installAdminGuard } from "./admin-guard.js";
+import { clientErrorHandler } from "./client-error.js";
 import type { NodeKeys } from "./node-keys.js";
 import { privateSpace, type ReadGate } from "./read-gate.js";
 import { releaseWhenDone } from "./response-budget.js";
@@ -38,6 +40,7 @@ export const FEATURES = ["kv", "kv-versions", "delegation", "revocation", "epoch
  * light-client page on another origin). No request is authorized by ambient credentials (no cookies,
  * no TLS client certificates): every write carries its own UCAN/SIWE `Authorization` header, so any
  * origin may call any route, and `credentials` stays off, which is what makes the `*` wildcards valid.
+ * The exception: the operator routes (/metrics, /admin/…) carry no CORS header at all (admin-guard.ts).
  * - methods: the verbs the API uses (GET/HEAD reads, POST invocations and delegations, PUT/DELETE
  *   are kept for clients of the reference node).
  * - allowedHeaders: any request header (KV metadata travels in `x-tinycloud-meta-*` and standard
@@ -79,6 +82,8 @@ export function buildApp(services: AppServices): FastifyInstance {
       server.maxConnections = config.maxConnections;
       return server;
     },
+    // The HTTP parser's own rejections (bad request line, header overflow, timeout) answer `CODE: reason` too.
+    clientErrorHandler,
     // Paths like /peer/generate/<percent-encoded space id> hold ":" and "/" once decoded.
     routerOptions: { maxParamLength: 4096 },
     // Router-level failures (bad percent-encoding, over-long parameters) answer like every other error.
@@ -96,6 +101,8 @@ export function buildApp(services: AppServices): FastifyInstance {
   app.addContentTypeParser("*", { parseAs: "buffer" }, (_req, body, done) => done(null, body));
 
   void app.register(cors, CORS_OPTIONS);
+  // /metrics and /admin/… (mounted later, with proving): authenticated off loopback, never CORS.
+  installAdminGuard(app, { host: config.host, adminToken: config.adminToken });
 
   app.setErrorHandler((error, request, reply) => {
     const known = toHttpError(error);
@@ -110,7 +117,7 @@ export function buildApp(services: AppServices): FastifyInstance {
     console.error(`internal error on ${request.method} ${request.url}:`, error);
     return sendError(reply, new HttpError("INTERNAL", "internal error"));
   });
-  app.setNotFoundHandler((request, reply) => sendError(reply, new HttpError("NOT_FOUND", `no route ${request.method} ${request.url.split("?")[0]}`)));
+  app.setNotFoundHandler((request, reply) => sendError(reply, new HttpError("NOT_FOUND", `no route ${request.method} ${(request.url.split("?")[0] ?? "").slice(0, 200)}`)));
 
   app.get("/healthz", async (_req, reply) => {
     if (store.db.status !== "open") throw new HttpError("STORE_CLOSED", `store is ${store.db.status}`);

@@ -1,3 +1,5 @@
+import { DEFAULT_CLOCK_SKEW_SECONDS } from "../../core/auth/authority.js";
+
 /** Node configuration with the defaults `npm start` uses. */
 export interface NodeConfig {
   readonly host: string;
@@ -10,8 +12,19 @@ export interface NodeConfig {
   readonly maxHeaderBytes: number;
   /** Invocations must expire within this many seconds (reference default 300). */
   readonly invocationMaxLifetimeSeconds: number;
-  /** Accepted clock skew, in seconds, when checking token windows. */
+  /**
+   * Tolerated clock difference with signers, in seconds: every token (invocation, UCAN/CACAO delegation,
+   * revocation, SIWE Not Before / Expiration Time) is accepted from `nbf - skew` to `exp + skew`, and an
+   * invocation may expire up to `invocationMaxLifetimeSeconds + skew` ahead. Replay records are kept that
+   * much longer. 0 = exact.
+   */
   readonly clockSkewSeconds: number;
+  /**
+   * Bearer token for the operator surfaces (/metrics, /admin/queues) when the node listens on a
+   * non-loopback address (TINYCLOUD_ADMIN_TOKEN; never from the command line). Unset there: they are off.
+   * On a loopback address they are open to local callers, as before.
+   */
+  readonly adminToken?: string;
   readonly listLimitMax: number;
   /**
    * Largest response body one request may get (a batch read's JSON, a kv/get value); larger gets 413
@@ -93,7 +106,7 @@ export const DEFAULT_CONFIG: NodeConfig = {
   maxBodyBytes: 10 * 1024 * 1024,
   maxHeaderBytes: 16 * 1024,
   invocationMaxLifetimeSeconds: 300,
-  clockSkewSeconds: 0,
+  clockSkewSeconds: DEFAULT_CLOCK_SKEW_SECONDS,
   listLimitMax: 1000,
   maxResponseBytes: 32 * 1024 * 1024,
   maxResponseBytesInFlight: 256 * 1024 * 1024,

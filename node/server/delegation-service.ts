@@ -69,7 +69,7 @@ export class DelegationService {
     const legacy = spaces.length > 0 && spaces.every((s) => s.space.form === "orbit");
     const hosts = record.capabilities.filter(isHostCapability);
 
-    const ctx = await loadAuthorityContext(this.deps.store, record.proofs, this.deps.now(), record.capabilities);
+    const ctx = await loadAuthorityContext(this.deps.store, record.proofs, this.deps.now(), record.capabilities, this.deps.clockSkewSeconds);
     const validation = validateDelegation(record, ctx);
     if (!validation.ok) throw validation.error;
 
@@ -189,11 +189,11 @@ export class DelegationService {
     const ucan = decodeUcan(header);
     verifyUcanSignature(ucan, this.deps.verify);
     const revocation = revocationFromUcan(ucan);
-    const window = checkTimeWindow({ notBefore: ucan.notBefore, expiration: ucan.expiration }, this.deps.now(), false, "revocation");
+    const window = checkTimeWindow({ notBefore: ucan.notBefore, expiration: ucan.expiration }, this.deps.now(), false, "revocation", this.deps.clockSkewSeconds);
     if (window) throw window;
     const target = await this.deps.store.getDelegation(revocation.target);
     if (target === undefined) throw new HttpError("DELEGATION_NOT_FOUND", `no delegation ${revocation.target.toString()} is registered here`);
-    const ctx = await loadAuthorityContext(this.deps.store, revocation.proofs, this.deps.now());
+    const ctx = await loadAuthorityContext(this.deps.store, revocation.proofs, this.deps.now(), [], this.deps.clockSkewSeconds);
     const decision = authorizeRevocation(revocation, target, ctx);
     if (!decision.ok) throw decision.error;
     if (await this.deps.store.isRevoked(target.cid)) return { revoked: true, cid: target.cid };
@@ -222,7 +222,7 @@ export class DelegationService {
     // Unknown is a 404, like /events/:cid: a delegation that was skipped (no hosted space) was never stored.
     if (record === undefined) throw new HttpError("DELEGATION_NOT_FOUND", `no delegation ${cid.toString()} is registered here`);
     const revoked = await this.deps.store.isRevoked(cid);
-    const expired = record.expiration !== undefined && this.deps.now() > record.expiration;
+    const expired = record.expiration !== undefined && this.deps.now() > record.expiration + this.deps.clockSkewSeconds;
     return { cid: cid.toString(), exists: true, revoked, expired, active: !revoked && !expired };
   }
 }

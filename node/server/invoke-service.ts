@@ -17,12 +17,14 @@ import { type ResourceUri, formatCapabilityResource, formatSpaceId } from "../..
 import { decodeUcan, type Ucan, verifyUcanSignature } from "../../core/auth/ucan.js";
 import type { KvVersion, SpaceRecord } from "../store/store.js";
 import { loadAuthorityContext } from "./authority-loader.js";
+import { type CaveatLimits, caveatLimits } from "./caveats.js";
 import type { NodeConfig } from "./config.js";
 import { spaceKeyId } from "./delegation-service.js";
 import { HttpError } from "./http-error.js";
 import { etagOf, header, ifNoneMatchHits, parseIfMatch, parseVersion, type RequestHeaders, storedMetadata, valueSafetyHeaders } from "./kv-headers.js";
 import type { KvWriter } from "./kv-writer.js";
 import { decodeCursor, encodeCursor } from "./list-cursor.js";
+import { listUnderPath } from "./kv-list.js";
 import type { ServiceDeps } from "./service-deps.js";
 import type { ReplayGuard, ReplayRecorder } from "./replay-guard.js";
 import { type BatchEntry, buildBatchBody } from "./batch-read.js";
@@ -61,6 +63,7 @@ export class InvokeService {
     const ucan = decodeUcan(authorization);
     verifyUcanSignature(ucan, this.deps.verify);
     const capabilities = ucan.capabilities.map((c) => ({ ...c, ability: requireKnownAbility(c.ability) }));
+    for (const capability of capabilities) requireInvocable(capability.ability);
     const record = { ...invocationFromUcan(ucan), capabilities };
     // An invocation is addressed to its own issuer. Without this, any delegation (they are public in the
     // epoch history) could be replayed as an invocation by its delegator's authority.
@@ -68,16 +71,17 @@ export class InvokeService {
       throw new HttpError("NOT_AN_INVOCATION", `an invocation's aud must be its issuer (${record.invoker}); this token is addressed to ${ucan.audience}, so it is a delegation (POST /delegate)`);
     }
     const now = this.deps.now();
-    const ctx = await loadAuthorityContext(this.deps.store, record.proofs, now, capabilities);
+    const ctx = await loadAuthorityContext(this.deps.store, record.proofs, now, capabilities, this.deps.clockSkewSeconds);
     const decision = authorizeInvocation(record, ctx, { maxLifetimeSeconds: this.config.invocationMaxLifetimeSeconds });
     if (!decision.ok) throw decision.error;
+    const limits = capabilities.map((capability) => caveatLimits(capability, record.proofs, ctx));
 
     // The replay key is blake3 of the signed bytes (core/auth/canonical.ts): every spelling of one signed token is one token.
     const tokenHash = ucanSignedDigest(ucan);
     if (!this.replay.claim(tokenHash, ucan.expiration, now)) {
       throw new HttpError("REPLAYED_INVOCATION", "this invocation was already used; sign a fresh one for every request");
     }
-    const context: Invocation = { ucan, invoker: record.invoker, tokenHash, capabilities };
+    const context: Invocation = { ucan, invoker: record.invoker, tokenHash, capabilities, limits };
     return this.dispatch(context, request);
   }
 
@@ -204,6 +208,8 @@ export class InvokeService {
     const ifNoneMatch = header(request.headers, "if-none-match");
     if (ifNoneMatch !== undefined && ifNoneMatch.trim() !== "*") throw new HttpError("BAD_IF_NONE_MATCH", "on kv/put, If-None-Match may only be * (create only)");
     const body = request.body;
+    const maxSize = inv.limits[0]?.maxSize;
+    if (maxSize !== undefined && body.length > maxSize) throw new HttpError("CAVEAT_MAX_SIZE", `the value is ${body.length} bytes; the grant's maxSize caveat allows ${maxSize}`);
     const etag = blake3Hex(body);
     const metadata = storedMetadata(request.headers);
     const op: KvOp = { op: "put", key, value: rawBlake3Cid(body), metadata };
@@ -247,7 +253,7 @@ export class InvokeService {
     const scope = { invoker: inv.invoker, space: target.space.id, prefix, limit };
     const cursor = header(headers, "x-tinycloud-cursor");
     const after = cursor === undefined ? undefined : decodeCursor(this.deps.keys.cursorKey, scope, cursor);
-    const { keys, more } = await this.deps.store.listKeys(target.space.id, prefix, after, limit);
+    const { keys, more } = await listUnderPath(this.deps.store, target.space.id, prefix, after, limit);
     const out: Record<string, string> = { "content-type": "application/json", "x-tinycloud-truncated": String(more) };
     if (more) out["x-tinycloud-next-cursor"] = encodeCursor(this.deps.keys.cursorKey, scope, keys[keys.length - 1] as string);
     return { status: 200, headers: out, body: JSON.stringify(keys) };
@@ -284,7 +290,7 @@ export class InvokeService {
     const out: Record<string, unknown> = {};
     const now = this.deps.now();
     for (const record of await this.delegationsOf(target.space.id)) {
-      if ((record.expiration !== undefined && now > record.expiration) || (await this.deps.store.isRevoked(record.cid))) continue;
+      if ((record.expiration !== undefined && now > record.expiration + this.deps.clockSkewSeconds) || (await this.deps.store.isRevoked(record.cid))) continue;
       out[record.cid.toString()] = {
         capabilities: record.capabilities.map((c) => ({ resource: formatCapabilityResource(c.resource), action: c.ability })),
         delegator: record.issuer,
@@ -311,6 +317,8 @@ interface Invocation {
   readonly invoker: string;
   readonly tokenHash: Uint8Array;
   readonly capabilities: readonly Capability[];
+  /** What the caveats on each capability (and on its chain) allow, in the order of `capabilities`. */
+  readonly limits: readonly CaveatLimits[];
 }
 
 interface Target {
@@ -318,6 +326,21 @@ interface Target {
   readonly space: SpaceRecord;
   readonly key: string | undefined;
   readonly query: Map<string, string>;
+}
+
+/**
+ * Abilities this node serves on another route: an invocation carrying one is a request sent to the wrong
+ * endpoint (400, saying where it belongs), not a missing feature (501 SERVICE_NOT_SUPPORTED).
+ */
+const OTHER_ENDPOINTS: Readonly<Record<string, string>> = {
+  "tinycloud.space/host": "space/host is a delegation: the space owner delegates it to the node's host key (GET /peer/generate/<spaceId>) with POST /delegate",
+  "tinycloud.delegation/revoke": "delegation/revoke is a revocation: POST /revoke with a UCAN on urn:cid:<delegation>",
+  "tinycloud.delegation/status": "delegation/status is a public read: GET /delegations/<cid>",
+};
+
+function requireInvocable(ability: string): void {
+  const where = Object.hasOwn(OTHER_ENDPOINTS, ability) ? OTHER_ENDPOINTS[ability] : undefined;
+  if (where !== undefined) throw new HttpError("WRONG_ENDPOINT", `${where}, not POST /invoke`);
 }
 
 function requireKey(target: Target, ability: string): string {

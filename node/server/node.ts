@@ -120,10 +120,10 @@ async function startServices(config: NodeConfig, chain: ChainConnection | undefi
   await store.open();
   const now = () => Date.now() / 1000;
   const ledger = new Ledger(store, keys.identity);
-  const deps = { store, keys, verify: nativeEd25519Verify, now };
+  const deps = { store, keys, verify: nativeEd25519Verify, now, clockSkewSeconds: config.clockSkewSeconds };
   const quota = await StorageQuota.load(store, config);
   const delegations = new DelegationService(deps, ledger, quota);
-  const replay = await ReplayGuard.load(store, now());
+  const replay = await ReplayGuard.load(store, now(), config.clockSkewSeconds);
   const rollupStore = new RollupStore(store);
   const context = chain?.context ?? 0n;
   const sequencer = config.rollup ? await Sequencer.open(rollupStore, { maxUpdates: config.batchMaxUpdates, maxDelayMs: config.batchMaxDelayMs, context, depth: config.stateTreeDepth }) : undefined;
@@ -196,7 +196,7 @@ async function startServices(config: NodeConfig, chain: ChainConnection | undefi
   await app.listen({ host: config.host, port: config.port }).catch(abort);
   const address = app.server.address();
   const port = typeof address === "object" && address !== null ? address.port : config.port;
-  const pruneReplay = setInterval(() => void store.pruneReplay(now() - 60).catch(() => undefined), 10 * 60 * 1000);
+  const pruneReplay = setInterval(() => void store.pruneReplay(now() - 60 - config.clockSkewSeconds).catch(() => undefined), 10 * 60 * 1000);
   pruneReplay.unref();
   return {
     url: `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`,

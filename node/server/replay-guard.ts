@@ -5,7 +5,8 @@
  * store with the write they authorize (KV writes) or through `ReplayRecorder` (reads), and a request
  * is answered only after its record is durable, so a restart never forgets an answered token.
  * Memory stays bounded: invocations live at most `invocationMaxLifetimeSeconds`, and expired entries
- * are dropped (an expired token fails its time check anyway).
+ * are dropped once they are older than the clock-skew tolerance (past `exp + skew` a token fails its
+ * time check anyway; before that it is still accepted, so it must still be remembered).
  */
 import { bytesToHex } from "../../core/encoding.js";
 import { Batch, type NodeStore } from "../store/store.js";
@@ -14,10 +15,12 @@ export class ReplayGuard {
   private readonly seen = new Map<string, number>();
   private lastPrune = 0;
 
-  static async load(store: NodeStore, now: number): Promise<ReplayGuard> {
-    const guard = new ReplayGuard();
+  private constructor(private readonly clockSkewSeconds: number) {}
+
+  static async load(store: NodeStore, now: number, clockSkewSeconds = 0): Promise<ReplayGuard> {
+    const guard = new ReplayGuard(clockSkewSeconds);
     for await (const { hash, expiration } of store.replayRecords()) {
-      if (expiration >= now) guard.seen.set(bytesToHex(hash), expiration);
+      if (expiration + clockSkewSeconds >= now) guard.seen.set(bytesToHex(hash), expiration);
     }
     return guard;
   }
@@ -33,7 +36,7 @@ export class ReplayGuard {
 
   private prune(now: number): void {
     this.lastPrune = now;
-    for (const [key, expiration] of this.seen) if (expiration < now) this.seen.delete(key);
+    for (const [key, expiration] of this.seen) if (expiration + this.clockSkewSeconds < now) this.seen.delete(key);
   }
 }
 
