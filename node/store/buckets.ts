@@ -38,4 +38,8 @@ export enum Bucket {
   rollupMeta = 16,
   /** Pending seq → HeldUpdate: a staged update the state tree refused at cut time (never batched). */
   rollupHeld = 17,
+  /** (batch, update index) → state key (decimal): where each key was last written, newest last (/rollup/entries). */
+  rollupLatest = 18,
+  /** State key (decimal) → [batch, update index]: its entry in rollupLatest (so a rewrite moves it). */
+  rollupKeyPlace = 19,
 }
