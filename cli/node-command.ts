@@ -1,7 +1,8 @@
 /** `tinycloud node`: run a node on this machine. */
 import type { Command } from "commander";
 import { DEFAULT_CONFIG } from "../node/server/config.js";
-import { resolve } from "node:path";
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { startNode, type RunningNode } from "../node/server/node.js";
 import { NODE_PLUGINS } from "./node-plugins.js";
@@ -82,6 +83,7 @@ export function registerNodeCommand(program: Command): void {
         }
         const sequencerKey = process.env["TINYCLOUD_SEQUENCER_KEY"];
         const startedAt = Date.now();
+        await requireWritableDataDir(options.data);
         const node = await startNode(
           {
             port: positiveInt(options.port, "--port", true),
@@ -123,6 +125,24 @@ export function registerNodeCommand(program: Command): void {
         process.once("SIGTERM", () => void stop("SIGTERM"));
       },
     );
+}
+
+/**
+ * A data directory the node cannot write (read-only mount, no permission, full disk) is an operator's
+ * mistake, not a bug: say so in one line and exit, instead of a stack trace from deep inside LevelDB.
+ */
+async function requireWritableDataDir(dir: string): Promise<void> {
+  const probe = join(dir, `.tinycloud-write-check-${process.pid}`);
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await writeFile(probe, "", { mode: 0o600 });
+    await rm(probe, { force: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? "error";
+    const reason = error instanceof Error ? error.message : String(error);
+    console.error(`tinycloud: data directory ${resolve(dir)} is not writable (${code}): ${reason}`);
+    process.exit(1);
+  }
 }
 
 /**
