@@ -7,6 +7,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { startNode, type RunningNode } from "../node/server/node.js";
 import { NODE_PLUGINS } from "./node-plugins.js";
 
+/** A graceful stop that takes longer than this ends with exit status 1. */
+const SHUTDOWN_LIMIT_MS = 8_000;
+
 export function registerNodeCommand(program: Command): void {
   program
     .command("node")
@@ -112,17 +115,36 @@ export function registerNodeCommand(program: Command): void {
           },
           { plugins: NODE_PLUGINS },
         );
+        // Before anything is printed (a supervisor may signal as soon as it sees the listening line).
+        // First signal: stop accepting requests and close everything (proofs in flight are not waited for:
+        // their batches stay cut in the store and are proven after a restart), within SHUTDOWN_LIMIT_MS.
+        // A second signal, or the limit, exits at once.
+        let stopping = false;
+        const stop = (signal: string) => {
+          if (stopping) {
+            console.log(`${signal} again: exiting now`);
+            process.exit(130);
+          }
+          stopping = true;
+          console.log(`\n${signal}: stopping (send it again to exit at once)`);
+          setTimeout(() => {
+            console.error(`stopping took more than ${SHUTDOWN_LIMIT_MS / 1000} s: exiting now`);
+            process.exit(1);
+          }, SHUTDOWN_LIMIT_MS).unref();
+          void node.close().then(
+            () => process.exit(0),
+            (error: unknown) => {
+              console.error("stopping failed:", error);
+              process.exit(1);
+            },
+          );
+        };
+        process.on("SIGINT", () => stop("SIGINT"));
+        process.on("SIGTERM", () => stop("SIGTERM"));
         // The keys' first estimate comes from the build process within a second or two; wait that long at most.
         await Promise.race([node.proving?.planned, sleep(5_000)]);
         console.log(`\nTinyCloud node listening on ${node.url} — up in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
         console.log(startupBlock(node, options.data, redisUrl));
-        const stop = async (signal: string) => {
-          console.log(`\n${signal}: stopping`);
-          await node.close();
-          process.exit(0);
-        };
-        process.once("SIGINT", () => void stop("SIGINT"));
-        process.once("SIGTERM", () => void stop("SIGTERM"));
       },
     );
 }
