@@ -1,10 +1,14 @@
 /** `tinycloud node`: run a node on this machine. */
 import type { Command } from "commander";
 import { DEFAULT_CONFIG } from "../node/server/config.js";
-import { resolve } from "node:path";
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { startNode, type RunningNode } from "../node/server/node.js";
 import { NODE_PLUGINS } from "./node-plugins.js";
+
+/** A graceful stop that takes longer than this ends with exit status 1. */
+const SHUTDOWN_LIMIT_MS = 8_000;
 
 export function registerNodeCommand(program: Command): void {
   program
@@ -115,6 +119,7 @@ export function registerNodeCommand(program: Command): void {
         const sequencerKey = process.env["TINYCLOUD_SEQUENCER_KEY"];
         const adminToken = process.env["TINYCLOUD_ADMIN_TOKEN"];
         const startedAt = Date.now();
+        await requireWritableDataDir(options.data);
         const node = await startNode(
           {
             port: positiveInt(options.port, "--port", true),
@@ -152,19 +157,56 @@ export function registerNodeCommand(program: Command): void {
           },
           { plugins: NODE_PLUGINS },
         );
+        // Before anything is printed (a supervisor may signal as soon as it sees the listening line).
+        // First signal: stop accepting requests and close everything (proofs in flight are not waited for:
+        // their batches stay cut in the store and are proven after a restart), within SHUTDOWN_LIMIT_MS.
+        // A second signal, or the limit, exits at once.
+        let stopping = false;
+        const stop = (signal: string) => {
+          if (stopping) {
+            console.log(`${signal} again: exiting now`);
+            process.exit(130);
+          }
+          stopping = true;
+          console.log(`\n${signal}: stopping (send it again to exit at once)`);
+          setTimeout(() => {
+            console.error(`stopping took more than ${SHUTDOWN_LIMIT_MS / 1000} s: exiting now`);
+            process.exit(1);
+          }, SHUTDOWN_LIMIT_MS).unref();
+          void node.close().then(
+            () => process.exit(0),
+            (error: unknown) => {
+              console.error("stopping failed:", error);
+              process.exit(1);
+            },
+          );
+        };
+        process.on("SIGINT", () => stop("SIGINT"));
+        process.on("SIGTERM", () => stop("SIGTERM"));
         // The keys' first estimate comes from the build process within a second or two; wait that long at most.
         await Promise.race([node.proving?.planned, sleep(5_000)]);
         console.log(`\nTinyCloud node listening on ${node.url} — up in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
         console.log(startupBlock(node, options.data, redisUrl));
-        const stop = async (signal: string) => {
-          console.log(`\n${signal}: stopping`);
-          await node.close();
-          process.exit(0);
-        };
-        process.once("SIGINT", () => void stop("SIGINT"));
-        process.once("SIGTERM", () => void stop("SIGTERM"));
       },
     );
+}
+
+/**
+ * A data directory the node cannot write (read-only mount, no permission, full disk) is an operator's
+ * mistake, not a bug: say so in one line and exit, instead of a stack trace from deep inside LevelDB.
+ */
+async function requireWritableDataDir(dir: string): Promise<void> {
+  const probe = join(dir, `.tinycloud-write-check-${process.pid}`);
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await writeFile(probe, "", { mode: 0o600 });
+    await rm(probe, { force: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? "error";
+    const reason = error instanceof Error ? error.message : String(error);
+    console.error(`tinycloud: data directory ${resolve(dir)} is not writable (${code}): ${reason}`);
+    process.exit(1);
+  }
 }
 
 /**

@@ -170,6 +170,10 @@ const SERVER_STATUS = {
   STORE_CLOSED: 503,
   NODE_BUSY: 503,
   NODE_QUOTA_EXCEEDED: 507,
+  /** /healthz while writes fail for lack of disk space (reads are still served). */
+  DEGRADED: 503,
+  /** A write refused because the data directory's disk is full; retried once space is freed. */
+  INSUFFICIENT_STORAGE: 507,
 } as const;
 
 export type HttpErrorCode = ProtocolErrorCode | keyof typeof STATE_STATUS | keyof typeof SERVER_STATUS;

@@ -213,8 +213,9 @@ export async function startProving(app: FastifyInstance, rollup: RollupStore, se
     close: async () => {
       closed = true;
       await build.close();
-      await prover?.close();
-      await pool?.close();
+      // Not one after the other: the prover's in-flight proofs end only when the pool fails their jobs
+      // (a shutdown must not wait for proofs; those batches are proven after a restart).
+      await Promise.all([prover?.close(), pool?.close()]);
     },
   };
 }

@@ -121,6 +121,9 @@ export function buildApp(services: AppServices): FastifyInstance {
 
   app.get("/healthz", async (_req, reply) => {
     if (store.db.status !== "open") throw new HttpError("STORE_CLOSED", `store is ${store.db.status}`);
+    // 503, so a load balancer stops sending this node writes it would refuse; reads are still served here.
+    const full = store.diskFullSince;
+    if (full !== undefined) throw new HttpError("DEGRADED", `disk full since ${new Date(full).toISOString()}: writes answer 507 until space is freed, reads are served`);
     return reply.type("text/plain").send("ok");
   });
 

@@ -28,6 +28,9 @@ import { ReadGate } from "./read-gate.js";
 import { ResponseBudget } from "./response-budget.js";
 import type { FastifyInstance } from "fastify";
 
+/** How long requests in flight may finish when the node stops, before their connections are closed. */
+const CLOSE_GRACE_MS = 2_000;
+
 export interface RunningNode {
   readonly url: string;
   /** Absent when the node runs without the rollup (`rollup: false`, `--no-rollup`). */
@@ -208,7 +211,11 @@ async function startServices(config: NodeConfig, chain: ChainConnection | undefi
     proving,
     close: async () => {
       clearInterval(pruneReplay);
+      // Stop accepting at once; requests in flight get a short grace, then their sockets are closed (a
+      // client trickling a body must not hold the shutdown).
+      const drained = setTimeout(() => app.server.closeAllConnections(), CLOSE_GRACE_MS);
       await app.close();
+      clearTimeout(drained);
       await sequencer?.close();
       await proving?.close();
       // Stops the anchorer (it writes to the store) and the embedded anvil.

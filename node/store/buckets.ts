@@ -44,4 +44,8 @@ export enum Bucket {
   spaceUsage = 19,
   /** (event, epoch or op-block multihash, space id) → empty: the spaces a served CID belongs to (privacy gate). */
   cidOwners = 20,
+  /** (batch, update index) → state key (decimal): where each key was last written, newest last (/rollup/entries). */
+  rollupLatest = 21,
+  /** State key (decimal) → [batch, update index]: its entry in rollupLatest (so a rewrite moves it). */
+  rollupKeyPlace = 22,
 }
