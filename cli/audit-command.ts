@@ -10,6 +10,7 @@
  *
  * Exit status: 0 every check passed; 1 the audit found a failure; 2 bad usage or the node/chain unreachable.
  */
+import { DEFAULT_CLOCK_SKEW_SECONDS } from "../core/auth/authority.js";
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -35,6 +36,7 @@ interface AuditCliOptions {
   vkeys?: string;
   allowUnproven?: boolean;
   grace: string;
+  clockSkew: string;
   fromBlock?: string;
   verbose?: boolean;
   authKey?: string;
@@ -57,6 +59,7 @@ export function registerAuditCommand(program: Command): void {
     .option("--vkeys <dir>", "directory of pinned verification keys <circuit>.vkey.json (default: circuits/keys of this install)")
     .option("--allow-unproven", "do not fail a batch that is not proven yet (the proof check is skipped)")
     .option("--grace <seconds>", "how long an invocation may have expired before its epoch was stamped", "5")
+    .option("--clock-skew <seconds>", "the audited node's --clock-skew: its tolerance on token nbf/exp", String(DEFAULT_CLOCK_SKEW_SECONDS))
     .option("--from-block <n>", "first block to search for BatchAnchored logs (default 0)")
     .option("-v, --verbose", "list every check of every event")
     .option("--auth-key <file>", "audit private spaces: the auditor's Ed25519 session key (tinycloud keygen output), holding a delegation of tinycloud.kv/get on <space>/kv (the whole kv service)")
@@ -78,6 +81,8 @@ async function runAudit(options: AuditCliOptions): Promise<number> {
   if (depth !== undefined && (!Number.isSafeInteger(depth) || depth < 1 || depth > 127)) return usage("--depth must be an integer in [1, 127]");
   const grace = Number(options.grace);
   if (!Number.isFinite(grace) || grace < 0) return usage("--grace must be a non-negative number of seconds");
+  const clockSkew = Number(options.clockSkew);
+  if (!Number.isFinite(clockSkew) || clockSkew < 0) return usage("--clock-skew must be a non-negative number of seconds");
   let fromBlock: bigint | undefined;
   if (options.fromBlock !== undefined) {
     if (!/^[0-9]+$/.test(options.fromBlock)) return usage("--from-block must be a block number");
@@ -143,6 +148,7 @@ async function runAudit(options: AuditCliOptions): Promise<number> {
       groth16: (vkey, publicSignals, proof) => snarkjs.groth16.verify(vkey as snarkjs.VerificationKey, [...publicSignals], proof as snarkjs.Groth16Proof),
       allowUnproven: options.allowUnproven === true,
       graceSeconds: grace,
+      clockSkewSeconds: clockSkew,
       verify: nativeEd25519Verify,
       ...(options.json ? {} : { progress: (line: string) => console.error(`… ${line}`) }),
     });

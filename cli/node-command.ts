@@ -1,10 +1,14 @@
 /** `tinycloud node`: run a node on this machine. */
 import type { Command } from "commander";
 import { DEFAULT_CONFIG } from "../node/server/config.js";
-import { resolve } from "node:path";
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { startNode, type RunningNode } from "../node/server/node.js";
 import { NODE_PLUGINS } from "./node-plugins.js";
+
+/** A graceful stop that takes longer than this ends with exit status 1. */
+const SHUTDOWN_LIMIT_MS = 8_000;
 
 export function registerNodeCommand(program: Command): void {
   program
@@ -15,7 +19,31 @@ export function registerNodeCommand(program: Command): void {
     .option("-d, --data <dir>", "data directory (node key and database)", DEFAULT_CONFIG.dataDir)
     .option("--max-body-bytes <n>", "largest request body accepted (413 above)", String(DEFAULT_CONFIG.maxBodyBytes))
     .option("--max-header-bytes <n>", "largest request header block accepted (431 above)", String(DEFAULT_CONFIG.maxHeaderBytes))
+    .option(
+      "--max-response-bytes <n>",
+      "largest response body one request gets, batch reads included (413 above; env TINYCLOUD_MAX_RESPONSE_BYTES)",
+      envDefault("TINYCLOUD_MAX_RESPONSE_BYTES", DEFAULT_CONFIG.maxResponseBytes),
+    )
+    .option(
+      "--max-response-bytes-in-flight <n>",
+      "response bytes all requests together may hold in memory (reads wait, then 503; env TINYCLOUD_MAX_RESPONSE_BYTES_IN_FLIGHT)",
+      envDefault("TINYCLOUD_MAX_RESPONSE_BYTES_IN_FLIGHT", DEFAULT_CONFIG.maxResponseBytesInFlight),
+    )
+    .option(
+      "--request-timeout-ms <ms>",
+      "a request's headers and body must arrive within this long (408 and closed after; env TINYCLOUD_REQUEST_TIMEOUT_MS)",
+      envDefault("TINYCLOUD_REQUEST_TIMEOUT_MS", DEFAULT_CONFIG.requestTimeoutMs),
+    )
+    .option("--max-connections <n>", "open connections accepted at once; more are closed (env TINYCLOUD_MAX_CONNECTIONS)", envDefault("TINYCLOUD_MAX_CONNECTIONS", DEFAULT_CONFIG.maxConnections))
+    .option(
+      "--max-backlog <updates>",
+      "un-proven state updates past which writes get 429 with Retry-After (env TINYCLOUD_MAX_BACKLOG)",
+      envDefault("TINYCLOUD_MAX_BACKLOG", DEFAULT_CONFIG.maxBacklogUpdates),
+    )
+    .option("--space-quota-bytes <n>", "storage quota of one space: bytes of values, invocations and ops (413 above); default: TINYCLOUD_SPACE_QUOTA_BYTES, else 1 GiB")
+    .option("--node-quota-bytes <n>", "storage quota of the whole node (507 above); default: TINYCLOUD_NODE_QUOTA_BYTES, else 10 GiB")
     .option("--invocation-max-lifetime <seconds>", "invocations must expire within this many seconds", String(DEFAULT_CONFIG.invocationMaxLifetimeSeconds))
+    .option("--clock-skew <seconds>", "tolerate this much clock difference with signers on token nbf/exp", String(DEFAULT_CONFIG.clockSkewSeconds))
     .option("--no-prove", "cut batches but do not prove them (no circuit setup)")
     .option("--no-rollup", "a plain KV node: no state tree, batches, proofs or anchoring (implies --no-prove, --chain off)")
     .option("--redis <url>", "prove through a BullMQ pool on this Redis (workers: tinycloud prover); default: REDIS_URL, else embedded worker threads")
@@ -38,7 +66,7 @@ export function registerNodeCommand(program: Command): void {
     .option("--allow-insecure-keys", "prove with INSECURE keys (dev ptau or no secret phase-2 contribution: anyone can forge proofs) on a chain other than the local dev chain")
     .addHelpText(
       "after",
-      "\nThe sequencer key for a remote chain is read from the environment variable TINYCLOUD_SEQUENCER_KEY,\nnever from the command line (command lines end up in shell history and process lists).",
+      "\nThe sequencer key for a remote chain is read from the environment variable TINYCLOUD_SEQUENCER_KEY,\nnever from the command line (command lines end up in shell history and process lists).\nLikewise TINYCLOUD_ADMIN_TOKEN: the bearer token for /metrics and /admin/queues when --host is not loopback.",
     )
     .action(
       async (options: {
@@ -48,6 +76,14 @@ export function registerNodeCommand(program: Command): void {
         maxBodyBytes: string;
         maxHeaderBytes: string;
         invocationMaxLifetime: string;
+        maxResponseBytes: string;
+        maxResponseBytesInFlight: string;
+        requestTimeoutMs: string;
+        maxConnections: string;
+        maxBacklog: string;
+        spaceQuotaBytes?: string;
+        nodeQuotaBytes?: string;
+        clockSkew: string;
         log?: boolean;
         prove: boolean;
         rollup: boolean;
@@ -81,7 +117,9 @@ export function registerNodeCommand(program: Command): void {
           process.exit(2);
         }
         const sequencerKey = process.env["TINYCLOUD_SEQUENCER_KEY"];
+        const adminToken = process.env["TINYCLOUD_ADMIN_TOKEN"];
         const startedAt = Date.now();
+        await requireWritableDataDir(options.data);
         const node = await startNode(
           {
             port: positiveInt(options.port, "--port", true),
@@ -90,6 +128,14 @@ export function registerNodeCommand(program: Command): void {
             maxBodyBytes: positiveInt(options.maxBodyBytes, "--max-body-bytes"),
             maxHeaderBytes: positiveInt(options.maxHeaderBytes, "--max-header-bytes"),
             invocationMaxLifetimeSeconds: positiveInt(options.invocationMaxLifetime, "--invocation-max-lifetime"),
+            maxResponseBytes: positiveInt(options.maxResponseBytes, "--max-response-bytes"),
+            maxResponseBytesInFlight: positiveInt(options.maxResponseBytesInFlight, "--max-response-bytes-in-flight"),
+            requestTimeoutMs: positiveInt(options.requestTimeoutMs, "--request-timeout-ms"),
+            maxConnections: positiveInt(options.maxConnections, "--max-connections"),
+            maxBacklogUpdates: positiveInt(options.maxBacklog, "--max-backlog"),
+            spaceQuotaBytes: positiveInt(options.spaceQuotaBytes ?? process.env["TINYCLOUD_SPACE_QUOTA_BYTES"] ?? String(DEFAULT_CONFIG.spaceQuotaBytes), "--space-quota-bytes"),
+            nodeQuotaBytes: positiveInt(options.nodeQuotaBytes ?? process.env["TINYCLOUD_NODE_QUOTA_BYTES"] ?? String(DEFAULT_CONFIG.nodeQuotaBytes), "--node-quota-bytes"),
+            clockSkewSeconds: positiveInt(options.clockSkew, "--clock-skew", true),
             logRequests: options.log === true,
             prove: options.prove,
             rollup: options.rollup,
@@ -106,23 +152,61 @@ export function registerNodeCommand(program: Command): void {
             ...(options.contract !== undefined ? { anchorAddress: options.contract } : {}),
             ...(options.deployment !== undefined ? { deploymentFile: options.deployment } : {}),
             ...(sequencerKey !== undefined && sequencerKey !== "" ? { sequencerKey } : {}),
+            ...(adminToken !== undefined && adminToken !== "" ? { adminToken } : {}),
             ...(options.allowInsecureKeys === true ? { allowInsecureKeys: true } : {}),
           },
           { plugins: NODE_PLUGINS },
         );
+        // Before anything is printed (a supervisor may signal as soon as it sees the listening line).
+        // First signal: stop accepting requests and close everything (proofs in flight are not waited for:
+        // their batches stay cut in the store and are proven after a restart), within SHUTDOWN_LIMIT_MS.
+        // A second signal, or the limit, exits at once.
+        let stopping = false;
+        const stop = (signal: string) => {
+          if (stopping) {
+            console.log(`${signal} again: exiting now`);
+            process.exit(130);
+          }
+          stopping = true;
+          console.log(`\n${signal}: stopping (send it again to exit at once)`);
+          setTimeout(() => {
+            console.error(`stopping took more than ${SHUTDOWN_LIMIT_MS / 1000} s: exiting now`);
+            process.exit(1);
+          }, SHUTDOWN_LIMIT_MS).unref();
+          void node.close().then(
+            () => process.exit(0),
+            (error: unknown) => {
+              console.error("stopping failed:", error);
+              process.exit(1);
+            },
+          );
+        };
+        process.on("SIGINT", () => stop("SIGINT"));
+        process.on("SIGTERM", () => stop("SIGTERM"));
         // The keys' first estimate comes from the build process within a second or two; wait that long at most.
         await Promise.race([node.proving?.planned, sleep(5_000)]);
         console.log(`\nTinyCloud node listening on ${node.url} — up in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
         console.log(startupBlock(node, options.data, redisUrl));
-        const stop = async (signal: string) => {
-          console.log(`\n${signal}: stopping`);
-          await node.close();
-          process.exit(0);
-        };
-        process.once("SIGINT", () => void stop("SIGINT"));
-        process.once("SIGTERM", () => void stop("SIGTERM"));
       },
     );
+}
+
+/**
+ * A data directory the node cannot write (read-only mount, no permission, full disk) is an operator's
+ * mistake, not a bug: say so in one line and exit, instead of a stack trace from deep inside LevelDB.
+ */
+async function requireWritableDataDir(dir: string): Promise<void> {
+  const probe = join(dir, `.tinycloud-write-check-${process.pid}`);
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await writeFile(probe, "", { mode: 0o600 });
+    await rm(probe, { force: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? "error";
+    const reason = error instanceof Error ? error.message : String(error);
+    console.error(`tinycloud: data directory ${resolve(dir)} is not writable (${code}): ${reason}`);
+    process.exit(1);
+  }
 }
 
 /**
@@ -179,6 +263,12 @@ export function startupBlock(node: RunningNode, dataDir: string, redisUrl: strin
     for (const [k, v] of rows) out.push(`    ${k.padEnd(width)}  ${v}`);
   }
   return `${out.join("\n")}\n`;
+}
+
+/** A flag's default: the environment variable when set, else the node's default. */
+function envDefault(name: string, fallback: number): string {
+  const value = process.env[name];
+  return value !== undefined && value !== "" ? value : String(fallback);
 }
 
 function positiveInt(text: string, flag: string, allowZero = false): number {

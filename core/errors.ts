@@ -80,7 +80,8 @@ export type CacaoErrorCode =
   | "CACAO_RECAP_MALFORMED"
   | "CACAO_RECAP_NOT_CANONICAL"
   | "CACAO_STATEMENT_MISMATCH"
-  | "CACAO_BAD_TIMESTAMP";
+  | "CACAO_BAD_TIMESTAMP"
+  | "CACAO_NON_CANONICAL";
 
 export class CacaoError extends TinyCloudError<CacaoErrorCode> {
   override readonly name = "CacaoError" as const;

@@ -62,6 +62,8 @@ const PROTOCOL_STATUS = {
   CACAO_RECAP_NOT_CANONICAL: 401,
   CACAO_STATEMENT_MISMATCH: 401,
   CACAO_BAD_TIMESTAMP: 401,
+  // One encoding per wire form: a re-encoded CACAO is the request's fault, not bad credentials.
+  CACAO_NON_CANONICAL: 400,
   // UcanError
   UCAN_MALFORMED: 401,
   UCAN_UNSUPPORTED_VERSION: 401,
@@ -112,6 +114,8 @@ const SERVER_STATUS = {
   BAD_IF_MATCH: 400,
   BAD_IF_NONE_MATCH: 400,
   BAD_LIMIT: 400,
+  BAD_MAX_RESPONSE_BYTES: 400,
+  BATCH_ALIAS: 400,
   BAD_QUERY: 400,
   BAD_RESOURCE: 400,
   RESOURCE_WRONG_SERVICE: 400,
@@ -123,13 +127,18 @@ const SERVER_STATUS = {
   MIXED_SERVICES: 400,
   REVOCATION_FORMAT: 400,
   UNSUPPORTED_HEADER: 400,
+  BAD_HTTP_REQUEST: 400,
+  UNSUPPORTED_CAVEAT: 400,
+  WRONG_ENDPOINT: 400,
   // 401: no usable invocation
   MISSING_AUTHORIZATION: 401,
   NOT_A_UCAN: 401,
   BAD_AUTHORIZATION: 401,
   NOT_AN_INVOCATION: 401,
+  ADMIN_UNAUTHORIZED: 401,
   // 403: authenticated, not allowed
   HOST_NOT_OWNER: 403,
+  ADMIN_DISABLED: 403,
   HOST_WRONG_NODE: 403,
   SPACE_NOT_PUBLIC: 403,
   PRIVATE_SPACE: 403,
@@ -144,14 +153,27 @@ const SERVER_STATUS = {
   SPACE_NOT_FOUND: 404,
   VKEY_NOT_FOUND: 404,
   // conflicts and preconditions
+  REQUEST_TIMEOUT: 408,
   REPLAYED_INVOCATION: 409,
   PRECONDITION_FAILED: 412,
   KV_TOO_LARGE: 413,
+  RESPONSE_TOO_LARGE: 413,
+  SPACE_QUOTA_EXCEEDED: 413,
+  CAVEAT_MAX_SIZE: 413,
   URL_TOO_LONG: 414,
+  // load shedding: retry after the Retry-After header's seconds
+  BACKLOG_FULL: 429,
+  HEADERS_TOO_LARGE: 431,
   // 5xx: a bug, a missing feature, a closed store
   INTERNAL: 500,
   SERVICE_NOT_SUPPORTED: 501,
   STORE_CLOSED: 503,
+  NODE_BUSY: 503,
+  NODE_QUOTA_EXCEEDED: 507,
+  /** /healthz while writes fail for lack of disk space (reads are still served). */
+  DEGRADED: 503,
+  /** A write refused because the data directory's disk is full; retried once space is freed. */
+  INSUFFICIENT_STORAGE: 507,
 } as const;
 
 export type HttpErrorCode = ProtocolErrorCode | keyof typeof STATE_STATUS | keyof typeof SERVER_STATUS;

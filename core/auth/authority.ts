@@ -22,6 +22,9 @@ import { resourceCovers } from "../resource.js";
 
 export const DEFAULT_MAX_CHAIN_NODES = 64;
 
+/** The node's default tolerance for signers' clocks (config `clockSkewSeconds`); an audit re-checks with the same. */
+export const DEFAULT_CLOCK_SKEW_SECONDS = 30;
+
 export interface DelegationRecord {
   readonly cid: CID;
   readonly kind: "cacao" | "ucan";
@@ -56,6 +59,12 @@ export interface AuthorityContext {
   /** Is this delegation itself revoked? (Ancestors are walked by the core.) */
   readonly isRevoked: (cid: CID) => boolean;
   readonly maxChainNodes?: number;
+  /**
+   * Tolerated clock difference between the signer and this verifier, in seconds (default 0): a token is
+   * accepted from `nbf - skew` to `exp + skew`, and an invocation may expire up to `skew` seconds past the
+   * lifetime cap. Whoever remembers accepted tokens (the replay guard) must keep them `skew` seconds longer.
+   */
+  readonly clockSkewSeconds?: number;
 }
 
 export interface InvocationOptions {
@@ -70,14 +79,19 @@ export interface Authorization {
 
 type Window = { readonly notBefore: number | undefined; readonly expiration: number | undefined };
 
-/** Is `now` inside the window? CACAO `nbf` is strict (`nbf < now`), as in the reference verifier. */
-export function checkTimeWindow(window: Window, now: number, strictNotBefore: boolean, what: string): AuthorityError | undefined {
-  const nbf = window.notBefore;
+/**
+ * Is `now` inside the window, widened by `skewSeconds` on both sides? CACAO `nbf` is strict
+ * (`nbf < now`), as in the reference verifier.
+ */
+export function checkTimeWindow(window: Window, now: number, strictNotBefore: boolean, what: string, skewSeconds = 0): AuthorityError | undefined {
+  const nbf = window.notBefore === undefined ? undefined : window.notBefore - skewSeconds;
   if (nbf !== undefined && (strictNotBefore ? !(nbf < now) : now < nbf)) {
-    return new AuthorityError("AUTH_NOT_YET_VALID", `${what} is not valid before ${iso(nbf)} (now ${iso(now)})`, { details: { notBefore: nbf, now } });
+    return new AuthorityError("AUTH_NOT_YET_VALID", `${what} is not valid before ${iso(window.notBefore as number)} (now ${iso(now)}, clock skew tolerated ${skewSeconds} s)`, {
+      details: { notBefore: window.notBefore, now, clockSkewSeconds: skewSeconds },
+    });
   }
   const exp = window.expiration;
-  if (exp !== undefined && now > exp) {
+  if (exp !== undefined && now > exp + skewSeconds) {
     return new AuthorityError("AUTH_EXPIRED", `${what} expired at ${iso(exp)} (now ${iso(now)})`, { details: { expiration: exp, now } });
   }
   return undefined;
@@ -120,7 +134,7 @@ export function isDirectRevoker(did: string, target: DelegationRecord): boolean 
  * a covering, currently-valid, unrevoked parent whose window contains the child's.
  */
 export function validateDelegation(record: DelegationRecord, ctx: AuthorityContext): Result<Authorization, AuthorityError> {
-  const own = checkTimeWindow(record, ctx.now, record.kind === "cacao", `delegation ${short(record.cid)}`);
+  const own = checkTimeWindow(record, ctx.now, record.kind === "cacao", `delegation ${short(record.cid)}`, ctx.clockSkewSeconds);
   if (own) return err(own);
   if (record.capabilities.length === 0) return err(new AuthorityError("AUTH_NO_CAPABILITIES", "delegation grants no capabilities"));
   // Parents only matter when some capability needs them; a root-only delegation may cite none.
@@ -137,10 +151,11 @@ export function validateDelegation(record: DelegationRecord, ctx: AuthorityConte
 
 /** Authorize an invocation: its window and lifetime, then every capability root or covered by a parent. */
 export function authorizeInvocation(invocation: InvocationRecord, ctx: AuthorityContext, options: InvocationOptions = {}): Result<Authorization, AuthorityError> {
-  const own = checkTimeWindow(invocation, ctx.now, false, `invocation ${short(invocation.cid)}`);
+  const own = checkTimeWindow(invocation, ctx.now, false, `invocation ${short(invocation.cid)}`, ctx.clockSkewSeconds);
   if (own) return err(own);
   if (options.maxLifetimeSeconds !== undefined) {
-    const limit = ctx.now + options.maxLifetimeSeconds;
+    // A signer whose clock runs ahead writes a later exp for the same lifetime.
+    const limit = ctx.now + options.maxLifetimeSeconds + (ctx.clockSkewSeconds ?? 0);
     if (invocation.expiration > limit) {
       return err(
         new AuthorityError("AUTH_LIFETIME_TOO_LONG", `invocation must expire within ${options.maxLifetimeSeconds} s (exp ${iso(invocation.expiration)})`, {
@@ -168,40 +183,51 @@ const REVOKE = "tinycloud.delegation/revoke";
 
 /**
  * May this revocation revoke `target`? (reference `revoker_is_authorized` / `control_proof_decision`)
- * The acting principal is the signer when no proof is cited; with exactly one proof P it is P's
- * delegator, provided P was delegated to the signer, is valid and unrevoked, and grants
- * `tinycloud.delegation/revoke` on `urn:cid:<target>` (or on the delegator's whole `delegation` service).
  * The principal must be the target's delegator, its delegatee, or the owner of a space it grants on.
+ * - A signer who is such a principal itself needs no proof: its authority comes from its place in the
+ *   target, so cited proofs (relevant or not, registered or not) cannot take it away. A delegator can
+ *   always revoke its own delegation.
+ * - Otherwise the authority must be delegated: some cited proof P, delegated to the signer, valid and
+ *   unrevoked, grants `tinycloud.delegation/revoke` on `urn:cid:<target>` (or on its delegator's whole
+ *   `delegation` service), and P's delegator is a principal of the target.
  */
 export function authorizeRevocation(revocation: RevocationRecord, target: DelegationRecord, ctx: AuthorityContext): Result<{ readonly principal: string }, AuthorityError> {
-  let principal = revocation.revoker;
-  if (revocation.proofs.length > 1) {
-    return err(new AuthorityError("AUTH_UNAUTHORIZED_REVOKER", "a revocation may cite at most one proof"));
+  if (isDirectRevoker(revocation.revoker, target)) return ok({ principal: revocation.revoker });
+  let failure: AuthorityError | undefined;
+  for (const proof of revocation.proofs) {
+    const principal = delegatedRevoker(proof, revocation.revoker, target, ctx);
+    if (principal.ok) return principal;
+    failure ??= principal.error;
   }
-  if (revocation.proofs.length === 1) {
-    const proof = revocation.proofs[0] as CID;
-    const parent = ctx.resolve(proof);
-    if (parent === undefined) return err(new AuthorityError("AUTH_UNKNOWN_PROOF", `proof ${short(proof)} is not a registered delegation`));
-    if (parent.audience !== revocation.revoker) {
-      return err(new AuthorityError("AUTH_AUDIENCE_MISMATCH", `proof ${short(proof)} was delegated to ${parent.audience}, not to ${revocation.revoker}`));
-    }
-    const chain = checkAncestry(parent, ctx, { remaining: ctx.maxChainNodes ?? DEFAULT_MAX_CHAIN_NODES }, new Set());
-    if (chain) return err(chain);
-    const targetUrn = `urn:cid:${target.cid.toString()}`;
-    const grantsRevoke = parent.capabilities.some((c) => {
-      if (!abilityCovers(c.ability, REVOKE)) return false;
-      if (c.resource.kind === "urn") return urnNamesCid(c.resource.uri, target.cid);
-      return c.resource.service === "delegation" && c.resource.path === undefined && c.resource.space.did === parent.issuer;
-    });
-    if (!grantsRevoke) {
-      return err(new AuthorityError("AUTH_UNAUTHORIZED_REVOKER", `proof ${short(proof)} does not grant ${REVOKE} on ${targetUrn}`));
-    }
-    principal = parent.issuer;
-  }
-  if (isDirectRevoker(principal, target)) return ok({ principal });
+  const why = failure === undefined ? "" : ` (and no cited proof lends that authority: ${failure.message})`;
   return err(
-    new AuthorityError("AUTH_UNAUTHORIZED_REVOKER", `${principal} is neither the delegator, the delegatee nor a space owner of ${short(target.cid)}`, {
-      details: { principal, delegator: target.issuer, delegatee: target.audience },
+    new AuthorityError("AUTH_UNAUTHORIZED_REVOKER", `${revocation.revoker} is neither the delegator, the delegatee nor a space owner of ${short(target.cid)}${why}`, {
+      details: { principal: revocation.revoker, delegator: target.issuer, delegatee: target.audience },
+    }),
+  );
+}
+
+/** The principal a cited proof lets `signer` act for when revoking `target`, or why it does not. */
+function delegatedRevoker(proof: CID, signer: string, target: DelegationRecord, ctx: AuthorityContext): Result<{ readonly principal: string }, AuthorityError> {
+  const parent = ctx.resolve(proof);
+  if (parent === undefined) return err(new AuthorityError("AUTH_UNKNOWN_PROOF", `proof ${short(proof)} is not a registered delegation`));
+  if (parent.audience !== signer) {
+    return err(new AuthorityError("AUTH_AUDIENCE_MISMATCH", `proof ${short(proof)} was delegated to ${parent.audience}, not to ${signer}`));
+  }
+  const chain = checkAncestry(parent, ctx, { remaining: ctx.maxChainNodes ?? DEFAULT_MAX_CHAIN_NODES }, new Set());
+  if (chain) return err(chain);
+  const grantsRevoke = parent.capabilities.some((c) => {
+    if (!abilityCovers(c.ability, REVOKE)) return false;
+    if (c.resource.kind === "urn") return urnNamesCid(c.resource.uri, target.cid);
+    return c.resource.service === "delegation" && c.resource.path === undefined && c.resource.space.did === parent.issuer;
+  });
+  if (!grantsRevoke) {
+    return err(new AuthorityError("AUTH_UNAUTHORIZED_REVOKER", `proof ${short(proof)} does not grant ${REVOKE} on urn:cid:${target.cid.toString()}`));
+  }
+  if (isDirectRevoker(parent.issuer, target)) return ok({ principal: parent.issuer });
+  return err(
+    new AuthorityError("AUTH_UNAUTHORIZED_REVOKER", `${parent.issuer} is neither the delegator, the delegatee nor a space owner of ${short(target.cid)}`, {
+      details: { principal: parent.issuer, delegator: target.issuer, delegatee: target.audience },
     }),
   );
 }
@@ -266,7 +292,7 @@ function checkAncestry(record: DelegationRecord, ctx: AuthorityContext, budget: 
     return new AuthorityError("AUTH_CHAIN_TOO_DEEP", `delegation chain visits more than ${ctx.maxChainNodes ?? DEFAULT_MAX_CHAIN_NODES} delegations`);
   }
   if (ctx.isRevoked(record.cid)) return new AuthorityError("AUTH_REVOKED", `delegation ${short(record.cid)} has been revoked`, { details: { cid: record.cid.toString() } });
-  const timing = checkTimeWindow(record, ctx.now, record.kind === "cacao", `delegation ${short(record.cid)}`);
+  const timing = checkTimeWindow(record, ctx.now, record.kind === "cacao", `delegation ${short(record.cid)}`, ctx.clockSkewSeconds);
   if (timing) return timing;
   for (const cid of record.proofs) {
     const parent = ctx.resolve(cid);

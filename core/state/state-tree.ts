@@ -765,6 +765,23 @@ export class StateTreeView {
     return new StateTreeView(this.depth, this.top, this.count, this.positions, this.sorted);
   }
 
+  /**
+   * An independent writable copy of the tree as this view sees it. Nodes are shared (immutable); only
+   * the key index (a Map and a sorted array of keys) is copied, O(keys) without hashing, leaving out keys
+   * inserted after this view. The node forks a past view (a checkpoint) to replay a few batches on top
+   * of it, instead of replaying the whole history from genesis.
+   */
+  fork(): StateTree {
+    const copy = new StateTree(this.depth);
+    copy.top = this.top;
+    copy.count = this.count;
+    copy.positions.clear();
+    for (const [k, i] of this.positions) if (i < this.count) copy.positions.set(k, i);
+    copy.sorted.length = 0;
+    for (const k of this.sorted) if ((this.positions.get(k) as number) < this.count) copy.sorted.push(k);
+    return copy;
+  }
+
   /** An inclusion proof if `key` is present, else an absence proof (its low leaf). */
   prove(key: bigint): StateProof {
     requireKey(key, "key");
@@ -857,22 +874,6 @@ export class StateTree extends StateTreeView {
     const tree = new StateTree(depth);
     for (const [key, value] of entries) tree.set(key, value);
     return tree;
-  }
-
-  /**
-   * An independent writable copy. Nodes are shared (immutable); only the key index (a Map and a sorted
-   * array of keys) is copied, O(keys) without hashing. For tests and tools: the node itself never forks
-   * (it snapshots and checkpoints).
-   */
-  fork(): StateTree {
-    const copy = new StateTree(this.depth);
-    copy.top = this.top;
-    copy.count = this.count;
-    copy.positions.clear();
-    for (const [k, i] of this.positions) copy.positions.set(k, i);
-    copy.sorted.length = 0;
-    copy.sorted.push(...this.sorted);
-    return copy;
   }
 
   /** Capacity in leaves (the list head uses one). */

@@ -28,6 +28,7 @@
  *   chain-event the BatchAnchored event of batch N carries the recomputed newRoot and commitment, and the
  *               verifier id of the pinned key
  */
+import { DEFAULT_CLOCK_SKEW_SECONDS } from "../../core/auth/authority.js";
 import { batchHeader, decodeHeader, epochContext } from "../../core/rollup/header.js";
 import { epochCommitment, updatesHash } from "../../core/rollup/commitment.js";
 import { verifierIdOf } from "../../core/rollup/verifier-id.js";
@@ -57,6 +58,8 @@ export interface AuditOptions {
   readonly allowUnproven?: boolean;
   /** Seconds an invocation may have expired before its epoch was stamped (default 5). */
   readonly graceSeconds?: number;
+  /** The audited node's clock-skew tolerance on token nbf/exp (its `--clock-skew`; default the node's default, 30). */
+  readonly clockSkewSeconds?: number;
   readonly verify?: Ed25519Verify;
   /** Progress lines (the CLI prints them to stderr). */
   readonly progress?: (line: string) => void;
@@ -75,6 +78,7 @@ export async function auditBatch(options: AuditOptions): Promise<AuditReport> {
   if (!Number.isSafeInteger(n) || n < 1) throw new RangeError("the batch number must be a positive integer");
   const source = options.source instanceof CachingSource ? options.source : new CachingSource(options.source);
   const verify = options.verify ?? nobleEd25519Verify;
+  const clockSkewSeconds = options.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_SECONDS;
   const progress = options.progress ?? (() => undefined);
   const checks: Check[] = [];
   const warnings: string[] = [];
@@ -322,9 +326,9 @@ export async function auditBatch(options: AuditOptions): Promise<AuditReport> {
       if (e !== undefined && e.epoch.space === spaceId) maxSeq = Math.max(maxSeq, e.epoch.seq);
     }
     progress(`reading the history of ${spaceId} (epochs 1..${maxSeq})`);
-    histories.set(spaceId, await SpaceHistory.load({ source, spaceId, maxSeq: maxSeq > 0 ? maxSeq : undefined, nodeId, delegations, verify }));
+    histories.set(spaceId, await SpaceHistory.load({ source, spaceId, maxSeq: maxSeq > 0 ? maxSeq : undefined, nodeId, delegations, verify, clockSkewSeconds }));
   }
-  const ctx = { source, delegations, histories, verify, graceSeconds: options.graceSeconds ?? 5, spaceSalts: committedSalts([...earlier, record]) };
+  const ctx = { source, delegations, histories, verify, graceSeconds: options.graceSeconds ?? 5, clockSkewSeconds, spaceSalts: committedSalts([...earlier, record]) };
   // A batch that ends with a salt leaf was cut between it and its write: that write opens batch N+1.
   const lastUpdate = record.updates[record.updates.length - 1];
   let next: PublishedBatch | undefined;

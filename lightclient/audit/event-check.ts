@@ -41,6 +41,8 @@ export interface EventCheckContext {
    * arrives, the epoch is stamped when the write commits (a group commit may queue it briefly).
    */
   readonly graceSeconds: number;
+  /** The node's tolerance on token nbf/exp: it accepted what lies within it, so the audit does too. */
+  readonly clockSkewSeconds: number;
   /** Each readable private space's salt, as its salt leaf commits it (salt-check.ts committedSalts). */
   readonly spaceSalts: ReadonlyMap<string, bigint>;
 }
@@ -203,7 +205,7 @@ export async function checkEvent(ctx: EventCheckContext, update: PublishedUpdate
     const record: InvocationRecord = { ...invocationFromUcan(ucan), capabilities };
     await ctx.delegations.closure(record.proofs);
     const isRevoked = (cid: CID) => history.revokedBefore(cid, node) !== undefined;
-    const authority: AuthorityContext = { now, resolve: ctx.delegations.resolve, isRevoked };
+    const authority: AuthorityContext = { now, resolve: ctx.delegations.resolve, isRevoked, clockSkewSeconds: ctx.clockSkewSeconds };
     const decision = authorizeInvocation({ ...record, expiration: record.expiration + ctx.graceSeconds }, authority);
     if (!decision.ok) {
       checks.push(fail("authority", decision.error.code, explainAuthorityFailure(decision.error, ctx.delegations, history, node)));

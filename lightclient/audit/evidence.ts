@@ -7,7 +7,7 @@
  * and events are classified by their bytes, never by the kind the node claims.
  */
 import { canonicalAbility } from "../../core/abilities.js";
-import { authorizeRevocation, checkTimeWindow, DEFAULT_MAX_CHAIN_NODES, type AuthorityContext, type DelegationRecord } from "../../core/auth/authority.js";
+import { authorizeRevocation, checkTimeWindow, DEFAULT_CLOCK_SKEW_SECONDS, DEFAULT_MAX_CHAIN_NODES, type AuthorityContext, type DelegationRecord } from "../../core/auth/authority.js";
 import { decodeCacao, verifyCacao } from "../../core/auth/cacao.js";
 import { type CID, multihashKey, parseCid, rawBlake3Cid, sameMultihash } from "../../core/cid.js";
 import { canonicalDidOfUrl } from "../../core/did.js";
@@ -238,6 +238,8 @@ export class SpaceHistory {
     nodeId: string | undefined;
     delegations: DelegationResolver;
     verify?: Ed25519Verify;
+    /** The node's tolerance on token nbf/exp (revocations are re-checked with it). */
+    clockSkewSeconds?: number;
   }): Promise<SpaceHistory> {
     const { source, spaceId, maxSeq, nodeId, delegations } = options;
     const verify = options.verify ?? nobleEd25519Verify;
@@ -354,7 +356,7 @@ export class SpaceHistory {
       }
       const event = item.event as ParsedEvent;
       if (event.type === "ucan" && isRevocationUcan(event.ucan)) {
-        const outcome = await checkRevocation(event.ucan, item.node, delegations, revoked, verify);
+        const outcome = await checkRevocation(event.ucan, item.node, delegations, revoked, verify, options.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_SECONDS);
         history.revocations.push({ epoch: item.node, entry: item.entry, revocation: item.cid, target: outcome.target, valid: outcome.valid, reason: outcome.reason });
         if (outcome.valid) {
           const key = multihashKey(outcome.target);
@@ -440,6 +442,7 @@ async function checkRevocation(
   delegations: DelegationResolver,
   revokedSoFar: ReadonlyMap<string, HistoryEpoch>,
   verify: Ed25519Verify,
+  clockSkewSeconds: number,
 ): Promise<{ target: CID; valid: boolean; reason: string }> {
   let target: CID;
   try {
@@ -447,7 +450,7 @@ async function checkRevocation(
     const revocation = revocationFromUcan(ucan);
     target = revocation.target;
     const now = node.epoch.time / 1000;
-    const window = checkTimeWindow({ notBefore: ucan.notBefore, expiration: ucan.expiration }, now, false, "revocation");
+    const window = checkTimeWindow({ notBefore: ucan.notBefore, expiration: ucan.expiration }, now, false, "revocation", clockSkewSeconds);
     if (window) return { target, valid: false, reason: `${window.code}: ${window.message}` };
     await delegations.closure([target, ...revocation.proofs]);
     const record = delegations.resolve(target);
@@ -455,7 +458,7 @@ async function checkRevocation(
       const why = delegations.failureOf(target);
       return { target, valid: false, reason: `target ${shortCid(target.toString())} is not a valid delegation${why ? ` (${why.code}: ${why.message})` : ""}` };
     }
-    const ctx: AuthorityContext = { now, resolve: delegations.resolve, isRevoked: (cid) => revokedSoFar.has(multihashKey(cid)) };
+    const ctx: AuthorityContext = { now, resolve: delegations.resolve, isRevoked: (cid) => revokedSoFar.has(multihashKey(cid)), clockSkewSeconds };
     const decision = authorizeRevocation(revocation, record, ctx);
     if (!decision.ok) return { target, valid: false, reason: `${decision.error.code}: ${decision.error.message}` };
     return { target, valid: true, reason: `revoked by ${decision.value.principal}` };

@@ -282,7 +282,7 @@ export class KvApi {
     return { etag: response.headers.get("etag") ?? "", version: Number(response.headers.get("x-tinycloud-version")) };
   }
 
-  /** Keys under a raw string prefix, one page. */
+  /** Keys at and under a path (contained on "/" boundaries: `photos` lists `photos/…`, not `photos2/…`), one page. */
   async list(options: { prefix?: string; limit?: number; cursor?: string } = {}): Promise<{ keys: string[]; cursor: string | undefined }> {
     const headers: Record<string, string> = {};
     if (options.limit !== undefined) headers["x-tinycloud-limit"] = String(options.limit);

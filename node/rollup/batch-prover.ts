@@ -91,7 +91,10 @@ export class BatchProver {
         this.options.failures?.clear("prove", record.number);
         return;
       } catch (error) {
-        const retrying = attempt < policy.attempts && !this.closing.signal.aborted;
+        // Shutting down: the pool failed the job on purpose. The batch stays cut/proving in the store and
+        // is proven after the restart (the sequencer hands unproven batches to the prover at start).
+        if (this.closing.signal.aborted) return;
+        const retrying = attempt < policy.attempts;
         this.options.failures?.record({ number: record.number, stage: "prove", ...describeError(error), attempts: attempt, retrying });
         console.error(`prover: batch ${record.number} failed (attempt ${attempt} of ${policy.attempts}${retrying ? "" : ", giving up"}):`, describeError(error).error);
         if (!retrying) return;
@@ -141,6 +144,7 @@ export class BatchProver {
     for (const listener of this.provenListeners) listener(proven);
   }
 
+  /** Stop proving: no retry starts, and the in-flight proofs end as soon as the pool fails their jobs (it is closed alongside). */
   async close(): Promise<void> {
     this.closing.abort();
     await Promise.allSettled([...this.inflight.values()]);

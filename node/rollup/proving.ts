@@ -26,6 +26,7 @@ import { startKeyBuild, type KeyBuild, type KeyBuilder } from "./key-build.js";
 import type { RollupStore } from "./rollup-store.js";
 import type { Sequencer } from "./sequencer.js";
 import type { BatchRecord } from "./types.js";
+import type { ProvingBacklog } from "./backlog.js";
 
 /** Circuit → verification key (parsed) and the provenance file's content: what the key checks read. */
 export type ProvingKeys = Readonly<Record<string, { readonly vkey: object; readonly provenance: unknown }>>;
@@ -53,6 +54,8 @@ export interface ProvingOptions {
   readonly checkKeys?: (keys: ProvingKeys) => void;
   /** Starts the key build (default: a child process running runSetup). */
   readonly buildKeys?: KeyBuilder;
+  /** The un-proven backlog: told of every batch cut and proven here, its gauges on /metrics. */
+  readonly backlog?: ProvingBacklog;
 }
 
 export type KeysState = "building" | "ready" | "failed";
@@ -128,6 +131,12 @@ export async function startProving(app: FastifyInstance, rollup: RollupStore, se
   let closed = false;
   const waiting: { record: BatchRecord; witnesses: readonly UpdateWitness[] }[] = [];
   const provenListeners: ((record: BatchRecord) => void)[] = [];
+  const { backlog } = options;
+  if (backlog !== undefined) {
+    backlog.registerMetrics(metrics.registry);
+    // Registered before the prover exists: it attaches every listener here when the keys are ready.
+    provenListeners.push((record) => backlog.batchProven(record.number, record.updates.length));
+  }
   const prove = (p: BatchProver, record: BatchRecord, witnesses: readonly UpdateWitness[]) => {
     metrics.setBatchLag(sequencer.latestBatch - record.number + 1);
     void p.prove(record, witnesses).then(() => metrics.setBatchLag(Math.max(0, sequencer.latestBatch - record.number)));
@@ -135,6 +144,7 @@ export async function startProving(app: FastifyInstance, rollup: RollupStore, se
   // Batches left unproven by a previous run arrive first, then each new one; until the keys are
   // ready they wait here (their records are durable: a restart delivers them again).
   sequencer.onBatch((record, witnesses) => {
+    backlog?.batchCut(record.number, record.updates.length);
     if (prover !== undefined) prove(prover, record, witnesses);
     else waiting.push({ record, witnesses });
   });
@@ -203,8 +213,9 @@ export async function startProving(app: FastifyInstance, rollup: RollupStore, se
     close: async () => {
       closed = true;
       await build.close();
-      await prover?.close();
-      await pool?.close();
+      // Not one after the other: the prover's in-flight proofs end only when the pool fails their jobs
+      // (a shutdown must not wait for proofs; those batches are proven after a restart).
+      await Promise.all([prover?.close(), pool?.close()]);
     },
   };
 }

@@ -5,17 +5,95 @@
  * so a restart neither loses nor duplicates an update.
  */
 import * as dagCbor from "@ipld/dag-cbor";
+import { isPublicSpaceId } from "../../core/state/privacy.js";
 import { Bucket } from "../store/buckets.js";
 import { decodeNumber, encodeKey, prefixRange } from "../store/keys.js";
 import { Batch, type NodeStore } from "../store/store.js";
-import type { BatchRecord, HeldUpdate, PendingUpdate } from "./types.js";
+import type { BatchRecord, HeldUpdate, PendingUpdate, StateUpdate } from "./types.js";
 
 interface RollupMeta {
   readonly latestBatch: number;
 }
 
+/** A state key's latest write, as the entries index finds it (newest first). */
+export interface LatestEntry {
+  readonly batch: number;
+  readonly update: StateUpdate;
+  readonly record: BatchRecord;
+}
+
 export class RollupStore {
+  /** The highest proven (or anchored) batch, kept as statuses change (see `prepare`). */
+  private proven = 0;
+  /** Batch records read since start: tests assert that serving a request does not read the history. */
+  batchReads = 0;
+
   constructor(readonly store: NodeStore) {}
+
+  /**
+   * Bring the derived indexes up to the stored batches, once at start-up, so requests never scan the
+   * history: the entries index (maintained by `cut` from then on; a data directory from before it is
+   * indexed here once) and the highest proven batch (maintained by `updateBatch`).
+   */
+  async prepare(): Promise<void> {
+    const latest = await this.latestBatch();
+    const indexedBytes = await this.store.db.get(encodeKey(Bucket.rollupMeta, "entries"));
+    const indexed = indexedBytes === undefined ? 0 : (dagCbor.decode(indexedBytes) as number);
+    for (let n = indexed + 1; n <= latest; n++) {
+      const record = await this.batch(n);
+      if (record === undefined) throw new Error(`rollup batch ${n} is missing from the store`);
+      const batch = new Batch();
+      await this.indexEntries(batch, record);
+      await this.store.write(batch);
+    }
+    // Statuses only move forward (cut → proving → proven → anchored; a demoted anchored batch is proven).
+    this.proven = 0;
+    for (let n = latest; n >= 1 && this.proven === 0; n--) {
+      const status = (await this.batch(n))?.status;
+      if (status === "proven" || status === "anchored") this.proven = n;
+    }
+  }
+
+  /** The highest batch whose status is proven or anchored (0: none). */
+  get provenBatch(): number {
+    return this.proven;
+  }
+
+  /** The latest write of each state key, newest first: O(1) per entry, whatever the history's length. */
+  async *latestEntries(): AsyncIterable<LatestEntry> {
+    let cached: BatchRecord | undefined;
+    for await (const [key, value] of this.store.db.iterator({ ...prefixRange(Bucket.rollupLatest), reverse: true })) {
+      const number = decodeNumber(key.subarray(1, 9));
+      const index = decodeNumber(key.subarray(10, 18));
+      if (cached?.number !== number) cached = await this.batch(number);
+      const update = cached?.updates[index];
+      if (cached === undefined || update === undefined || update.key !== (dagCbor.decode(value) as string)) throw new Error(`the rollup entries index disagrees with batch ${number}`);
+      yield { batch: number, update, record: cached };
+    }
+  }
+
+  /**
+   * Move each updated key's entry to this batch (in the batch's own atomic write). Only public spaces' kv
+   * entries are indexed: the index feeds /rollup/entries, which never lists a private key, and a node of
+   * mostly private data must not make that route skip past them.
+   */
+  private async indexEntries(batch: Batch, record: BatchRecord): Promise<void> {
+    const places = new Map<string, readonly [number, number]>();
+    for (const [i, u] of record.updates.entries()) {
+      if (u.service !== "kv" || !isPublicSpaceId(u.spaceId)) continue;
+      const before = places.get(u.key) ?? (await this.keyPlace(u.key));
+      if (before !== undefined) batch.del(Bucket.rollupLatest, [before[0], before[1]]);
+      places.set(u.key, [record.number, i]);
+      batch.put(Bucket.rollupLatest, [record.number, i], u.key);
+      batch.put(Bucket.rollupKeyPlace, [u.key], [record.number, i]);
+    }
+    batch.put(Bucket.rollupMeta, ["entries"], record.number);
+  }
+
+  private async keyPlace(key: string): Promise<readonly [number, number] | undefined> {
+    const bytes = await this.store.db.get(encodeKey(Bucket.rollupKeyPlace, key));
+    return bytes === undefined ? undefined : (dagCbor.decode(bytes) as [number, number]);
+  }
 
   stagePending(batch: Batch, update: PendingUpdate): void {
     batch.put(Bucket.rollupPending, [update.seq], update);
@@ -109,6 +187,7 @@ export class RollupStore {
   }
 
   async batch(number: number): Promise<BatchRecord | undefined> {
+    this.batchReads++;
     const bytes = await this.store.db.get(encodeKey(Bucket.rollupBatches, number));
     return bytes === undefined ? undefined : (dagCbor.decode(bytes) as BatchRecord);
   }
@@ -119,6 +198,7 @@ export class RollupStore {
     batch.put(Bucket.rollupBatches, [record.number], stripUndefined(record));
     for (const update of record.updates) batch.del(Bucket.rollupPending, [update.seq]);
     batch.put(Bucket.rollupMeta, ["meta"], { latestBatch: record.number } satisfies RollupMeta);
+    await this.indexEntries(batch, record);
     await this.store.write(batch);
   }
 
@@ -126,6 +206,7 @@ export class RollupStore {
     const batch = new Batch();
     batch.put(Bucket.rollupBatches, [record.number], stripUndefined(record));
     await this.store.write(batch);
+    if ((record.status === "proven" || record.status === "anchored") && record.number > this.proven) this.proven = record.number;
   }
 }
 

@@ -33,18 +33,17 @@ export interface RollupServices {
   readonly keys?: { status(): object | null };
   /** Who may read a private space's entries and batch updates. */
   readonly reads: ReadGate;
+  /** The un-proven backlog and its admission control (absent when the node does not prove). */
+  readonly backlog?: { status(): object };
 }
 
 const CIRCUIT_NAME = /^[a-z0-9_]{1,64}$/;
 
-export function registerRollupRoutes(app: FastifyInstance, { rollup, sequencer, views, store, chain, keys, reads }: RollupServices): void {
+export function registerRollupRoutes(app: FastifyInstance, { rollup, sequencer, views, store, chain, keys, reads, backlog }: RollupServices): void {
   app.get("/rollup/status", async () => {
     const latest = sequencer.latestBatch;
-    let proven = 0;
-    for (let n = latest; n >= 1 && proven === 0; n--) {
-      const record = (await rollup.batch(n)) as BatchRecord;
-      if (record.status === "proven" || record.status === "anchored") proven = n;
-    }
+    // Maintained as batch statuses change: no scan of the batch records.
+    const proven = rollup.provenBatch;
     const anchored = views.anchoredBatch;
     const anchoredRecord = anchored > 0 ? await rollup.batch(anchored) : undefined;
     return {
@@ -57,6 +56,7 @@ export function registerRollupRoutes(app: FastifyInstance, { rollup, sequencer, 
       pending: sequencer.pendingUpdates,
       failedBatches: sequencer.failures.list(),
       keys: keys?.status() ?? null,
+      backlog: backlog?.status() ?? null,
       chain: chain?.status() ?? null,
     };
   });
@@ -92,26 +92,23 @@ export function registerRollupRoutes(app: FastifyInstance, { rollup, sequencer, 
   app.get<{ Querystring: { limit?: string } }>("/rollup/entries", async (request) => {
     const limit = request.query.limit === undefined ? 50 : Number(request.query.limit);
     if (!Number.isSafeInteger(limit) || limit < 1 || limit > 500) throw new HttpError("BAD_LIMIT", "limit must be an integer in [1, 500]");
-    const seen = new Set<string>();
     const entries: unknown[] = [];
-    for (let n = sequencer.latestBatch; n >= 1 && entries.length < limit; n--) {
-      const record = (await rollup.batch(n)) as BatchRecord;
-      for (let i = record.updates.length - 1; i >= 0 && entries.length < limit; i--) {
-        const u = record.updates[i];
-        if (u === undefined || seen.has(u.key) || u.service !== "kv" || !isPublicSpaceId(u.spaceId)) continue;
-        seen.add(u.key);
-        const space = parseResourceUri(u.spaceId).space;
-        entries.push({
-          uri: formatResourceUri({ kind: "tinycloud", space, service: u.service, path: u.path }),
-          spaceId: u.spaceId,
-          path: u.path,
-          version: u.version,
-          deleted: u.deleted,
-          batch: n,
-          status: record.status,
-          public: true,
-        });
-      }
+    // The entries index holds each key's latest write, newest first: O(limit) reads, not a scan of every batch.
+    for await (const { batch: n, update: u, record } of rollup.latestEntries()) {
+      // The index holds public kv entries only (rollup-store.ts); checked again here, where privacy is decided.
+      if (u.service !== "kv" || !isPublicSpaceId(u.spaceId)) continue;
+      const space = parseResourceUri(u.spaceId).space;
+      entries.push({
+        uri: formatResourceUri({ kind: "tinycloud", space, service: u.service, path: u.path }),
+        spaceId: u.spaceId,
+        path: u.path,
+        version: u.version,
+        deleted: u.deleted,
+        batch: n,
+        status: record.status,
+        public: true,
+      });
+      if (entries.length >= limit) break;
     }
     return { entries };
   });

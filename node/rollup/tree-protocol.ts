@@ -58,6 +58,8 @@ export type TreeRequest =
   | { readonly id: number; readonly kind: "settle"; readonly number: number; readonly durable: boolean }
   | { readonly id: number; readonly kind: "prove"; readonly batch: number; readonly key: bigint; readonly from: TreeName }
   | { readonly id: number; readonly kind: "pin"; readonly batch: number; readonly from: TreeName }
+  /** Start "scratch" from the closest kept view at or below `batch` (a checkpoint): the node replays the batches after it. */
+  | { readonly id: number; readonly kind: "rebase"; readonly batch: number }
   | { readonly id: number; readonly kind: "leafValues"; readonly items: readonly LeafItem[] }
   | { readonly id: number; readonly kind: "info" };
 
@@ -98,6 +100,7 @@ export interface TreeResults {
   readonly settle: TreeHead;
   readonly prove: ProveResult;
   readonly pin: TreeHead;
+  readonly rebase: TreeHead;
   readonly leafValues: readonly bigint[];
   readonly info: { readonly depth: number; readonly poseidon: string; readonly live: TreeHead };
 }

@@ -23,6 +23,19 @@ import { toWireError, TreeWorkerError, type ApplyBatch, type ApplyResult, type C
 /** How many recent batches keep an O(1) view for proofs (older ones are replayed into "scratch"). */
 export const RECENT_VIEWS = 256;
 
+/**
+ * A view of the live tree is kept every CHECKPOINT_EVERY batches (a checkpoint), so a proof at an old
+ * batch forks the nearest checkpoint at or below it and replays fewer than CHECKPOINT_EVERY batches,
+ * instead of the whole history. A checkpoint costs the nodes its window of batches replaced (path
+ * copying shares the rest), so their number is bounded: past MAX_CHECKPOINTS every other one is dropped
+ * and the spacing doubles (replays stay within the spacing; memory stays within MAX_CHECKPOINTS views).
+ */
+export const CHECKPOINT_EVERY = 32;
+export const MAX_CHECKPOINTS = 1024;
+
+/** Views of past batches built on request (LRU): a client that asks for one old batch usually asks again. */
+export const PAST_VIEWS = 16;
+
 export interface TreeWorkerData {
   readonly depth: number;
   /** Hash with circomlibjs's wasm Poseidon when it is installed and agrees with poseidon-lite (default true). */
@@ -120,12 +133,18 @@ export class TreeHost {
   private readonly recent = new Map<number, StateTreeView>();
   /** One extra view the node keeps (the anchored batch), whatever its age. */
   private pinned: { batch: number; view: StateTreeView } | undefined;
+  /** Views of the live tree every `spacing` batches (batch 0 included), whatever their age. */
+  private readonly checkpoints = new Map<number, StateTreeView>();
+  private spacing = CHECKPOINT_EVERY;
+  /** Views of old batches replayed for proofs (least recently used first). */
+  private readonly past = new Map<number, StateTreeView>();
   /** A cut answered but not yet settled: the tree runs ahead of the store until the node says "durable". */
   private tentative: { number: number; before: ReturnType<StateTree["checkpoint"]> } | undefined;
 
   constructor(private readonly depth: number) {
     this.live = { tree: new StateTree(depth), batch: 0 };
     this.recent.set(0, this.live.tree.snapshot());
+    this.checkpoints.set(0, this.live.tree.snapshot());
   }
 
   /** Handle one message; never throws: every failure is an error reply, and the state is as before it. */
@@ -152,6 +171,8 @@ export class TreeHost {
         return this.prove(count(m["batch"], "batch"), big(m["key"], "key"), treeName(m["from"]));
       case "pin":
         return this.pin(count(m["batch"], "batch"), treeName(m["from"]));
+      case "rebase":
+        return this.rebase(count(m["batch"], "batch"));
       case "leafValues":
         return list(m["items"], "items").map((item, i) => {
           if (!isRecord(item)) throw bad(`items[${i}] must be an object`);
@@ -199,10 +220,17 @@ export class TreeHost {
         this.live = target;
         this.recent.clear();
         this.pinned = undefined;
+        this.checkpoints.clear();
+        this.past.clear();
+        this.spacing = CHECKPOINT_EVERY;
         this.recent.set(0, new StateTree(this.depth).snapshot());
+        this.checkpoints.set(0, new StateTree(this.depth).snapshot());
       }
       for (const [n, view] of views) this.remember(n, view);
-    } else this.scratch = target;
+    } else {
+      this.scratch = target;
+      if (target.batch !== startBatch) this.keepPast(target.batch, target.tree.snapshot());
+    }
     return { ...this.head(target), witnesses };
   }
 
@@ -256,9 +284,58 @@ export class TreeHost {
       if (this.scratch === undefined || this.scratch.batch !== batch) throw new TreeWorkerError("TREE_VIEW_MISSING", `the scratch tree is not at batch ${batch}`);
       return this.scratch.tree;
     }
-    const view = this.recent.get(batch) ?? (this.pinned?.batch === batch ? this.pinned.view : undefined);
-    if (view === undefined) throw new TreeWorkerError("TREE_VIEW_MISSING", `no view of batch ${batch} (the last ${RECENT_VIEWS} batches and the pinned one are kept)`);
+    const view = this.recent.get(batch) ?? this.checkpoints.get(batch) ?? (this.pinned?.batch === batch ? this.pinned.view : undefined) ?? this.touchPast(batch);
+    if (view === undefined || batch > this.live.batch)
+      throw new TreeWorkerError("TREE_VIEW_MISSING", `no view of batch ${batch} (the last ${RECENT_VIEWS} batches, checkpoints and the pinned one are kept)`);
     return view;
+  }
+
+  /**
+   * Point the scratch tree at the closest batch at or below `batch` that a view (or the scratch tree
+   * itself) already holds, so that replaying up to `batch` costs at most the checkpoint spacing.
+   * Returns where the scratch tree now stands: the node replays the batches after it.
+   */
+  private rebase(batch: number): TreeHead {
+    if (batch > this.live.batch) throw new TreeWorkerError("TREE_VIEW_MISSING", `batch ${batch} is past the live tree (batch ${this.live.batch})`);
+    let best = -1;
+    let bestView: StateTreeView | undefined;
+    const consider = (n: number, view: StateTreeView) => {
+      if (n <= batch && n > best) {
+        best = n;
+        bestView = view;
+      }
+    };
+    // The checkpoint below `batch` exists by construction (0 is always one); the others may be closer.
+    const floor = batch - (batch % this.spacing);
+    for (let n = floor; n >= 0 && bestView === undefined; n -= this.spacing) {
+      const view = this.checkpoints.get(n);
+      if (view !== undefined) consider(n, view);
+    }
+    for (const [n, view] of this.recent) consider(n, view);
+    for (const [n, view] of this.past) consider(n, view);
+    if (this.pinned !== undefined) consider(this.pinned.batch, this.pinned.view);
+    // The scratch tree is already there (or on the way): keep it rather than copying a view's key index.
+    if (this.scratch !== undefined && this.scratch.batch <= batch && this.scratch.batch >= best) return this.head(this.scratch);
+    this.scratch = { tree: (bestView as StateTreeView).fork(), batch: best };
+    return this.head(this.scratch);
+  }
+
+  private touchPast(batch: number): StateTreeView | undefined {
+    const view = this.past.get(batch);
+    if (view !== undefined) {
+      this.past.delete(batch);
+      this.past.set(batch, view);
+    }
+    return view;
+  }
+
+  private keepPast(batch: number, view: StateTreeView): void {
+    this.past.delete(batch);
+    this.past.set(batch, view);
+    for (const old of this.past.keys()) {
+      if (this.past.size <= PAST_VIEWS) break;
+      this.past.delete(old);
+    }
   }
 
   private prove(batch: number, key: bigint, from: TreeName): ProveResult {
@@ -276,6 +353,14 @@ export class TreeHost {
 
   private remember(n: number, view: StateTreeView): void {
     this.recent.set(n, view);
+    if (n % this.spacing === 0) {
+      this.checkpoints.set(n, view);
+      if (this.checkpoints.size > MAX_CHECKPOINTS) {
+        // Thin out: keep every other checkpoint (0 stays), so the spacing doubles and memory stays bounded.
+        this.spacing *= 2;
+        for (const k of [...this.checkpoints.keys()]) if (k % this.spacing !== 0) this.checkpoints.delete(k);
+      }
+    }
     // Bounded: a view keeps alive the nodes its batch replaced (about steps × depth nodes each).
     for (const old of this.recent.keys()) {
       if (this.recent.size <= RECENT_VIEWS) break;

@@ -17,8 +17,11 @@ import type { DelegationService } from "./delegation-service.js";
 import { HttpError, toHttpError } from "./http-error.js";
 import { INERT_HEADERS } from "./kv-headers.js";
 import type { InvokeService } from "./invoke-service.js";
+import { installAdminGuard } from "./admin-guard.js";
+import { clientErrorHandler } from "./client-error.js";
 import type { NodeKeys } from "./node-keys.js";
 import { privateSpace, type ReadGate } from "./read-gate.js";
+import { releaseWhenDone } from "./response-budget.js";
 
 export interface AppServices {
   readonly config: NodeConfig;
@@ -37,6 +40,7 @@ export const FEATURES = ["kv", "kv-versions", "delegation", "revocation", "epoch
  * light-client page on another origin). No request is authorized by ambient credentials (no cookies,
  * no TLS client certificates): every write carries its own UCAN/SIWE `Authorization` header, so any
  * origin may call any route, and `credentials` stays off, which is what makes the `*` wildcards valid.
+ * The exception: the operator routes (/metrics, /admin/…) carry no CORS header at all (admin-guard.ts).
  * - methods: the verbs the API uses (GET/HEAD reads, POST invocations and delegations, PUT/DELETE
  *   are kept for clients of the reference node).
  * - allowedHeaders: any request header (KV metadata travels in `x-tinycloud-meta-*` and standard
@@ -60,7 +64,26 @@ export function buildApp(services: AppServices): FastifyInstance {
   const app = Fastify({
     logger: config.logRequests ? { level: "info" } : false,
     bodyLimit: config.maxBodyBytes,
-    serverFactory: (handler) => createServer({ maxHeaderSize: config.maxHeaderBytes }, handler),
+    serverFactory: (handler) => {
+      // Slow clients (issue 12, "slow bodies"): a request, headers and body, must arrive within
+      // requestTimeoutMs, or the connection is answered 408 and closed; Node checks open requests every
+      // connectionsCheckingInterval (30 s by default, far coarser than the limit). Connections beyond
+      // maxConnections are closed as they arrive, so trickling sockets cannot exhaust file descriptors.
+      const requestTimeout = config.requestTimeoutMs;
+      const server = createServer(
+        {
+          maxHeaderSize: config.maxHeaderBytes,
+          requestTimeout,
+          headersTimeout: Math.min(60_000, requestTimeout),
+          connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(requestTimeout / 4))),
+        },
+        handler,
+      );
+      server.maxConnections = config.maxConnections;
+      return server;
+    },
+    // The HTTP parser's own rejections (bad request line, header overflow, timeout) answer `CODE: reason` too.
+    clientErrorHandler,
     // Paths like /peer/generate/<percent-encoded space id> hold ":" and "/" once decoded.
     routerOptions: { maxParamLength: 4096 },
     // Router-level failures (bad percent-encoding, over-long parameters) answer like every other error.
@@ -78,6 +101,8 @@ export function buildApp(services: AppServices): FastifyInstance {
   app.addContentTypeParser("*", { parseAs: "buffer" }, (_req, body, done) => done(null, body));
 
   void app.register(cors, CORS_OPTIONS);
+  // /metrics and /admin/… (mounted later, with proving): authenticated off loopback, never CORS.
+  installAdminGuard(app, { host: config.host, adminToken: config.adminToken });
 
   app.setErrorHandler((error, request, reply) => {
     const known = toHttpError(error);
@@ -92,10 +117,13 @@ export function buildApp(services: AppServices): FastifyInstance {
     console.error(`internal error on ${request.method} ${request.url}:`, error);
     return sendError(reply, new HttpError("INTERNAL", "internal error"));
   });
-  app.setNotFoundHandler((request, reply) => sendError(reply, new HttpError("NOT_FOUND", `no route ${request.method} ${request.url.split("?")[0]}`)));
+  app.setNotFoundHandler((request, reply) => sendError(reply, new HttpError("NOT_FOUND", `no route ${request.method} ${(request.url.split("?")[0] ?? "").slice(0, 200)}`)));
 
   app.get("/healthz", async (_req, reply) => {
     if (store.db.status !== "open") throw new HttpError("STORE_CLOSED", `store is ${store.db.status}`);
+    // 503, so a load balancer stops sending this node writes it would refuse; reads are still served here.
+    const full = store.diskFullSince;
+    if (full !== undefined) throw new HttpError("DEGRADED", `disk full since ${new Date(full).toISOString()}: writes answer 507 until space is freed, reads are served`);
     return reply.type("text/plain").send("ok");
   });
 
@@ -116,7 +144,7 @@ export function buildApp(services: AppServices): FastifyInstance {
   app.post("/delegate", async (request, reply) => {
     const result = await delegations.delegate(authorizationOf(request.headers));
     if (result.legacy) return reply.type("text/plain").send(result.cid.toString());
-    return { cid: result.cid.toString(), activated: result.activated, skipped: result.skipped };
+    return { cid: result.cid.toString(), activated: result.activated, skipped: result.skipped, stored: result.stored };
   });
 
   app.post("/revoke", async (request) => {
@@ -127,8 +155,12 @@ export function buildApp(services: AppServices): FastifyInstance {
   app.post("/invoke", async (request, reply) => {
     const body = request.body instanceof Uint8Array ? request.body : new Uint8Array(0);
     const result = await invocations.invoke({ authorization: request.headers.authorization, headers: request.headers, body });
+    // The body's memory stays reserved until the response is done: sent, or its client gone.
+    if (result.release !== undefined) releaseWhenDone(reply.raw, result.release);
     reply.code(result.status).headers(result.headers);
-    return reply.send(result.body === undefined ? "" : result.body instanceof Uint8Array ? Buffer.from(result.body) : result.body);
+    // A view, not a copy (Buffer.from(Uint8Array) would copy a value of up to the response limit).
+    const out = result.body instanceof Uint8Array ? Buffer.from(result.body.buffer, result.body.byteOffset, result.body.byteLength) : result.body;
+    return reply.send(out ?? "");
   });
 
   app.get<{ Params: { cid: string } }>("/delegations/:cid", async (request) => delegations.status(request.params.cid));
@@ -207,7 +239,8 @@ function parseCidParam(text: string) {
   }
 }
 
-function sendError(reply: FastifyReply, error: { readonly status: number; readonly code: string; readonly message: string }): FastifyReply {
+function sendError(reply: FastifyReply, error: { readonly status: number; readonly code: string; readonly message: string; readonly headers?: Readonly<Record<string, string>> }): FastifyReply {
+  if (error.headers !== undefined) reply.headers(error.headers);
   return reply.code(error.status).type("text/plain; charset=utf-8").send(formatErrorBody(error.code, error.message));
 }
 

@@ -8,7 +8,7 @@ import { type CID, multihashKey, parseCid } from "../../core/cid.js";
 import type { Capability } from "../../core/capability.js";
 import type { NodeStore } from "../store/store.js";
 
-export async function loadAuthorityContext(store: NodeStore, roots: readonly CID[], now: number, capabilities: readonly Capability[] = []): Promise<AuthorityContext> {
+export async function loadAuthorityContext(store: NodeStore, roots: readonly CID[], now: number, capabilities: readonly Capability[] = [], clockSkewSeconds = 0): Promise<AuthorityContext> {
   const records = new Map<string, DelegationRecord>();
   const revoked = new Set<string>();
   // urn:cid resources name delegations whose holders have root authority over revoking them.
@@ -29,6 +29,7 @@ export async function loadAuthorityContext(store: NodeStore, roots: readonly CID
   }
   return {
     now,
+    clockSkewSeconds,
     resolve: (cid) => records.get(multihashKey(cid)),
     isRevoked: (cid) => revoked.has(multihashKey(cid)),
   };

@@ -1,3 +1,5 @@
+import { DEFAULT_CLOCK_SKEW_SECONDS } from "../../core/auth/authority.js";
+
 /** Node configuration with the defaults `npm start` uses. */
 export interface NodeConfig {
   readonly host: string;
@@ -10,9 +12,44 @@ export interface NodeConfig {
   readonly maxHeaderBytes: number;
   /** Invocations must expire within this many seconds (reference default 300). */
   readonly invocationMaxLifetimeSeconds: number;
-  /** Accepted clock skew, in seconds, when checking token windows. */
+  /**
+   * Tolerated clock difference with signers, in seconds: every token (invocation, UCAN/CACAO delegation,
+   * revocation, SIWE Not Before / Expiration Time) is accepted from `nbf - skew` to `exp + skew`, and an
+   * invocation may expire up to `invocationMaxLifetimeSeconds + skew` ahead. Replay records are kept that
+   * much longer. 0 = exact.
+   */
   readonly clockSkewSeconds: number;
+  /**
+   * Bearer token for the operator surfaces (/metrics, /admin/queues) when the node listens on a
+   * non-loopback address (TINYCLOUD_ADMIN_TOKEN; never from the command line). Unset there: they are off.
+   * On a loopback address they are open to local callers, as before.
+   */
+  readonly adminToken?: string;
   readonly listLimitMax: number;
+  /**
+   * Largest response body one request may get (a batch read's JSON, a kv/get value); larger gets 413
+   * RESPONSE_TOO_LARGE, decided from the stored sizes before any value is read.
+   */
+  readonly maxResponseBytes: number;
+  /**
+   * Response bytes all requests together may hold in memory at once (node/server/response-budget.ts). A read
+   * that does not fit waits up to `responseWaitMs` for others to finish, then gets 503 NODE_BUSY with Retry-After.
+   */
+  readonly maxResponseBytesInFlight: number;
+  readonly responseWaitMs: number;
+  /** A request (headers and body) must arrive within this long, or its connection is closed (408). */
+  readonly requestTimeoutMs: number;
+  /** Open connections the server accepts; further ones are closed at once. */
+  readonly maxConnections: number;
+  /**
+   * Admission control: past this many un-proven state updates (pending plus in batches cut but not proven),
+   * writes get 429 BACKLOG_FULL with Retry-After (node/rollup/backlog.ts). Only when the node proves.
+   */
+  readonly maxBacklogUpdates: number;
+  /** Storage quota of one space: bytes stored for it (KV values, invocation events, op blocks, delegations); 413 above. */
+  readonly spaceQuotaBytes: number;
+  /** Storage quota of the whole node, the sum over its spaces; 507 above. */
+  readonly nodeQuotaBytes: number;
   /** Print one line per request. */
   readonly logRequests: boolean;
   /** Cut a rollup batch at this many state updates… */
@@ -69,8 +106,16 @@ export const DEFAULT_CONFIG: NodeConfig = {
   maxBodyBytes: 10 * 1024 * 1024,
   maxHeaderBytes: 16 * 1024,
   invocationMaxLifetimeSeconds: 300,
-  clockSkewSeconds: 0,
+  clockSkewSeconds: DEFAULT_CLOCK_SKEW_SECONDS,
   listLimitMax: 1000,
+  maxResponseBytes: 32 * 1024 * 1024,
+  maxResponseBytesInFlight: 256 * 1024 * 1024,
+  responseWaitMs: 1000,
+  requestTimeoutMs: 30_000,
+  maxConnections: 1024,
+  maxBacklogUpdates: 10_000,
+  spaceQuotaBytes: 1024 ** 3,
+  nodeQuotaBytes: 10 * 1024 ** 3,
   logRequests: false,
   batchMaxUpdates: 4,
   batchMaxDelayMs: 2000,

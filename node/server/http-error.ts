@@ -9,9 +9,12 @@ import { HTTP_STATUS, type HttpErrorCode, isHttpErrorCode } from "../../core/htt
 export class HttpError extends TinyCloudError<HttpErrorCode> {
   override readonly name = "HttpError" as const;
   readonly status: number;
-  constructor(code: HttpErrorCode, message: string, options?: TinyCloudErrorOptions) {
+  /** Response headers the answer carries (Retry-After on 429 and 503). */
+  readonly headers: Readonly<Record<string, string>>;
+  constructor(code: HttpErrorCode, message: string, options?: TinyCloudErrorOptions & { readonly headers?: Readonly<Record<string, string>> }) {
     super(code, message, options);
     this.status = HTTP_STATUS[code];
+    this.headers = options?.headers ?? {};
   }
 }
 

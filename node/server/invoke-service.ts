@@ -11,19 +11,24 @@ import type { Capability } from "../../core/capability.js";
 import { blake3Hex, rawBlake3Cid } from "../../core/cid.js";
 import type { KvOp } from "../../core/epoch/epoch.js";
 import { invocationFromUcan } from "../../core/auth/records.js";
+import { ucanSignedDigest } from "../../core/auth/canonical.js";
 import { canonicalDidOfUrl } from "../../core/did.js";
 import { type ResourceUri, formatCapabilityResource, formatSpaceId } from "../../core/resource.js";
 import { decodeUcan, type Ucan, verifyUcanSignature } from "../../core/auth/ucan.js";
 import type { KvVersion, SpaceRecord } from "../store/store.js";
 import { loadAuthorityContext } from "./authority-loader.js";
+import { type CaveatLimits, caveatLimits } from "./caveats.js";
 import type { NodeConfig } from "./config.js";
 import { spaceKeyId } from "./delegation-service.js";
 import { HttpError } from "./http-error.js";
 import { etagOf, header, ifNoneMatchHits, parseIfMatch, parseVersion, type RequestHeaders, storedMetadata, valueSafetyHeaders } from "./kv-headers.js";
 import type { KvWriter } from "./kv-writer.js";
 import { decodeCursor, encodeCursor } from "./list-cursor.js";
+import { listUnderPath } from "./kv-list.js";
 import type { ServiceDeps } from "./service-deps.js";
 import type { ReplayGuard, ReplayRecorder } from "./replay-guard.js";
+import { type BatchEntry, buildBatchBody } from "./batch-read.js";
+import type { Release, ResponseBudget } from "./response-budget.js";
 
 export interface InvokeRequest {
   readonly authorization: string | undefined;
@@ -35,6 +40,8 @@ export interface InvokeResponse {
   readonly status: number;
   readonly headers: Record<string, string>;
   readonly body?: Uint8Array | string | undefined;
+  /** Ends the body's reservation in the node-wide response budget: called once the response is done (sent or abandoned). */
+  readonly release?: Release;
 }
 
 const MAX_BATCH = 100;
@@ -46,6 +53,7 @@ export class InvokeService {
     private readonly replay: ReplayGuard,
     private readonly replayRecorder: ReplayRecorder,
     private readonly config: NodeConfig,
+    private readonly responses: ResponseBudget,
   ) {}
 
   async invoke(request: InvokeRequest): Promise<InvokeResponse> {
@@ -55,6 +63,7 @@ export class InvokeService {
     const ucan = decodeUcan(authorization);
     verifyUcanSignature(ucan, this.deps.verify);
     const capabilities = ucan.capabilities.map((c) => ({ ...c, ability: requireKnownAbility(c.ability) }));
+    for (const capability of capabilities) requireInvocable(capability.ability);
     const record = { ...invocationFromUcan(ucan), capabilities };
     // An invocation is addressed to its own issuer. Without this, any delegation (they are public in the
     // epoch history) could be replayed as an invocation by its delegator's authority.
@@ -62,16 +71,17 @@ export class InvokeService {
       throw new HttpError("NOT_AN_INVOCATION", `an invocation's aud must be its issuer (${record.invoker}); this token is addressed to ${ucan.audience}, so it is a delegation (POST /delegate)`);
     }
     const now = this.deps.now();
-    const ctx = await loadAuthorityContext(this.deps.store, record.proofs, now, capabilities);
+    const ctx = await loadAuthorityContext(this.deps.store, record.proofs, now, capabilities, this.deps.clockSkewSeconds);
     const decision = authorizeInvocation(record, ctx, { maxLifetimeSeconds: this.config.invocationMaxLifetimeSeconds });
     if (!decision.ok) throw decision.error;
+    const limits = capabilities.map((capability) => caveatLimits(capability, record.proofs, ctx));
 
-    // The invocation CID's digest is blake3 of the exact JWT: the replay key, computed once.
-    const tokenHash = ucan.cid.multihash.digest;
+    // The replay key is blake3 of the signed bytes (core/auth/canonical.ts): every spelling of one signed token is one token.
+    const tokenHash = ucanSignedDigest(ucan);
     if (!this.replay.claim(tokenHash, ucan.expiration, now)) {
       throw new HttpError("REPLAYED_INVOCATION", "this invocation was already used; sign a fresh one for every request");
     }
-    const context: Invocation = { ucan, invoker: record.invoker, tokenHash, capabilities };
+    const context: Invocation = { ucan, invoker: record.invoker, tokenHash, capabilities, limits };
     return this.dispatch(context, request);
   }
 
@@ -82,7 +92,7 @@ export class InvokeService {
     const [service] = [...services];
     if (service === "kv") {
       if (inv.capabilities.length > 1) {
-        if (abilities.size === 1 && (abilities.has("tinycloud.kv/get") || abilities.has("tinycloud.kv/metadata")) && inv.capabilities.length <= MAX_BATCH) return this.batchRead(inv);
+        if (abilities.size === 1 && (abilities.has("tinycloud.kv/get") || abilities.has("tinycloud.kv/metadata")) && inv.capabilities.length <= MAX_BATCH) return this.batchRead(inv, request.headers);
         throw new HttpError("BAD_BATCH", `a KV invocation carries one capability, or 2–${MAX_BATCH} kv/get or kv/metadata capabilities`);
       }
       const capability = inv.capabilities[0] as Capability;
@@ -137,13 +147,18 @@ export class InvokeService {
     const out = { ...metadataHeaders(current), ...valueSafetyHeaders(current.metadata), "cache-control": "private, no-cache" };
     const inm = header(headers, "if-none-match");
     if (inm !== undefined && ifNoneMatchHits(inm, current.etag)) return { status: 304, headers: out };
-    const maxBytes = header(headers, "x-tinycloud-max-response-bytes");
-    if (maxBytes !== undefined && current.size > Number(maxBytes)) {
-      throw new HttpError("KV_TOO_LARGE", `value is ${current.size} bytes, above x-tinycloud-max-response-bytes ${maxBytes}`);
+    // Sizes are stored: the limits are checked, and the memory reserved, before the value is read.
+    this.responses.check(current.size, headers, "the value", "KV_TOO_LARGE");
+    const release = await this.responses.reserve(current.size);
+    const bytes = await this.deps.store.getBlob(target.space.id, current.etag).catch((error: unknown) => {
+      release();
+      throw error;
+    });
+    if (bytes === undefined) {
+      release();
+      throw new Error(`blob ${current.etag} of ${key} is missing`);
     }
-    const bytes = await this.deps.store.getBlob(target.space.id, current.etag);
-    if (bytes === undefined) throw new Error(`blob ${current.etag} of ${key} is missing`);
-    return { status: 200, headers: out, body: bytes };
+    return { status: 200, headers: out, body: bytes, release };
   }
 
   private async metadata(inv: Invocation, target: Target): Promise<InvokeResponse> {
@@ -193,6 +208,8 @@ export class InvokeService {
     const ifNoneMatch = header(request.headers, "if-none-match");
     if (ifNoneMatch !== undefined && ifNoneMatch.trim() !== "*") throw new HttpError("BAD_IF_NONE_MATCH", "on kv/put, If-None-Match may only be * (create only)");
     const body = request.body;
+    const maxSize = inv.limits[0]?.maxSize;
+    if (maxSize !== undefined && body.length > maxSize) throw new HttpError("CAVEAT_MAX_SIZE", `the value is ${body.length} bytes; the grant's maxSize caveat allows ${maxSize}`);
     const etag = blake3Hex(body);
     const metadata = storedMetadata(request.headers);
     const op: KvOp = { op: "put", key, value: rawBlake3Cid(body), metadata };
@@ -236,30 +253,35 @@ export class InvokeService {
     const scope = { invoker: inv.invoker, space: target.space.id, prefix, limit };
     const cursor = header(headers, "x-tinycloud-cursor");
     const after = cursor === undefined ? undefined : decodeCursor(this.deps.keys.cursorKey, scope, cursor);
-    const { keys, more } = await this.deps.store.listKeys(target.space.id, prefix, after, limit);
+    const { keys, more } = await listUnderPath(this.deps.store, target.space.id, prefix, after, limit);
     const out: Record<string, string> = { "content-type": "application/json", "x-tinycloud-truncated": String(more) };
     if (more) out["x-tinycloud-next-cursor"] = encodeCursor(this.deps.keys.cursorKey, scope, keys[keys.length - 1] as string);
     return { status: 200, headers: out, body: JSON.stringify(keys) };
   }
 
-  private async batchRead(inv: Invocation): Promise<InvokeResponse> {
+  /**
+   * Several kv/get or kv/metadata capabilities at once (`?version=N` honoured, as for one). Every entry is
+   * resolved from stored metadata first; batch-read.ts then refuses a body over the limits (413) or naming
+   * one entry twice (400), and only then reads values, into one buffer of the planned size.
+   */
+  private async batchRead(inv: Invocation, headers: RequestHeaders): Promise<InvokeResponse> {
     await this.recordRead(inv);
-    const results = [];
+    const entries: BatchEntry[] = [];
     for (const capability of inv.capabilities) {
       const target = await this.kvTarget(capability, "kv");
       const key = target.key ?? "";
-      const current = target.key === undefined ? undefined : await this.deps.store.getCurrent(target.space.id, key);
-      if (current === undefined || current.deleted) {
-        results.push({ key, ok: false, error: { code: "KV_NOT_FOUND", message: `no value at ${key}` } });
-        continue;
-      }
-      const headersOut = metadataHeaders(current);
-      if (capability.ability === "tinycloud.kv/get") {
-        const bytes = (await this.deps.store.getBlob(target.space.id, current.etag)) as Uint8Array;
-        results.push({ key, ok: true, dataBase64: Buffer.from(bytes).toString("base64"), headers: headersOut });
-      } else results.push({ key, ok: true, headers: headersOut });
+      const versionParam = target.query.get("version");
+      const stored =
+        target.key === undefined
+          ? undefined
+          : versionParam !== undefined
+            ? await this.deps.store.getVersion(target.space.id, key, parseVersion(versionParam))
+            : await this.deps.store.getCurrent(target.space.id, key);
+      const found = stored === undefined || stored.deleted ? undefined : { version: stored.version, etag: stored.etag, size: stored.size, headers: metadataHeaders(stored) };
+      entries.push({ spaceId: target.space.id, key, requestedVersion: versionParam, withValue: capability.ability === "tinycloud.kv/get", ...(found !== undefined ? { found } : {}) });
     }
-    return json(200, { results });
+    const { body, release } = await buildBatchBody(entries, headers, this.responses, (spaceId, etag) => this.deps.store.getBlob(spaceId, etag));
+    return { status: 200, headers: { "content-type": "application/json" }, body, release };
   }
 
   /** `tinycloud.capabilities/read` on `<space>/capabilities/all`: the space's active delegations. */
@@ -268,7 +290,7 @@ export class InvokeService {
     const out: Record<string, unknown> = {};
     const now = this.deps.now();
     for (const record of await this.delegationsOf(target.space.id)) {
-      if ((record.expiration !== undefined && now > record.expiration) || (await this.deps.store.isRevoked(record.cid))) continue;
+      if ((record.expiration !== undefined && now > record.expiration + this.deps.clockSkewSeconds) || (await this.deps.store.isRevoked(record.cid))) continue;
       out[record.cid.toString()] = {
         capabilities: record.capabilities.map((c) => ({ resource: formatCapabilityResource(c.resource), action: c.ability })),
         delegator: record.issuer,
@@ -295,6 +317,8 @@ interface Invocation {
   readonly invoker: string;
   readonly tokenHash: Uint8Array;
   readonly capabilities: readonly Capability[];
+  /** What the caveats on each capability (and on its chain) allow, in the order of `capabilities`. */
+  readonly limits: readonly CaveatLimits[];
 }
 
 interface Target {
@@ -302,6 +326,21 @@ interface Target {
   readonly space: SpaceRecord;
   readonly key: string | undefined;
   readonly query: Map<string, string>;
+}
+
+/**
+ * Abilities this node serves on another route: an invocation carrying one is a request sent to the wrong
+ * endpoint (400, saying where it belongs), not a missing feature (501 SERVICE_NOT_SUPPORTED).
+ */
+const OTHER_ENDPOINTS: Readonly<Record<string, string>> = {
+  "tinycloud.space/host": "space/host is a delegation: the space owner delegates it to the node's host key (GET /peer/generate/<spaceId>) with POST /delegate",
+  "tinycloud.delegation/revoke": "delegation/revoke is a revocation: POST /revoke with a UCAN on urn:cid:<delegation>",
+  "tinycloud.delegation/status": "delegation/status is a public read: GET /delegations/<cid>",
+};
+
+function requireInvocable(ability: string): void {
+  const where = Object.hasOwn(OTHER_ENDPOINTS, ability) ? OTHER_ENDPOINTS[ability] : undefined;
+  if (where !== undefined) throw new HttpError("WRONG_ENDPOINT", `${where}, not POST /invoke`);
 }
 
 function requireKey(target: Target, ability: string): string {

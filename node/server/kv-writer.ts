@@ -16,6 +16,7 @@ import { HttpError } from "./http-error.js";
 import type { Ledger } from "./ledger.js";
 import type { StateStager } from "../rollup/sequencer.js";
 import { StateError } from "../../core/state/state-tree.js";
+import type { StorageQuota } from "./storage-quota.js";
 
 export interface KvWrite {
   readonly ucan: Ucan;
@@ -56,9 +57,18 @@ export class KvWriter {
     private readonly ledger: Ledger,
     /** Admits each write to the state tree and stages its update in the same atomic batch (the rollup sequencer). */
     private readonly sequencer?: StateStager,
+    /** Admission control: throws (429 BACKLOG_FULL) while the proving backlog is full (node/rollup/backlog.ts). */
+    private readonly admission?: { admit(): void },
+    /** Counts each write's stored bytes against its space's and the node's quota (storage-quota.ts). */
+    private readonly quota?: StorageQuota,
   ) {}
 
   submit(spaceId: string, write: KvWrite): Promise<KvWriteResult> {
+    try {
+      this.admission?.admit();
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return new Promise<KvWriteResult>((resolve, reject) => {
       let queue = this.queues.get(spaceId);
       const start = queue === undefined;
@@ -95,7 +105,7 @@ export class KvWriter {
     const currents = await Promise.all(keys.map((k) => this.store.getCurrent(spaceId, k)));
     const working = new Map<string, KvVersion | undefined>(keys.map((k, i) => [k, currents[i]]));
 
-    const accepted: { pending: Pending; previous: KvVersion | undefined; opCid: ReturnType<typeof encodeOp>["cid"]; opBytes: Uint8Array; stateKey: bigint }[] = [];
+    const accepted: { pending: Pending; previous: KvVersion | undefined; opCid: ReturnType<typeof encodeOp>["cid"]; opBytes: Uint8Array; stateKey: bigint; cost: number }[] = [];
     for (const pending of group) {
       const { write } = pending;
       const current = working.get(write.key);
@@ -112,6 +122,13 @@ export class KvWriter {
         pending.reject(failure);
         continue;
       }
+      const { bytes: opBytes, cid: opCid } = encodeOp(write.op);
+      const cost = (write.blob?.bytes.length ?? 0) + write.ucan.jwt.length + opBytes.length;
+      const overQuota = this.quota?.reserve(spaceId, cost);
+      if (overQuota) {
+        pending.reject(overQuota);
+        continue;
+      }
       // The state tree must be able to take the write BEFORE it is acknowledged: a write it refuses at
       // cut time could never be proven. Cheap (no hashing), and only this write is refused.
       let stateKey = 0n;
@@ -119,12 +136,12 @@ export class KvWriter {
         try {
           stateKey = this.sequencer.admit(spaceId, write.key);
         } catch (error) {
+          this.quota?.release(spaceId, cost);
           pending.reject(stateRefusal(error, write.key));
           continue;
         }
       }
-      const { bytes: opBytes, cid: opCid } = encodeOp(write.op);
-      accepted.push({ pending, previous: current, opCid, opBytes, stateKey });
+      accepted.push({ pending, previous: current, opCid, opBytes, stateKey, cost });
       // Later writes in the group see this one; the version number is assigned below.
       working.set(write.key, { ...(current ?? placeholder()), ...write.value, version: (current?.version ?? 0) + 1 });
     }
@@ -164,10 +181,14 @@ export class KvWriter {
         return { spaceId, path: a.pending.write.key, key: a.stateKey, version: r.version };
       }),
     );
+    this.quota?.stage(batch, spaceId);
     try {
       await this.store.write(batch);
     } catch (error) {
-      for (const a of accepted) a.pending.reject(error);
+      for (const a of accepted) {
+        this.quota?.release(spaceId, a.cost);
+        a.pending.reject(error);
+      }
       return;
     }
     accepted.forEach((a, i) => a.pending.resolve(results[i] as KvWriteResult));

@@ -7,6 +7,7 @@ import { DEFAULT_CONFIG, type NodeConfig } from "./config.js";
 import { DelegationService } from "./delegation-service.js";
 import { InvokeService } from "./invoke-service.js";
 import { KvWriter } from "./kv-writer.js";
+import { StorageQuota } from "./storage-quota.js";
 import { Ledger } from "./ledger.js";
 import { NodeKeys, privateDir } from "./node-keys.js";
 import { ReplayGuard, ReplayRecorder } from "./replay-guard.js";
@@ -20,10 +21,15 @@ import { enforceKeyPolicy } from "../chain/key-policy.js";
 import { insecurityOf } from "../../core/key-security.js";
 import { verifierIdOf } from "../../core/rollup/verifier-id.js";
 import { StateViews } from "../rollup/state-views.js";
+import { ProvingBacklog } from "../rollup/backlog.js";
 import { connectChain, type ChainConnection } from "../chain/stack.js";
 import { registerPublicRoutes } from "./public-routes.js";
 import { ReadGate } from "./read-gate.js";
+import { ResponseBudget } from "./response-budget.js";
 import type { FastifyInstance } from "fastify";
+
+/** How long requests in flight may finish when the node stops, before their connections are closed. */
+const CLOSE_GRACE_MS = 2_000;
 
 export interface RunningNode {
   readonly url: string;
@@ -117,17 +123,21 @@ async function startServices(config: NodeConfig, chain: ChainConnection | undefi
   await store.open();
   const now = () => Date.now() / 1000;
   const ledger = new Ledger(store, keys.identity);
-  const deps = { store, keys, verify: nativeEd25519Verify, now };
-  const delegations = new DelegationService(deps, ledger);
-  const replay = await ReplayGuard.load(store, now());
+  const deps = { store, keys, verify: nativeEd25519Verify, now, clockSkewSeconds: config.clockSkewSeconds };
+  const quota = await StorageQuota.load(store, config);
+  const delegations = new DelegationService(deps, ledger, quota);
+  const replay = await ReplayGuard.load(store, now(), config.clockSkewSeconds);
   const rollupStore = new RollupStore(store);
   const context = chain?.context ?? 0n;
   const sequencer = config.rollup ? await Sequencer.open(rollupStore, { maxUpdates: config.batchMaxUpdates, maxDelayMs: config.batchMaxDelayMs, context, depth: config.stateTreeDepth }) : undefined;
   const views = sequencer !== undefined ? await StateViews.open(rollupStore, sequencer) : undefined;
-  const invocations = new InvokeService(deps, new KvWriter(store, ledger, sequencer), replay, new ReplayRecorder(store), config);
+  const responses = new ResponseBudget(config.maxResponseBytes, config.maxResponseBytesInFlight, config.responseWaitMs);
+  // Admission control on the proving backlog: only a node that proves has one (node/rollup/backlog.ts).
+  const backlog = config.prove && sequencer !== undefined ? new ProvingBacklog(() => sequencer.pendingUpdates, config.maxBacklogUpdates) : undefined;
+  const invocations = new InvokeService(deps, new KvWriter(store, ledger, sequencer, backlog, quota), replay, new ReplayRecorder(store), config, responses);
   const reads = new ReadGate(deps, config.invocationMaxLifetimeSeconds);
   const app = buildApp({ config, store, keys, delegations, invocations, reads });
-  registerPublicRoutes(app, store);
+  registerPublicRoutes(app, store, responses);
   const publicChain: PublicChainInfo | undefined =
     chain === undefined ? undefined : { anchor: chain.deployment.anchor, chainId: chain.deployment.chainId, ...(chain.embedded ? { rpcUrl: chain.rpcUrl } : {}) };
   for (const plugin of extensions.plugins ?? []) plugin(app, { chain: publicChain });
@@ -151,6 +161,7 @@ async function startServices(config: NodeConfig, chain: ChainConnection | undefi
       store,
       reads,
       ...(config.prove ? { keys: { status: () => proving?.status() ?? null } } : {}),
+      ...(backlog !== undefined ? { backlog } : {}),
       ...(anchorer !== undefined ? { chain: { status: () => ({ ...chain?.describe(), anchorer: anchorer.status() }) } } : {}),
     });
   }
@@ -172,6 +183,7 @@ async function startServices(config: NodeConfig, chain: ChainConnection | undefi
             quiet: config.quiet,
             failures: sequencer.failures,
             checkKeys,
+            ...(backlog !== undefined ? { backlog } : {}),
             ...(config.redisUrl !== undefined ? { redisUrl: config.redisUrl } : {}),
             ...(config.circuits !== undefined ? { circuits: config.circuits } : {}),
             ...(config.ptau !== undefined ? { ptau: config.ptau } : {}),
@@ -187,7 +199,7 @@ async function startServices(config: NodeConfig, chain: ChainConnection | undefi
   await app.listen({ host: config.host, port: config.port }).catch(abort);
   const address = app.server.address();
   const port = typeof address === "object" && address !== null ? address.port : config.port;
-  const pruneReplay = setInterval(() => void store.pruneReplay(now() - 60).catch(() => undefined), 10 * 60 * 1000);
+  const pruneReplay = setInterval(() => void store.pruneReplay(now() - 60 - config.clockSkewSeconds).catch(() => undefined), 10 * 60 * 1000);
   pruneReplay.unref();
   return {
     url: `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`,
@@ -199,7 +211,11 @@ async function startServices(config: NodeConfig, chain: ChainConnection | undefi
     proving,
     close: async () => {
       clearInterval(pruneReplay);
+      // Stop accepting at once; requests in flight get a short grace, then their sockets are closed (a
+      // client trickling a body must not hold the shutdown).
+      const drained = setTimeout(() => app.server.closeAllConnections(), CLOSE_GRACE_MS);
       await app.close();
+      clearTimeout(drained);
       await sequencer?.close();
       await proving?.close();
       // Stops the anchorer (it writes to the store) and the embedded anvil.

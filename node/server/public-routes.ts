@@ -14,8 +14,9 @@ import { isProtocolError } from "../../core/errors.js";
 import type { NodeStore } from "../store/store.js";
 import { HttpError } from "./http-error.js";
 import { etagOf, ifNoneMatchHits, parseVersion, valueSafetyHeaders } from "./kv-headers.js";
+import { releaseWhenDone, type ResponseBudget } from "./response-budget.js";
 
-export function registerPublicRoutes(app: FastifyInstance, store: NodeStore): void {
+export function registerPublicRoutes(app: FastifyInstance, store: NodeStore, responses: ResponseBudget): void {
   const resolveSpace = async (text: string) => {
     let id: string;
     try {
@@ -49,9 +50,19 @@ export function registerPublicRoutes(app: FastifyInstance, store: NodeStore): vo
     reply.headers({ ...current.metadata, ...valueSafetyHeaders(current.metadata) });
     const inm = headers["if-none-match"];
     if (typeof inm === "string" && ifNoneMatchHits(inm, current.etag)) return reply.code(304).send();
-    const bytes = await store.getBlob(spaceId, current.etag);
-    if (bytes === undefined) throw new Error(`blob ${current.etag} of ${key} is missing`);
-    return reply.code(200).send(Buffer.from(bytes));
+    // Anyone may read a public value: its memory counts in the node-wide response budget like any read.
+    responses.check(current.size, headers as Record<string, string>, "the value", "KV_TOO_LARGE");
+    const release = await responses.reserve(current.size);
+    releaseWhenDone(reply.raw, release);
+    const bytes = await store.getBlob(spaceId, current.etag).catch((error: unknown) => {
+      release();
+      throw error;
+    });
+    if (bytes === undefined) {
+      release();
+      throw new Error(`blob ${current.etag} of ${key} is missing`);
+    }
+    return reply.code(200).send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   };
 
   app.get<{ Params: { spaceId: string; "*": string }; Querystring: { version?: string } }>("/public/:spaceId/kv/*", (request, reply) => read(request.params, request.query, request.headers, reply));

@@ -51,7 +51,7 @@ export class ReadGate {
     if (canonicalDidOfUrl(ucan.audience) !== record.invoker) {
       throw new HttpError("NOT_AN_INVOCATION", `an invocation's aud must be its issuer (${record.invoker}); this token is addressed to ${ucan.audience}`);
     }
-    const ctx = await loadAuthorityContext(this.deps.store, record.proofs, this.deps.now(), capabilities);
+    const ctx = await loadAuthorityContext(this.deps.store, record.proofs, this.deps.now(), capabilities, this.deps.clockSkewSeconds);
     const decision = authorizeInvocation(record, ctx, { maxLifetimeSeconds: this.maxLifetimeSeconds });
     if (!decision.ok) throw decision.error;
     return { capabilities };

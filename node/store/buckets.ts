@@ -14,7 +14,7 @@ export enum Bucket {
   delegations = 4,
   /** Delegation multihash → RevocationInfo. */
   revocations = 5,
-  /** blake3(invocation JWT) → expiry (replay protection). */
+  /** blake3 of an invocation's signed bytes (header.payload) → expiry (replay protection). */
   replay = 6,
   /** (space, blake3 of content) → content bytes. */
   blobs = 7,
@@ -38,6 +38,14 @@ export enum Bucket {
   rollupMeta = 16,
   /** Pending seq → HeldUpdate: a staged update the state tree refused at cut time (never batched). */
   rollupHeld = 17,
+  /** Delegation canonical id (signer + signed message, core/auth/canonical.ts) → CID of its one stored encoding. */
+  delegationIds = 18,
+  /** Space id → bytes stored for it (KV values, invocation events, op blocks, delegations): the storage quota's count. */
+  spaceUsage = 19,
   /** (event, epoch or op-block multihash, space id) → empty: the spaces a served CID belongs to (privacy gate). */
-  cidOwners = 18,
+  cidOwners = 20,
+  /** (batch, update index) → state key (decimal): where each key was last written, newest last (/rollup/entries). */
+  rollupLatest = 21,
+  /** State key (decimal) → [batch, update index]: its entry in rollupLatest (so a rewrite moves it). */
+  rollupKeyPlace = 22,
 }

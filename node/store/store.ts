@@ -6,13 +6,14 @@
 import * as dagCbor from "@ipld/dag-cbor";
 import { ClassicLevel } from "classic-level";
 import type { DelegationRecord } from "../../core/auth/authority.js";
-import { type CID, multihashKey } from "../../core/cid.js";
+import { CID, multihashKey } from "../../core/cid.js";
 import { delegationFromCacao, delegationFromUcan } from "../../core/auth/records.js";
 import { decodeCacao } from "../../core/auth/cacao.js";
 import { extractRecap } from "../../core/auth/recap.js";
 import { decodeUcan } from "../../core/auth/ucan.js";
 import { bytesToUtf8 } from "../../core/encoding.js";
 import { Bucket } from "./buckets.js";
+import { isNoSpaceError, StorageFullError } from "./disk-space.js";
 import { decodeNumber, encodeKey, type KeyPart, prefixRange, textPrefixRange } from "./keys.js";
 
 export const SCHEMA_VERSION = 1;
@@ -92,6 +93,9 @@ export class Batch {
 }
 
 const RECORD_CACHE_LIMIT = 50_000;
+
+/** How often a store whose disk is full tries a small write to notice freed space. */
+const DISK_PROBE_MS = 2_000;
 const CURRENT_CACHE_LIMIT = 100_000;
 
 export class NodeStore {
@@ -102,6 +106,9 @@ export class NodeStore {
   /** Space records and current KV versions: this process is their only writer, so caching is exact. */
   private readonly spaces = new Map<string, SpaceRecord>();
   private readonly currents = new Map<string, KvVersion | null>();
+  private fullSince: number | undefined;
+  private probe: NodeJS.Timeout | undefined;
+  private readonly recoveredListeners: (() => void)[] = [];
 
   constructor(location: string) {
     this.db = new ClassicLevel<Uint8Array, Uint8Array>(location, { keyEncoding: "view", valueEncoding: "view" });
@@ -118,12 +125,80 @@ export class NodeStore {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.probe);
     await this.db.close();
   }
 
   async write(batch: Batch): Promise<void> {
-    if (batch.ops.length > 0) await this.db.batch(batch.ops);
+    if (batch.ops.length > 0) {
+      // Degraded: refused without trying (see markFull), until the probe has seen space and reopened the log.
+      if (this.fullSince !== undefined) throw this.fullError();
+      try {
+        await this.db.batch(batch.ops);
+      } catch (error) {
+        if (!isNoSpaceError(error)) throw error;
+        this.markFull();
+        throw this.fullError(error);
+      }
+    }
     batch.committed();
+  }
+
+  /** Since when writes fail for lack of disk space (undefined: they do not). */
+  get diskFullSince(): number | undefined {
+    return this.fullSince;
+  }
+
+  /** Run `fn` whenever writes succeed again after the disk was full. */
+  onRecovered(fn: () => void): void {
+    this.recoveredListeners.push(fn);
+  }
+
+  private fullError(cause?: unknown): StorageFullError {
+    return new StorageFullError("INSUFFICIENT_STORAGE", "the node's disk is full: writes are refused until space is freed (reads are still served)", cause !== undefined ? { cause } : {});
+  }
+
+  /**
+   * The first write that found no space may have left a torn record at the end of LevelDB's log (part of
+   * it reached the file), and records appended after a torn one can be skipped when the log is replayed
+   * at the next open. So while degraded no write is attempted; a small probe write every few seconds
+   * looks for freed space, and once it succeeds the database is reopened (LevelDB recovers the log up to
+   * the tear, where only refused writes lie, and starts a fresh log) before writes are accepted again.
+   */
+  private markFull(): void {
+    if (this.fullSince !== undefined) return;
+    this.fullSince = Date.now();
+    console.error("store: the disk is full: writes answer 507 INSUFFICIENT_STORAGE, reads are served; probing for free space");
+    let probing = false;
+    this.probe = setInterval(() => {
+      if (probing || (this.db.status !== "open" && this.db.status !== "closed")) return;
+      probing = true;
+      void (async () => {
+        if (this.db.status === "open") {
+          await this.db.put(encodeKey(Bucket.meta, "probe"), dagCbor.encode(Date.now()));
+          await this.db.close();
+        }
+        // (Also retried when an earlier reopen found no room for LevelDB's recovery.)
+        await this.db.open();
+        this.markRecovered();
+      })()
+        .catch((error: unknown) => {
+          if (!isNoSpaceError(error)) console.error("store: recovering from a full disk failed:", error);
+        })
+        .finally(() => {
+          probing = false;
+        });
+    }, DISK_PROBE_MS);
+    this.probe.unref();
+  }
+
+  private markRecovered(): void {
+    if (this.fullSince === undefined) return;
+    this.fullSince = undefined;
+    clearInterval(this.probe);
+    this.probe = undefined;
+    console.error("store: writes succeed again: the node is no longer degraded");
+    for (const fn of this.recoveredListeners) fn();
   }
 
   private async getValue<T>(bucket: Bucket, ...parts: KeyPart[]): Promise<T | undefined> {
@@ -174,6 +249,19 @@ export class NodeStore {
     const key = multihashKey(record.cid);
     batch.put(Bucket.delegations, [key], { token, kind: record.kind });
     batch.onCommit(() => this.cacheRecord(key, record));
+  }
+
+  /**
+   * The CID under which a delegation with this canonical id (core/auth/canonical.ts) is stored: every
+   * re-encoding of one signed delegation names the same stored one, so revoking it revokes them all.
+   */
+  async delegationCidOf(canonicalId: string): Promise<CID | undefined> {
+    const bytes = await this.db.get(encodeKey(Bucket.delegationIds, canonicalId));
+    return bytes === undefined ? undefined : CID.decode(bytes);
+  }
+
+  putDelegationId(batch: Batch, canonicalId: string, cid: CID): void {
+    batch.put(Bucket.delegationIds, [canonicalId], cid.bytes);
   }
 
   /** A stored delegation's parsed record. Its signature was verified when it was stored, so it is not re-checked. */
@@ -252,6 +340,18 @@ export class NodeStore {
     }
     await this.write(batch);
     return batch.ops.length;
+  }
+
+  // Storage quota ---------------------------------------------------------------------------------
+
+  async *spaceUsages(): AsyncGenerator<{ spaceId: string; bytes: number }> {
+    for await (const [key, value] of this.db.iterator(prefixRange(Bucket.spaceUsage))) {
+      yield { spaceId: new TextDecoder().decode(key.subarray(1)), bytes: dagCbor.decode(value) as number };
+    }
+  }
+
+  putSpaceUsage(batch: Batch, spaceId: string, bytes: number): void {
+    batch.put(Bucket.spaceUsage, [spaceId], bytes);
   }
 
   // KV ------------------------------------------------------------------------------------------

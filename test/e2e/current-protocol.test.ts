@@ -45,8 +45,9 @@ describe("current protocol through the typed client", () => {
     await alice.kv.put("photos/b.jpg", "b");
     await alice.kv.put("photos2/c.jpg", "c");
     assert.deepEqual((await alice.kv.list({ prefix: "photos/" })).keys, ["photos/a.jpg", "photos/b.jpg"]);
-    // List is a raw prefix, like the reference node: "photos" also matches "photos2/…".
-    assert.deepEqual((await alice.kv.list({ prefix: "photos" })).keys, ["photos/a.jpg", "photos/b.jpg", "photos2/c.jpg"]);
+    // The listed path is contained on "/" boundaries like every resource (unlike the reference node's raw
+    // prefix): "photos" lists photos/…, never photos2/… (issue 12 §4).
+    assert.deepEqual((await alice.kv.list({ prefix: "photos" })).keys, ["photos/a.jpg", "photos/b.jpg"]);
     await alice.kv.del("photos/b.jpg");
     assert.equal(await alice.kv.get("photos/b.jpg"), undefined);
     assert.deepEqual((await alice.kv.list({ prefix: "photos/" })).keys, ["photos/a.jpg"]);

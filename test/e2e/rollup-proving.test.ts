@@ -15,6 +15,7 @@ import type { BatchRecord } from "../../node/rollup/types.js";
 import { startTestNode, type TestNode } from "../helpers/node.js";
 import { until } from "../helpers/until.js";
 import { testWallet } from "../helpers/wallets.js";
+import type { BacklogStatus } from "../../node/rollup/backlog.js";
 import { releaseSnarkjsWorkers } from "../../prover/setup/artifacts.js";
 import { batchHeader } from "../../core/rollup/header.js";
 
@@ -61,10 +62,17 @@ describe("rollup proving (Groth16, embedded pool)", () => {
       const forged = { ...record, publicSignals: [record.oldRoot, record.newRoot, batchHeader(n + 1, 0n).toString(), record.commitment] };
       assert.equal(await verify(forged), false, "the proof binds the batch number");
     }
-    const status = (await (await fetch(`${node.url}/rollup/status`)).json()) as { provenBatch: number };
+    const status = (await (await fetch(`${node.url}/rollup/status`)).json()) as { provenBatch: number; backlog: BacklogStatus };
     assert.equal(status.provenBatch, 2);
+    // The backlog drained as the batches were proven, and the proving rate is measured from them.
+    assert.equal(status.backlog.updates, 0);
+    assert.equal(status.backlog.unprovenBatches, 0);
+    assert.equal(status.backlog.admitting, true);
+    assert.ok(typeof status.backlog.provingRate === "number" && status.backlog.provingRate > 0, `a measured proving rate: ${JSON.stringify(status.backlog)}`);
+    assert.equal(status.backlog.drainSeconds, 0);
     const metrics = await (await fetch(`${node.url}/metrics`)).text();
     assert.match(metrics, /tinycloud_prove_seconds_count\S* [1-9]/);
+    assert.match(metrics, /^tinycloud_backlog_updates 0$/m);
   });
 
   test("behavior: a batch cut while proving was off is proven after a restart", async () => {

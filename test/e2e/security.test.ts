@@ -6,45 +6,17 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { privateKeyToAccount } from "viem/accounts";
 import { makeCapability } from "../../core/capability.js";
 import { ed25519Signer, generateEd25519SecretKey } from "../../core/keys.js";
 import { formatSpaceId, spaceIdFor } from "../../core/resource.js";
 import { completeSession, prepareSession, type SessionRequest } from "../../core/auth/session.js";
 import { createUcan } from "../../core/auth/ucan.js";
-import { openShareLink, signIn, type TinyCloudSession, type WalletSigner } from "../../node/client/client.js";
+import { openShareLink, signIn, type TinyCloudSession } from "../../node/client/client.js";
 import { sessionKey, signSession, signUcan, wallet as actorWallet, type Wallet } from "../helpers/actors.js";
+import { type Answer, assertError, clientWallet, post } from "../helpers/http-answer.js";
 import { startTestNode, type TestNode } from "../helpers/node.js";
 
 const ALL_KV = ["tinycloud.kv/get", "tinycloud.kv/put", "tinycloud.kv/del", "tinycloud.kv/list", "tinycloud.kv/metadata"];
-
-function clientWallet(seedByte: number): WalletSigner & { did: string } {
-  const account = privateKeyToAccount(`0x${seedByte.toString(16).padStart(2, "0").repeat(32)}`);
-  return {
-    address: account.address,
-    chainId: 1,
-    did: `did:pkh:eip155:1:${account.address}`,
-    signMessage: (message: string) => account.signMessage({ message }),
-  };
-}
-
-interface Answer {
-  readonly status: number;
-  readonly text: string;
-  readonly headers: Headers;
-}
-
-async function post(url: string, path: string, headers: Record<string, string>, body?: Uint8Array | string): Promise<Answer> {
-  const response = await fetch(`${url}${path}`, { method: "POST", headers, ...(body !== undefined ? { body: body as unknown as BodyInit } : {}) });
-  return { status: response.status, text: await response.text(), headers: response.headers };
-}
-
-/** Assert a `<CODE>: <message>` plain-text error with this status. */
-function assertError(answer: Answer, status: number, code: string): void {
-  assert.equal(answer.status, status, `expected ${status} ${code}, got ${answer.status}: ${answer.text}`);
-  assert.ok(answer.text.startsWith(`${code}: `), `expected body to start with "${code}: ", got ${JSON.stringify(answer.text.slice(0, 200))}`);
-  assert.ok(answer.text.length > code.length + 2, "the error carries a message");
-}
 
 function nowSeconds(): number {
   return Math.floor(Date.now() / 1000);
@@ -77,7 +49,8 @@ describe("security: attacks against a real node", () => {
   }
 
   before(async () => {
-    node = await startTestNode();
+    // Exact time bounds: the expiry tests below cross them by seconds (clock-skew tolerance has its own tests, test/e2e/containment.test.ts).
+    node = await startTestNode({ clockSkewSeconds: 0 });
     session = await signIn({ url: node.url, wallet: aliceWallet });
     spaceId = session.spaceId;
     assert.equal(spaceId, formatSpaceId(spaceIdFor(aliceWallet.did, "default")));

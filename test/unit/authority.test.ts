@@ -305,6 +305,19 @@ describe("authority: revocation", () => {
     assert.ok(authorizeRevocation(revoke(bob, share.cid), share, book.context()).ok);
   });
 
+  test("behavior: a delegator or delegatee revokes even when citing an irrelevant, unknown or second proof", async () => {
+    const { book, root, share } = await setup();
+    const unrelated = book.add(signUcan(session, { audience: eve.did, capabilities: [[`${photos}/x`, "tinycloud.kv/get"]], proofs: [root] }));
+    for (const proofs of [[unrelated.cid], [root], [root, unrelated.cid]]) {
+      const result = authorizeRevocation(revoke(session, share.cid, proofs), share, book.context());
+      assert.ok(result.ok, JSON.stringify(proofs));
+      assert.equal(result.value.principal, session.did);
+    }
+    assert.ok(authorizeRevocation(revoke(bob, share.cid, [unrelated.cid]), share, book.context()).ok);
+    // A stranger citing the same irrelevant proof is still refused.
+    expectCode(authorizeRevocation(revoke(eve, share.cid, [unrelated.cid]), share, book.context()), "AUTH_UNAUTHORIZED_REVOKER");
+  });
+
   test("error: a stranger is AUTH_UNAUTHORIZED_REVOKER", async () => {
     const { book, share } = await setup();
     expectCode(authorizeRevocation(revoke(eve, share.cid), share, book.context()), "AUTH_UNAUTHORIZED_REVOKER");

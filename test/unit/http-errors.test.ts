@@ -31,9 +31,10 @@ test("default: every code of the status map has one 4xx/5xx status", () => {
   }
 });
 
-test("default: the protocol statuses are today's: 400 for URIs and abilities, 403 for a foreign revoker, 401 otherwise", () => {
+test("default: the protocol statuses are today's: 400 for URIs, abilities and non-canonical CACAOs, 403 for a foreign revoker, 401 otherwise", () => {
   for (const code of codes) {
-    const expected = code.startsWith("URI_") || code.startsWith("ABILITY_") ? 400 : code === "AUTH_UNAUTHORIZED_REVOKER" ? 403 : 401;
+    const badRequest = code.startsWith("URI_") || code.startsWith("ABILITY_") || code === "CACAO_NON_CANONICAL";
+    const expected = badRequest ? 400 : code === "AUTH_UNAUTHORIZED_REVOKER" ? 403 : 401;
     if (/^(ENCODING|DID|URI|ABILITY|CACAO|UCAN|AUTH)_/.test(code)) assert.equal(HTTP_STATUS[code], expected, code);
   }
   assert.equal(toHttpError(new AuthorityError("AUTH_EXPIRED", "expired"))?.status, 401);
