@@ -113,6 +113,7 @@ describe("private spaces: sealed to anyone, audited and verified by a delegated 
         return s.pending === 0 && s.latestBatch >= 3 && s.anchoredBatch === s.latestBatch ? s : undefined;
       },
       "every batch anchored",
+      // Generous: a checkout's first run also builds the depth-8 test circuits' keys (cached in .cache/ after).
       { timeoutMs: 900_000, intervalMs: 250 },
     );
   });
