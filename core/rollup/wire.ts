@@ -92,7 +92,6 @@ const sealedUpdateSchema = <F extends FieldSchema>(field: F) =>
     value: field,
   });
 export const SealedUpdateSchema = sealedUpdateSchema(FieldDecimal);
-export type SealedUpdate = v.InferOutput<typeof SealedUpdateSchema>;
 export type DecodedSealedUpdate = v.InferOutput<ReturnType<typeof sealedUpdateSchema<typeof FieldValue>>>;
 
 export const BATCH_STATUSES = ["cut", "proving", "proven", "anchored"] as const;

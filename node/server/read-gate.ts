@@ -10,7 +10,7 @@
  * Two reads are distinguished:
  * - an ENTRY (a state proof of one KV uri): a capability covering `tinycloud.kv/get` on that uri;
  * - a SPACE's history (its events, epochs, op blocks, full batch updates): `tinycloud.kv/get` on the
- *   space's whole kv service (`<space>/kv/`), because that history names every key of the space.
+ *   space's whole kv service (`<space>/kv`), because that history names every key of the space.
  */
 import { requireKnownAbility } from "../../core/abilities.js";
 import { authorizeInvocation } from "../../core/auth/authority.js";
@@ -87,6 +87,6 @@ export class ReadGate {
 export function privateSpace(what: string, spaceId?: string): HttpError {
   return new HttpError(
     "PRIVATE_SPACE",
-    `${what} belongs to ${spaceId ?? "a private space"}: send Authorization: <UCAN invocation> holding tinycloud.kv/get on ${spaceId !== undefined ? `${spaceId}/kv/` : "<space>/kv/"} (see README, "Privacy")`,
+    `${what} belongs to ${spaceId ?? "a private space"}: send Authorization: <UCAN invocation> holding tinycloud.kv/get on ${spaceId !== undefined ? `${spaceId}/kv` : "<space>/kv"} (see README, "Privacy")`,
   );
 }

@@ -39,7 +39,8 @@ describe("history cost", () => {
   test("behavior: past-batch proofs, status and entries do work bounded by the request, not by the history", async () => {
     dataDir = await mkdtemp(join(tmpdir(), "tinycloud-history-"));
     node = await startTestNode({ dataDir, batchMaxUpdates: 1, batchMaxDelayMs: 20 });
-    const session = await signIn({ url: node.url, wallet: testWallet(0x51) });
+    // A public space: /rollup/entries lists public entries only, and one update per write (no salt leaf).
+    const session = await signIn({ url: node.url, wallet: testWallet(0x51), space: "public" });
     // Few keys written many times: the old entries scan walked every batch to find KEYS distinct keys.
     for (let i = 0; i < BATCHES; i++) await session.kv.put(`k/${i % KEYS}`, `value ${i}`);
     await until(
