@@ -178,12 +178,17 @@ export class RollupStore {
     batch.put(Bucket.rollupMeta, ["meta"], { latestBatch: record.number } satisfies RollupMeta);
     await this.indexEntries(batch, record);
     await this.store.write(batch);
+    this.noteStatus(record);
   }
 
   async updateBatch(record: BatchRecord): Promise<void> {
     const batch = new Batch();
     batch.put(Bucket.rollupBatches, [record.number], stripUndefined(record));
     await this.store.write(batch);
+    this.noteStatus(record);
+  }
+
+  private noteStatus(record: BatchRecord): void {
     if ((record.status === "proven" || record.status === "anchored") && record.number > this.proven) this.proven = record.number;
   }
 }
