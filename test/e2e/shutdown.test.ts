@@ -10,6 +10,9 @@ import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
+import { releaseSnarkjsWorkers } from "../../prover/setup/artifacts.js";
+import { startTestNode, type TestNode } from "../helpers/node.js";
+import { until } from "../helpers/until.js";
 import { makeCapability } from "../../core/capability.js";
 import { signIn } from "../../node/client/client.js";
 import { killAllChildNodes, spawnChildNode, type ChildNode } from "../helpers/child-node.js";
@@ -76,5 +79,38 @@ describe("shutdown", () => {
     assert.ok(Date.now() - sent < 1_000, `exited ${Date.now() - sent} ms after the second signal`);
     assert.equal(child.process.exitCode, 130, `the forced exit status (signal ${String(child.process.signalCode)}; stdout ${child.stdout().slice(-400)}; stderr ${child.stderr().slice(-400)})`);
     assert.match(child.stdout(), /SIGTERM again: exiting now/);
+  });
+});
+
+describe("stopping a proving node", () => {
+  let node: TestNode | undefined;
+  let dataDir: string | undefined;
+  after(async () => {
+    await node?.stop();
+    if (dataDir !== undefined) await rm(dataDir, { recursive: true, force: true });
+    await releaseSnarkjsWorkers();
+  });
+
+  test("behavior: close() with a proof in flight does not wait for it; after a restart the batch is proven", async () => {
+    const config = { prove: true, stateTreeDepth: 8, circuits: ["epoch_transition_1_d8"], batchMaxUpdates: 1, batchMaxDelayMs: 50 } as const;
+    dataDir = await mkdtemp(join(tmpdir(), "tinycloud-stop-proving-"));
+    node = await startTestNode({ dataDir, ...config });
+    await node.proving?.ready;
+    const session = await signIn({ url: node.url, wallet: testWallet(0x72) });
+    await session.kv.put("a", "1");
+    const rollup = node.rollup;
+    assert.ok(rollup !== undefined);
+    await until(async () => (await rollup.batch(1))?.status === "proving", "batch 1 proving", { timeoutMs: 120_000, intervalMs: 5 });
+    const started = Date.now();
+    await node.close();
+    const ms = Date.now() - started;
+    // The old close waited for the proof and stored it before returning.
+    const left = await startTestNode({ dataDir, ...config, prove: false });
+    const status = (await left.rollup?.batch(1))?.status;
+    await left.close();
+    assert.notEqual(status, "proven", `close() took ${ms} ms and batch 1 is ${status}: it waited for the proof`);
+    assert.ok(ms < 5_000, `close() took ${ms} ms`);
+    node = await startTestNode({ dataDir, ...config });
+    await until(async () => (await node!.rollup?.batch(1))?.status === "proven", "batch 1 proven after the restart", { timeoutMs: 120_000, intervalMs: 100 });
   });
 });
