@@ -19,20 +19,18 @@ import { killAllChildNodes, spawnChildNode, type ChildNode } from "../helpers/ch
 import { testWallet } from "../helpers/wallets.js";
 
 /**
- * A read of an 8 MB value by a client that never reads the answer: the response stalls on backpressure,
- * the request stays in flight, and a shutdown that waits for requests in flight never ends.
+ * An authorized put whose body never finishes: the request stays in flight (the body is read before the
+ * handler runs), and a shutdown that waits for requests in flight never ends.
  */
-async function stalledRead(url: string): Promise<Socket> {
+async function stalledPut(url: string): Promise<Socket> {
   const session = await signIn({ url, wallet: testWallet(0x71) });
-  await session.kv.put("big", "x".repeat(8 * 1024 * 1024));
-  const jwt = session.invocation([makeCapability(session.resource("kv", "big"), "tinycloud.kv/get")]);
+  const jwt = session.invocation([makeCapability(session.resource("kv", "slow"), "tinycloud.kv/put")]);
   const { hostname, port } = new URL(url);
   const socket = connect(Number(port), hostname);
   await new Promise<void>((resolve, reject) => socket.once("connect", resolve).once("error", reject));
   socket.on("error", () => undefined);
-  socket.pause();
-  socket.write(`POST /invoke HTTP/1.1\r\nhost: ${hostname}\r\nauthorization: ${jwt}\r\ncontent-length: 0\r\n\r\n`);
-  await new Promise((resolve) => setTimeout(resolve, 500));
+  socket.write(`POST /invoke HTTP/1.1\r\nhost: ${hostname}\r\nauthorization: ${jwt}\r\ncontent-type: text/plain\r\ncontent-length: 100000\r\n\r\npartial`);
+  await new Promise((resolve) => setTimeout(resolve, 300));
   return socket;
 }
 
@@ -49,11 +47,11 @@ describe("shutdown", () => {
     for (const dir of dirs) await rm(dir, { recursive: true, force: true });
   });
 
-  test("behavior: SIGTERM while a response is stalled → exits 0 within 5 s; the data directory restarts", async (t) => {
+  test("behavior: SIGTERM while a put is in flight (body never finishes) → exits 0 within 5 s; the data directory restarts", async (t) => {
     const dataDir = await mkdtemp(join(tmpdir(), "tinycloud-stop-"));
     dirs.push(dataDir);
     const child = await spawnChildNode(dataDir);
-    const socket = await stalledRead(child.url);
+    const socket = await stalledPut(child.url);
     child.process.kill("SIGTERM");
     const { code, ms } = await exitOf(child);
     t.diagnostic(`exited ${ms} ms after SIGTERM`);
@@ -70,12 +68,14 @@ describe("shutdown", () => {
     const dataDir = await mkdtemp(join(tmpdir(), "tinycloud-stop-"));
     dirs.push(dataDir);
     const child = await spawnChildNode(dataDir);
-    // While the first stop runs (it takes ~150 ms: HTTP server, sequencer, tree worker, store).
+    // A put in flight holds the first stop for its 2 s grace: the second signal lands while it runs.
+    const socket = await stalledPut(child.url);
     child.process.kill("SIGTERM");
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await new Promise((resolve) => setTimeout(resolve, 200));
     const sent = Date.now();
     child.process.kill("SIGTERM");
     await child.exited();
+    socket.destroy();
     assert.ok(Date.now() - sent < 1_000, `exited ${Date.now() - sent} ms after the second signal`);
     assert.equal(child.process.exitCode, 130, `the forced exit status (signal ${String(child.process.signalCode)}; stdout ${child.stdout().slice(-400)}; stderr ${child.stderr().slice(-400)})`);
     assert.match(child.stdout(), /SIGTERM again: exiting now/);
