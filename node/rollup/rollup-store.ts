@@ -25,6 +25,8 @@ export interface LatestEntry {
 export class RollupStore {
   /** The highest proven (or anchored) batch, kept as statuses change (see `prepare`). */
   private proven = 0;
+  /** Keys in the entries index (each key once), counted at start-up and kept by `cut`. */
+  private indexedKeys = 0;
   /** Batch records read since start: tests assert that serving a request does not read the history. */
   batchReads = 0;
 
@@ -46,6 +48,8 @@ export class RollupStore {
       await this.indexEntries(batch, record);
       await this.store.write(batch);
     }
+    this.indexedKeys = 0;
+    for await (const _ of this.store.db.keys(prefixRange(Bucket.rollupKeyPlace))) this.indexedKeys++;
     // Statuses only move forward (cut → proving → proven → anchored; a demoted anchored batch is proven).
     this.proven = 0;
     for (let n = latest; n >= 1 && this.proven === 0; n--) {
@@ -62,7 +66,9 @@ export class RollupStore {
   /** The latest write of each state key, newest first: O(1) per entry, whatever the history's length. */
   async *latestEntries(): AsyncIterable<LatestEntry> {
     let cached: BatchRecord | undefined;
-    for await (const [key, value] of this.store.db.iterator({ ...prefixRange(Bucket.rollupLatest), reverse: true })) {
+    // At most one entry per key: without the limit, the iterator's read-ahead would walk past the last key
+    // through every deletion of a moved entry that LevelDB has not compacted yet.
+    for await (const [key, value] of this.store.db.iterator({ ...prefixRange(Bucket.rollupLatest), reverse: true, limit: this.indexedKeys })) {
       const number = decodeNumber(key.subarray(1, 9));
       const index = decodeNumber(key.subarray(10, 18));
       if (cached?.number !== number) cached = await this.batch(number);
@@ -77,17 +83,20 @@ export class RollupStore {
    * entries are indexed: the index feeds /rollup/entries, which never lists a private key, and a node of
    * mostly private data must not make that route skip past them.
    */
-  private async indexEntries(batch: Batch, record: BatchRecord): Promise<void> {
+  private async indexEntries(batch: Batch, record: BatchRecord): Promise<number> {
     const places = new Map<string, readonly [number, number]>();
+    let added = 0;
     for (const [i, u] of record.updates.entries()) {
       if (u.service !== "kv" || !isPublicSpaceId(u.spaceId)) continue;
       const before = places.get(u.key) ?? (await this.keyPlace(u.key));
       if (before !== undefined) batch.del(Bucket.rollupLatest, [before[0], before[1]]);
+      else added++;
       places.set(u.key, [record.number, i]);
       batch.put(Bucket.rollupLatest, [record.number, i], u.key);
       batch.put(Bucket.rollupKeyPlace, [u.key], [record.number, i]);
     }
     batch.put(Bucket.rollupMeta, ["entries"], record.number);
+    return added;
   }
 
   private async keyPlace(key: string): Promise<readonly [number, number] | undefined> {
@@ -198,14 +207,20 @@ export class RollupStore {
     batch.put(Bucket.rollupBatches, [record.number], stripUndefined(record));
     for (const update of record.updates) batch.del(Bucket.rollupPending, [update.seq]);
     batch.put(Bucket.rollupMeta, ["meta"], { latestBatch: record.number } satisfies RollupMeta);
-    await this.indexEntries(batch, record);
+    const added = await this.indexEntries(batch, record);
     await this.store.write(batch);
+    this.indexedKeys += added;
+    this.noteStatus(record);
   }
 
   async updateBatch(record: BatchRecord): Promise<void> {
     const batch = new Batch();
     batch.put(Bucket.rollupBatches, [record.number], stripUndefined(record));
     await this.store.write(batch);
+    this.noteStatus(record);
+  }
+
+  private noteStatus(record: BatchRecord): void {
     if ((record.status === "proven" || record.status === "anchored") && record.number > this.proven) this.proven = record.number;
   }
 }
