@@ -48,7 +48,9 @@ describe("rollup proving (Groth16, embedded pool)", () => {
   test("default: every cut batch is proven; proofs verify against exactly the batch's signals", async () => {
     dataDir = await mkdtemp(join(tmpdir(), "tinycloud-proving-"));
     node = await startTestNode({ dataDir, prove: true, ...config });
-    const session = await signIn({ url: node.url, wallet: testWallet(0x11) });
+    // A public space: one update per write (a private space's first write also inserts its salt leaf), so
+    // the batches are [a, b] and [c] and pick the 2- and 1-step circuits.
+    const session = await signIn({ url: node.url, wallet: testWallet(0x11), space: "public" });
     await session.kv.put("a", "1");
     await session.kv.put("b", "2");
     await session.kv.put("c", "3");
@@ -77,7 +79,7 @@ describe("rollup proving (Groth16, embedded pool)", () => {
 
   test("behavior: a batch cut while proving was off is proven after a restart", async () => {
     assert.ok(node);
-    const session0 = await signIn({ url: node.url, wallet: testWallet(0x11), host: false });
+    const session0 = await signIn({ url: node.url, wallet: testWallet(0x11), space: "public", host: false });
     await node.close();
     node = await startTestNode({ dataDir, prove: false, ...config });
     const session = new TinyCloudSession(new NodeHttp(node.url, fetch), session0.spaceId, session0.key, session0.proofs, session0.expiresAt);
