@@ -18,6 +18,7 @@ describe("light-client page: build and routes", () => {
     assert.deepEqual(bundle.warnings, []);
     assert.ok(bundle.jsGzipBytes <= BUDGET_GZIP_BYTES, `app.js is ${bundle.jsGzipBytes} B gzip, over the ${BUDGET_GZIP_BYTES} B budget`);
     assert.ok(!bundle.html.includes("/* STYLE */"), "the stylesheet is inlined");
+    assert.match(bundle.html, /<link rel="icon" href="data:image\/svg\+xml,/, "an inline icon: no /favicon.ico request, no 404");
     assert.match(bundle.html, /<script type="module" src="\/lightclient\/app\.js"><\/script>/);
     for (const step of ["vkey", "proof", "root", "path", "value"]) assert.match(bundle.html, new RegExp(`data-step="${step}"`));
     const js = new TextDecoder().decode(bundle.js);
