@@ -1,9 +1,14 @@
 /** `tinycloud setup`: build circuit keys, verifiers and verification keys (prover/setup/artifacts.ts). */
 import type { Command } from "commander";
 import type { CircuitBuild } from "../prover/setup/artifacts.js";
+import { resolve } from "node:path";
+import { DEFAULT_CONFIG } from "../node/server/config.js";
 import { collect } from "./options.js";
 
 const RULE = "!".repeat(78);
+
+/** Builds modelled above this many seconds get a warning before they start. */
+const LONG_BUILD_SECONDS = 300;
 
 export const DEV_PTAU_WARNING = [
   RULE,
@@ -37,11 +42,20 @@ export function registerSetupCommand(program: Command): void {
       "compile the circuits in circuits/circuits.json and make their Groth16 keys, verification keys and Solidity verifiers (cached under .cache/), then compile the contracts (contracts/generated/artifacts.json, verifiers.json)",
     )
     .option("--ptau <file>", "prepared powers-of-tau file from a public ceremony (default: generate an INSECURE dev ptau)")
-    .option("--circuit <name>", "build only this circuit (repeatable, or comma-separated)", collect)
+    .option("--circuit <name>", "build this circuit (repeatable, or comma-separated); default: the circuits the node proves with", collect)
+    .option("--all", "build every circuit of circuits/circuits.json (the large ones take hours on a small machine)")
     .option("--force", "rebuild even when the cache is up to date")
     .option("--insecure-deterministic", "phase 2 from a public beacon: reproducible keys (the committed dev keys) that ANYONE CAN FORGE proofs for")
-    .action(async (options: { ptau?: string; circuit?: string[]; force?: boolean; insecureDeterministic?: boolean }) => {
+    .action(async (options: { ptau?: string; circuit?: string[]; all?: boolean; force?: boolean; insecureDeterministic?: boolean }) => {
       const started = performance.now();
+      if (options.all === true && options.circuit !== undefined) {
+        console.error("error: --all and --circuit go separately");
+        process.exitCode = 2;
+        return;
+      }
+      // Plain `setup` builds what `tinycloud node` proves with, not every circuit of the manifest (B = 16 and
+      // 32 and their 2^19 dev ptau take hours on a 2-core machine): more only when asked.
+      const circuits = options.all === true ? [] : (options.circuit ?? [...(DEFAULT_CONFIG.circuits ?? [])]);
       const phase2 = options.insecureDeterministic === true ? "insecure-deterministic" : "csprng";
       if (!options.ptau) console.error(`${DEV_PTAU_WARNING}\n`);
       if (phase2 === "insecure-deterministic") console.error(`${INSECURE_PHASE2_WARNING}\n`);
@@ -49,12 +63,30 @@ export function registerSetupCommand(program: Command): void {
       const { runSetup, SetupError } = await import("../prover/setup/artifacts.js");
       const { createReporter, formatSeconds } = await import("../prover/setup/progress.js");
       const { generateContractArtifacts } = await import("../prover/setup/contracts.js");
+      const { defaultRoot, setupPlan } = await import("../prover/setup/artifacts.js");
+      const { modelSeconds } = await import("../prover/setup/estimate.js");
+      const { removePartials } = await import("../prover/setup/partials.js");
+      // Interrupted (Ctrl-C, kill): remove this run's half-written files, so no debris is left in the cache.
+      const cacheDir = resolve(defaultRoot(), ".cache");
+      const interrupt = (signal: NodeJS.Signals) => {
+        console.error(`\nsetup: ${signal}: removing this run's partial files; finished steps stay cached`);
+        void removePartials(cacheDir).finally(() => process.exit(130));
+      };
+      process.once("SIGINT", interrupt);
+      process.once("SIGTERM", interrupt);
       let builds: CircuitBuild[];
       try {
+        const plan = await setupPlan({ ...(options.ptau ? { ptau: options.ptau } : {}), circuits, force: options.force === true, phase2 });
+        const modelled = plan.reduce((sum, step) => sum + modelSeconds(step), 0);
+        if (plan.length === 0) console.error("setup: everything is cached; checking and publishing only");
+        else {
+          console.error(`setup: ${plan.length} step(s) to build, about ${formatSeconds(modelled)} on an idle 2-core machine (longer under load)`);
+          if (modelled > LONG_BUILD_SECONDS) console.error("setup: this is a long build; Ctrl-C stops it cleanly (finished steps stay cached)");
+        }
         const reporter = createReporter();
         builds = await runSetup({
           ...(options.ptau ? { ptau: options.ptau } : {}),
-          circuits: options.circuit ?? [],
+          circuits,
           force: options.force === true,
           phase2,
           reporter,

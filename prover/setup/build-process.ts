@@ -13,10 +13,10 @@
  * (SIGTERM/SIGINT) or its parent goes away, removes the partial files of its unfinished step before
  * it exits.
  */
-import { readdir, rm } from "node:fs/promises";
 import { getPriority, setPriority } from "node:os";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import type { CircuitBuild, PlannedSetupStep, SetupPhase2 } from "./artifacts.js";
+import { removePartials } from "./partials.js";
 import type { Reporter, SetupStepKind } from "./progress.js";
 
 export interface KeyBuildRequest {
@@ -61,15 +61,6 @@ function ipcReporter(): Reporter {
       };
     },
   };
-}
-
-/** Remove what this process left half-written in the cache (runSetup names it after its pid). */
-async function removePartials(cacheDir: string): Promise<void> {
-  const suffixes = [`.partial-${process.pid}`, `.tmp-${process.pid}`];
-  for (const dir of [join(cacheDir, "circuits"), join(cacheDir, "ptau")]) {
-    const names = await readdir(dir).catch(() => [] as string[]);
-    await Promise.all(names.filter((n) => suffixes.some((s) => n.endsWith(s))).map((n) => rm(join(dir, n), { recursive: true, force: true })));
-  }
 }
 
 async function build(request: KeyBuildRequest): Promise<void> {
