@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -190,6 +190,16 @@ describe("tinycloud space client (login, kv, share, revoke, spaces)", () => {
     assertOneLineError(await cli(["login", "--config-dir", join(dir, "config3")], {}), "CLI_WALLET_KEY", /no wallet key/);
     assertOneLineError(await cli(["login", "--config-dir", join(dir, "config3")], { TINYCLOUD_WALLET_KEY: "0x1234" }), "CLI_WALLET_KEY", /32 bytes of hex/);
     assert.equal((await fetch(`${node.url}/healthz`)).status, 200);
+  });
+
+  it("an expired session says to log in again (exit 2)", async () => {
+    const expiredDir = join(dir, "expired");
+    const file = JSON.parse(await readFile(join(dir, "config", "sessions.json"), "utf8")) as { sessions: { expiresAt: number }[] };
+    for (const s of file.sessions) s.expiresAt = Math.floor(Date.now() / 1000) - 5;
+    await mkdir(expiredDir, { recursive: true });
+    await writeFile(join(expiredDir, "sessions.json"), JSON.stringify(file));
+    assertOneLineError(await cli(["kv", "ls"], { TINYCLOUD_CONFIG_DIR: expiredDir }), "CLI_SESSION_EXPIRED", /expired at .*: run tinycloud login/);
+    assert.match((await cli(["spaces"], { TINYCLOUD_CONFIG_DIR: expiredDir })).stdout, /EXPIRED/);
   });
 
   it("an unreachable node: exit 2, connection refused (not fetch failed)", async () => {
