@@ -9,7 +9,7 @@ import { utf8ToBytes } from "../../core/encoding.js";
 import type { KvVersionInfo } from "../../node/client/client.js";
 import { CliClientError, usageErrorsExitTwo } from "./errors.js";
 import { isoSeconds, print } from "./output.js";
-import { parseVersionNumber } from "./parse.js";
+import { parsePositiveInteger } from "./parse.js";
 import { withCurrentSession as withSession } from "./session-store.js";
 
 interface Common {
@@ -63,7 +63,7 @@ export function registerKvCommand(program: Command): void {
     .option("--out <file>", "write the value to a file instead of stdout")
     .action((key: string, options: Common & { version?: string; out?: string }) =>
       withSession(options, async (session) => {
-        const version = options.version === undefined ? undefined : parseVersionNumber(options.version);
+        const version = options.version === undefined ? undefined : parsePositiveInteger(options.version, "--version");
         const value = await session.kv.get(key, version === undefined ? {} : { version });
         if (value === undefined) throw notFound(key);
         if (options.out !== undefined) await writeFile(options.out, value.bytes);
@@ -78,7 +78,7 @@ export function registerKvCommand(program: Command): void {
     .option("--limit <n>", "at most this many keys")
     .action((prefix: string | undefined, options: Common & { limit?: string }) =>
       withSession(options, async (session) => {
-        const limit = options.limit === undefined ? undefined : parseVersionNumber(options.limit);
+        const limit = options.limit === undefined ? undefined : parsePositiveInteger(options.limit, "--limit");
         const keys: string[] = [];
         let cursor: string | undefined;
         // Follow the node's pages until the end (or --limit).
@@ -121,7 +121,7 @@ export function registerKvCommand(program: Command): void {
       if (headers === undefined) throw notFound(key);
       const meta: Record<string, string> = {};
       headers.forEach((value, name) => {
-        if (name === "etag" || name === "content-type" || name === "content-length" || name.startsWith("x-tinycloud-")) meta[name] = value;
+        if (name === "etag" || name === "content-type" || name.startsWith("x-tinycloud-")) meta[name] = value;
       });
       print(options.json, { key, headers: meta }, () =>
         Object.entries(meta)

@@ -99,11 +99,11 @@ export function registerLoginCommand(program: Command): void {
         print(options.json, { ...shown, sessionFile: file }, () =>
           [
             `signed in to ${stored.spaceId}`,
-            `  node     ${node}`,
-            `  owner    ${owner}`,
-            `  abilities ${abilities.join(", ")}`,
-            `  expires  ${isoSeconds(stored.expiresAt)}`,
-            `  session  ${file}`,
+            `  node       ${node}`,
+            `  owner      ${owner}`,
+            `  abilities  ${abilities.join(", ")}`,
+            `  expires    ${isoSeconds(stored.expiresAt)}`,
+            `  session    ${file}`,
           ].join("\n"),
         );
       }),

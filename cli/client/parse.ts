@@ -51,9 +51,9 @@ export function parseKvAbilities(items: readonly string[], option = "--abilities
   return [...out];
 }
 
-/** `--version N`: a positive integer. */
-export function parseVersionNumber(text: string): number {
-  if (!/^\d{1,15}$/.test(text.trim()) || Number(text) < 1) throw new CliClientError("CLI_USAGE", `--version "${text.slice(0, 40)}" is not a version number (1, 2, …)`);
+/** `--version N`, `--limit N`: a positive integer. */
+export function parsePositiveInteger(text: string, option: string): number {
+  if (!/^\d{1,15}$/.test(text.trim()) || Number(text) < 1) throw new CliClientError("CLI_USAGE", `${option} "${text.slice(0, 40)}" is not a positive integer (1, 2, …)`);
   return Number(text);
 }
 

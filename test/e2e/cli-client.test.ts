@@ -175,8 +175,9 @@ describe("tinycloud space client (login, kv, share, revoke, spaces)", () => {
   it("bad input: one line on stderr, exit 2", async () => {
     assertOneLineError(await run("kv", "frobnicate"), "CLI_USAGE", /unknown command 'frobnicate'/);
     assertOneLineError(await run("kv", "get"), "CLI_USAGE", /missing required argument 'key'/);
-    assertOneLineError(await run("kv", "get", "notes/a.txt", "--version", "two"), "CLI_USAGE", /--version "two" is not a version number/);
-    assertOneLineError(await run("kv", "get", "notes/a.txt", "--version", "0"), "CLI_USAGE", /not a version number/);
+    assertOneLineError(await run("kv", "get", "notes/a.txt", "--version", "two"), "CLI_USAGE", /--version "two" is not a positive integer/);
+    assertOneLineError(await run("kv", "get", "notes/a.txt", "--version", "0"), "CLI_USAGE", /not a positive integer/);
+    assertOneLineError(await run("kv", "ls", "--limit", "-3"), "CLI_USAGE", /--limit "-3" is not a positive integer/);
     assertOneLineError(await run("kv", "put", "k"), "CLI_USAGE", /give the value/);
     assertOneLineError(await run("share", "notes", "--to", "bob"), "CLI_USAGE", /is not a DID/);
     assertOneLineError(await run("revoke", "not-a-cid"), "CLI_USAGE", /is not a CID/);

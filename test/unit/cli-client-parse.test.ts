@@ -1,7 +1,7 @@
 /** The space client's option parsers (cli/client/parse.ts): durations, wallet keys, abilities, versions, node URLs. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { parseDuration, parseKvAbilities, parseNodeUrl, parseVersionNumber, parseWalletKey } from "../../cli/client/parse.js";
+import { parseDuration, parseKvAbilities, parseNodeUrl, parsePositiveInteger, parseWalletKey } from "../../cli/client/parse.js";
 import { CliClientError } from "../../cli/client/errors.js";
 
 function refused(fn: () => unknown, code: string, pattern: RegExp): void {
@@ -58,10 +58,10 @@ describe("parseKvAbilities", () => {
   });
 });
 
-describe("parseVersionNumber and parseNodeUrl", () => {
-  it("versions are positive integers", () => {
-    assert.equal(parseVersionNumber("3"), 3);
-    for (const bad of ["0", "-1", "two", "1.5", "", "1e3", "9999999999999999"]) refused(() => parseVersionNumber(bad), "CLI_USAGE", /not a version number/);
+describe("parsePositiveInteger and parseNodeUrl", () => {
+  it("versions and limits are positive integers", () => {
+    assert.equal(parsePositiveInteger("3", "--version"), 3);
+    for (const bad of ["0", "-1", "two", "1.5", "", "1e3", "9999999999999999"]) refused(() => parsePositiveInteger(bad, "--limit"), "CLI_USAGE", /^--limit ".*" is not a positive integer/);
   });
   it("node URLs are http(s), without a trailing slash", () => {
     assert.equal(parseNodeUrl("http://127.0.0.1:8000/"), "http://127.0.0.1:8000");
