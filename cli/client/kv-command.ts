@@ -30,6 +30,12 @@ function jsonValue(bytes: Uint8Array): { text: string } | { base64: string } {
   }
 }
 
+async function readStdin(): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
 function common(command: Command): Command {
   return command.option("--config-dir <dir>", "where sessions are stored ($TINYCLOUD_CONFIG_DIR, default ~/.config/tinycloud)").option("--json", "machine-readable output");
 }
@@ -38,7 +44,7 @@ export function registerKvCommand(program: Command): void {
   const kv = usageErrorsExitTwo(program.command("kv").description("key-value store of the logged-in space (run tinycloud login first)"));
 
   common(kv.command("put").description("write a value (the argument, or --file)").argument("<key>").argument("[value]"))
-    .option("--file <file>", "read the value from a file")
+    .option("--file <file>", "read the value from a file (- for stdin)")
     .option("--content-type <type>", "content type (default text/plain for a value, application/octet-stream for a file)")
     .action((key: string, value: string | undefined, options: Common & { file?: string; contentType?: string }) =>
       withSession(options, async (session) => {
@@ -47,7 +53,8 @@ export function registerKvCommand(program: Command): void {
         if (options.file === undefined) bytes = utf8ToBytes(value as string);
         else {
           try {
-            bytes = new Uint8Array(await readFile(options.file));
+            // `--file -` reads stdin, for pipes (`… | tinycloud kv put key --file -`).
+            bytes = new Uint8Array(options.file === "-" ? await readStdin() : await readFile(options.file));
           } catch (error) {
             throw new CliClientError("CLI_USAGE", `--file ${options.file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
           }

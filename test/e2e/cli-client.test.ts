@@ -27,12 +27,18 @@ interface Run {
   stderr: string;
 }
 
-function cli(args: readonly string[], env: Record<string, string | undefined>): Promise<Run> {
+function cli(args: readonly string[], env: Record<string, string | undefined>, stdin?: string): Promise<Run> {
   return new Promise((resolve, reject) => {
-    execFile(NODE_BIN, [CLI, ...args], { cwd: ROOT, timeout: 120_000, env: { ...process.env, TINYCLOUD_WALLET_KEY: undefined, TINYCLOUD_CONFIG_DIR: undefined, ...env } }, (error, stdout, stderr) => {
-      if (error !== null && typeof error.code !== "number") return reject(error);
-      resolve({ code: error === null ? 0 : (error.code as number), stdout, stderr });
-    });
+    const child = execFile(
+      NODE_BIN,
+      [CLI, ...args],
+      { cwd: ROOT, timeout: 120_000, env: { ...process.env, TINYCLOUD_WALLET_KEY: undefined, TINYCLOUD_CONFIG_DIR: undefined, ...env } },
+      (error, stdout, stderr) => {
+        if (error !== null && typeof error.code !== "number") return reject(error);
+        resolve({ code: error === null ? 0 : (error.code as number), stdout, stderr });
+      },
+    );
+    child.stdin?.end(stdin ?? "");
   });
 }
 
@@ -115,6 +121,12 @@ describe("tinycloud space client (login, kv, share, revoke, spaces)", () => {
     const file = join(dir, "blob.bin");
     await writeFile(file, new Uint8Array([0, 255, 1, 254]));
     await json("kv", "put", "notes/b.bin", "--file", file);
+
+    const piped = await cli(["kv", "put", "notes/c.json", "--file", "-", "--content-type", "application/json", "--json"], env, '{"piped":true}');
+    assert.equal(piped.code, 0, piped.stderr);
+    const c = await json<{ text: string; contentType: string }>("kv", "get", "notes/c.json");
+    assert.deepEqual([c.text, c.contentType], ['{"piped":true}', "application/json"]);
+    assert.equal((await run("kv", "rm", "notes/c.json")).code, 0);
 
     const get = await run("kv", "get", "notes/a.txt");
     assert.equal(get.code, 0);
