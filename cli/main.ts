@@ -13,6 +13,7 @@ import { registerVerifyCommand } from "./verify-command.js";
 import { registerCeremonyCommand } from "./ceremony-command.js";
 import { registerNodeCommand } from "./node-command.js";
 import { registerProtocolCommands } from "./protocol-commands.js";
+import { registerClientCommands } from "./client/index.js";
 
 const program = new Command().name("tinycloud").description("TinyCloud protocol node with a verifiable, on-chain anchored state root").showHelpAfterError("(add --help for usage)").exitOverride();
 
@@ -24,6 +25,7 @@ registerProtocolCommands(program);
 registerDeployCommand(program);
 registerAuditCommand(program);
 registerVerifyCommand(program);
+registerClientCommands(program);
 
 try {
   await program.parseAsync(process.argv);
