@@ -163,7 +163,8 @@ export function registerVerifyCommand(program: Command): void {
         process.exitCode = report.ok ? 0 : 1;
       } catch (error) {
         if (error instanceof UsageError || error instanceof LightClientUriError || error instanceof RemoteCheckError) {
-          console.error(`error: ${error.message}`);
+          // The same form as `audit`'s errors: "<command>: <message>".
+          console.error(`verify: ${error.message}`);
           process.exitCode = 2;
           return;
         }
