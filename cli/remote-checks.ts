@@ -6,7 +6,7 @@
  */
 import { getAddress } from "viem";
 import { TinyCloudError } from "../core/errors.js";
-import { emptyStateRoot } from "../core/state/state-tree.js";
+import { emptyStateRoot, MAX_STATE_TREE_DEPTH } from "../core/state/state-tree.js";
 import { networkReason } from "../lightclient/transports/net-error.js";
 import { errorText, type ChainSource } from "../lightclient/transports/types.js";
 import { viemChainSource } from "../lightclient/transports/viem-chain.js";
@@ -69,7 +69,7 @@ export async function checkAnchor(options: { rpc: string; contract: string; time
     if (networkReason(error) !== undefined) throw unreachable(options.rpc, error);
     throw notAnAnchor("genesisRoot(), treeDepth() or deployedAt() fails");
   }
-  if (!Number.isSafeInteger(genesis.treeDepth) || genesis.treeDepth < 1 || genesis.treeDepth > 64 || emptyStateRoot(genesis.treeDepth) !== genesis.genesisRoot) {
+  if (!Number.isSafeInteger(genesis.treeDepth) || genesis.treeDepth < 1 || genesis.treeDepth > MAX_STATE_TREE_DEPTH || emptyStateRoot(genesis.treeDepth) !== genesis.genesisRoot) {
     throw notAnAnchor("its genesis root is not the empty state tree");
   }
   return chainId;

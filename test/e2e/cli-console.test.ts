@@ -18,6 +18,7 @@ import type { Readable } from "node:stream";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { freePort, startAnvil, type AnvilInstance } from "../../node/chain/anvil.js";
+import { createChainClients } from "../../node/chain/clients.js";
 import { signIn } from "../../node/client/client.js";
 import { killAllChildNodes, spawnChildNode, type ChildNode } from "../helpers/child-node.js";
 import { CLI } from "../helpers/spawn-node.js";
@@ -156,6 +157,26 @@ describe("tinycloud CLI: exit codes and one-line errors", () => {
       });
       assert.equal(started.code, 2, started.stdout + started.stderr);
       assertOneLine(started, notAnchor);
+    });
+
+    test("a contract that is not an anchor (it answers 42 to every call): verify and node --contract refuse it, exit 2", async () => {
+      // Runtime code PUSH1 42 PUSH1 0 MSTORE PUSH1 32 PUSH1 0 RETURN, behind init code that copies it out:
+      // every view of the anchor's ABI decodes, so only the genesis check can tell.
+      const clients = createChainClients({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, privateKey: anvil.accounts[1]!.privateKey });
+      const hash = await clients.walletClient!.sendTransaction({ account: clients.account!, chain: clients.chain, data: "0x600a600c600039600a6000f3602a60005260206000f3" });
+      const receipt = await clients.publicClient.waitForTransactionReceipt({ hash });
+      const fake = receipt.contractAddress!;
+      const notAnchor = (why: string) => new RegExp(`${fake} is not a TinyCloudAnchor on chain ${anvil.chainId} \\(${why}\\)$`, "i");
+      const verify = await tinycloud(["verify", "tinycloud:pkh:eip155:1:0x0000000000000000000000000000000000000001:public/kv/a", "--node", node.url, "--rpc", anvil.rpcUrl, "--contract", fake]);
+      assert.equal(verify.code, 2, verify.stdout + verify.stderr);
+      assertOneLine(verify, notAnchor("its genesis root is not the empty state tree"));
+      const data = await mkdtemp(join(tmpdir(), "tinycloud-fake-anchor-"));
+      dirs.push(data);
+      const started = await tinycloud(["node", "--port", "0", "--host", "127.0.0.1", "--data", data, "--rpc", anvil.rpcUrl, "--contract", fake], {
+        TINYCLOUD_SEQUENCER_KEY: anvil.accounts[0]!.privateKey,
+      });
+      assert.equal(started.code, 2, started.stdout + started.stderr);
+      assertOneLine(started, notAnchor("roots\\(0\\) is not the empty state tree of depth 16"));
     });
 
     test("the console: one line per batch cut (size, time); SIGTERM ends with a 'stopped' line, exit 0", async () => {
