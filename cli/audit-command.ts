@@ -25,6 +25,7 @@ import type { AuditChain } from "../lightclient/audit/types.js";
 import { spacesAuthorization } from "../lightclient/transports/read-auth.js";
 import { parseSpaceId } from "../core/resource.js";
 import { ReaderKeyError, readerKeyOf } from "./reader-key.js";
+import { checkAnchor, checkNodeChain, reachNode, RemoteCheckError } from "./remote-checks.js";
 
 interface AuditCliOptions {
   batch: string;
@@ -43,6 +44,9 @@ interface AuditCliOptions {
   proof?: string;
   space?: string;
 }
+
+/** How long the node and the RPC get to answer the first request. */
+const PREFLIGHT_TIMEOUT_MS = 20_000;
 
 const DEFAULT_VKEYS = new URL("../circuits/keys/", import.meta.url);
 
@@ -118,17 +122,25 @@ async function runAudit(options: AuditCliOptions): Promise<number> {
     throw error;
   }
   const source = new HttpAuditSource(url.toString(), fetch, authorization);
+  // The same one-line errors as `verify` (exit 2): an unreachable node or RPC, an address that is not a
+  // TinyCloudAnchor, a node that anchors elsewhere.
+  let status: unknown;
+  try {
+    status = await reachNode(url.toString(), PREFLIGHT_TIMEOUT_MS);
+    if (options.rpc !== undefined && options.contract !== undefined) {
+      checkNodeChain(url.toString(), status, await checkAnchor({ rpc: options.rpc, contract: options.contract, timeoutMs: PREFLIGHT_TIMEOUT_MS }), options.contract);
+    }
+  } catch (error) {
+    if (error instanceof RemoteCheckError) return usage(error.message);
+    throw error;
+  }
 
   let batch: number;
   if (options.batch === "latest") {
-    try {
-      const response = await fetch(new URL("/rollup/status", url));
-      const status = (await response.json()) as { latestBatch?: unknown };
-      if (typeof status.latestBatch !== "number" || status.latestBatch < 1) return usage("the node has no batch yet");
-      batch = status.latestBatch;
-    } catch (error) {
-      return usage(`cannot read ${url.origin}/rollup/status: ${error instanceof Error ? error.message : String(error)}`);
-    }
+    const latest = (status as { latestBatch?: unknown } | undefined)?.latestBatch;
+    if (status === undefined) return usage(`cannot read ${url.origin}/rollup/status: not a rollup node's status`);
+    if (typeof latest !== "number" || latest < 1) return usage("the node has no batch yet");
+    batch = latest;
   } else {
     batch = Number(options.batch);
     if (!/^[1-9][0-9]{0,15}$/.test(options.batch) || !Number.isSafeInteger(batch)) return usage(`--batch must be a positive integer or "latest", got "${options.batch}"`);

@@ -2,6 +2,7 @@
  * `tinycloud` command line. Every command has `--help`; failures print the error code and message
  * and exit non-zero, never a stack trace for expected (typed) errors.
  */
+import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { isProtocolError } from "../core/errors.js";
 import { registerSetupCommand } from "./setup-command.js";
@@ -16,6 +17,8 @@ import { registerProtocolCommands } from "./protocol-commands.js";
 import { registerClientCommands } from "./client/index.js";
 
 const program = new Command().name("tinycloud").description("TinyCloud protocol node with a verifiable, on-chain anchored state root").showHelpAfterError("(add --help for usage)").exitOverride();
+const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
+program.version(version, "-V, --version", "print the version");
 
 registerNodeCommand(program);
 registerSetupCommand(program);
@@ -30,7 +33,9 @@ registerClientCommands(program);
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
-  if (error instanceof CommanderError) process.exit(error.exitCode);
+  // Exit codes, the same for every command (README "Exit codes"): 0 ok (--help and --version too), 1 a
+  // check failed, 2 usage error or unreachable. Commander's own usage errors exit 1 by default.
+  if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? 0 : 2);
   if (isProtocolError(error)) {
     console.error(`error ${error.code}: ${error.message}`);
     process.exit(2);

@@ -120,9 +120,10 @@ export function registerNodeCommand(program: Command): void {
         const adminToken = process.env["TINYCLOUD_ADMIN_TOKEN"];
         const startedAt = Date.now();
         await requireWritableDataDir(options.data);
+        const port = positiveInt(options.port, "--port", true);
         const node = await startNode(
           {
-            port: positiveInt(options.port, "--port", true),
+            port,
             host: options.host,
             dataDir: options.data,
             maxBodyBytes: positiveInt(options.maxBodyBytes, "--max-body-bytes"),
@@ -156,7 +157,12 @@ export function registerNodeCommand(program: Command): void {
             ...(options.allowInsecureKeys === true ? { allowInsecureKeys: true } : {}),
           },
           { plugins: NODE_PLUGINS },
-        );
+        ).catch((error: unknown) => {
+          const line = listenErrorLine(error, options.host, port);
+          if (line === undefined) throw error;
+          console.error(line);
+          process.exit(2);
+        });
         // Before anything is printed (a supervisor may signal as soon as it sees the listening line).
         // First signal: stop accepting requests and close everything (proofs in flight are not waited for:
         // their batches stay cut in the store and are proven after a restart), within SHUTDOWN_LIMIT_MS.
@@ -173,8 +179,12 @@ export function registerNodeCommand(program: Command): void {
             console.error(`stopping took more than ${SHUTDOWN_LIMIT_MS / 1000} s: exiting now`);
             process.exit(1);
           }, SHUTDOWN_LIMIT_MS).unref();
+          const stopStarted = Date.now();
           void node.close().then(
-            () => process.exit(0),
+            () => {
+              console.log(`stopped (${((Date.now() - stopStarted) / 1000).toFixed(1)} s)`);
+              process.exit(0);
+            },
             (error: unknown) => {
               console.error("stopping failed:", error);
               process.exit(1);
@@ -205,8 +215,21 @@ async function requireWritableDataDir(dir: string): Promise<void> {
     const code = (error as NodeJS.ErrnoException).code ?? "error";
     const reason = error instanceof Error ? error.message : String(error);
     console.error(`tinycloud: data directory ${resolve(dir)} is not writable (${code}): ${reason}`);
-    process.exit(1);
+    process.exit(2);
   }
+}
+
+/**
+ * The HTTP port cannot be had (busy, privileged, no such address): the operator's choice, not a bug. One
+ * line in the style of the chain port's error, instead of the listen error's stack trace.
+ */
+export function listenErrorLine(error: unknown, host: string, port: number): string | undefined {
+  const e = error as { code?: unknown; syscall?: unknown };
+  if (e === null || typeof e !== "object" || e.syscall !== "listen") return undefined;
+  if (e.code === "EADDRINUSE") return `tinycloud: port ${port} on ${host} is in use (another node?); pick another with --port`;
+  if (e.code === "EACCES") return `tinycloud: no permission to listen on port ${port} on ${host} (ports below 1024 need privileges); pick another with --port`;
+  if (e.code === "EADDRNOTAVAIL") return `tinycloud: cannot listen on ${host}: no such address on this machine; pick another with --host`;
+  return undefined;
 }
 
 /**

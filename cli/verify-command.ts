@@ -6,7 +6,8 @@
  * batch record, the state proof and the value bytes, and every answer is verified. Prints each step
  * (✓ / ✗ with the reason) or, with --json, the report. A private entry needs a read capability:
  * --auth-key (the reader's session key) and --proof (the delegations to it) sign each request. Exit status: 0 every step passed, 1 a step
- * failed, 2 bad usage (URI, options, unreadable files).
+ * failed, 2 bad usage (URI, options, unreadable files), the node or RPC unreachable, --contract not a
+ * TinyCloudAnchor, or a node that anchors elsewhere.
  */
 import { readdir, readFile } from "node:fs/promises";
 import { basename, join } from "node:path";
@@ -19,6 +20,7 @@ import { BUILTIN_VKEYS, fetchNodeSource, formatReport, LightClientUriError, pinV
 import { loadSnarkjs, terminateCurves } from "../prover/backends/snarkjs-api.js";
 import { readAuthorization } from "../lightclient/transports/read-auth.js";
 import { ReaderKeyError, readerKeyOf } from "./reader-key.js";
+import { checkAnchor, checkNodeChain, reachNode, RemoteCheckError } from "./remote-checks.js";
 
 export interface VerifyCommandOptions {
   node: string;
@@ -117,12 +119,17 @@ export async function runVerify(uri: string, opts: VerifyCommandOptions): Promis
     throw error;
   }
   const vkeys = opts.vkeys !== undefined ? await loadVkeysDir(opts.vkeys) : BUILTIN_VKEYS;
+  // Unreachable, not an anchor, or a node of another chain: exit 2 with one line, like `audit`, before
+  // any step runs (the steps would fail with those reasons buried in them, exit 1).
+  const chain = viemChainSource({ anchor: opts.contract, rpcUrl: opts.rpc, timeoutMs });
+  const status = await reachNode(opts.node, timeoutMs);
+  checkNodeChain(opts.node, status, await checkAnchor({ rpc: opts.rpc, contract: opts.contract, timeoutMs, chain }), opts.contract);
   const snarkjs = await loadSnarkjs();
   return verifyUri({
     uri,
     // A reader's key signs the proof request (the node then serves a private entry's salts) and the value fetch.
     node: fetchNodeSource({ url: opts.node, timeoutMs, ...(reader !== undefined ? { authorization: readAuthorization(reader) } : {}) }),
-    chain: viemChainSource({ anchor: opts.contract, rpcUrl: opts.rpc, timeoutMs }),
+    chain,
     groth16: snarkjsGroth16(snarkjs),
     vkeys,
     ...(opts.nodeVkeys === true ? { nodeVkeys: true, codeHashes: generatedCodeHashes() } : {}),
@@ -155,8 +162,9 @@ export function registerVerifyCommand(program: Command): void {
         if (opts.json === true) for (const w of report.warnings ?? []) console.error(`WARNING: ${w}`);
         process.exitCode = report.ok ? 0 : 1;
       } catch (error) {
-        if (error instanceof UsageError || error instanceof LightClientUriError) {
-          console.error(`error: ${error.message}`);
+        if (error instanceof UsageError || error instanceof LightClientUriError || error instanceof RemoteCheckError) {
+          // The same form as `audit`'s errors: "<command>: <message>".
+          console.error(`verify: ${error.message}`);
           process.exitCode = 2;
           return;
         }

@@ -5,6 +5,7 @@
  */
 import { bytesToHex, hexToBytes, isPlainObject } from "../../core/encoding.js";
 import { TinyCloudError } from "../../core/errors.js";
+import { networkReason } from "../transports/net-error.js";
 import type { AuditSource, EpochListing, FetchedEvent } from "./types.js";
 
 /** The node answered something other than data or a 404. */
@@ -41,7 +42,7 @@ export class HttpAuditSource implements AuditSource {
       const authorization = await this.authorization?.();
       response = await this.fetchImpl(`${this.base}${path}`, authorization === undefined ? {} : { headers: { authorization } });
     } catch (error) {
-      throw new AuditSourceError("SOURCE_UNREACHABLE", `GET ${this.base}${path} failed: ${error instanceof Error ? error.message : String(error)}`);
+      throw new AuditSourceError("SOURCE_UNREACHABLE", `cannot reach ${this.base}: ${networkReason(error) ?? (error instanceof Error ? error.message : String(error))} (GET ${path})`);
     }
     if (response.status === 404) {
       await response.body?.cancel();

@@ -1,5 +1,6 @@
 /** NodeSource over HTTP with `fetch` (Node and browsers alike). */
 import type { ReadAuthorization } from "./read-auth.js";
+import { networkReason } from "./net-error.js";
 import { TransportError, type NodeSource } from "./types.js";
 
 export interface FetchNodeOptions {
@@ -29,7 +30,7 @@ export function fetchNodeSource(options: FetchNodeOptions): NodeSource {
       if (authorization !== undefined) headers["authorization"] = authorization;
       response = await doFetch(url, { method, signal: AbortSignal.timeout(timeoutMs), headers });
     } catch (error) {
-      throw new TransportError("TRANSPORT_NETWORK", `node ${base} unreachable (${method} ${path}): ${error instanceof Error ? error.message : String(error)}`);
+      throw new TransportError("TRANSPORT_NETWORK", `cannot reach ${base}: ${networkReason(error) ?? (error instanceof Error ? error.message : String(error))} (${method} ${path})`);
     }
     if (!response.ok) {
       // The node's error body is plain text `<CODE>: <message>` (core/http-errors.ts): quoted, cut short.

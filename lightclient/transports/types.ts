@@ -63,8 +63,10 @@ export class TransportError extends TinyCloudError<TransportErrorCode> {
     code: TransportErrorCode,
     message: string,
     readonly status?: number,
+    /** The underlying error (kept for networkReason: undici and viem put "connection refused" in the cause chain). */
+    cause?: unknown,
   ) {
-    super(code, message);
+    super(code, message, cause !== undefined ? { cause } : {});
   }
 }
 

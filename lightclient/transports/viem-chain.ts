@@ -45,7 +45,7 @@ export function viemChainSource(options: ViemChainOptions): ChainSource {
     try {
       return await run();
     } catch (error) {
-      throw new TransportError("TRANSPORT_RPC", `${what} on ${where} failed: ${errorText(error)}`);
+      throw new TransportError("TRANSPORT_RPC", `${what} on ${where} failed: ${errorText(error)}`, undefined, error);
     }
   };
   let chainId: Promise<number> | undefined;

@@ -402,7 +402,7 @@ export class Anchorer {
       this.#state = "idle";
       this.#lastError = undefined;
     }
-    this.#log(`batch ${record.number} anchored${tx !== undefined ? ` by ${tx} in block ${block}` : ""} (root ${record.newRoot})`);
+    // The node prints the console line (block, time since the cut, tx) from onAnchored: one line per batch.
     this.#o.onAnchored?.(anchored);
   }
 

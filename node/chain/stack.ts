@@ -25,7 +25,7 @@ import type { NodeConfig } from "../server/config.js";
 import { Anchorer } from "./anchorer.js";
 import { startAnvil, type AnvilInstance } from "./anvil.js";
 import { connectChain as connectClients, type ChainClients } from "./clients.js";
-import { ChainError } from "./contract-errors.js";
+import { ChainError, isTransientRpcError, toChainError } from "./contract-errors.js";
 import { deployStack } from "./deploy.js";
 import { checkDeployment, loadDeployment, saveDeployment, type DeployedVerifier, type Deployment } from "./deployment.js";
 
@@ -164,12 +164,22 @@ export async function connectChain(config: NodeConfig): Promise<ChainConnection 
 /** A deployment record rebuilt from the anchor's address: router from the anchor, verifiers from the router. */
 async function deploymentFromChain(clients: ChainClients & { chainId: number }, anchor: Address, circuits: readonly string[], depth: number): Promise<Deployment> {
   const { publicClient } = clients;
+  // A wrong --contract (no code, or some other contract) gets one line naming it, not viem's decoding error.
+  const notAnAnchor = (why: string) => new ChainError("CHAIN_BAD_CONFIG", `${anchor} is not a TinyCloudAnchor on chain ${clients.chainId} (${why})`);
+  const code = await publicClient.getCode({ address: anchor }).catch((error: unknown) => {
+    throw toChainError(error, `reading the code at ${anchor}`);
+  });
+  if (code === undefined || code === "0x") throw notAnAnchor("no contract code at this address");
   const [router, owner, genesis, deployedAt] = await Promise.all([
     publicClient.readContract({ address: anchor, abi: ANCHOR_ABI, functionName: "router" }),
     publicClient.readContract({ address: anchor, abi: ANCHOR_ABI, functionName: "owner" }),
     publicClient.readContract({ address: anchor, abi: ANCHOR_ABI, functionName: "roots", args: [0n] }),
     publicClient.readContract({ address: anchor, abi: ANCHOR_ABI, functionName: "deployedAt" }),
-  ]);
+  ]).catch((error: unknown) => {
+    if (isTransientRpcError(error)) throw toChainError(error, `reading the anchor at ${anchor}`);
+    throw notAnAnchor("router(), owner(), roots(0) or deployedAt() fails");
+  });
+  if (genesis !== emptyStateRoot(depth)) throw notAnAnchor(`roots(0) is not the empty state tree of depth ${depth}`);
   const verifierDelay = await publicClient.readContract({ address: router, abi: ROUTER_ABI, functionName: "verifierDelay" });
   const table = loadVerifiers();
   const verifiers: Record<string, DeployedVerifier> = {};

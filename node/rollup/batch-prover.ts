@@ -30,6 +30,8 @@ export interface BatchProverOptions {
   readonly failures?: BatchFailures;
   /** Attempts per batch and backoff (default 3 tries, waiting 2 s then 8 s). */
   readonly retry?: RetryPolicy;
+  /** The console: one line per batch proven, with the proof's time and circuit (absent: silent). */
+  readonly log?: (line: string) => void;
 }
 
 export const DEFAULT_PROVE_RETRY: RetryPolicy = { attempts: 3, baseDelayMs: 2000 };
@@ -121,6 +123,7 @@ export class BatchProver {
     await this.rollup.updateBatch({ ...record, status: "proving", circuit: circuit.name });
     const expected = [record.oldRoot, record.newRoot, record.header, record.commitment];
     const matches = (signals: readonly string[]) => signals.length === expected.length && signals.every((s, i) => s === expected[i]);
+    const started = performance.now();
     let result = await this.pool.submit({ batch: record.number, circuit: circuit.name, input });
     if (!matches(result.publicSignals)) {
       // Jobs are keyed by batch number: a shared Redis may still hold another deployment's (or a wiped
@@ -141,6 +144,8 @@ export class BatchProver {
       provenAt: Date.now(),
     };
     await this.rollup.updateBatch(proven);
+    // The time includes a wait in the pool's queue when several batches are proven at once.
+    this.options.log?.(`batch ${record.number} proven in ${((performance.now() - started) / 1000).toFixed(1)} s (${circuit.name})`);
     for (const listener of this.provenListeners) listener(proven);
   }
 

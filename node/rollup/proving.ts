@@ -169,7 +169,10 @@ export async function startProving(app: FastifyInstance, rollup: RollupStore, se
     if (closed) throw new Error("closed");
     const table = Object.fromEntries(builds.map((b) => [b.name, { wasm: b.wasm, zkey: b.zkey, vkey: b.verificationKey }]));
     pool ??= new EmbeddedProverPool({ backend: groth16BackendSpec({ circuits: table }), metrics });
-    const p = new BatchProver(pool, rollup, circuits, options.depth, options.context, options.failures !== undefined ? { failures: options.failures } : {});
+    const p = new BatchProver(pool, rollup, circuits, options.depth, options.context, {
+      ...(options.failures !== undefined ? { failures: options.failures } : {}),
+      ...(options.quiet !== true ? { log } : {}),
+    });
     for (const listener of provenListeners) p.onProven(listener);
     prover = p;
     state = "ready";

@@ -52,6 +52,8 @@ export interface SequencerOptions {
    * 0: never wait). See `whenQuiet`.
    */
   readonly deferWhileBusyMs?: number;
+  /** The console: one line per batch cut, with its size and time (absent: silent, e.g. a quiet node). */
+  readonly log?: (line: string) => void;
 }
 
 export interface CommittedWrite {
@@ -479,6 +481,7 @@ export class Sequencer implements StateStager {
   }
 
   private async cutOne(number: number, updates: readonly PendingUpdate[]): Promise<void> {
+    const started = performance.now();
     const tree = await this.liveTree();
     const result = await tree.request({ kind: "cut", number, context: this.options.context, updates: updates.map(cutUpdateOf) });
     const record: BatchRecord = {
@@ -507,6 +510,7 @@ export class Sequencer implements StateStager {
     this.pendingCount = Math.max(0, this.pendingCount - updates.length);
     this.cutFailures = 0;
     this.failures.clear("cut", number);
+    this.options.log?.(`batch ${number} cut: ${updates.length} update${updates.length === 1 ? "" : "s"} (${Math.round(performance.now() - started)} ms)`);
     for (const listener of this.listeners) listener(record, result.witnesses);
   }
 

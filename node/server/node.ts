@@ -27,6 +27,7 @@ import { registerPublicRoutes } from "./public-routes.js";
 import { ReadGate } from "./read-gate.js";
 import { ResponseBudget } from "./response-budget.js";
 import type { FastifyInstance } from "fastify";
+import type { BatchRecord } from "../rollup/types.js";
 
 /** How long requests in flight may finish when the node stops, before their connections are closed. */
 const CLOSE_GRACE_MS = 2_000;
@@ -114,6 +115,13 @@ export function checkProvingKeys(keys: ProvingKeys, chain: Pick<ChainConnection,
   for (const line of lines) warn(line);
 }
 
+/** The console line of a batch anchored: the third of cut / proven / anchored, timed from the cut. */
+function anchoredLine(record: BatchRecord, now = Date.now()): string {
+  const where = record.anchorBlock !== undefined ? ` in block ${record.anchorBlock}` : "";
+  const tx = record.anchorTx !== undefined ? ` (tx ${record.anchorTx})` : "";
+  return `batch ${record.number} anchored${where}, ${((now - record.cutAt) / 1000).toFixed(1)} s after cut${tx}`;
+}
+
 async function startServices(config: NodeConfig, chain: ChainConnection | undefined, extensions: NodeExtensions): Promise<RunningNode> {
   const keys = await NodeKeys.load(config.dataDir);
   // 0700 before LevelDB writes into it: its files get 0666 & ~umask (no mode option), so the directory is
@@ -129,7 +137,15 @@ async function startServices(config: NodeConfig, chain: ChainConnection | undefi
   const replay = await ReplayGuard.load(store, now(), config.clockSkewSeconds);
   const rollupStore = new RollupStore(store);
   const context = chain?.context ?? 0n;
-  const sequencer = config.rollup ? await Sequencer.open(rollupStore, { maxUpdates: config.batchMaxUpdates, maxDelayMs: config.batchMaxDelayMs, context, depth: config.stateTreeDepth }) : undefined;
+  const sequencer = config.rollup
+    ? await Sequencer.open(rollupStore, {
+        maxUpdates: config.batchMaxUpdates,
+        maxDelayMs: config.batchMaxDelayMs,
+        context,
+        depth: config.stateTreeDepth,
+        ...(config.quiet ? {} : { log: (line: string) => console.log(line) }),
+      })
+    : undefined;
   const views = sequencer !== undefined ? await StateViews.open(rollupStore, sequencer) : undefined;
   const responses = new ResponseBudget(config.maxResponseBytes, config.maxResponseBytesInFlight, config.responseWaitMs);
   // Admission control on the proving backlog: only a node that proves has one (node/rollup/backlog.ts).
@@ -150,7 +166,13 @@ async function startServices(config: NodeConfig, chain: ChainConnection | undefi
     if (!warned && !config.quiet) for (const line of lines) console.warn(line);
     warned = true;
   };
-  const anchorer = views !== undefined ? chain?.startAnchorer(rollupStore, (record) => void views.advanceTo(record.number)) : undefined;
+  const anchorer =
+    views !== undefined
+      ? chain?.startAnchorer(rollupStore, (record) => {
+          void views.advanceTo(record.number);
+          if (!config.quiet) console.log(anchoredLine(record));
+        })
+      : undefined;
   let proving: Proving | undefined;
   if (sequencer !== undefined && views !== undefined) {
     // Registered before startProving: it mounts the queue dashboard, a plugin after which no route may be added.
