@@ -19,6 +19,8 @@ import { registerClientCommands } from "./client/index.js";
 const program = new Command().name("tinycloud").description("TinyCloud protocol node with a verifiable, on-chain anchored state root").showHelpAfterError("(add --help for usage)").exitOverride();
 const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
 program.version(version, "-V, --version", "print the version");
+// The program's own options (--version) only before a command: `kv get K --version 2` is kv get's option.
+program.enablePositionalOptions();
 
 registerNodeCommand(program);
 registerSetupCommand(program);
