@@ -5,18 +5,15 @@
  * - `tinycloud.kv/get` on `<key>?version=N` returns version N;
  * - `tinycloud.kv/metadata` on `<key>?versions` lists the versions of the key (JSON, paged by `after`).
  */
-import { authorizeInvocation, type DelegationRecord } from "../../core/auth/authority.js";
-import { requireKnownAbility } from "../../core/abilities.js";
+import type { DelegationRecord } from "../../core/auth/authority.js";
 import type { Capability } from "../../core/capability.js";
 import { blake3Hex, rawBlake3Cid } from "../../core/cid.js";
 import type { KvOp } from "../../core/epoch/epoch.js";
-import { invocationFromUcan } from "../../core/auth/records.js";
 import { ucanSignedDigest } from "../../core/auth/canonical.js";
-import { canonicalDidOfUrl } from "../../core/did.js";
+import { verifyInvocationToken } from "./invocation-token.js";
 import { type ResourceUri, formatCapabilityResource, formatSpaceId } from "../../core/resource.js";
-import { decodeUcan, type Ucan, verifyUcanSignature } from "../../core/auth/ucan.js";
+import type { Ucan } from "../../core/auth/ucan.js";
 import type { KvVersion, SpaceRecord } from "../store/store.js";
-import { loadAuthorityContext } from "./authority-loader.js";
 import { type CaveatLimits, caveatLimits } from "./caveats.js";
 import type { NodeConfig } from "./config.js";
 import { spaceKeyId } from "./delegation-service.js";
@@ -60,20 +57,9 @@ export class InvokeService {
     const authorization = request.authorization;
     if (authorization === undefined || authorization.length === 0) throw new HttpError("MISSING_AUTHORIZATION", "missing Authorization header (a UCAN invocation)");
     if (!authorization.includes(".")) throw new HttpError("NOT_A_UCAN", "invocations are UCAN JWTs; CACAOs are delegations (POST /delegate)");
-    const ucan = decodeUcan(authorization);
-    verifyUcanSignature(ucan, this.deps.verify);
-    const capabilities = ucan.capabilities.map((c) => ({ ...c, ability: requireKnownAbility(c.ability) }));
-    for (const capability of capabilities) requireInvocable(capability.ability);
-    const record = { ...invocationFromUcan(ucan), capabilities };
-    // An invocation is addressed to its own issuer. Without this, any delegation (they are public in the
-    // epoch history) could be replayed as an invocation by its delegator's authority.
-    if (canonicalDidOfUrl(ucan.audience) !== record.invoker) {
-      throw new HttpError("NOT_AN_INVOCATION", `an invocation's aud must be its issuer (${record.invoker}); this token is addressed to ${ucan.audience}, so it is a delegation (POST /delegate)`);
-    }
-    const now = this.deps.now();
-    const ctx = await loadAuthorityContext(this.deps.store, record.proofs, now, capabilities, this.deps.clockSkewSeconds);
-    const decision = authorizeInvocation(record, ctx, { maxLifetimeSeconds: this.config.invocationMaxLifetimeSeconds });
-    if (!decision.ok) throw decision.error;
+    const { ucan, record, capabilities, ctx, now } = await verifyInvocationToken(this.deps, authorization, this.config.invocationMaxLifetimeSeconds, (held) => {
+      for (const capability of held) requireInvocable(capability.ability);
+    });
     const limits = capabilities.map((capability) => caveatLimits(capability, record.proofs, ctx));
 
     // The replay key is blake3 of the signed bytes (core/auth/canonical.ts): every spelling of one signed token is one token.

@@ -12,16 +12,11 @@
  * - a SPACE's history (its events, epochs, op blocks, full batch updates): `tinycloud.kv/get` on the
  *   space's whole kv service (`<space>/kv`), because that history names every key of the space.
  */
-import { requireKnownAbility } from "../../core/abilities.js";
-import { authorizeInvocation } from "../../core/auth/authority.js";
-import { invocationFromUcan } from "../../core/auth/records.js";
-import { decodeUcan, verifyUcanSignature } from "../../core/auth/ucan.js";
 import { type Capability, capabilityCovers, makeCapability } from "../../core/capability.js";
-import { canonicalDidOfUrl } from "../../core/did.js";
 import { isPublicSpaceId } from "../../core/state/privacy.js";
 import { parseSpaceId, resourceOf, type ResourceUri } from "../../core/resource.js";
-import { loadAuthorityContext } from "./authority-loader.js";
 import { HttpError } from "./http-error.js";
+import { verifyInvocationToken } from "./invocation-token.js";
 import type { ServiceDeps } from "./service-deps.js";
 
 /** The capabilities a request holds: none (anonymous), or those of one verified invocation. */
@@ -44,16 +39,7 @@ export class ReadGate {
     if (authorization === undefined || authorization === "") return ANONYMOUS;
     if (typeof authorization !== "string") throw new HttpError("BAD_AUTHORIZATION", "send one Authorization header");
     if (!authorization.includes(".")) throw new HttpError("NOT_A_UCAN", "a read of a private space is authorized by a UCAN invocation (a JWT)");
-    const ucan = decodeUcan(authorization);
-    verifyUcanSignature(ucan, this.deps.verify);
-    const capabilities = ucan.capabilities.map((c) => ({ ...c, ability: requireKnownAbility(c.ability) }));
-    const record = { ...invocationFromUcan(ucan), capabilities };
-    if (canonicalDidOfUrl(ucan.audience) !== record.invoker) {
-      throw new HttpError("NOT_AN_INVOCATION", `an invocation's aud must be its issuer (${record.invoker}); this token is addressed to ${ucan.audience}`);
-    }
-    const ctx = await loadAuthorityContext(this.deps.store, record.proofs, this.deps.now(), capabilities, this.deps.clockSkewSeconds);
-    const decision = authorizeInvocation(record, ctx, { maxLifetimeSeconds: this.maxLifetimeSeconds });
-    if (!decision.ok) throw decision.error;
+    const { capabilities } = await verifyInvocationToken(this.deps, authorization, this.maxLifetimeSeconds);
     return { capabilities };
   }
 
