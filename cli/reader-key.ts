@@ -1,14 +1,14 @@
 /**
  * `--auth-key <file>` and `--proof <cid,...>`: the reader's session key and the delegations it holds,
  * for `tinycloud verify` and `tinycloud audit` of private spaces (issue 12 §2). The key file is what
- * `tinycloud keygen` prints (JSON with `secretKeyHex`), or the 32-byte secret as bare hex.
+ * `tinycloud keygen` prints (JSON with `secretKeyHex`), or the 32-byte secret as bare hex; the text is
+ * parsed as the light-client page parses a pasted key (lightclient/transports/reader-key-text.ts).
  */
 import { readFile } from "node:fs/promises";
-import { parseCid } from "../core/cid.js";
-import { hexToBytes } from "../core/encoding.js";
 import { TinyCloudError } from "../core/errors.js";
-import { ed25519Signer, type Ed25519Signer } from "../core/keys.js";
+import type { Ed25519Signer } from "../core/keys.js";
 import type { ReaderKey } from "../lightclient/transports/read-auth.js";
+import { parseProofCids, ReaderKeyTextError, signerFromKeyText } from "../lightclient/transports/reader-key-text.js";
 
 export class ReaderKeyError extends TinyCloudError<"CLI_READER_KEY"> {
   override readonly name = "ReaderKeyError" as const;
@@ -17,43 +17,30 @@ export class ReaderKeyError extends TinyCloudError<"CLI_READER_KEY"> {
   }
 }
 
-const HEX_SECRET = /^(?:0x)?[0-9a-fA-F]{64}$/;
+/** `run()`, with the text parser's error as a ReaderKeyError prefixed by the option it came from. */
+function asOption<T>(prefix: string, run: () => T): T {
+  try {
+    return run();
+  } catch (error) {
+    if (error instanceof ReaderKeyTextError) throw new ReaderKeyError(`${prefix}: ${error.message}`);
+    throw error;
+  }
+}
 
 /** The Ed25519 signer in a key file (`tinycloud keygen` JSON, or bare hex). */
 export async function readSessionKey(file: string): Promise<Ed25519Signer> {
   let text: string;
   try {
-    text = (await readFile(file, "utf8")).trim();
+    text = await readFile(file, "utf8");
   } catch (error) {
     throw new ReaderKeyError(`--auth-key ${file}: ${(error as Error).message}`);
   }
-  let hex = text;
-  if (text.startsWith("{")) {
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      throw new ReaderKeyError(`--auth-key ${file}: not JSON, nor a hex secret key`);
-    }
-    const secret = (json as { secretKeyHex?: unknown }).secretKeyHex;
-    if (typeof secret !== "string") throw new ReaderKeyError(`--auth-key ${file}: no "secretKeyHex" (the output of \`tinycloud keygen\`)`);
-    hex = secret;
-  }
-  if (!HEX_SECRET.test(hex)) throw new ReaderKeyError(`--auth-key ${file}: the secret key must be 32 bytes of hex`);
-  return ed25519Signer(hexToBytes(hex.replace(/^0x/, "")));
+  return asOption(`--auth-key ${file}`, () => signerFromKeyText(text));
 }
 
 /** `--proof a,b,c`: delegation CIDs (each must parse). */
 export function parseProofList(text: string | undefined): string[] {
-  if (text === undefined || text.trim() === "") return [];
-  return text.split(",").map((part) => {
-    const cid = part.trim();
-    try {
-      return parseCid(cid).toString();
-    } catch {
-      throw new ReaderKeyError(`--proof: "${cid.slice(0, 80)}" is not a CID`);
-    }
-  });
+  return asOption("--proof", () => parseProofCids(text));
 }
 
 /** The reader key of `--auth-key` / `--proof`, or undefined when neither is given (`--proof` needs `--auth-key`). */

@@ -6,7 +6,7 @@
  */
 import { getAddress } from "viem";
 import { TinyCloudError } from "../core/errors.js";
-import { emptyStateRoot, MAX_STATE_TREE_DEPTH } from "../core/state/state-tree.js";
+import { inspectAnchor, notAnAnchorMessage } from "../lightclient/transports/anchor-check.js";
 import { networkReason } from "../lightclient/transports/net-error.js";
 import { errorText, type ChainSource } from "../lightclient/transports/types.js";
 import { viemChainSource } from "../lightclient/transports/viem-chain.js";
@@ -42,37 +42,15 @@ export async function reachNode(node: string, timeoutMs: number): Promise<unknow
 }
 
 /**
- * The RPC endpoint answers, and `contract` is a TinyCloudAnchor there: it has code, and its genesis root
- * is the empty state tree of its depth (a property the anchor computes itself; no other contract's
- * answers to genesisRoot() and treeDepth() match it by accident). Returns the chain id.
+ * The RPC endpoint answers, and `contract` is a TinyCloudAnchor there (lightclient/transports/anchor-check.ts,
+ * the check the page makes too). Returns the chain id.
  */
 export async function checkAnchor(options: { rpc: string; contract: string; timeoutMs: number; chain?: ChainSource }): Promise<number> {
   const chain = options.chain ?? viemChainSource({ anchor: options.contract, rpcUrl: options.rpc, timeoutMs: options.timeoutMs });
-  let chainId: number;
-  try {
-    chainId = await chain.chainId();
-  } catch (error) {
-    throw unreachable(options.rpc, error);
-  }
-  const notAnAnchor = (why: string) => new RemoteCheckError("CLI_NOT_AN_ANCHOR", `${options.contract} is not a TinyCloudAnchor on chain ${chainId} (${why})`);
-  let code: string;
-  try {
-    code = await chain.code(options.contract);
-  } catch (error) {
-    throw unreachable(options.rpc, error);
-  }
-  if (code === "0x" || code === "") throw notAnAnchor("no contract code at this address");
-  let genesis;
-  try {
-    genesis = await chain.genesis();
-  } catch (error) {
-    if (networkReason(error) !== undefined) throw unreachable(options.rpc, error);
-    throw notAnAnchor("genesisRoot(), treeDepth() or deployedAt() fails");
-  }
-  if (!Number.isSafeInteger(genesis.treeDepth) || genesis.treeDepth < 1 || genesis.treeDepth > MAX_STATE_TREE_DEPTH || emptyStateRoot(genesis.treeDepth) !== genesis.genesisRoot) {
-    throw notAnAnchor("its genesis root is not the empty state tree");
-  }
-  return chainId;
+  const inspection = await inspectAnchor(chain);
+  if (inspection.kind === "unreachable") throw unreachable(options.rpc, inspection.error);
+  if (inspection.kind === "not-an-anchor") throw new RemoteCheckError("CLI_NOT_AN_ANCHOR", notAnAnchorMessage(options.contract, inspection.chainId, inspection.why));
+  return inspection.chainId;
 }
 
 /** A node whose /rollup/status names another chain or anchor than the one given (when it names one). */

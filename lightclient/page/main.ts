@@ -8,13 +8,18 @@
  * the "vkey" step still demands that the contract uses them).
  *
  * Other parameters: ?uri= (verify at load), ?batch=N (check an older anchored batch).
+ *
+ * A write newer than the anchored root (lightclient/progress.ts) is shown as pending — "written, in batch N,
+ * proving (est. …)" — never as a verified absence, and the page polls the chain until it anchors the write,
+ * then verifies again (progress-view.ts). A private entry is verified with the reader's key and, if picked,
+ * the value file, hashed here (private-entry.ts). An anchor address that is not a TinyCloudAnchor is named
+ * as such (transports/anchor-check.ts, the CLI's check).
  * For tests and benchmarks the page exposes `window.tinycloudLightClient` and marks every step with
  * data-step / data-state (idle | running | pass | fail | skipped) / data-code.
  */
 import { curves, groth16 } from "snarkjs";
-import { createClient, http, getAddress, type Address, type Client } from "viem";
-import { getBlock, getChainId, getLogs } from "viem/actions";
-import { ANCHOR_ABI } from "../../contracts/abi.js";
+import { createClient, http, getAddress, type Client } from "viem";
+import { getChainId } from "viem/actions";
 import {
   BUILTIN_VKEYS,
   chainReaderOf,
@@ -30,42 +35,22 @@ import {
   verifyEvidence,
   viemChainSource,
   type ChainReader,
+  type ChainSource,
   type PinnedVkeys,
   type StepResult,
   type VerifyReport,
 } from "../index.js";
+import { describeProgress, writeProgress, type WriteProgress } from "../progress.js";
+import { inspectAnchor, type AnchorInspection } from "../transports/anchor-check.js";
+import { $, el, messageOf, shortHex } from "./dom.js";
+import { drawChart, drawTable, loadHistory, utcTime, type AnchoredPoint } from "./history.js";
+import { offerPrivateInputs, readPrivateInputs, type PrivateInputs } from "./private-entry.js";
+import { hideProgress, isPending, showPending, showStopped, showVerified } from "./progress-view.js";
 
 declare module "snarkjs" {
   /** snarkjs' curve loader (src/curves.js), exported by its browser build too. */
   export const curves: { getCurveFromName(name: string, options?: { singleThread?: boolean }): Promise<unknown> };
 }
-
-// ---------------------------------------------------------------------------------------------------
-// DOM helpers
-
-const $ = <T extends HTMLElement = HTMLElement>(selector: string): T => {
-  const element = document.querySelector<T>(selector);
-  if (element === null) throw new Error(`page is missing ${selector}`);
-  return element;
-};
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Record<string, string> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(props)) node.setAttribute(name, value);
-  node.append(...children);
-  return node;
-}
-
-const SVG_NS = "http://www.w3.org/2000/svg";
-function svg(tag: string, attrs: Record<string, string | number>, ...children: (Node | string)[]): SVGElement {
-  const node = document.createElementNS(SVG_NS, tag);
-  for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, String(value));
-  node.append(...children);
-  return node;
-}
-
-const shortHex = (text: string, keep = 10): string => (text.length > keep * 2 + 1 ? `${text.slice(0, keep)}…${text.slice(-6)}` : text);
-const shortDecimal = (text: string): string => (text.length > 22 ? `${text.slice(0, 10)}…${text.slice(-8)}` : text);
 
 // ---------------------------------------------------------------------------------------------------
 // Settings: what is trusted, where each piece came from
@@ -172,13 +157,15 @@ function showStep(step: StepResult): void {
   if (step.data !== undefined) li.title = JSON.stringify(step.data, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v), 1);
 }
 
-function setVerdict(verdict: "idle" | "running" | "pass" | "fail" | "error", text: string): void {
+type Verdict = "idle" | "running" | "pass" | "fail" | "error" | "pending";
+
+function setVerdict(verdict: Verdict, text: string): void {
   const p = $("#verdict");
   p.dataset["verdict"] = verdict;
   p.textContent = text;
 }
 
-function showValue(report: VerifyReport, bytes: Uint8Array | undefined, valueStep: StepResult | undefined): void {
+function showValue(report: VerifyReport, bytes: Uint8Array | undefined, valueStep: StepResult | undefined, fileName: string | undefined): void {
   const box = $("#value");
   const facts = $("#value-facts");
   const pre = $("#value-text");
@@ -203,7 +190,8 @@ function showValue(report: VerifyReport, bytes: Uint8Array | undefined, valueSte
     box.hidden = true;
     return;
   }
-  fact("Status", verified ? `verified at anchored batch ${report.batch}` : "served by the node — NOT verified");
+  fact("Status", verified ? `verified at anchored batch ${report.batch}` : fileName !== undefined ? "your file does NOT match the anchored entry" : "served by the node — NOT verified");
+  if (fileName !== undefined) fact("Source", `your file ${fileName}, hashed in this browser (not uploaded)`);
   if (report.entry?.kind === "value") fact("Version", String(report.entry.version));
   fact("Size", `${bytes.length} bytes`);
   let text: string;
@@ -227,6 +215,8 @@ interface RunResult {
   report: VerifyReport;
   /** Wall time of the whole check: fetches (node + chain) and the five steps. */
   ms: number;
+  /** What the node says about writes newer than the anchored batch (absent: not asked, e.g. ?batch=). */
+  progress?: WriteProgress;
 }
 
 interface Runtime {
@@ -234,10 +224,21 @@ interface Runtime {
   vkeys: PinnedVkeys;
   client: Client | undefined;
   reader: ChainReader | undefined;
+  /** The anchor contract, as the page trusts it (undefined: no anchor or RPC set). */
+  chain: ChainSource | undefined;
+  /** Is the anchor address a TinyCloudAnchor? Asked once at load. */
+  anchorCheck: Promise<AnchorInspection | undefined>;
   chainId: number | undefined;
   lastRun: RunResult | undefined;
   /** navigation start → first verification done (bundle load, curve init, fetches, checks). */
   coldMs: number | undefined;
+}
+
+/** Why the anchor cannot be verified against (undefined: it is a TinyCloudAnchor, or not checked). */
+function anchorProblem(inspection: AnchorInspection | undefined): string | undefined {
+  if (inspection === undefined || inspection.kind === "anchor") return undefined;
+  if (inspection.kind === "unreachable") return `cannot reach the chain RPC: ${messageOf(inspection.error)}`;
+  return `this address is not a TinyCloudAnchor (${inspection.why}, chain ${inspection.chainId})`;
 }
 
 /**
@@ -264,54 +265,161 @@ const groth16Verifier: typeof snarkjsVerifier = {
 };
 let busy: Promise<unknown> = Promise.resolve();
 
-async function verify(rt: Runtime, uri: string): Promise<RunResult> {
+const versionOf = (entry: VerifyReport["entry"]): number => (entry === undefined || entry.kind === "absent" ? 0 : entry.version);
+
+function verifiedText(report: VerifyReport): string {
+  const e = report.entry;
+  return e?.kind === "value"
+    ? `Verified: version ${e.version} (${e.size} bytes) is in the root anchored at batch ${report.batch}.`
+    : e?.kind === "deleted"
+      ? `Verified: the entry was deleted (version ${e.version}) as of anchored batch ${report.batch}.`
+      : `Verified: no value at this URI as of anchored batch ${report.batch}.`;
+}
+
+const insecureCaveat = (report: VerifyReport): string => ((report.warnings ?? []).length > 0 ? " WARNING: the pinned keys are INSECURE, so this proves only that the anchor accepted the root." : "");
+
+/** A write newer than the anchored root: never worded as a verified absence (or as the old value). */
+function pendingText(progress: Extract<WriteProgress, { version: number }>, report: VerifyReport): string {
+  const before = report.entry?.kind === "value" ? `it held version ${report.entry.version}` : report.entry?.kind === "deleted" ? "it was deleted" : "the URI held no value";
+  return (
+    `Pending: ${describeProgress(progress)}. Not verified yet: the latest anchored batch, ${report.batch}, predates this write (there ${before}). ` +
+    `This page checks the chain until the write is anchored, then verifies it.${insecureCaveat(report)}`
+  );
+}
+
+async function verify(rt: Runtime, uri: string, watching: boolean): Promise<RunResult> {
   const { settings } = rt;
   resetSteps("running");
   setVerdict("running", `Verifying ${uri} …`);
+  if (!watching) hideProgress();
   $("#value").hidden = true;
   $("#timing").textContent = "";
   const started = performance.now();
   try {
-    entryAddress(uri); // throws LightClientUriError for a URI that names no KV entry
-    if (settings.anchor === undefined || rt.reader === undefined) throw new Error("no anchor contract or RPC to verify against: set ?anchor= and ?rpc=");
-    const chain = viemChainSource({ anchor: settings.anchor, client: rt.reader, ...(settings.rpc !== undefined ? { rpcUrl: settings.rpc } : {}) });
-    const node = fetchNodeSource({ url: settings.node });
-    const options = { uri, node, chain, groth16: groth16Verifier, vkeys: rt.vkeys, ...(settings.batch !== undefined ? { batch: settings.batch } : {}) };
+    const address = entryAddress(uri); // throws LightClientUriError for a URI that names no KV entry
+    offerPrivateInputs(address.isPublic);
+    const problem = anchorProblem(await rt.anchorCheck);
+    if (problem !== undefined) throw new Error(problem);
+    if (rt.chain === undefined) throw new Error("no anchor contract or RPC to verify against: set ?anchor= and ?rpc=");
+    const inputs: PrivateInputs = await readPrivateInputs();
+    const auth = inputs.authorization !== undefined ? { authorization: inputs.authorization } : {};
+    const node = fetchNodeSource({ url: settings.node, ...auth });
+    const options = {
+      uri,
+      node,
+      chain: rt.chain,
+      groth16: groth16Verifier,
+      vkeys: rt.vkeys,
+      ...(settings.batch !== undefined ? { batch: settings.batch } : {}),
+      ...(inputs.file !== undefined ? { value: inputs.file.bytes } : {}),
+    };
     const evidence = await collectEvidence(options);
     const collected = performance.now();
-    const verdict = await verifyEvidence(evidence, groth16Verifier, { pins: rt.vkeys });
+    const verdict = await verifyEvidence(evidence, groth16Verifier, { pins: rt.vkeys, expectBytes: inputs.file !== undefined });
     const done = performance.now();
     const report = reportOf(evidence, verdict, { fetchMs: collected - started, verifyMs: done - collected, totalMs: done - started }, keyWarnings(rt.vkeys));
     for (const step of report.steps) showStep(step);
     const valueStep = report.steps.find((s) => s.step === "value");
-    showValue(report, evidence.value?.ok ? evidence.value.value : undefined, valueStep);
+    showValue(report, evidence.value?.ok ? evidence.value.value : undefined, valueStep, inputs.file?.name);
+    // The node's word on anything newer than the anchored batch: only asked when the anchored check passed
+    // (it decides how that verdict is worded, never whether it is green) and the latest batch was checked.
+    const progress =
+      report.ok && report.batch !== undefined && settings.batch === undefined
+        ? await writeProgress({ uri, node: settings.node, anchoredBatch: report.batch, anchoredVersion: versionOf(report.entry), ...auth })
+        : undefined;
     if (report.ok) {
-      const e = report.entry;
-      const caveat = (report.warnings ?? []).length > 0 ? " WARNING: the pinned keys are INSECURE, so this proves only that the anchor accepted the root." : "";
-      setVerdict(
-        "pass",
-        (e?.kind === "value"
-          ? `Verified: version ${e.version} (${e.size} bytes) is in the root anchored at batch ${report.batch}.`
-          : e?.kind === "deleted"
-            ? `Verified: the entry was deleted (version ${e.version}) as of anchored batch ${report.batch}.`
-            : `Verified: no value at this URI as of anchored batch ${report.batch}.`) + caveat,
-      );
+      const caveat = insecureCaveat(report);
+      if (progress !== undefined && isPending(progress)) {
+        setVerdict("pending", pendingText(progress, report));
+        showPending(progress);
+      } else {
+        const unknown = progress?.stage === "unknown" && report.entry?.kind === "absent" ? ` (The node did not say whether a newer write is pending: ${progress.reason}.)` : "";
+        setVerdict("pass", verifiedText(report) + unknown + caveat);
+        if (watching && report.batch !== undefined) showVerified(versionOf(report.entry), report.batch);
+      }
     } else {
       const failed = report.steps.find((s) => s.status === "failed");
       setVerdict("fail", `NOT verified: step "${report.failedStep ?? "?"}" failed${failed ? ` (${failed.code})` : ""}.`);
     }
     const ms = performance.now() - started;
     $("#timing").textContent =
-      `Checked in ${ms.toFixed(0)} ms: fetching ${report.timings.fetchMs.toFixed(0)} ms (node + chain), verifying ${report.timings.verifyMs.toFixed(0)} ms (Groth16 with snarkjs, path, value).`;
-    const run = { report, ms };
+      `Checked in ${ms.toFixed(0)} ms at ${utcTime(Date.now() / 1000)}: fetching ${report.timings.fetchMs.toFixed(0)} ms (node + chain), verifying ${report.timings.verifyMs.toFixed(0)} ms (Groth16 with snarkjs, path, value).`;
+    const run: RunResult = { report, ms, ...(progress !== undefined ? { progress } : {}) };
     rt.lastRun = run;
+    if (report.batch !== undefined && anchoredPoints.length > 0 && !anchoredPoints.some((p) => p.batch === report.batch)) await refreshHistory(rt);
     highlightBatch(report.batch);
     return run;
   } catch (error) {
     resetSteps("idle");
-    setVerdict("error", `Could not verify: ${error instanceof Error ? error.message : String(error)}`);
+    setVerdict("error", `Could not verify: ${messageOf(error)}`);
     throw error;
   }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Watching a pending write: poll the chain (trusted) until it anchors a batch after the one verified,
+// then verify again; meanwhile refresh the node's progress. 2 s apart for the first minute, then 5 s;
+// stops when verified, on "Stop watching", on a new verification, or after 15 minutes.
+
+const WATCH_FAST_MS = 2_000;
+const WATCH_SLOW_MS = 5_000;
+const WATCH_FAST_FOR_MS = 60_000;
+const WATCH_MAX_MS = 15 * 60_000;
+
+interface Watch {
+  readonly uri: string;
+  readonly started: number;
+  timer: ReturnType<typeof setTimeout> | undefined;
+}
+let watch: Watch | undefined;
+
+function stopWatching(why?: string): void {
+  if (watch === undefined) return;
+  clearTimeout(watch.timer);
+  watch = undefined;
+  if (why !== undefined) showStopped(why);
+}
+
+/** After a verification: keep watching while the node says a newer write is on its way. */
+function follow(rt: Runtime, uri: string, run: RunResult, verifyAgain: () => Promise<RunResult>): void {
+  if (run.progress === undefined || !isPending(run.progress)) {
+    stopWatching();
+    return;
+  }
+  const w: Watch = watch?.uri === uri ? watch : { uri, started: Date.now(), timer: undefined };
+  watch = w;
+  const anchoredBatch = run.report.batch ?? 0;
+  const tick = async (): Promise<void> => {
+    if (watch !== w) return;
+    const elapsed = Date.now() - w.started;
+    if (elapsed > WATCH_MAX_MS) return stopWatching(`the write was not anchored within ${WATCH_MAX_MS / 60_000} minutes`);
+    const latest = await rt.chain?.latestBatch().catch(() => undefined);
+    if (watch !== w) return;
+    if (latest !== undefined && latest > anchoredBatch) {
+      // The chain moved: the verdict comes from a full verification against the new anchored root.
+      const next = await verifyAgain().catch(() => undefined);
+      if (watch !== w) return;
+      if (next === undefined) return stopWatching("the verification failed");
+      return follow(rt, uri, next, verifyAgain);
+    }
+    const progress = await writeProgress({ uri, node: rt.settings.node, anchoredBatch, anchoredVersion: versionOf(run.report.entry), ...(await authOf()) });
+    if (watch !== w) return;
+    if (isPending(progress)) {
+      showPending(progress);
+      setVerdict("pending", pendingText(progress, run.report));
+    }
+    schedule();
+  };
+  const schedule = () => {
+    w.timer = setTimeout(() => void tick(), Date.now() - w.started < WATCH_FAST_FOR_MS ? WATCH_FAST_MS : WATCH_SLOW_MS);
+  };
+  clearTimeout(w.timer);
+  schedule();
+}
+
+async function authOf(): Promise<{ authorization?: NonNullable<PrivateInputs["authorization"]> }> {
+  const inputs = await readPrivateInputs().catch(() => ({}) as PrivateInputs);
+  return inputs.authorization !== undefined ? { authorization: inputs.authorization } : {};
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -401,126 +509,16 @@ async function loadEntries(settings: Settings, onPick: (uri: string) => void): P
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Anchored roots over time: BatchAnchored logs + block timestamps, straight from the chain
+// Anchored roots over time (history.ts)
 
-interface AnchoredPoint {
-  batch: number;
-  root: string;
-  block: bigint;
-  tx: string;
-  time: number; // unix seconds
-}
-
-const BATCH_ANCHORED = ANCHOR_ABI.find((item): item is Extract<(typeof ANCHOR_ABI)[number], { type: "event"; name: "BatchAnchored" }> => item.type === "event" && item.name === "BatchAnchored");
-const MAX_POINTS = 200;
 let anchoredPoints: AnchoredPoint[] = [];
 let highlighted: number | undefined;
-
-async function loadHistory(client: Client, anchor: Address): Promise<AnchoredPoint[]> {
-  if (BATCH_ANCHORED === undefined) throw new Error("the anchor ABI has no BatchAnchored event");
-  const logs = await getLogs(client, { address: anchor, event: BATCH_ANCHORED, fromBlock: 0n, toBlock: "latest" });
-  const recent = logs.slice(-MAX_POINTS);
-  const blocks = [...new Set(recent.map((log) => log.blockNumber).filter((b): b is bigint => b !== null))];
-  const times = new Map<bigint, number>();
-  for (let i = 0; i < blocks.length; i += 16) {
-    await Promise.all(
-      blocks.slice(i, i + 16).map(async (blockNumber) => {
-        const block = await getBlock(client, { blockNumber });
-        times.set(blockNumber, Number(block.timestamp));
-      }),
-    );
-  }
-  return recent.map((log) => ({
-    batch: Number(log.args.batchNumber ?? 0n),
-    root: (log.args.newRoot ?? 0n).toString(),
-    block: log.blockNumber ?? 0n,
-    tx: log.transactionHash ?? "",
-    time: times.get(log.blockNumber ?? -1n) ?? 0,
-  }));
-}
-
-function drawChart(points: AnchoredPoint[]): void {
-  const box = $("#chart");
-  if (points.length === 0) {
-    box.replaceChildren(el("p", { class: "muted" }, "No batch anchored yet."));
-    return;
-  }
-  const W = 960;
-  const H = 260;
-  const pad = { left: 64, right: 18, top: 16, bottom: 38 };
-  const t0 = Math.min(...points.map((p) => p.time));
-  const t1 = Math.max(...points.map((p) => p.time));
-  const b0 = Math.min(...points.map((p) => p.batch));
-  const b1 = Math.max(...points.map((p) => p.batch));
-  const x = (t: number) => pad.left + (t1 === t0 ? (W - pad.left - pad.right) / 2 : ((t - t0) / (t1 - t0)) * (W - pad.left - pad.right));
-  const y = (b: number) => H - pad.bottom - (b1 === b0 ? (H - pad.top - pad.bottom) / 2 : ((b - b0) / (b1 - b0)) * (H - pad.top - pad.bottom));
-  const chart = svg("svg", { viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": `Anchored batches ${b0} to ${b1} over time` });
-  // Axes and a few grid lines.
-  const yTicks = b1 === b0 ? [b0] : [...new Set([b0, Math.round((b0 + b1) / 2), b1])];
-  for (const b of yTicks) {
-    chart.append(svg("line", { class: "grid", x1: pad.left, x2: W - pad.right, y1: y(b), y2: y(b) }), svg("text", { x: pad.left - 8, y: y(b) + 4, "text-anchor": "end" }, String(b)));
-  }
-  chart.append(
-    svg("line", { class: "axis", x1: pad.left, x2: pad.left, y1: pad.top, y2: H - pad.bottom }),
-    svg("line", { class: "axis", x1: pad.left, x2: W - pad.right, y1: H - pad.bottom, y2: H - pad.bottom }),
-  );
-  const fmtTime = (t: number) => new Date(t * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
-  const xTicks = t1 === t0 ? [t0] : [t0, Math.round((t0 + t1) / 2), t1];
-  for (const t of xTicks) chart.append(svg("text", { x: x(t), y: H - pad.bottom + 16, "text-anchor": "middle" }, fmtTime(t)));
-  chart.append(
-    svg("text", { x: 16, y: (pad.top + H - pad.bottom) / 2, "text-anchor": "middle", transform: `rotate(-90 16 ${(pad.top + H - pad.bottom) / 2})` }, "batch"),
-    svg("text", { x: W - pad.right, y: H - 4, "text-anchor": "end" }, "block time"),
-  );
-  // The series: a step line (a root holds until the next batch replaces it) and one point per batch.
-  const sorted = [...points].sort((a, b) => a.batch - b.batch);
-  let d = "";
-  sorted.forEach((p, i) => {
-    d += i === 0 ? `M${x(p.time).toFixed(1)},${y(p.batch).toFixed(1)}` : `H${x(p.time).toFixed(1)}V${y(p.batch).toFixed(1)}`;
-  });
-  chart.append(svg("path", { class: "series", d }));
-  for (const p of sorted) {
-    chart.append(
-      svg(
-        "circle",
-        { class: p.batch === highlighted ? "point current" : "point", cx: x(p.time).toFixed(1), cy: y(p.batch).toFixed(1), r: p.batch === highlighted ? 6 : 4, "data-batch": p.batch },
-        svg("title", {}, `batch ${p.batch} · ${new Date(p.time * 1000).toISOString()} · root ${shortDecimal(p.root)} · tx ${p.tx}`),
-      ),
-    );
-  }
-  box.replaceChildren(chart);
-}
-
-function drawTable(points: AnchoredPoint[]): void {
-  const body = $("#anchors tbody");
-  body.replaceChildren(
-    ...[...points]
-      .sort((a, b) => b.batch - a.batch)
-      .map((p) =>
-        el(
-          "tr",
-          { "data-batch": String(p.batch), ...(p.batch === highlighted ? { class: "current" } : {}) },
-          el("td", {}, String(p.batch)),
-          el(
-            "td",
-            {},
-            new Date(p.time * 1000)
-              .toISOString()
-              .replace("T", " ")
-              .replace(/\.\d+Z$/, "Z"),
-          ),
-          el("td", {}, el("code", { title: p.root }, shortDecimal(p.root))),
-          el("td", {}, p.block.toString()),
-          el("td", {}, el("code", { class: "tx" }, p.tx)),
-        ),
-      ),
-  );
-}
 
 function highlightBatch(batch: number | undefined): void {
   highlighted = batch;
   if (anchoredPoints.length > 0) {
-    drawChart(anchoredPoints);
-    drawTable(anchoredPoints);
+    drawChart(anchoredPoints, highlighted);
+    drawTable(anchoredPoints, highlighted);
   }
 }
 
@@ -529,10 +527,17 @@ async function refreshHistory(rt: Runtime): Promise<void> {
     $("#history-note").textContent = "No chain to read anchored roots from.";
     return;
   }
+  const problem = anchorProblem(await rt.anchorCheck);
+  if (problem !== undefined) {
+    // Not "No batch anchored yet.": there is no anchor to have batches.
+    $("#history-note").textContent = `No anchored roots to show: ${problem}.`;
+    $("#chart").replaceChildren();
+    return;
+  }
   try {
     anchoredPoints = await loadHistory(rt.client, getAddress(rt.settings.anchor));
-    drawChart(anchoredPoints);
-    drawTable(anchoredPoints);
+    drawChart(anchoredPoints, highlighted);
+    drawTable(anchoredPoints, highlighted);
     $("#chart").dataset["points"] = String(anchoredPoints.length);
   } catch (error) {
     $("#history-note").textContent = `Could not read BatchAnchored events: ${error instanceof Error ? error.message : String(error)}`;
@@ -576,30 +581,43 @@ async function main(): Promise<Runtime> {
     p.hidden = false;
   }
 
-  const rt: Runtime = { settings, vkeys, client: undefined, reader: undefined, chainId: undefined, lastRun: undefined, coldMs: undefined };
+  const rt: Runtime = { settings, vkeys, client: undefined, reader: undefined, chain: undefined, anchorCheck: Promise.resolve(undefined), chainId: undefined, lastRun: undefined, coldMs: undefined };
   if (settings.rpc !== undefined && settings.anchor !== undefined) {
     try {
       getAddress(settings.anchor);
       rt.client = chainClient(settings.rpc);
       rt.reader = chainReaderOf(rt.client);
+      rt.chain = viemChainSource({ anchor: settings.anchor, client: rt.reader, rpcUrl: settings.rpc });
     } catch (error) {
-      problems.push(`bad anchor or RPC: ${error instanceof Error ? error.message : String(error)}`);
+      problems.push(`bad anchor or RPC: ${messageOf(error)}`);
     }
   }
   const chainIdText = $("#trust-chain");
-  if (rt.reader !== undefined && settings.anchor !== undefined) {
-    const chain = viemChainSource({ anchor: settings.anchor, client: rt.reader });
-    chain.genesis().then(
-      (g) => ($("#trust-genesis").textContent = `empty tree of depth ${g.treeDepth}, fixed by the anchor (root ${g.genesisRoot})`),
-      (error: unknown) => ($("#trust-genesis").textContent = `unreadable: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`),
-    );
-    chain
-      .router()
-      .then((router) => chain.verifierDelay!(router))
-      .then(
-        (delay) => ($("#trust-delay").textContent = `${formatDuration(delay)}: a verifier the owner adds proves nothing before then; these checks accept only batches under the pinned keys anyway`),
-        (error: unknown) => ($("#trust-delay").textContent = `unreadable: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`),
-      );
+  if (rt.chain !== undefined) {
+    const chain = rt.chain;
+    // The CLI's check (transports/anchor-check.ts): code at the address, and the empty tree as its genesis root.
+    rt.anchorCheck = inspectAnchor(chain);
+    rt.anchorCheck.then((inspection) => {
+      const problem = anchorProblem(inspection);
+      if (problem !== undefined) {
+        const p = $("#anchor-error");
+        p.textContent = `${problem}: ${chain.anchor} cannot anchor TinyCloud roots. Check the address (?anchor=) and the RPC (?rpc=).`;
+        p.hidden = false;
+        $("#trust-genesis").textContent = "–";
+        $("#trust-delay").textContent = "–";
+        return;
+      }
+      if (inspection?.kind !== "anchor") return;
+      const g = inspection.genesis;
+      $("#trust-genesis").textContent = `empty tree of depth ${g.treeDepth}, fixed by the anchor (root ${g.genesisRoot})`;
+      chain
+        .router()
+        .then((router) => chain.verifierDelay!(router))
+        .then(
+          (delay) => ($("#trust-delay").textContent = `${formatDuration(delay)}: a verifier the owner adds proves nothing before then; these checks accept only batches under the pinned keys anyway`),
+          (error: unknown) => ($("#trust-delay").textContent = `unreadable: ${messageOf(error)}`),
+        );
+    });
   }
   if (rt.client !== undefined) {
     getChainId(rt.client).then(
@@ -611,7 +629,7 @@ async function main(): Promise<Runtime> {
         }
       },
       (error: unknown) => {
-        chainIdText.textContent = `unreachable: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`;
+        chainIdText.textContent = `unreachable: ${messageOf(error)}`;
       },
     );
   } else {
@@ -625,11 +643,15 @@ async function main(): Promise<Runtime> {
 
   const input = $<HTMLInputElement>("#uri");
   const button = $<HTMLButtonElement>("#verify");
-  const run = (uri: string): Promise<RunResult> => {
+  /** Verify `uri` (queued behind a running one); `watching`: a re-check of a pending write, else a new verification stops any watch. */
+  const run = (uri: string, watching = false): Promise<RunResult> => {
+    if (!watching) stopWatching();
     const next = busy.then(async () => {
       button.disabled = true;
       try {
-        return await verify(rt, uri);
+        const result = await verify(rt, uri, watching);
+        if (!watching) follow(rt, uri, result, () => run(uri, true));
+        return result;
       } finally {
         button.disabled = false;
       }
@@ -637,6 +659,7 @@ async function main(): Promise<Runtime> {
     busy = next.catch(() => undefined);
     return next;
   };
+  $<HTMLButtonElement>("#progress-stop").addEventListener("click", () => stopWatching("stopped by you"));
   const runFromUi = (uri: string) => {
     input.value = uri;
     const url = new URL(location.href);
