@@ -393,17 +393,20 @@ function follow(rt: Runtime, uri: string, run: RunResult, verifyAgain: () => Pro
     if (watch !== w) return;
     const elapsed = Date.now() - w.started;
     if (elapsed > WATCH_MAX_MS) return stopWatching(`the write was not anchored within ${WATCH_MAX_MS / 60_000} minutes`);
-    const latest = await rt.chain?.latestBatch().catch(() => undefined);
-    if (watch !== w) return;
-    if (latest !== undefined && latest > anchoredBatch) {
-      // The chain moved: the verdict comes from a full verification against the new anchored root.
+    const again = async (): Promise<void> => {
       const next = await verifyAgain().catch(() => undefined);
       if (watch !== w) return;
       if (next === undefined) return stopWatching("the verification failed");
       return follow(rt, uri, next, verifyAgain);
-    }
+    };
+    const latest = await rt.chain?.latestBatch().catch(() => undefined);
+    if (watch !== w) return;
+    // The chain moved: the verdict comes from a full verification against the new anchored root.
+    if (latest !== undefined && latest > anchoredBatch) return again();
     const progress = await writeProgress({ uri, node: rt.settings.node, anchoredBatch, anchoredVersion: versionOf(run.report.entry), ...(await authOf()) });
     if (watch !== w) return;
+    // The node no longer reports the write (e.g. it was replaced): verify again rather than keep a stale "pending".
+    if (progress.stage === "settled") return again();
     if (isPending(progress)) {
       showPending(progress);
       setVerdict("pending", pendingText(progress, run.report));
