@@ -335,7 +335,7 @@ async function verify(rt: Runtime, uri: string, watching: boolean): Promise<RunR
       } else {
         const unknown = progress?.stage === "unknown" && report.entry?.kind === "absent" ? ` (The node did not say whether a newer write is pending: ${progress.reason}.)` : "";
         setVerdict("pass", verifiedText(report) + unknown + caveat);
-        if (watching && report.batch !== undefined) showVerified(versionOf(report.entry), report.batch);
+        if (watching && report.batch !== undefined) showVerified(versionOf(report.entry), report.batch, watch?.writeBatch);
       }
     } else {
       const failed = report.steps.find((s) => s.status === "failed");
@@ -370,6 +370,8 @@ interface Watch {
   readonly uri: string;
   readonly started: number;
   timer: ReturnType<typeof setTimeout> | undefined;
+  /** The batch the node last said holds the write. */
+  writeBatch: number | undefined;
 }
 let watch: Watch | undefined;
 
@@ -386,8 +388,9 @@ function follow(rt: Runtime, uri: string, run: RunResult, verifyAgain: () => Pro
     stopWatching();
     return;
   }
-  const w: Watch = watch?.uri === uri ? watch : { uri, started: Date.now(), timer: undefined };
+  const w: Watch = watch?.uri === uri ? watch : { uri, started: Date.now(), timer: undefined, writeBatch: undefined };
   watch = w;
+  w.writeBatch = run.progress.batch ?? w.writeBatch;
   const anchoredBatch = run.report.batch ?? 0;
   const tick = async (): Promise<void> => {
     if (watch !== w) return;
@@ -408,6 +411,7 @@ function follow(rt: Runtime, uri: string, run: RunResult, verifyAgain: () => Pro
     // The node no longer reports the write (e.g. it was replaced): verify again rather than keep a stale "pending".
     if (progress.stage === "settled") return again();
     if (isPending(progress)) {
+      w.writeBatch = progress.batch ?? w.writeBatch;
       showPending(progress);
       setVerdict("pending", pendingText(progress, run.report));
     }

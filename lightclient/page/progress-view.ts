@@ -47,11 +47,12 @@ export function showPending(p: Pending): void {
   $<HTMLButtonElement>("#progress-stop").hidden = false;
 }
 
-/** The write was pending and is now verified at `batch`. */
-export function showVerified(version: number, batch: number): void {
+/** The write was pending (last seen in `writeBatch`, when the node named it) and is now verified at anchored `batch`. */
+export function showVerified(version: number, batch: number, writeBatch: number | undefined): void {
+  const where = writeBatch ?? batch;
   paint(
     "verified",
-    { written: `written (version ${version})`, batched: `in batch ${batch} or earlier`, proven: "proven", anchored: `anchored (batch ${batch})`, verified: "verified" },
+    { written: `written (version ${version})`, batched: `in batch ${where}`, proven: "proven", anchored: `anchored in batch ${where}`, verified: `verified (anchored batch ${batch})` },
     `Verified against the root anchored at batch ${batch}.`,
   );
   $<HTMLButtonElement>("#progress-stop").hidden = true;

@@ -89,15 +89,19 @@ describe("light-client page states in Chromium (real node, prover, anvil)", { sk
     const times = await page.$$eval("#anchors tbody td.time", (cells) => cells.map((c) => c.textContent ?? ""));
     assert.equal(times.length, latestBatch);
     for (const t of times) assert.match(t, UTC, "table times");
-    const chart = await page.$eval("#chart svg", (root) => {
-      const box = (root as SVGSVGElement).viewBox.baseVal;
-      const labels = (cls: string) =>
-        Array.from(root.querySelectorAll<SVGTextElement>(`text.${cls}`), (t) => {
-          const b = t.getBBox();
+    // Inline callbacks only: a named function inside would be wrapped in tsx's __name(), unknown in the page.
+    const labelBoxes = (cls: string) =>
+      page.$$eval(`#chart svg text.${cls}`, (texts) =>
+        texts.map((t) => {
+          const b = (t as SVGTextElement).getBBox();
           return { text: t.textContent ?? "", left: b.x, right: b.x + b.width, top: b.y, bottom: b.y + b.height };
-        });
-      return { width: box.width, height: box.height, x: labels("x-label"), y: labels("y-label") };
-    });
+        }),
+      );
+    const chart = {
+      width: await page.$eval("#chart svg", (root) => (root as SVGSVGElement).viewBox.baseVal.width),
+      x: await labelBoxes("x-label"),
+      y: await labelBoxes("y-label"),
+    };
     assert.ok(chart.x.length >= 2, "first and last time are labelled");
     for (const label of chart.x) {
       assert.match(label.text, UTC, "chart times: the table's format");
@@ -212,6 +216,7 @@ describe("light-client page states in Chromium (real node, prover, anvil)", { sk
       assert.equal(outcome.value, "written just now");
       assert.equal(await page.getAttribute("#progress", "data-stage"), "verified");
       assert.equal(await page.getAttribute('#progress li[data-stage="verified"]', "data-state"), "done");
+      assert.equal(await text(page, '#progress li[data-stage="anchored"]'), `anchored in batch ${batch}`);
       await saveScreenshot(page, "pending-verified");
     } finally {
       if (!resumed) await resume();
