@@ -9,7 +9,7 @@ import { blake3Hex } from "../../core/cid.js";
 import { functionCid } from "../../core/compute/cid.js";
 import { hexToBytes } from "../../core/encoding.js";
 import { meterModule } from "./meter.js";
-import type { DeployRecord, ExecutionRecord } from "./records.js";
+import type { DeployRecord, ExecutionRecord } from "../../core/compute/records.js";
 import { ComputeRuntime } from "./runtime.js";
 
 export interface ExecutionFinding {
@@ -86,10 +86,10 @@ async function auditOne(bundle: Bundle, runtime: ComputeRuntime): Promise<Execut
   const { record, deploy } = bundle;
   const problems: string[] = [];
   const module = new Uint8Array(Buffer.from(bundle.module, "base64"));
-  const moduleCid = functionCid(module).toString();
+  const moduleCid = functionCid(module);
   if (moduleCid !== record.function_cid || moduleCid !== deploy.function_cid) problems.push(`module is ${moduleCid}, the record names ${record.function_cid} (deploy record ${deploy.function_cid})`);
   const { metered } = await meterModule(module);
-  const meteredCid = functionCid(metered).toString();
+  const meteredCid = functionCid(metered);
   if (meteredCid !== deploy.metered_cid) problems.push(`re-metered module is ${meteredCid}, the deploy record names ${deploy.metered_cid} (another meter version?)`);
   const inputs = bundle.inputs.map((b) => new Uint8Array(Buffer.from(b, "base64")));
   record.inputs.forEach((input, i) => {
@@ -101,7 +101,7 @@ async function auditOne(bundle: Bundle, runtime: ComputeRuntime): Promise<Execut
     problems.push(`re-execution failed (${outcome.reason}: ${outcome.message}), the record says it succeeded`);
     return { seq: bundle.seq, ok: false, problems, function_cid: record.function_cid, output_cid: record.output_cid, gas_used: record.gas_used };
   }
-  const outputCid = functionCid(outcome.output).toString();
+  const outputCid = functionCid(outcome.output);
   if (outputCid !== record.output_cid) problems.push(`output_cid: re-executed ${outputCid}, recorded ${record.output_cid} (tampered output)`);
   if (outcome.gasUsed.toString() !== record.gas_used) problems.push(`gas_used: re-executed ${outcome.gasUsed}, recorded ${record.gas_used}`);
   if (outcome.status !== record.status) problems.push(`status: re-executed ${outcome.status}, recorded ${record.status}`);

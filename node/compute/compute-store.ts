@@ -4,11 +4,11 @@
  * counters. Writes go into the caller's `Batch`, so each request's changes land atomically.
  */
 import * as dagCbor from "@ipld/dag-cbor";
-import type { CID } from "../../core/cid.js";
+import { parseCid } from "../../core/cid.js";
+import type { ExecutionRecord } from "../../core/compute/records.js";
 import { Bucket } from "../store/buckets.js";
 import { decodeNumber, encodeKey, type KeyPart, prefixRange } from "../store/keys.js";
 import type { Batch, NodeStore } from "../store/store.js";
-import type { ExecutionRecord } from "./records.js";
 
 export class ComputeStore {
   constructor(private readonly store: NodeStore) {}
@@ -28,16 +28,16 @@ export class ComputeStore {
   }
 
   /** Raw bytes stored under a CID (a module, a metered module, a DAG-CBOR deploy record). */
-  async block(cid: CID): Promise<Uint8Array | undefined> {
-    return this.store.db.get(encodeKey(Bucket.computeModules, cid.bytes));
+  async block(cid: string): Promise<Uint8Array | undefined> {
+    return this.store.db.get(encodeKey(Bucket.computeModules, parseCid(cid).bytes));
   }
 
-  async hasBlock(cid: CID): Promise<boolean> {
+  async hasBlock(cid: string): Promise<boolean> {
     return (await this.block(cid)) !== undefined;
   }
 
-  putBlock(batch: Batch, cid: CID, bytes: Uint8Array): void {
-    batch.put(Bucket.computeModules, [cid.bytes], bytes);
+  putBlock(batch: Batch, cid: string, bytes: Uint8Array): void {
+    batch.put(Bucket.computeModules, [parseCid(cid).bytes], bytes);
   }
 
   async deployedBytes(spaceId: string): Promise<number> {

@@ -2,30 +2,13 @@
  * PLACEHOLDER until h-runtime lands (compute-design.md "Runtime API"): validates the module's imports and
  * its `run` export with V8 alone and returns it unmetered. h-runtime's binaryen pass replaces this file.
  */
-import { COMPUTE_ABI } from "../../core/compute/abi.js";
-
-export interface MeterInfo {
-  readonly tool: string;
-  readonly version: string;
-  readonly pass: string;
-  readonly costs: Readonly<Record<string, number>>;
-  readonly memory_pages_max: number;
-  readonly call_depth_max: number;
-}
+import { COMPUTE_ABI, DEFAULT_CALL_DEPTH_MAX, DEFAULT_MEMORY_PAGES_MAX } from "../../core/compute/abi.js";
+import { ComputeError } from "../../core/compute/errors.js";
+import { currentMeterInfo, type MeterInfo } from "../../core/compute/records.js";
 
 export interface MeteredModule {
   readonly metered: Uint8Array;
   readonly meter: MeterInfo;
-}
-
-class ComputeError extends Error {
-  override readonly name = "ComputeError" as const;
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 const HOST = new Set(["tc.input_count", "tc.input_len", "tc.input_read", "tc.output_write", "tc.time_ms", "tc.seed", "env.abort"]);
@@ -43,6 +26,6 @@ export async function meterModule(bytes: Uint8Array, options: { memoryPagesMax?:
   if (!WebAssembly.Module.exports(module).some((e) => e.name === "run" && e.kind === "function")) throw new ComputeError("WASM_NO_RUN_EXPORT", "the module exports no run function");
   return {
     metered: bytes,
-    meter: { tool: "none", version: "0", pass: "placeholder", costs: {}, memory_pages_max: options.memoryPagesMax ?? 256, call_depth_max: options.callDepthMax ?? 1000 },
+    meter: currentMeterInfo(options.memoryPagesMax ?? DEFAULT_MEMORY_PAGES_MAX, options.callDepthMax ?? DEFAULT_CALL_DEPTH_MAX),
   };
 }

@@ -11,7 +11,6 @@
  */
 import type { FastifyInstance } from "fastify";
 import { abilityCovers } from "../../core/abilities.js";
-import { parseCid } from "../../core/cid.js";
 import { formatSpaceId, parseSpaceId, resourceCovers, resourceOf } from "../../core/resource.js";
 import { HttpError } from "../server/http-error.js";
 import { privateSpace, type ReadGate, type ReadGrant } from "../server/read-gate.js";
@@ -52,7 +51,7 @@ export function registerComputeRoutes(app: FastifyInstance, deps: { store: NodeS
     const record = await compute.execution(spaceId, seq);
     if (record === undefined) throw new HttpError("COMPUTE_EXECUTION_NOT_FOUND", `no execution ${seq} in ${spaceId}`);
     const deploy = await service.deployRecord(record.deploy);
-    const module = await compute.block(parseCid(deploy.function_cid));
+    const module = await compute.block(deploy.function_cid);
     if (module === undefined) throw new Error(`module ${deploy.function_cid} is missing`);
     const inputs: string[] = [];
     for (const input of record.inputs) {

@@ -11,7 +11,7 @@ export interface ExecuteRequest {
   readonly seed: Uint8Array;
 }
 
-export type ExecFailure = "OUT_OF_GAS" | "CALL_DEPTH" | "TRAP" | "ABORTED" | "MEMORY_LIMIT" | "OUTPUT_TOO_LARGE" | "WALL_CLOCK" | "NO_OUTPUT";
+import type { ExecFailure } from "../../core/compute/errors.js";
 
 export type ExecuteOutcome =
   | { readonly ok: true; readonly status: number; readonly output: Uint8Array; readonly gasUsed: bigint }

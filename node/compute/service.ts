@@ -13,13 +13,15 @@
  * for free). Successful executions are logged (execution records) for `tinycloud audit` to re-run.
  */
 import * as dagCbor from "@ipld/dag-cbor";
-import { sha256 } from "@noble/hashes/sha2.js";
-import { blake3Hex, parseCid, rawBlake3Cid } from "../../core/cid.js";
+import * as v from "valibot";
+import { blake3Hex, rawBlake3Cid } from "../../core/cid.js";
 import { isHttpErrorCode } from "../../core/http-errors.js";
 import { COMPUTE_ABI } from "../../core/compute/abi.js";
-import { functionCid } from "../../core/compute/cid.js";
+import { encodeComputeRecord, functionCid } from "../../core/compute/cid.js";
+import { type DeployRecord, type ExecutionRecord, type ExecutionResult, FunctionName } from "../../core/compute/records.js";
+import { executionSeed } from "../../core/compute/seed.js";
 import { prefixCovers } from "../../core/compute/grant-caveats.js";
-import { bytesToHex, utf8ToBytes } from "../../core/encoding.js";
+import { bytesToHex } from "../../core/encoding.js";
 import type { Ucan } from "../../core/auth/ucan.js";
 import type { CaveatLimits } from "../server/caveats.js";
 import type { NodeConfig } from "../server/config.js";
@@ -30,7 +32,6 @@ import type { ComputeStore } from "./compute-store.js";
 import { parseExecuteBody } from "./execute-body.js";
 import { failureError } from "./failures.js";
 import { meterModule } from "./meter.js";
-import { type DeployRecord, encodeRecord, type ExecutionInput, type ExecutionRecord, type ExecutionResult } from "./records.js";
 import type { ComputeRuntime } from "./runtime.js";
 import { SpaceLocks } from "./space-locks.js";
 
@@ -50,8 +51,6 @@ export interface DeployAnswer {
   readonly meter: DeployRecord["meter"];
 }
 
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-const SEED_DOMAIN = utf8ToBytes("tc:compute/seed@1");
 
 export class ComputeService {
   private readonly locks = new SpaceLocks();
@@ -75,7 +74,7 @@ export class ComputeService {
     const fnCid = functionCid(body);
     const meteredCid = functionCid(metered);
     return this.locks.run(space.id, async () => {
-      const fresh = [(await this.compute.hasBlock(fnCid)) ? 0 : body.length, (await this.compute.hasBlock(meteredCid)) || meteredCid.equals(fnCid) ? 0 : metered.length];
+      const fresh = [(await this.compute.hasBlock(fnCid)) ? 0 : body.length, (await this.compute.hasBlock(meteredCid)) || meteredCid === fnCid ? 0 : metered.length];
       const used = await this.compute.deployedBytes(space.id);
       const adding = fresh[0]! + fresh[1]!;
       if (used + adding > this.config.computeSpaceModuleBytes) {
@@ -83,31 +82,31 @@ export class ComputeService {
       }
       const record: DeployRecord = {
         abi: COMPUTE_ABI,
-        function_cid: fnCid.toString(),
+        function_cid: fnCid,
         size: body.length,
-        metered_cid: meteredCid.toString(),
+        metered_cid: meteredCid,
         meter,
         name: fnName,
         space: space.id,
         deployer: inv.invoker,
-        time: Date.now(),
+        time: Number(signedTimeMs(inv.ucan)),
         invocation: inv.ucan.cid.toString(),
       };
-      const encoded = encodeRecord(record);
+      const encoded = encodeComputeRecord(record);
       const batch = new Batch();
       this.compute.putBlock(batch, fnCid, body);
       this.compute.putBlock(batch, meteredCid, metered);
       this.compute.putBlock(batch, encoded.cid, encoded.bytes);
-      this.compute.putFunction(batch, space.id, fnName, encoded.cid.toString());
+      this.compute.putFunction(batch, space.id, fnName, encoded.cid);
       this.compute.putDeployedBytes(batch, space.id, used + adding);
       // The token is spent once the deploy is durable (replay protection across restarts).
       this.store.putReplay(batch, inv.tokenHash, inv.ucan.expiration);
       await this.store.write(batch);
-      return { function_cid: record.function_cid, record: encoded.cid.toString(), metered_cid: record.metered_cid, size: body.length, meter };
+      return { function_cid: record.function_cid, record: encoded.cid, metered_cid: record.metered_cid, size: body.length, meter };
     });
   }
 
-  async execute(inv: ComputeInvocation, space: SpaceRecord, name: string | undefined, body: Uint8Array): Promise<ExecutionResult> {
+  async execute(inv: ComputeInvocation, space: SpaceRecord, name: string | undefined, body: Uint8Array): Promise<ExecutionResult & { readonly execution: number }> {
     const fnName = requireName(name);
     const request = parseExecuteBody(body);
     const limits = inv.limits;
@@ -140,7 +139,7 @@ export class ComputeService {
     }
 
     const { inputs, values } = await this.resolveInputs(space.id, request.inputs);
-    const metered = await this.compute.block(parseCid(deploy.metered_cid));
+    const metered = await this.compute.block(deploy.metered_cid);
     if (metered === undefined) throw new Error(`metered module ${deploy.metered_cid} of ${fnName} is missing`);
     const timeMs = signedTimeMs(inv.ucan);
     const seed = executionSeed(inv.tokenHash);
@@ -151,7 +150,7 @@ export class ComputeService {
       await this.chargeGas(space.id, period, outcome.gasUsed);
       throw failureError(outcome.reason, outcome.message, outcome.gasUsed, gasLimit);
     }
-    const outputCid = functionCid(outcome.output).toString();
+    const outputCid = functionCid(outcome.output);
     let stored: ExecutionRecord["stored"];
     if (request.output !== undefined) {
       const etag = blake3Hex(outcome.output);
@@ -171,7 +170,7 @@ export class ComputeService {
       function_cid: deploy.function_cid,
       invocation: bytesToHex(inv.tokenHash),
       inputs,
-      time_ms: timeMs.toString(),
+      time_ms: Number(timeMs),
       seed: bytesToHex(seed),
       gas_limit: gasLimit.toString(),
       output_cid: outputCid,
@@ -201,7 +200,7 @@ export class ComputeService {
   }
 
   async deployRecord(recordCid: string): Promise<DeployRecord> {
-    const bytes = await this.compute.block(parseCid(recordCid));
+    const bytes = await this.compute.block(recordCid);
     if (bytes === undefined) throw new Error(`deploy record ${recordCid} is missing`);
     return dagCbor.decode(bytes) as DeployRecord;
   }
@@ -215,8 +214,8 @@ export class ComputeService {
     });
   }
 
-  private async resolveInputs(spaceId: string, requested: readonly { kv: string; version?: number }[]): Promise<{ inputs: ExecutionInput[]; values: Uint8Array[] }> {
-    const inputs: ExecutionInput[] = [];
+  private async resolveInputs(spaceId: string, requested: readonly { kv: string; version?: number }[]): Promise<{ inputs: ExecutionRecord["inputs"]; values: Uint8Array[] }> {
+    const inputs: ExecutionRecord["inputs"] = [];
     const values: Uint8Array[] = [];
     let total = 0;
     for (const input of requested) {
@@ -238,14 +237,9 @@ export function signedTimeMs(ucan: Ucan): bigint {
   return BigInt(Math.floor((ucan.notBefore ?? ucan.expiration) * 1000));
 }
 
-/** The function's `seed()`: sha256("tc:compute/seed@1" ‖ the invocation's token hash). */
-export function executionSeed(tokenHash: Uint8Array): Uint8Array {
-  return sha256(Uint8Array.from([...SEED_DOMAIN, ...tokenHash]));
-}
-
 function requireName(name: string | undefined): string {
-  if (name === undefined || !NAME.test(name)) {
-    throw new HttpError("COMPUTE_BAD_NAME", `a function is addressed as <space>/compute/<name>, name 1–64 of A-Z a-z 0-9 . _ - (got ${JSON.stringify(name ?? "")?.slice(0, 80)})`);
+  if (name === undefined || !v.is(FunctionName, name)) {
+    throw new HttpError("COMPUTE_BAD_NAME", `a function is addressed as <space>/compute/<name>, name 1–128 of A-Z a-z 0-9 . _ - (got ${JSON.stringify(name ?? "")?.slice(0, 80)})`);
   }
   return name;
 }
