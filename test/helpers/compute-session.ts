@@ -6,11 +6,12 @@ import { NodeHttp, signIn, TinyCloudSession, type WalletSigner } from "../../nod
 
 export const ALL_KV = ["tinycloud.kv/get", "tinycloud.kv/put", "tinycloud.kv/del", "tinycloud.kv/list", "tinycloud.kv/metadata"];
 
-export function computeOwner(url: string, wallet: WalletSigner & { did: string }): Promise<TinyCloudSession> {
+export function computeOwner(url: string, wallet: WalletSigner & { did: string }, sessionSecretKey?: Uint8Array): Promise<TinyCloudSession> {
   const spaceId = formatSpaceId(spaceIdFor(wallet.did, "default"));
   return signIn({
     url,
     wallet,
+    ...(sessionSecretKey !== undefined ? { sessionSecretKey } : {}),
     capabilities: [
       { resource: `${spaceId}/kv`, abilities: ALL_KV },
       { resource: `${spaceId}/compute`, abilities: ["tinycloud.compute/deploy", "tinycloud.compute/execute"] },
