@@ -128,7 +128,12 @@ async function runAudit(options: AuditCliOptions): Promise<number> {
   if (options.executions === true) {
     const spaces = (options.space ?? "").split(",").filter((s) => s.trim() !== "");
     if (spaces.length !== 1) return usage("--executions needs --space <one space id>");
-    return runExecutionAudit({ node: url.toString(), space: (spaces[0] as string).trim(), ...(authorization !== undefined ? { authorization } : {}), ...(options.json === true ? { json: true } : {}) });
+    return runExecutionAudit({
+      node: url.toString(),
+      space: (spaces[0] as string).trim(),
+      ...(authorization !== undefined ? { authorization } : {}),
+      ...(options.json === true ? { json: true } : {}),
+    });
   }
   const source = new HttpAuditSource(url.toString(), fetch, authorization);
   // The same one-line errors as `verify` (exit 2): an unreachable node or RPC, an address that is not a

@@ -33,8 +33,8 @@ export function parseInput(text: string): { kv: string; version?: number } {
 export function registerComputeCommand(program: Command): void {
   const compute = usageErrorsExitTwo(program.command("compute").description("WebAssembly functions of the logged-in space (run tinycloud login --compute first)"));
 
-  common(compute.command("deploy").description("upload a WebAssembly module as function <name> (metered once, at deploy)").argument("<name>").argument("<file>", "the .wasm module"))
-    .action((name: string, file: string, options: Common) =>
+  common(compute.command("deploy").description("upload a WebAssembly module as function <name> (metered once, at deploy)").argument("<name>").argument("<file>", "the .wasm module")).action(
+    (name: string, file: string, options: Common) =>
       withSession(options, async (session) => {
         let bytes: Uint8Array;
         try {
@@ -43,9 +43,11 @@ export function registerComputeCommand(program: Command): void {
           throw new CliClientError("CLI_USAGE", `${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
         }
         const answer = await session.compute.deploy(name, bytes);
-        print(options.json, { name, ...answer }, () => [`deployed ${name}: ${answer.size} bytes`, `  function_cid  ${answer.function_cid}`, `  record        ${answer.record}`, `  metered_cid   ${answer.metered_cid}`].join("\n"));
+        print(options.json, { name, ...answer }, () =>
+          [`deployed ${name}: ${answer.size} bytes`, `  function_cid  ${answer.function_cid}`, `  record        ${answer.record}`, `  metered_cid   ${answer.metered_cid}`].join("\n"),
+        );
       }),
-    );
+  );
 
   common(compute.command("execute").description("run function <name> on KV values; print its output (or store it with --output)").argument("<name>"))
     .option("--input <key[@version]>", "a KV key the function reads (repeat, in order; @N picks version N)", collect)
@@ -64,20 +66,23 @@ export function registerComputeCommand(program: Command): void {
         const { output, text: _text, ...meta } = result;
         if (options.json === true) print(true, { ...meta, output: Buffer.from(output).toString("base64") }, () => "");
         else if (options.out !== undefined || options.output !== undefined) {
-          const where = [options.out !== undefined ? `wrote ${options.out}` : "", result.stored !== undefined ? `stored ${result.stored.key} version ${result.stored.version}` : ""].filter((s) => s !== "").join(", ");
+          const where = [options.out !== undefined ? `wrote ${options.out}` : "", result.stored !== undefined ? `stored ${result.stored.key} version ${result.stored.version}` : ""]
+            .filter((s) => s !== "")
+            .join(", ");
           print(false, meta, () => `${name}: status ${result.status}, gas ${result.gas_used}, output ${result.output_cid} (${output.length} bytes); ${where}`);
         } else process.stdout.write(output);
       }),
     );
 
-  common(compute.command("inspect").description("the deploy record of function <name>: function_cid, metered CID, meter versions, deployer").argument("<name>")).action((name: string, options: Common) =>
-    withSession(options, async (session) => {
-      const record = await session.compute.inspect(name);
-      print(options.json, record, () =>
-        Object.entries(record)
-          .map(([k, v]) => `${k.padEnd(13)} ${typeof v === "object" ? JSON.stringify(v) : String(v)}`)
-          .join("\n"),
-      );
-    }),
+  common(compute.command("inspect").description("the deploy record of function <name>: function_cid, metered CID, meter versions, deployer").argument("<name>")).action(
+    (name: string, options: Common) =>
+      withSession(options, async (session) => {
+        const record = await session.compute.inspect(name);
+        print(options.json, record, () =>
+          Object.entries(record)
+            .map(([k, v]) => `${k.padEnd(13)} ${typeof v === "object" ? JSON.stringify(v) : String(v)}`)
+            .join("\n"),
+        );
+      }),
   );
 }

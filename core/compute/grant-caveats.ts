@@ -34,7 +34,8 @@ function narrower(name: string, parent: unknown, child: unknown): boolean {
     case "output": {
       const p = prefixList(parent);
       const c = prefixList(child);
-      return p !== undefined && c !== undefined && c.every((cp) => p.some((pp) => prefixCovers(pp, cp)));
+      if (p === undefined || c === undefined) return false;
+      return c.every((cp) => p.some((pp) => prefixCovers(pp, cp)));
     }
     case "function":
       return typeof parent === "string" && parent === child;

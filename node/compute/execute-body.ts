@@ -28,7 +28,7 @@ export function parseExecuteBody(body: Uint8Array): ExecuteBody {
     try {
       json = JSON.parse(Buffer.from(body).toString("utf8"));
     } catch {
-      throw new HttpError("COMPUTE_BAD_REQUEST", "the execute body must be JSON: {inputs: [{kv, version?}], output?: {kv}, gas?: \"<decimal>\"}");
+      throw new HttpError("COMPUTE_BAD_REQUEST", 'the execute body must be JSON: {inputs: [{kv, version?}], output?: {kv}, gas?: "<decimal>"}');
     }
   }
   const parsed = v.safeParse(Body, json);

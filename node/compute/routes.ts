@@ -75,7 +75,9 @@ export function registerComputeRoutes(app: FastifyInstance, deps: { store: NodeS
     const { name } = request.params;
     const spaceId = await gatedSpace(request.params.spaceId, request.headers.authorization, (grant, id) => {
       const wanted = resourceOf(parseSpaceId(id), "compute", name);
-      return grant.capabilities.some((held) => resourceCovers(held.resource, wanted) && (abilityCovers(held.ability, "tinycloud.compute/execute") || abilityCovers(held.ability, "tinycloud.compute/deploy")));
+      return grant.capabilities.some(
+        (held) => resourceCovers(held.resource, wanted) && (abilityCovers(held.ability, "tinycloud.compute/execute") || abilityCovers(held.ability, "tinycloud.compute/deploy")),
+      );
     });
     const recordCid = await compute.functionRecord(spaceId, name);
     if (recordCid === undefined) throw new HttpError("COMPUTE_FUNCTION_NOT_FOUND", `no function ${name.slice(0, 80)} is deployed in ${spaceId}`);

@@ -43,7 +43,14 @@ export class ComputeRuntime {
       seed: (ptr: number) => view().set(request.seed, ptr),
     };
     try {
-      const { instance } = await WebAssembly.instantiate(request.metered as Uint8Array<ArrayBuffer>, { tc, env: { abort: () => { throw new Error("ABORTED"); } } });
+      const { instance } = await WebAssembly.instantiate(request.metered as Uint8Array<ArrayBuffer>, {
+        tc,
+        env: {
+          abort: () => {
+            throw new Error("ABORTED");
+          },
+        },
+      });
       memory = instance.exports["memory"] as WebAssembly.Memory;
       const status = (instance.exports["run"] as () => number)();
       if (output === undefined) return { ok: false, reason: "NO_OUTPUT", gasUsed: 0n, message: "the function wrote no output" };

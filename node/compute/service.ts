@@ -51,7 +51,6 @@ export interface DeployAnswer {
   readonly meter: DeployRecord["meter"];
 }
 
-
 export class ComputeService {
   private readonly locks = new SpaceLocks();
 
@@ -135,7 +134,9 @@ export class ComputeService {
     const spent = await this.compute.gasUsed(space.id, period);
     if (spent + gasLimit > this.config.computeSpaceGasPerPeriod) {
       const retry = String((period + 1) * this.config.computeGasPeriodSeconds - Math.floor(Date.now() / 1000));
-      throw new HttpError("COMPUTE_GAS_QUOTA", `space ${space.id} used ${spent} gas this period; ${gasLimit} more would pass its quota of ${this.config.computeSpaceGasPerPeriod}`, { headers: { "retry-after": retry } });
+      throw new HttpError("COMPUTE_GAS_QUOTA", `space ${space.id} used ${spent} gas this period; ${gasLimit} more would pass its quota of ${this.config.computeSpaceGasPerPeriod}`, {
+        headers: { "retry-after": retry },
+      });
     }
 
     const { inputs, values } = await this.resolveInputs(space.id, request.inputs);
@@ -258,4 +259,3 @@ function busy(error: unknown): unknown {
   if (error instanceof HttpError) return error;
   return new HttpError("COMPUTE_BUSY", `the compute pool cannot take this execution now: ${(error as Error)?.message ?? String(error)}`, { headers: { "retry-after": "1" } });
 }
-

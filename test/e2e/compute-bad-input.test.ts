@@ -136,7 +136,10 @@ describe("compute quotas", () => {
     await refused(owner.compute.execute("spin", { gas: "2000000000" }), 422, "COMPUTE_OUT_OF_GAS");
     const answer = await fetch(`${node.url}/invoke`, {
       method: "POST",
-      headers: { authorization: owner.invocation([(await import("../../core/capability.js")).makeCapability(owner.resource("compute", "spin"), "tinycloud.compute/execute")]), "content-type": "application/json" },
+      headers: {
+        authorization: owner.invocation([(await import("../../core/capability.js")).makeCapability(owner.resource("compute", "spin"), "tinycloud.compute/execute")]),
+        "content-type": "application/json",
+      },
       body: JSON.stringify({ gas: "2000000000" }),
     });
     assert.equal(answer.status, 429);

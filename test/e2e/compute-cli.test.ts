@@ -30,10 +30,15 @@ describe("tinycloud compute (CLI)", () => {
   let dir: string;
   const run = (...args: string[]): Promise<Run> =>
     new Promise((resolve, reject) => {
-      execFile(NODE_BIN, [CLI, ...args], { cwd: ROOT, timeout: 120_000, env: { ...process.env, TINYCLOUD_WALLET_KEY: `0x${"e7".repeat(32)}`, TINYCLOUD_CONFIG_DIR: join(dir, "config") } }, (error, stdout, stderr) => {
-        if (error !== null && typeof error.code !== "number") return reject(error);
-        resolve({ code: error === null ? 0 : (error.code as number), stdout, stderr });
-      });
+      execFile(
+        NODE_BIN,
+        [CLI, ...args],
+        { cwd: ROOT, timeout: 120_000, env: { ...process.env, TINYCLOUD_WALLET_KEY: `0x${"e7".repeat(32)}`, TINYCLOUD_CONFIG_DIR: join(dir, "config") } },
+        (error, stdout, stderr) => {
+          if (error !== null && typeof error.code !== "number") return reject(error);
+          resolve({ code: error === null ? 0 : (error.code as number), stdout, stderr });
+        },
+      );
     });
 
   before(async () => {

@@ -72,7 +72,9 @@ describe("compute service", () => {
     const { versions } = await owner.kv.versions("summaries/jan");
     assert.equal(versions[0]?.epoch, stored.stored?.epoch, "the write is in the epoch the result names");
     // Its epoch is in the space's signed history, like any KV write.
-    const epochs = await fetch(`${node.url}/spaces/${encodeURIComponent(owner.spaceId)}/epochs`, { headers: { authorization: owner.invocation([makeCapability(owner.resource("kv"), "tinycloud.kv/get")]) } });
+    const epochs = await fetch(`${node.url}/spaces/${encodeURIComponent(owner.spaceId)}/epochs`, {
+      headers: { authorization: owner.invocation([makeCapability(owner.resource("kv"), "tinycloud.kv/get")]) },
+    });
     assert.ok(((await epochs.json()) as { epochs: { cid: string }[] }).epochs.some((e) => e.cid === stored.stored?.epoch));
 
     const again = await owner.compute.execute("shout", { inputs: [{ kv: "journal/jan", version: 1 }], output: "summaries/jan" });
@@ -86,7 +88,10 @@ describe("compute service", () => {
     assert.ok(executions.length >= 3);
     const last = executions[executions.length - 1] as Record<string, unknown>;
     assert.equal(last["function_cid"], shoutCid);
-    assert.deepEqual((last["inputs"] as { key: string; version: number }[]).map((i) => [i.key, i.version]), [["journal/jan", 1]]);
+    assert.deepEqual(
+      (last["inputs"] as { key: string; version: number }[]).map((i) => [i.key, i.version]),
+      [["journal/jan", 1]],
+    );
     assert.equal((last["stored"] as { version: number }).version, 2);
     // An anonymous caller is refused the log of a private space.
     const anonymous = await fetch(`${node.url}/spaces/${encodeURIComponent(owner.spaceId)}/executions`);
@@ -155,7 +160,10 @@ describe("compute service", () => {
       const grant = await owner.compute.grant({ name: "shout", to: key.did, inputs: ["journal"], expiresInSeconds: 1 });
       const late = delegateSession(node.url, owner.spaceId, key, [grant.cid]);
       await new Promise((resolve) => setTimeout(resolve, 2100));
-      await assert.rejects(late.compute.execute("shout", { inputs: ["journal/feb"], caveats: grant.caveats }), (e: unknown) => e instanceof TinyCloudHttpError && e.status === 401 && /EXPIRE/.test(e.code));
+      await assert.rejects(
+        late.compute.execute("shout", { inputs: ["journal/feb"], caveats: grant.caveats }),
+        (e: unknown) => e instanceof TinyCloudHttpError && e.status === 401 && /EXPIRE/.test(e.code),
+      );
     });
   });
 
