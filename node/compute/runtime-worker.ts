@@ -21,4 +21,6 @@ if (!isMainThread && parentPort !== null && (workerData as { mark?: unknown } | 
     }
     port.postMessage(reply);
   });
+  // Loaded: the pool starts the wall clock of a job only from here.
+  port.postMessage("ready");
 }

@@ -60,6 +60,8 @@ interface Job {
 
 interface Slot {
   worker: Worker | undefined;
+  /** Resolves once the thread has loaded (its boot time must not count against an execution's wall clock). */
+  ready: Promise<void>;
   running: { readonly id: number; readonly job: Job; readonly timer: NodeJS.Timeout } | undefined;
   /** True between taking a job and posting it (the module may still be compiling). */
   reserved: boolean;
@@ -86,7 +88,7 @@ export class ComputeRuntime {
       if (!Number.isSafeInteger(value) || value < min) throw new RangeError(`ComputeRuntime: ${name} must be an integer ≥ ${min} (got ${value})`);
     }
     this.#options = { moduleCacheSize: 32, ...options };
-    this.#slots = Array.from({ length: options.workers }, () => ({ worker: undefined, running: undefined, reserved: false }));
+    this.#slots = Array.from({ length: options.workers }, () => ({ worker: undefined, ready: Promise.resolve(), running: undefined, reserved: false }));
   }
 
   /** Executions running and waiting (for metrics and tests). */
@@ -154,8 +156,8 @@ export class ComputeRuntime {
       if (slot.running !== undefined || slot.reserved) continue;
       const job = this.#queue.shift() as Job;
       slot.reserved = true;
-      job.module.then(
-        (module) => this.#start(slot, job, module),
+      Promise.all([job.module, this.#ensureWorker(slot)]).then(
+        ([module]) => this.#start(slot, job, module),
         (error: unknown) => {
           slot.reserved = false;
           job.reject(error instanceof Error ? error : new Error(String(error)));
@@ -171,7 +173,13 @@ export class ComputeRuntime {
       job.reject(new ComputeError("COMPUTE_CLOSED", "the compute runtime is shut down"));
       return;
     }
-    const worker = slot.worker ?? this.#spawn(slot);
+    const worker = slot.worker;
+    if (worker === undefined) {
+      // The thread died while it booted: take the job again with a new one.
+      this.#queue.unshift(job);
+      this.#pump();
+      return;
+    }
     const id = this.#nextId++;
     const timer = setTimeout(() => this.#overrun(slot, id), this.#options.wallClockMs);
     slot.running = { id, job, timer };
@@ -189,6 +197,11 @@ export class ComputeRuntime {
     worker.postMessage(message);
   }
 
+  #ensureWorker(slot: Slot): Promise<void> {
+    if (slot.worker === undefined) this.#spawn(slot);
+    return slot.ready;
+  }
+
   #spawn(slot: Slot): Worker {
     const execArgv = workerExecArgv(WORKER_ENTRY);
     const worker = new Worker(new URL(WORKER_ENTRY), {
@@ -197,12 +210,16 @@ export class ComputeRuntime {
       ...(execArgv !== undefined ? { execArgv } : {}),
     });
     worker.unref();
-    worker.on("message", (reply: WorkerReply) => {
+    let booted: () => void = () => {};
+    slot.ready = new Promise<void>((resolve) => (booted = resolve));
+    worker.on("message", (reply: WorkerReply | "ready") => {
+      if (reply === "ready") return booted();
       if (slot.worker !== worker || slot.running?.id !== reply.id) return;
       this.#finish(slot, reply.outcome);
     });
     // A thread that dies under a job (out of host memory, a crash) fails that job, and is replaced on next use.
     const died = (why: string) => {
+      booted();
       if (slot.worker !== worker) return;
       slot.worker = undefined;
       const running = slot.running;
