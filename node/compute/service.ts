@@ -18,6 +18,7 @@ import { blake3Hex, rawBlake3Cid } from "../../core/cid.js";
 import { isHttpErrorCode } from "../../core/http-errors.js";
 import { COMPUTE_ABI } from "../../core/compute/abi.js";
 import { encodeComputeRecord, functionCid } from "../../core/compute/cid.js";
+import { isComputeError } from "../../core/compute/errors.js";
 import { type DeployRecord, type ExecutionRecord, type ExecutionResult, FunctionName } from "../../core/compute/records.js";
 import { executionSeed } from "../../core/compute/seed.js";
 import { prefixCovers } from "../../core/compute/grant-caveats.js";
@@ -254,8 +255,8 @@ function deployRefusal(error: unknown): unknown {
   return error;
 }
 
-/** The pool refuses only when shutting down or full: 503 with Retry-After either way. */
+/** The pool refuses only when full or shutting down (ComputeError COMPUTE_BUSY / COMPUTE_CLOSED): 503 with Retry-After. */
 function busy(error: unknown): unknown {
-  if (error instanceof HttpError) return error;
-  return new HttpError("COMPUTE_BUSY", `the compute pool cannot take this execution now: ${(error as Error)?.message ?? String(error)}`, { headers: { "retry-after": "1" } });
+  if (!isComputeError(error)) return error;
+  return new HttpError(error.code === "COMPUTE_CLOSED" ? "COMPUTE_CLOSED" : "COMPUTE_BUSY", error.message, { headers: { "retry-after": "1" } });
 }
