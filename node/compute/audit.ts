@@ -6,7 +6,7 @@
  * Any difference is a finding: the node served or stored something the function did not compute.
  */
 import { blake3Hex } from "../../core/cid.js";
-import { functionCid } from "../../core/compute/cid.js";
+import { functionCid, outputCid } from "../../core/compute/cid.js";
 import { hexToBytes } from "../../core/encoding.js";
 import { meterModule } from "./meter.js";
 import type { DeployRecord, ExecutionRecord } from "../../core/compute/records.js";
@@ -101,12 +101,12 @@ async function auditOne(bundle: Bundle, runtime: ComputeRuntime): Promise<Execut
     problems.push(`re-execution failed (${outcome.reason}: ${outcome.message}), the record says it succeeded`);
     return { seq: bundle.seq, ok: false, problems, function_cid: record.function_cid, output_cid: record.output_cid, gas_used: record.gas_used };
   }
-  const outputCid = functionCid(outcome.output);
-  if (outputCid !== record.output_cid) problems.push(`output_cid: re-executed ${outputCid}, recorded ${record.output_cid} (tampered output)`);
+  const outCid = outputCid(outcome.output);
+  if (outCid !== record.output_cid) problems.push(`output_cid: re-executed ${outCid}, recorded ${record.output_cid} (tampered output)`);
   if (outcome.gasUsed.toString() !== record.gas_used) problems.push(`gas_used: re-executed ${outcome.gasUsed}, recorded ${record.gas_used}`);
   if (outcome.status !== record.status) problems.push(`status: re-executed ${outcome.status}, recorded ${record.status}`);
   if (record.stored !== undefined && bundle.stored_etag !== blake3Hex(outcome.output)) {
     problems.push(`the stored result ${record.stored.key} v${record.stored.version} is not the output (etag ${bundle.stored_etag ?? "missing"}, expected ${blake3Hex(outcome.output)})`);
   }
-  return { seq: bundle.seq, ok: problems.length === 0, problems, function_cid: record.function_cid, output_cid: outputCid, gas_used: outcome.gasUsed.toString() };
+  return { seq: bundle.seq, ok: problems.length === 0, problems, function_cid: record.function_cid, output_cid: outCid, gas_used: outcome.gasUsed.toString() };
 }
