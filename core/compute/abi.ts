@@ -73,9 +73,7 @@ export const METER_COSTS = {
   /** input_read / output_write: one gas per this many bytes copied. */
   hostBytesPerGas: 16,
 } as const;
-export type MeterCosts = typeof METER_COSTS;
 
 /** Defaults of the deploy-time limits (the deploy record pins the values used). */
 export const DEFAULT_MEMORY_PAGES_MAX = 256; // 16 MiB
 export const DEFAULT_CALL_DEPTH_MAX = 1000;
-export const WASM_PAGE_BYTES = 65_536;

@@ -17,13 +17,10 @@ function sha256Digest(bytes: Uint8Array) {
   return createDigest(SHA2_256_CODE, sha256(bytes));
 }
 
-/** CID of module bytes (what `function_cid` and `metered_cid` name), or of an output. */
+/** CID of module bytes (what `function_cid` and `metered_cid` name), or of an execution's output (`output_cid`). */
 export function functionCid(bytes: Uint8Array): string {
   return CID.createV1(raw.code, sha256Digest(bytes)).toString();
 }
-
-/** CID of an execution's output bytes (the same rule as `functionCid`). */
-export const outputCid = functionCid;
 
 /** DAG-CBOR bytes of a compute record and their CID (what an execution record links as `deploy`). */
 export function encodeComputeRecord(value: unknown): { readonly bytes: Uint8Array; readonly cid: string } {

@@ -12,7 +12,6 @@
  */
 import * as v from "valibot";
 import { COMPUTE_ABI, METER_COSTS, METER_PASS, METER_TOOL, METER_TOOL_VERSION } from "./abi.js";
-import { EXEC_FAILURES } from "./errors.js";
 
 const Nat = v.pipe(v.number(), v.safeInteger("is not an integer"), v.minValue(0, "is negative"));
 const Text = v.pipe(v.string(), v.minLength(1, "is empty"), v.maxLength(8192, "is longer than 8192 characters"));
@@ -114,6 +113,3 @@ export const ExecutionRecordSchema = v.object({
   stored: v.exactOptional(StoredSchema),
 });
 export type ExecutionRecord = v.InferOutput<typeof ExecutionRecordSchema>;
-
-/** A failed execution as a log line can name it. */
-export const ExecFailureSchema = v.picklist(EXEC_FAILURES);

@@ -6,7 +6,7 @@
  * Any difference is a finding: the node served or stored something the function did not compute.
  */
 import { blake3Hex } from "../../core/cid.js";
-import { functionCid, outputCid } from "../../core/compute/cid.js";
+import { functionCid } from "../../core/compute/cid.js";
 import { hexToBytes } from "../../core/encoding.js";
 import { meterModule } from "./meter.js";
 import type { DeployRecord, ExecutionRecord } from "../../core/compute/records.js";
@@ -101,7 +101,7 @@ async function auditOne(bundle: Bundle, runtime: ComputeRuntime): Promise<Execut
     problems.push(`re-execution failed (${outcome.reason}: ${outcome.message}), the record says it succeeded`);
     return { seq: bundle.seq, ok: false, problems, function_cid: record.function_cid, output_cid: record.output_cid, gas_used: record.gas_used };
   }
-  const outCid = outputCid(outcome.output);
+  const outCid = functionCid(outcome.output);
   if (outCid !== record.output_cid) problems.push(`output_cid: re-executed ${outCid}, recorded ${record.output_cid} (tampered output)`);
   if (outcome.gasUsed.toString() !== record.gas_used) problems.push(`gas_used: re-executed ${outcome.gasUsed}, recorded ${record.gas_used}`);
   if (outcome.status !== record.status) problems.push(`status: re-executed ${outcome.status}, recorded ${record.status}`);

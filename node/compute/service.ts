@@ -17,7 +17,7 @@ import * as v from "valibot";
 import { blake3Hex, rawBlake3Cid } from "../../core/cid.js";
 import { isHttpErrorCode } from "../../core/http-errors.js";
 import { COMPUTE_ABI } from "../../core/compute/abi.js";
-import { encodeComputeRecord, functionCid, outputCid } from "../../core/compute/cid.js";
+import { encodeComputeRecord, functionCid } from "../../core/compute/cid.js";
 import { isComputeError } from "../../core/compute/errors.js";
 import { type DeployRecord, type ExecutionRecord, type ExecutionResult, FunctionName } from "../../core/compute/records.js";
 import { executionSeed } from "../../core/compute/seed.js";
@@ -152,7 +152,7 @@ export class ComputeService {
       await this.chargeGas(space.id, period, outcome.gasUsed);
       throw failureError(outcome.reason, outcome.message, outcome.gasUsed, gasLimit);
     }
-    const outCid = outputCid(outcome.output);
+    const outCid = functionCid(outcome.output);
     let stored: ExecutionRecord["stored"];
     if (request.output !== undefined) {
       const etag = blake3Hex(outcome.output);
