@@ -26,9 +26,11 @@ import { spacesAuthorization } from "../lightclient/transports/read-auth.js";
 import { parseSpaceId } from "../core/resource.js";
 import { ReaderKeyError, readerKeyOf } from "./reader-key.js";
 import { checkAnchor, checkNodeChain, reachNode, RemoteCheckError } from "./remote-checks.js";
+import { runExecutionAudit } from "./audit-executions.js";
 
 interface AuditCliOptions {
-  batch: string;
+  batch?: string;
+  executions?: boolean;
   node: string;
   rpc?: string;
   contract?: string;
@@ -54,7 +56,8 @@ export function registerAuditCommand(program: Command): void {
   program
     .command("audit")
     .description("re-check a rollup batch from published data alone: signatures, delegation chains, revocations, state updates, commitment, proof, on-chain root")
-    .requiredOption("--batch <n>", 'batch number, or "latest"')
+    .option("--batch <n>", 'batch number, or "latest"')
+    .option("--executions", "instead of a batch: re-execute every compute execution of --space and check its output CID and gas")
     .requiredOption("--node <url>", "the node whose published data is audited (untrusted)")
     .option("--rpc <url>", "JSON-RPC endpoint of the chain the batch is anchored on (with --contract)")
     .option("--contract <address>", "TinyCloudAnchor address (with --rpc)")
@@ -79,6 +82,7 @@ async function runAudit(options: AuditCliOptions): Promise<number> {
     console.error(`audit: ${message}`);
     return 2;
   };
+  if ((options.batch === undefined) === (options.executions !== true)) return usage("give --batch <n> (a rollup batch) or --executions (a space's compute executions)");
   if ((options.rpc === undefined) !== (options.contract === undefined)) return usage("--rpc and --contract go together");
   if (options.contract !== undefined && !/^0x[0-9a-fA-F]{40}$/.test(options.contract)) return usage("--contract must be a 20-byte hex address");
   const depth = options.depth === undefined ? undefined : Number(options.depth);
@@ -105,7 +109,7 @@ async function runAudit(options: AuditCliOptions): Promise<number> {
       .split(",")
       .map((s) => s.trim())
       .filter((s) => s !== "");
-    if (reader === undefined && spaces.length > 0) return usage("--space needs --auth-key (and --proof)");
+    if (reader === undefined && spaces.length > 0 && options.executions !== true) return usage("--space needs --auth-key (and --proof)");
     if (reader !== undefined) {
       if (spaces.length === 0) return usage("--auth-key needs --space: the space ids whose kv/get the delegations grant");
       for (const space of spaces) {
@@ -120,6 +124,16 @@ async function runAudit(options: AuditCliOptions): Promise<number> {
   } catch (error) {
     if (error instanceof ReaderKeyError) return usage(error.message);
     throw error;
+  }
+  if (options.executions === true) {
+    const spaces = (options.space ?? "").split(",").filter((s) => s.trim() !== "");
+    if (spaces.length !== 1) return usage("--executions needs --space <one space id>");
+    return runExecutionAudit({
+      node: url.toString(),
+      space: (spaces[0] as string).trim(),
+      ...(authorization !== undefined ? { authorization } : {}),
+      ...(options.json === true ? { json: true } : {}),
+    });
   }
   const source = new HttpAuditSource(url.toString(), fetch, authorization);
   // The same one-line errors as `verify` (exit 2): an unreachable node or RPC, an address that is not a
@@ -136,6 +150,7 @@ async function runAudit(options: AuditCliOptions): Promise<number> {
   }
 
   let batch: number;
+  if (options.batch === undefined) return usage("--batch is missing");
   if (options.batch === "latest") {
     const latest = (status as { latestBatch?: unknown } | undefined)?.latestBatch;
     if (status === undefined) return usage(`cannot read ${url.origin}/rollup/status: not a rollup node's status`);

@@ -42,6 +42,11 @@ export function registerNodeCommand(program: Command): void {
     )
     .option("--space-quota-bytes <n>", "storage quota of one space: bytes of values, invocations and ops (413 above); default: TINYCLOUD_SPACE_QUOTA_BYTES, else 1 GiB")
     .option("--node-quota-bytes <n>", "storage quota of the whole node (507 above); default: TINYCLOUD_NODE_QUOTA_BYTES, else 10 GiB")
+    .option("--compute-max-module-bytes <n>", "largest WebAssembly module a deploy may upload (413 above; default 4 MiB)")
+    .option("--compute-workers <n>", "worker threads that run compute functions (default 2)")
+    .option("--compute-wall-clock-ms <ms>", "wall-clock limit of one execution: the worker is terminated (default 5000)")
+    .option("--compute-space-module-bytes <n>", "per space: bytes of deployed modules (429 above; default 64 MiB)")
+    .option("--compute-space-gas <n>", "per space: gas its executions may use per hour (429 above; default 1e12)")
     .option("--invocation-max-lifetime <seconds>", "invocations must expire within this many seconds", String(DEFAULT_CONFIG.invocationMaxLifetimeSeconds))
     .option("--clock-skew <seconds>", "tolerate this much clock difference with signers on token nbf/exp", String(DEFAULT_CONFIG.clockSkewSeconds))
     .option("--no-prove", "cut batches but do not prove them (no circuit setup)")
@@ -83,6 +88,11 @@ export function registerNodeCommand(program: Command): void {
         maxBacklog: string;
         spaceQuotaBytes?: string;
         nodeQuotaBytes?: string;
+        computeMaxModuleBytes?: string;
+        computeWorkers?: string;
+        computeWallClockMs?: string;
+        computeSpaceModuleBytes?: string;
+        computeSpaceGas?: string;
         clockSkew: string;
         log?: boolean;
         prove: boolean;
@@ -137,6 +147,11 @@ export function registerNodeCommand(program: Command): void {
             spaceQuotaBytes: positiveInt(options.spaceQuotaBytes ?? process.env["TINYCLOUD_SPACE_QUOTA_BYTES"] ?? String(DEFAULT_CONFIG.spaceQuotaBytes), "--space-quota-bytes"),
             nodeQuotaBytes: positiveInt(options.nodeQuotaBytes ?? process.env["TINYCLOUD_NODE_QUOTA_BYTES"] ?? String(DEFAULT_CONFIG.nodeQuotaBytes), "--node-quota-bytes"),
             clockSkewSeconds: positiveInt(options.clockSkew, "--clock-skew", true),
+            ...(options.computeMaxModuleBytes !== undefined ? { computeMaxModuleBytes: positiveInt(options.computeMaxModuleBytes, "--compute-max-module-bytes") } : {}),
+            ...(options.computeWorkers !== undefined ? { computeWorkers: positiveInt(options.computeWorkers, "--compute-workers") } : {}),
+            ...(options.computeWallClockMs !== undefined ? { computeWallClockMs: positiveInt(options.computeWallClockMs, "--compute-wall-clock-ms") } : {}),
+            ...(options.computeSpaceModuleBytes !== undefined ? { computeSpaceModuleBytes: positiveInt(options.computeSpaceModuleBytes, "--compute-space-module-bytes") } : {}),
+            ...(options.computeSpaceGas !== undefined ? { computeSpaceGasPerPeriod: BigInt(positiveInt(options.computeSpaceGas, "--compute-space-gas")) } : {}),
             logRequests: options.log === true,
             prove: options.prove,
             rollup: options.rollup,

@@ -6,6 +6,7 @@
  * has exactly one representation.
  */
 import { abilityCovers, canonicalAbility } from "./abilities.js";
+import { computeCaveatsContain, isComputeCaveatList } from "./compute/grant-caveats.js";
 import { canonicalJson, isPlainObject } from "./encoding.js";
 import type { CapabilityResource } from "./resource.js";
 import { formatCapabilityResource, parseCapabilityResource, resourceCovers } from "./resource.js";
@@ -48,6 +49,8 @@ function isConstrainedSql(caveat: Caveat): boolean {
  * Is the child's caveat list contained in the parent's? (reference `caveats_contain_child`)
  * - parent unconstrained: the child may add anything;
  * - SQL constrained-statements: the child may keep a subset of the statements and may only become read-only;
+ * - compute caveats (inputs/output prefixes, function pin, maxGas): the child may narrow them
+ *   (core/compute/grant-caveats.ts);
  * - otherwise the child's caveats must equal the parent's (order-sensitive, canonical JSON).
  */
 export function caveatsContain(parent: readonly Caveat[], child: readonly Caveat[]): boolean {
@@ -56,6 +59,8 @@ export function caveatsContain(parent: readonly Caveat[], child: readonly Caveat
   if (parent.length === 1 && child.length === 1 && isConstrainedSql(parent[0] as Caveat) && isConstrainedSql(child[0] as Caveat)) {
     return sqlStatementsContain(parent[0] as Caveat, child[0] as Caveat);
   }
+  if (canonicalJson(parent) === canonicalJson(child)) return true;
+  if (isComputeCaveatList(parent) && isComputeCaveatList(child)) return computeCaveatsContain(parent, child);
   return canonicalJson(parent) === canonicalJson(child);
 }
 

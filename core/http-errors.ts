@@ -9,6 +9,7 @@
  * (node/server/app.ts's error handler).
  * Pure and browser-safe: type-only imports from the core.
  */
+import type { ComputeErrorCode, ExecFailureCode } from "./compute/errors.js";
 import type { ProtocolError } from "./errors.js";
 import type { StateErrorCode } from "./state/state-tree.js";
 
@@ -101,6 +102,51 @@ const STATE_STATUS = {
   STATE_BAD_KEY: 400,
 } as const satisfies Record<StateErrorCode | "STATE_BAD_KEY", number>;
 
+/**
+ * The compute runtime (issue 14): a module refused at deploy is the request's fault (400), too large 413;
+ * an execution that fails is 422 (the function ran and failed), except an output over the cap (413);
+ * a full execution queue is 503 with Retry-After.
+ */
+const COMPUTE_STATUS = {
+  WASM_INVALID: 400,
+  WASM_FEATURE_FORBIDDEN: 400,
+  WASM_IMPORT_FORBIDDEN: 400,
+  WASM_NO_RUN_EXPORT: 400,
+  WASM_MEMORY_FORBIDDEN: 400,
+  WASM_UNSUPPORTED_INSTRUCTION: 400,
+  COMPUTE_MODULE_TOO_LARGE: 413,
+  COMPUTE_OUT_OF_GAS: 422,
+  COMPUTE_TRAP: 422,
+  COMPUTE_CALL_DEPTH: 422,
+  COMPUTE_MEMORY_LIMIT: 422,
+  COMPUTE_WALL_CLOCK: 422,
+  COMPUTE_ABORTED: 422,
+  COMPUTE_NO_OUTPUT: 422,
+  COMPUTE_OUTPUT_TOO_LARGE: 413,
+  COMPUTE_BUSY: 503,
+  COMPUTE_CLOSED: 503,
+} as const satisfies Record<ComputeErrorCode | ExecFailureCode | "COMPUTE_MODULE_TOO_LARGE", number>;
+
+/**
+ * The compute service (node/compute): a bad execute body or function name 400; a grant's data caveats
+ * refuse an input, output, function or gas amount 403; an unknown function, input or execution 404; inputs
+ * over the limit 413; the per-space quotas (deployed bytes, gas per period) 429.
+ */
+const COMPUTE_SERVICE_STATUS = {
+  COMPUTE_BAD_REQUEST: 400,
+  COMPUTE_BAD_NAME: 400,
+  COMPUTE_CAVEAT_INPUT: 403,
+  COMPUTE_CAVEAT_OUTPUT: 403,
+  COMPUTE_CAVEAT_FUNCTION: 403,
+  COMPUTE_CAVEAT_GAS: 403,
+  COMPUTE_FUNCTION_NOT_FOUND: 404,
+  COMPUTE_INPUT_NOT_FOUND: 404,
+  COMPUTE_EXECUTION_NOT_FOUND: 404,
+  COMPUTE_INPUT_TOO_LARGE: 413,
+  COMPUTE_GAS_QUOTA: 429,
+  COMPUTE_DEPLOY_QUOTA: 429,
+} as const;
+
 /** The node's own codes (routes, services, the framework glue in node/server/app.ts). */
 const SERVER_STATUS = {
   // 400: the request is malformed
@@ -176,10 +222,10 @@ const SERVER_STATUS = {
   INSUFFICIENT_STORAGE: 507,
 } as const;
 
-export type HttpErrorCode = ProtocolErrorCode | keyof typeof STATE_STATUS | keyof typeof SERVER_STATUS;
+export type HttpErrorCode = ProtocolErrorCode | keyof typeof STATE_STATUS | keyof typeof COMPUTE_STATUS | keyof typeof COMPUTE_SERVICE_STATUS | keyof typeof SERVER_STATUS;
 
 /** The one status of every code the node answers. */
-export const HTTP_STATUS: { readonly [K in HttpErrorCode]: number } = { ...PROTOCOL_STATUS, ...STATE_STATUS, ...SERVER_STATUS };
+export const HTTP_STATUS: { readonly [K in HttpErrorCode]: number } = { ...PROTOCOL_STATUS, ...STATE_STATUS, ...COMPUTE_STATUS, ...COMPUTE_SERVICE_STATUS, ...SERVER_STATUS };
 
 export function isHttpErrorCode(code: string): code is HttpErrorCode {
   return Object.hasOwn(HTTP_STATUS, code);

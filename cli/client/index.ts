@@ -1,5 +1,6 @@
-/** The space client (issue 13): login, kv, share/revoke and spaces, in the style of the official SDK's `tc` CLI. */
+/** The space client (issue 13): login, kv, share/revoke, spaces and compute, in the style of the official SDK's `tc` CLI. */
 import type { Command } from "commander";
+import { registerComputeCommand } from "./compute-command.js";
 import { registerKvCommand } from "./kv-command.js";
 import { registerLoginCommand } from "./login-command.js";
 import { registerShareCommands } from "./share-command.js";
@@ -10,4 +11,5 @@ export function registerClientCommands(program: Command): void {
   registerSpacesCommand(program);
   registerKvCommand(program);
   registerShareCommands(program);
+  registerComputeCommand(program);
 }

@@ -28,6 +28,7 @@ interface LoginOptions {
   space: string;
   expires: string;
   abilities?: string[];
+  compute?: boolean;
   configDir?: string;
   json?: boolean;
 }
@@ -61,6 +62,7 @@ export function registerLoginCommand(program: Command): void {
     .option("--space <name>", "space name", "default")
     .option("--expires <duration>", "session lifetime (30m, 1h, 7d, …)", "1h")
     .option("--abilities <list>", "KV abilities of the session: get,put,del,list,metadata or all (default all)", collect)
+    .option("--compute", "also delegate tinycloud.compute/deploy and /execute on the space's functions (tinycloud compute)")
     .option("--config-dir <dir>", "where sessions are stored ($TINYCLOUD_CONFIG_DIR, default ~/.config/tinycloud)")
     .option("--json", "machine-readable output")
     .action((options: LoginOptions) =>
@@ -80,7 +82,7 @@ export function registerLoginCommand(program: Command): void {
           space: options.space,
           expiresInSeconds,
           sessionSecretKey: secret,
-          capabilities: capabilitiesFor(owner, options.space, abilities),
+          capabilities: capabilitiesFor(owner, options.space, abilities, options.compute === true),
         });
         const stored = {
           node,
@@ -90,7 +92,7 @@ export function registerLoginCommand(program: Command): void {
           sessionDid: ed25519Signer(secret).did,
           sessionKey: bytesToHex(secret),
           proofs: session.proofs.map((cid) => cid.toString()),
-          abilities,
+          abilities: options.compute === true ? [...abilities, ...COMPUTE_ABILITIES] : abilities,
           expiresAt: session.expiresAt ?? Math.floor(Date.now() / 1000) + expiresInSeconds,
           createdAt: Math.floor(Date.now() / 1000),
         };
@@ -101,7 +103,7 @@ export function registerLoginCommand(program: Command): void {
             `signed in to ${stored.spaceId}`,
             `  node       ${node}`,
             `  owner      ${owner}`,
-            `  abilities  ${abilities.join(", ")}`,
+            `  abilities  ${stored.abilities.join(", ")}`,
             `  expires    ${isoSeconds(stored.expiresAt)}`,
             `  session    ${file}`,
           ].join("\n"),
@@ -110,11 +112,14 @@ export function registerLoginCommand(program: Command): void {
     );
 }
 
-/** The session's capabilities: the chosen KV abilities on the whole space, plus capabilities/read (as signIn's default). */
-function capabilitiesFor(owner: string, space: string, abilities: readonly string[]): RequestedCapability[] {
+const COMPUTE_ABILITIES = ["tinycloud.compute/deploy", "tinycloud.compute/execute"];
+
+/** The session's capabilities: the chosen KV abilities on the whole space, plus capabilities/read (as signIn's default), plus compute with --compute. */
+function capabilitiesFor(owner: string, space: string, abilities: readonly string[], compute: boolean): RequestedCapability[] {
   const spaceId = formatSpaceId(spaceIdFor(owner, space));
   return [
     { resource: `${spaceId}/kv`, abilities },
     { resource: `${spaceId}/capabilities/all`, abilities: ["tinycloud.capabilities/read"] },
+    ...(compute ? [{ resource: `${spaceId}/compute`, abilities: COMPUTE_ABILITIES }] : []),
   ];
 }

@@ -17,6 +17,7 @@ import { completeSession, prepareSession, type RequestedCapability } from "../..
 import { createUcan, decodeUcan } from "../../core/auth/ucan.js";
 import { TinyCloudError } from "../../core/errors.js";
 import { parseErrorBody, type ReceivedErrorCode } from "../../core/http-errors.js";
+import { ComputeApi } from "./compute.js";
 
 /** What the client needs from a wallet: EIP-191 `personal_sign` of a text message. */
 export interface WalletSigner {
@@ -155,6 +156,7 @@ export interface Share {
 /** A signed-in session: a session key plus the delegations (proofs) that empower it. */
 export class TinyCloudSession {
   readonly kv: KvApi;
+  readonly compute: ComputeApi;
 
   constructor(
     readonly http: NodeHttp,
@@ -165,6 +167,7 @@ export class TinyCloudSession {
     readonly expiresAt?: number,
   ) {
     this.kv = new KvApi(this);
+    this.compute = new ComputeApi(this);
   }
 
   private capExpiration(seconds: number): number {
@@ -172,9 +175,10 @@ export class TinyCloudSession {
     return this.expiresAt === undefined ? wanted : Math.min(wanted, this.expiresAt);
   }
 
-  /** Sign a fresh invocation (UCAN 0.10, 60 s lifetime, new nonce). */
-  invocation(capabilities: readonly Capability[], lifetimeSeconds = 60): string {
+  /** Sign a fresh invocation (UCAN 0.10, 60 s lifetime, new nonce; `notBefore` signs a time, as compute's time_ms reads it). */
+  invocation(capabilities: readonly Capability[], lifetimeSeconds = 60, options: { notBefore?: number } = {}): string {
     return createUcan({
+      ...(options.notBefore !== undefined ? { notBefore: options.notBefore } : {}),
       issuer: this.key,
       audience: this.key.did,
       capabilities,

@@ -10,6 +10,7 @@ import { abilityCovers } from "../../core/abilities.js";
 import type { AuthorityContext } from "../../core/auth/authority.js";
 import type { Capability, Caveat } from "../../core/capability.js";
 import { type CID, multihashKey } from "../../core/cid.js";
+import { prefixList } from "../../core/compute/grant-caveats.js";
 import { resourceCovers } from "../../core/resource.js";
 import { HttpError } from "./http-error.js";
 
@@ -17,10 +18,25 @@ import { HttpError } from "./http-error.js";
 export const SUPPORTED_CAVEATS: Readonly<Record<string, readonly string[]>> = {
   /** Largest value, in bytes, a kv/put may store (413 CAVEAT_MAX_SIZE above). */
   maxSize: ["tinycloud.kv/put"],
+  /** KV key prefixes a compute function may read (403 COMPUTE_CAVEAT_INPUT outside them). */
+  inputs: ["tinycloud.compute/execute"],
+  /** KV key prefixes it may write its result to (403 COMPUTE_CAVEAT_OUTPUT). */
+  output: ["tinycloud.compute/execute"],
+  /** The function_cid the grant pins (403 COMPUTE_CAVEAT_FUNCTION for another module under that name). */
+  function: ["tinycloud.compute/execute"],
+  /** Most gas one execution may use (403 COMPUTE_CAVEAT_GAS for a larger request; the default limit is lowered to it). */
+  maxGas: ["tinycloud.compute/execute"],
 };
 
 export interface CaveatLimits {
   readonly maxSize?: number;
+  /** One prefix list per `inputs` caveat in the chain: a key must lie inside one prefix of EVERY list. */
+  readonly inputs?: readonly (readonly string[])[];
+  /** Likewise for `output`. */
+  readonly output?: readonly (readonly string[])[];
+  /** Every `function` pin in the chain (all must name the executed function). */
+  readonly functions?: readonly string[];
+  readonly maxGas?: number;
 }
 
 /**
@@ -49,6 +65,10 @@ export function caveatLimits(capability: Capability, proofs: readonly CID[], ctx
 
 function limitsOf(ability: string, caveats: readonly Caveat[]): CaveatLimits {
   let maxSize: number | undefined;
+  let maxGas: number | undefined;
+  const inputs: (readonly string[])[] = [];
+  const output: (readonly string[])[] = [];
+  const functions: string[] = [];
   for (const caveat of caveats) {
     for (const [name, value] of Object.entries(caveat)) {
       const appliesTo = Object.hasOwn(SUPPORTED_CAVEATS, name) ? SUPPORTED_CAVEATS[name] : undefined;
@@ -58,13 +78,30 @@ function limitsOf(ability: string, caveats: readonly Caveat[]): CaveatLimits {
       if (!appliesTo.includes(ability)) {
         throw new HttpError("UNSUPPORTED_CAVEAT", `caveat "${name}" applies to ${appliesTo.join(", ")}, not to ${ability}`);
       }
-      if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
-        throw new HttpError("UNSUPPORTED_CAVEAT", `caveat maxSize must be a non-negative integer number of bytes, got ${JSON.stringify(value)?.slice(0, 40)}`);
+      const bad = (what: string) => new HttpError("UNSUPPORTED_CAVEAT", `caveat ${name} must be ${what}, got ${JSON.stringify(value)?.slice(0, 40)}`);
+      if (name === "inputs" || name === "output") {
+        const prefixes = prefixList(value);
+        if (prefixes === undefined) throw bad("a non-empty list of KV key prefixes");
+        (name === "inputs" ? inputs : output).push(prefixes);
+        continue;
       }
-      maxSize = maxSize === undefined ? value : Math.min(maxSize, value);
+      if (name === "function") {
+        if (typeof value !== "string" || value.length > 200) throw bad("a function_cid");
+        functions.push(value);
+        continue;
+      }
+      if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) throw bad(name === "maxGas" ? "a non-negative integer amount of gas" : "a non-negative integer number of bytes");
+      if (name === "maxGas") maxGas = maxGas === undefined ? value : Math.min(maxGas, value);
+      else maxSize = maxSize === undefined ? value : Math.min(maxSize, value);
     }
   }
-  return maxSize === undefined ? {} : { maxSize };
+  return {
+    ...(maxSize !== undefined ? { maxSize } : {}),
+    ...(maxGas !== undefined ? { maxGas } : {}),
+    ...(inputs.length > 0 ? { inputs } : {}),
+    ...(output.length > 0 ? { output } : {}),
+    ...(functions.length > 0 ? { functions } : {}),
+  };
 }
 
 function supportedList(): string {

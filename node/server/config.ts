@@ -97,6 +97,27 @@ export interface NodeConfig {
    * proofs) on a chain other than the local dev chain. Off: the node refuses to start there.
    */
   readonly allowInsecureKeys?: boolean;
+  /** Compute (node/compute): largest module a deploy may upload; larger gets 413 COMPUTE_MODULE_TOO_LARGE. */
+  readonly computeMaxModuleBytes: number;
+  /** Gas limit of an execution that names none (lowered to the grant's maxGas). */
+  readonly computeDefaultGas: bigint;
+  /** Most gas an execution may ask for (400 above). */
+  readonly computeMaxGas: bigint;
+  /** Worker threads that run functions. */
+  readonly computeWorkers: number;
+  /** Executions waiting for a worker before 503 COMPUTE_BUSY. */
+  readonly computeMaxQueue: number;
+  /** Wall-clock limit of one execution: the watchdog terminates the worker (422 COMPUTE_WALL_CLOCK). */
+  readonly computeWallClockMs: number;
+  /** Largest output a function may write (413 COMPUTE_OUTPUT_TOO_LARGE). */
+  readonly computeMaxOutputBytes: number;
+  /** Largest total size of an execution's inputs (413 COMPUTE_INPUT_TOO_LARGE). */
+  readonly computeMaxInputBytes: number;
+  /** Per space: bytes of deployed modules (original + metered) it may hold; more gets 429 COMPUTE_DEPLOY_QUOTA. */
+  readonly computeSpaceModuleBytes: number;
+  /** Per space: gas its executions may use in one period; more gets 429 COMPUTE_GAS_QUOTA with Retry-After. */
+  readonly computeSpaceGasPerPeriod: bigint;
+  readonly computeGasPeriodSeconds: number;
 }
 
 export const DEFAULT_CONFIG: NodeConfig = {
@@ -128,6 +149,17 @@ export const DEFAULT_CONFIG: NodeConfig = {
   chain: "embedded",
   chainPort: 8545,
   confirmations: 1,
+  computeMaxModuleBytes: 4 * 1024 * 1024,
+  computeDefaultGas: 1_000_000_000n,
+  computeMaxGas: 20_000_000_000n,
+  computeWorkers: 2,
+  computeMaxQueue: 64,
+  computeWallClockMs: 5_000,
+  computeMaxOutputBytes: 1024 * 1024,
+  computeMaxInputBytes: 16 * 1024 * 1024,
+  computeSpaceModuleBytes: 64 * 1024 * 1024,
+  computeSpaceGasPerPeriod: 1_000_000_000_000n,
+  computeGasPeriodSeconds: 3600,
 };
 
 export const NODE_VERSION = "0.1.0";

@@ -26,6 +26,7 @@ import type { ServiceDeps } from "./service-deps.js";
 import type { ReplayGuard, ReplayRecorder } from "./replay-guard.js";
 import { type BatchEntry, buildBatchBody } from "./batch-read.js";
 import type { Release, ResponseBudget } from "./response-budget.js";
+import type { ComputeService } from "../compute/service.js";
 
 export interface InvokeRequest {
   readonly authorization: string | undefined;
@@ -51,6 +52,8 @@ export class InvokeService {
     private readonly replayRecorder: ReplayRecorder,
     private readonly config: NodeConfig,
     private readonly responses: ResponseBudget,
+    /** Deploy and execute of WebAssembly functions (node/compute); absent: compute is 501 SERVICE_NOT_SUPPORTED. */
+    private readonly compute?: ComputeService,
   ) {}
 
   async invoke(request: InvokeRequest): Promise<InvokeResponse> {
@@ -96,10 +99,23 @@ export class InvokeService {
           return this.list(inv, target, request.headers);
       }
     }
+    if (service === "compute" && this.compute !== undefined && inv.capabilities.length === 1 && (abilities.has("tinycloud.compute/deploy") || abilities.has("tinycloud.compute/execute"))) {
+      return this.computeInvoke(this.compute, inv, request);
+    }
     if (abilities.size === 1 && abilities.has("tinycloud.capabilities/read") && inv.capabilities.length === 1) {
       return this.capabilitiesRead(inv, await this.kvTarget(inv.capabilities[0] as Capability));
     }
     throw new HttpError("SERVICE_NOT_SUPPORTED", `this node does not serve ${[...abilities].join(", ")} yet`);
+  }
+
+  /** `tinycloud.compute/deploy|execute` on `<space>/compute/<name>` (node/compute/service.ts). */
+  private async computeInvoke(compute: ComputeService, inv: Invocation, request: InvokeRequest): Promise<InvokeResponse> {
+    const capability = inv.capabilities[0] as Capability;
+    const target = await this.kvTarget(capability, "compute");
+    if (target.query.size > 0) throw new HttpError("BAD_RESOURCE", `${capability.ability} takes no query on its resource`);
+    const computeInv = { ucan: inv.ucan, invoker: inv.invoker, tokenHash: inv.tokenHash, limits: inv.limits[0] ?? {} };
+    if (capability.ability === "tinycloud.compute/deploy") return json(200, await compute.deploy(computeInv, target.space, target.key, request.body));
+    return json(200, await compute.execute(computeInv, target.space, target.key, request.body));
   }
 
   /**

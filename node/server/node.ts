@@ -28,6 +28,10 @@ import { ReadGate } from "./read-gate.js";
 import { ResponseBudget } from "./response-budget.js";
 import type { FastifyInstance } from "fastify";
 import type { BatchRecord } from "../rollup/types.js";
+import { ComputeRuntime } from "../compute/runtime.js";
+import { ComputeStore } from "../compute/compute-store.js";
+import { ComputeService } from "../compute/service.js";
+import { registerComputeRoutes } from "../compute/routes.js";
 
 /** How long requests in flight may finish when the node stops, before their connections are closed. */
 const CLOSE_GRACE_MS = 2_000;
@@ -150,10 +154,15 @@ async function startServices(config: NodeConfig, chain: ChainConnection | undefi
   const responses = new ResponseBudget(config.maxResponseBytes, config.maxResponseBytesInFlight, config.responseWaitMs);
   // Admission control on the proving backlog: only a node that proves has one (node/rollup/backlog.ts).
   const backlog = config.prove && sequencer !== undefined ? new ProvingBacklog(() => sequencer.pendingUpdates, config.maxBacklogUpdates) : undefined;
-  const invocations = new InvokeService(deps, new KvWriter(store, ledger, sequencer, backlog, quota), replay, new ReplayRecorder(store), config, responses);
+  const writer = new KvWriter(store, ledger, sequencer, backlog, quota);
+  const runtime = new ComputeRuntime({ workers: config.computeWorkers, wallClockMs: config.computeWallClockMs, maxOutputBytes: config.computeMaxOutputBytes, maxQueue: config.computeMaxQueue });
+  const computeStore = new ComputeStore(store);
+  const compute = new ComputeService(store, computeStore, writer, runtime, config);
+  const invocations = new InvokeService(deps, writer, replay, new ReplayRecorder(store), config, responses, compute);
   const reads = new ReadGate(deps, config.invocationMaxLifetimeSeconds);
   const app = buildApp({ config, store, keys, delegations, invocations, reads });
   registerPublicRoutes(app, store, responses);
+  registerComputeRoutes(app, { store, compute: computeStore, service: compute, reads });
   const publicChain: PublicChainInfo | undefined =
     chain === undefined ? undefined : { anchor: chain.deployment.anchor, chainId: chain.deployment.chainId, ...(chain.embedded ? { rpcUrl: chain.rpcUrl } : {}) };
   for (const plugin of extensions.plugins ?? []) plugin(app, { chain: publicChain });
@@ -191,6 +200,7 @@ async function startServices(config: NodeConfig, chain: ChainConnection | undefi
   // is a child process, which would otherwise keep the process alive.
   const abort = async (error: unknown): Promise<never> => {
     await app.close();
+    await runtime.close();
     await sequencer?.close();
     await proving?.close();
     await store.close();
@@ -238,6 +248,7 @@ async function startServices(config: NodeConfig, chain: ChainConnection | undefi
       const drained = setTimeout(() => app.server.closeAllConnections(), CLOSE_GRACE_MS);
       await app.close();
       clearTimeout(drained);
+      await runtime.close();
       await sequencer?.close();
       await proving?.close();
       // Stops the anchorer (it writes to the store) and the embedded anvil.

@@ -48,4 +48,12 @@ export enum Bucket {
   rollupLatest = 21,
   /** State key (decimal) → [batch, update index]: its entry in rollupLatest (so a rewrite moves it). */
   rollupKeyPlace = 22,
+  /** (space, function name) → DeployRecord CID (dag-cbor sha2-256) of the current deployment (node/compute). */
+  computeFunctions = 23,
+  /** CID bytes → bytes: deployed modules (original and metered) and deploy records. */
+  computeModules = 24,
+  /** (space, seq) → ExecutionRecord: the execution log an auditor re-runs. */
+  computeExecutions = 25,
+  /** (space, period) → gas used in that period (decimal), and (space, "bytes") → deployed module bytes: the compute quotas. */
+  computeGas = 26,
 }

@@ -5,6 +5,17 @@
 const suites: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   "anchor-gas": () => import("./anchor-gas.bench.js"),
   authority: () => import("./authority.bench.js"),
+  // The runtime's figures, then the service's executions/s over HTTP (one run, issue 14).
+  compute: async () => {
+    const [runtime, service] = await Promise.all([import("./compute.bench.js"), import("./compute-http.bench.js")]);
+    return {
+      run: async () => {
+        await runtime.run();
+        await service.run();
+      },
+    };
+  },
+  "compute-http": () => import("./compute-http.bench.js"),
   history: () => import("./history.bench.js"),
   "kv-http": () => import("./kv-http.bench.js"),
   lightclient: () => import("./lightclient.bench.js"),
