@@ -7,6 +7,7 @@
  */
 import { abilityCovers, canonicalAbility } from "./abilities.js";
 import { canonicalJson, isPlainObject } from "./encoding.js";
+import { isPolicyCaveat, policyCaveatsContain } from "./policy/caveat.js";
 import type { CapabilityResource } from "./resource.js";
 import { formatCapabilityResource, parseCapabilityResource, resourceCovers } from "./resource.js";
 
@@ -48,6 +49,7 @@ function isConstrainedSql(caveat: Caveat): boolean {
  * Is the child's caveat list contained in the parent's? (reference `caveats_contain_child`)
  * - parent unconstrained: the child may add anything;
  * - SQL constrained-statements: the child may keep a subset of the statements and may only become read-only;
+ * - policies (core/policy/caveat.ts): the child keeps every caveat of the parent and may add policy caveats;
  * - otherwise the child's caveats must equal the parent's (order-sensitive, canonical JSON).
  */
 export function caveatsContain(parent: readonly Caveat[], child: readonly Caveat[]): boolean {
@@ -56,6 +58,7 @@ export function caveatsContain(parent: readonly Caveat[], child: readonly Caveat
   if (parent.length === 1 && child.length === 1 && isConstrainedSql(parent[0] as Caveat) && isConstrainedSql(child[0] as Caveat)) {
     return sqlStatementsContain(parent[0] as Caveat, child[0] as Caveat);
   }
+  if (child.some(isPolicyCaveat) && policyCaveatsContain(parent, child)) return true;
   return canonicalJson(parent) === canonicalJson(child);
 }
 

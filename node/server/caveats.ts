@@ -10,6 +10,7 @@ import { abilityCovers } from "../../core/abilities.js";
 import type { AuthorityContext } from "../../core/auth/authority.js";
 import type { Capability, Caveat } from "../../core/capability.js";
 import { type CID, multihashKey } from "../../core/cid.js";
+import { POLICY_CAVEAT, type PolicyRef, parsePolicyCaveat } from "../../core/policy/caveat.js";
 import { resourceCovers } from "../../core/resource.js";
 import { HttpError } from "./http-error.js";
 
@@ -21,6 +22,8 @@ export const SUPPORTED_CAVEATS: Readonly<Record<string, readonly string[]>> = {
 
 export interface CaveatLimits {
   readonly maxSize?: number;
+  /** Every `policy` caveat of the chain (any ability): all must allow the invocation (node/policy). */
+  readonly policies?: readonly PolicyRef[];
 }
 
 /**
@@ -49,8 +52,15 @@ export function caveatLimits(capability: Capability, proofs: readonly CID[], ctx
 
 function limitsOf(ability: string, caveats: readonly Caveat[]): CaveatLimits {
   let maxSize: number | undefined;
+  const policies: PolicyRef[] = [];
   for (const caveat of caveats) {
     for (const [name, value] of Object.entries(caveat)) {
+      if (name === POLICY_CAVEAT) {
+        const policy = parsePolicyCaveat(value);
+        if (typeof policy === "string") throw new HttpError("UNSUPPORTED_CAVEAT", policy);
+        policies.push(policy);
+        continue;
+      }
       const appliesTo = Object.hasOwn(SUPPORTED_CAVEATS, name) ? SUPPORTED_CAVEATS[name] : undefined;
       if (appliesTo === undefined) {
         throw new HttpError("UNSUPPORTED_CAVEAT", `caveat "${name.slice(0, 60)}" on ${ability} is not one this node enforces (${supportedList()}), so it cannot honour the grant`);
@@ -64,11 +74,9 @@ function limitsOf(ability: string, caveats: readonly Caveat[]): CaveatLimits {
       maxSize = maxSize === undefined ? value : Math.min(maxSize, value);
     }
   }
-  return maxSize === undefined ? {} : { maxSize };
+  return { ...(maxSize !== undefined ? { maxSize } : {}), ...(policies.length > 0 ? { policies } : {}) };
 }
 
 function supportedList(): string {
-  return Object.entries(SUPPORTED_CAVEATS)
-    .map(([name, abilities]) => `${name} on ${abilities.join(", ")}`)
-    .join("; ");
+  return [...Object.entries(SUPPORTED_CAVEATS).map(([name, abilities]) => `${name} on ${abilities.join(", ")}`), `${POLICY_CAVEAT} on any ability`].join("; ");
 }

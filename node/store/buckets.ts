@@ -48,4 +48,6 @@ export enum Bucket {
   rollupLatest = 21,
   /** State key (decimal) → [batch, update index]: its entry in rollupLatest (so a rewrite moves it). */
   rollupKeyPlace = 22,
+  /** (space, seq) → PolicyDecisionRecord: every policy decision, for an auditor to re-run (node/policy). */
+  policyDecisions = 27,
 }

@@ -1,0 +1,59 @@
+/**
+ * The cedar-wasm binary the node runs, metered once per process: metering its 4.3 MB (7,110 functions)
+ * takes ~4 s, so the metered bytes are kept on disk under the cache dir, named by the sha2-256 CID of the
+ * source binary and the meter's version tag, and in memory once loaded.
+ */
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { policyCid } from "../../core/policy/cid.js";
+import { CedarEngine, type ResetMode } from "./cedar-engine.js";
+
+/** Instruments a wasm-bindgen module (gas, call depth, memory cap); `tag` names the meter version and settings. */
+export interface WasmBindgenMeter {
+  readonly tag: string;
+  meter(bytes: Uint8Array): Promise<Uint8Array>;
+}
+
+export const CEDAR_WASM_VERSION = "4.13.0";
+
+export async function cedarSourceBytes(): Promise<Uint8Array> {
+  const require = createRequire(import.meta.url);
+  return readFile(join(require.resolve("@cedar-policy/cedar-wasm/package.json").replace(/package\.json$/, ""), "web", "cedar_wasm_bg.wasm"));
+}
+
+const engines = new Map<string, Promise<CedarEngine>>();
+
+/**
+ * The process's Cedar engine for this meter and cache dir (memoised: concurrent first decisions share one
+ * metering). Without a meter the engine runs unmetered (gas 0): only for tests and the benchmark baseline.
+ */
+export function loadCedarEngine(options: { meter?: WasmBindgenMeter; cacheDir?: string; mode?: ResetMode } = {}): Promise<CedarEngine> {
+  const key = `${options.meter?.tag ?? "unmetered"}|${options.cacheDir ?? ""}|${options.mode ?? "reset"}`;
+  let engine = engines.get(key);
+  if (engine === undefined) {
+    engine = build(options).catch((error: unknown) => {
+      engines.delete(key);
+      throw error;
+    });
+    engines.set(key, engine);
+  }
+  return engine;
+}
+
+async function build(options: { meter?: WasmBindgenMeter; cacheDir?: string; mode?: ResetMode }): Promise<CedarEngine> {
+  const source = await cedarSourceBytes();
+  if (options.meter === undefined) return CedarEngine.fromBytes(source, false, options.mode);
+  const file = options.cacheDir === undefined ? undefined : join(options.cacheDir, "policy", `cedar-${policyCid(source)}-${options.meter.tag.replace(/[^A-Za-z0-9._-]/g, "_")}.wasm`);
+  const cached = file === undefined ? undefined : await readFile(file).catch(() => undefined);
+  if (cached !== undefined && WebAssembly.validate(cached)) return CedarEngine.fromBytes(cached, true, options.mode);
+  const metered = await options.meter.meter(source);
+  if (file !== undefined) {
+    // Written aside and renamed: another process reading the cache never sees half a file.
+    await mkdir(join(file, ".."), { recursive: true });
+    const temp = `${file}.${process.pid}.tmp`;
+    await writeFile(temp, metered);
+    await rename(temp, file);
+  }
+  return CedarEngine.fromBytes(metered, true, options.mode);
+}
