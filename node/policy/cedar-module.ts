@@ -4,7 +4,6 @@
  * source binary and the meter's version tag, and in memory once loaded.
  */
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
-import { createRequire } from "node:module";
 import { join } from "node:path";
 import { policyCid } from "../../core/policy/cid.js";
 import { CedarEngine, type ResetMode } from "./cedar-engine.js";
@@ -18,8 +17,7 @@ export interface WasmBindgenMeter {
 export const CEDAR_WASM_VERSION = "4.13.0";
 
 export async function cedarSourceBytes(): Promise<Uint8Array> {
-  const require = createRequire(import.meta.url);
-  return readFile(join(require.resolve("@cedar-policy/cedar-wasm/package.json").replace(/package\.json$/, ""), "web", "cedar_wasm_bg.wasm"));
+  return readFile(new URL("cedar_wasm_bg.wasm", import.meta.resolve("@cedar-policy/cedar-wasm/web")));
 }
 
 const engines = new Map<string, Promise<CedarEngine>>();
