@@ -26,7 +26,7 @@ export const ABILITY_REGISTRY = {
     aliases: { select: "read" },
     implies: { admin: ["schema"], "*": ["read", "write", "schema", "admin"] },
   },
-  compute: { actions: ["execute", "prove"] },
+  compute: { actions: ["deploy", "execute", "prove"] },
   encryption: { actions: ["encrypt", "decrypt", "reencrypt", "network.create", "network.revoke"] },
   space: { actions: ["host", "create", "list", "info"] },
   capabilities: { actions: ["read"] },

@@ -9,6 +9,7 @@
  * (node/server/app.ts's error handler).
  * Pure and browser-safe: type-only imports from the core.
  */
+import type { ComputeErrorCode, ExecFailureCode } from "./compute/errors.js";
 import type { ProtocolError } from "./errors.js";
 import type { StateErrorCode } from "./state/state-tree.js";
 
@@ -101,6 +102,31 @@ const STATE_STATUS = {
   STATE_BAD_KEY: 400,
 } as const satisfies Record<StateErrorCode | "STATE_BAD_KEY", number>;
 
+/**
+ * The compute runtime (issue 14): a module refused at deploy is the request's fault (400), too large 413;
+ * an execution that fails is 422 (the function ran and failed), except an output over the cap (413);
+ * a full execution queue is 503 with Retry-After.
+ */
+const COMPUTE_STATUS = {
+  WASM_INVALID: 400,
+  WASM_FEATURE_FORBIDDEN: 400,
+  WASM_IMPORT_FORBIDDEN: 400,
+  WASM_NO_RUN_EXPORT: 400,
+  WASM_MEMORY_FORBIDDEN: 400,
+  WASM_UNSUPPORTED_INSTRUCTION: 400,
+  COMPUTE_MODULE_TOO_LARGE: 413,
+  COMPUTE_OUT_OF_GAS: 422,
+  COMPUTE_TRAP: 422,
+  COMPUTE_CALL_DEPTH: 422,
+  COMPUTE_MEMORY_LIMIT: 422,
+  COMPUTE_WALL_CLOCK: 422,
+  COMPUTE_ABORTED: 422,
+  COMPUTE_NO_OUTPUT: 422,
+  COMPUTE_OUTPUT_TOO_LARGE: 413,
+  COMPUTE_BUSY: 503,
+  COMPUTE_CLOSED: 503,
+} as const satisfies Record<ComputeErrorCode | ExecFailureCode | "COMPUTE_MODULE_TOO_LARGE", number>;
+
 /** The node's own codes (routes, services, the framework glue in node/server/app.ts). */
 const SERVER_STATUS = {
   // 400: the request is malformed
@@ -178,10 +204,10 @@ const SERVER_STATUS = {
   INSUFFICIENT_STORAGE: 507,
 } as const;
 
-export type HttpErrorCode = ProtocolErrorCode | keyof typeof STATE_STATUS | keyof typeof SERVER_STATUS;
+export type HttpErrorCode = ProtocolErrorCode | keyof typeof STATE_STATUS | keyof typeof COMPUTE_STATUS | keyof typeof SERVER_STATUS;
 
 /** The one status of every code the node answers. */
-export const HTTP_STATUS: { readonly [K in HttpErrorCode]: number } = { ...PROTOCOL_STATUS, ...STATE_STATUS, ...SERVER_STATUS };
+export const HTTP_STATUS: { readonly [K in HttpErrorCode]: number } = { ...PROTOCOL_STATUS, ...STATE_STATUS, ...COMPUTE_STATUS, ...SERVER_STATUS };
 
 export function isHttpErrorCode(code: string): code is HttpErrorCode {
   return Object.hasOwn(HTTP_STATUS, code);
