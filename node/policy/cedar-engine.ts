@@ -10,7 +10,8 @@
  * a Cedar panic) discards the instance: its internal globals (the Rust stack pointer) are then unknown.
  */
 import { type PolicyVerdict, CEDAR_POLICY_SET_ID, cedarCall, cedarVerdict } from "../../core/policy/cedar-call.js";
-import { policyCid } from "../../core/policy/cid.js";
+import { functionCid } from "../../core/compute/cid.js";
+import { cedarPolicyCid } from "../../core/policy/policy-cid.js";
 import type { PolicyRequest } from "../../core/policy/request.js";
 import { type CedarExports, cedarImports, passString } from "./cedar-glue.js";
 
@@ -46,12 +47,12 @@ export class CedarEngine {
   ) {}
 
   static fromBytes(bytes: Uint8Array, metered: boolean, mode: ResetMode = "reset"): CedarEngine {
-    return new CedarEngine(new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>), policyCid(bytes), metered, mode);
+    return new CedarEngine(new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>), functionCid(bytes), metered, mode);
   }
 
   /** The prepared policy set for `text` (cached). A text Cedar cannot parse gives one whose every decision denies. */
   prepare(text: string): PreparedCedar {
-    const cid = policyCid(text);
+    const cid = cedarPolicyCid(text);
     let prepared = this.prepared.get(cid);
     if (prepared !== undefined) {
       this.prepared.delete(cid);

@@ -5,7 +5,7 @@
  */
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { policyCid } from "../../core/policy/cid.js";
+import { functionCid } from "../../core/compute/cid.js";
 import { CedarEngine, type ResetMode } from "./cedar-engine.js";
 
 /** Instruments a wasm-bindgen module (gas, call depth, memory cap); `tag` names the meter version and settings. */
@@ -42,7 +42,7 @@ export function loadCedarEngine(options: { meter?: WasmBindgenMeter; cacheDir?: 
 async function build(options: { meter?: WasmBindgenMeter; cacheDir?: string; mode?: ResetMode }): Promise<CedarEngine> {
   const source = await cedarSourceBytes();
   if (options.meter === undefined) return CedarEngine.fromBytes(source, false, options.mode);
-  const file = options.cacheDir === undefined ? undefined : join(options.cacheDir, "policy", `cedar-${policyCid(source)}-${options.meter.tag.replace(/[^A-Za-z0-9._-]/g, "_")}.wasm`);
+  const file = options.cacheDir === undefined ? undefined : join(options.cacheDir, "policy", `cedar-${functionCid(source)}-${options.meter.tag.replace(/[^A-Za-z0-9._-]/g, "_")}.wasm`);
   const cached = file === undefined ? undefined : await readFile(file).catch(() => undefined);
   if (cached !== undefined && WebAssembly.validate(cached)) return CedarEngine.fromBytes(cached, true, options.mode);
   const metered = await options.meter.meter(source);

@@ -8,7 +8,7 @@
 import { canonicalJson, bytesToHex } from "../../core/encoding.js";
 import { verifyAttestations } from "../../core/policy/attestation.js";
 import type { PolicyRef } from "../../core/policy/caveat.js";
-import { policyCid } from "../../core/policy/cid.js";
+import { cedarPolicyCid } from "../../core/policy/policy-cid.js";
 import { denialMessage, type PolicyDecisionRecord } from "../../core/policy/decision.js";
 import { buildPolicyRequest, type PolicyRequest, policyRequestHash, policyRequestJson, requireFreshSignedTime, signedTimeSeconds } from "../../core/policy/request.js";
 import type { Capability } from "../../core/capability.js";
@@ -61,7 +61,7 @@ export class PolicyGate {
     const gasLimit = this.options.gasLimit ?? DEFAULT_POLICY_GAS;
     const denials: { policy: string; reasons: readonly string[] }[] = [];
     // The same policy twice in a chain (a child restating its parent's) is decided once.
-    const unique = new Map(policies.map((p) => [p.kind === "cedar" ? policyCid(p.text) : `${p.functionCid}|${p.space ?? ""}`, p]));
+    const unique = new Map(policies.map((p) => [p.kind === "cedar" ? cedarPolicyCid(p.text) : `${p.functionCid}|${p.space ?? ""}`, p]));
     for (const [cid, policy] of unique) {
       const outcome = await this.decide(policy, request.request, gasLimit, space);
       const reasons = [...outcome.reasons, ...request.rejected];
