@@ -40,11 +40,17 @@ export function loadCedarEngine(options: { meter?: WasmBindgenMeter; cacheDir?: 
 }
 
 async function build(options: { meter?: WasmBindgenMeter; cacheDir?: string; mode?: ResetMode }): Promise<CedarEngine> {
+  const binary = await cedarBinary(options);
+  return CedarEngine.fromBytes(binary.bytes, binary.metered, options.mode);
+}
+
+/** The binary an engine with these options runs (an auditor builds its own engine from it). */
+export async function cedarBinary(options: { meter?: WasmBindgenMeter; cacheDir?: string }): Promise<{ bytes: Uint8Array; metered: boolean }> {
   const source = await cedarSourceBytes();
-  if (options.meter === undefined) return CedarEngine.fromBytes(source, false, options.mode);
+  if (options.meter === undefined) return { bytes: source, metered: false };
   const file = options.cacheDir === undefined ? undefined : join(options.cacheDir, "policy", `cedar-${functionCid(source)}-${options.meter.tag.replace(/[^A-Za-z0-9._-]/g, "_")}.wasm`);
   const cached = file === undefined ? undefined : await readFile(file).catch(() => undefined);
-  if (cached !== undefined && WebAssembly.validate(cached)) return CedarEngine.fromBytes(cached, true, options.mode);
+  if (cached !== undefined && WebAssembly.validate(cached)) return { bytes: cached, metered: true };
   const metered = await options.meter.meter(source);
   if (file !== undefined) {
     // Written aside and renamed: another process reading the cache never sees half a file.
@@ -53,5 +59,5 @@ async function build(options: { meter?: WasmBindgenMeter; cacheDir?: string; mod
     await writeFile(temp, metered);
     await rename(temp, file);
   }
-  return CedarEngine.fromBytes(metered, true, options.mode);
+  return { bytes: metered, metered: true };
 }

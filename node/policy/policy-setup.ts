@@ -1,4 +1,4 @@
-/** The node's policy gate: the decision log in the node's store, Cedar metered and cached in the key cache dir. */
+/** The node's policy gate and its decision log: Cedar metered once and cached in the key cache dir. */
 import { resolve } from "node:path";
 import { defaultRoot } from "../../prover/setup/artifacts.js";
 import type { NodeConfig } from "../server/config.js";
@@ -7,14 +7,20 @@ import { loadCedarEngine, type WasmBindgenMeter } from "./cedar-module.js";
 import { PolicyDecisionLog } from "./decision-log.js";
 import { type PolicyFunctionRunner, PolicyGate } from "./policy-gate.js";
 
-export function createPolicyGate(deps: ServiceDeps, config: NodeConfig, options: { meter?: WasmBindgenMeter; functions?: PolicyFunctionRunner } = {}): PolicyGate {
-  const cacheDir = resolve(defaultRoot(), config.cacheDir ?? ".cache");
-  return new PolicyGate({
+/** Where and how the node's Cedar binary is built: an auditor builds its own engine from the same options. */
+export function nodeCedarOptions(config: NodeConfig): { meter?: WasmBindgenMeter; cacheDir: string } {
+  return { cacheDir: resolve(defaultRoot(), config.cacheDir ?? ".cache") };
+}
+
+export function createPolicyGate(deps: ServiceDeps, config: NodeConfig, options: { functions?: PolicyFunctionRunner } = {}): { gate: PolicyGate; log: PolicyDecisionLog } {
+  const log = new PolicyDecisionLog(deps.store);
+  const gate = new PolicyGate({
     verify: deps.verify,
     now: deps.now,
     clockSkewSeconds: deps.clockSkewSeconds,
-    log: new PolicyDecisionLog(deps.store),
-    cedar: () => loadCedarEngine({ cacheDir, ...(options.meter !== undefined ? { meter: options.meter } : {}) }),
+    log,
+    cedar: () => loadCedarEngine(nodeCedarOptions(config)),
     ...(options.functions !== undefined ? { functions: options.functions } : {}),
   });
+  return { gate, log };
 }

@@ -27,6 +27,7 @@ import { registerPublicRoutes } from "./public-routes.js";
 import { ReadGate } from "./read-gate.js";
 import { ResponseBudget } from "./response-budget.js";
 import { createPolicyGate } from "../policy/policy-setup.js";
+import { registerPolicyRoutes } from "../policy/routes.js";
 import type { FastifyInstance } from "fastify";
 import type { BatchRecord } from "../rollup/types.js";
 
@@ -151,10 +152,12 @@ async function startServices(config: NodeConfig, chain: ChainConnection | undefi
   const responses = new ResponseBudget(config.maxResponseBytes, config.maxResponseBytesInFlight, config.responseWaitMs);
   // Admission control on the proving backlog: only a node that proves has one (node/rollup/backlog.ts).
   const backlog = config.prove && sequencer !== undefined ? new ProvingBacklog(() => sequencer.pendingUpdates, config.maxBacklogUpdates) : undefined;
-  const invocations = new InvokeService(deps, new KvWriter(store, ledger, sequencer, backlog, quota), replay, new ReplayRecorder(store), config, responses, createPolicyGate(deps, config));
+  const policy = createPolicyGate(deps, config);
+  const invocations = new InvokeService(deps, new KvWriter(store, ledger, sequencer, backlog, quota), replay, new ReplayRecorder(store), config, responses, policy.gate);
   const reads = new ReadGate(deps, config.invocationMaxLifetimeSeconds);
   const app = buildApp({ config, store, keys, delegations, invocations, reads });
   registerPublicRoutes(app, store, responses);
+  registerPolicyRoutes(app, policy.log, reads);
   const publicChain: PublicChainInfo | undefined =
     chain === undefined ? undefined : { anchor: chain.deployment.anchor, chainId: chain.deployment.chainId, ...(chain.embedded ? { rpcUrl: chain.rpcUrl } : {}) };
   for (const plugin of extensions.plugins ?? []) plugin(app, { chain: publicChain });

@@ -5,7 +5,8 @@
  * - a time window, read from the invocation's SIGNED time (nbf), not the node's clock;
  * - "only with an attestation from issuer X": a verified signed claim, not a forged or unsigned one;
  * - "never on this path" (a forbid);
- * - policies conjoin down the chain: a sub-delegation keeps its parent's policy and may add one.
+ * - policies conjoin down the chain: a sub-delegation keeps its parent's policy and may add one;
+ * - every decision is logged (GET /spaces/:id/policy-decisions, private) and re-runs to the same decision and gas.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
@@ -15,6 +16,13 @@ import { startTestNode, type TestNode } from "../helpers/node.js";
 import { attestation, attestationFacts, cedar, delegateTo, invoke, nowSeconds } from "../helpers/policy.js";
 import { signIn, type TinyCloudSession } from "../../node/client/client.js";
 import type { CID } from "../../core/cid.js";
+import { makeCapability } from "../../core/capability.js";
+import type { PolicyDecisionRecord } from "../../core/policy/decision.js";
+import { cedarPolicyCid } from "../../core/policy/policy-cid.js";
+import { auditCedarDecision } from "../../node/policy/audit.js";
+import { CedarEngine } from "../../node/policy/cedar-engine.js";
+import { cedarBinary } from "../../node/policy/cedar-module.js";
+import { nodeCedarOptions } from "../../node/policy/policy-setup.js";
 
 const GET = "tinycloud.kv/get";
 
@@ -125,5 +133,49 @@ describe("policy caveats on kv/get", () => {
     const proof3 = await grant(bad);
     assertError(await invoke(node.url, reader, proof3, owner.resource("kv", "docs/a"), GET, bad), 400, "UNSUPPORTED_CAVEAT");
     await assertHealthy(node.url);
+  });
+});
+
+describe("the policy decision log", () => {
+  let node: TestNode;
+  let owner: TinyCloudSession;
+  const reader = sessionKey(0x55);
+
+  before(async () => {
+    node = await startTestNode();
+    owner = await signIn({ url: node.url, wallet: clientWallet(0xb2) });
+    await owner.kv.put("docs/a", "a");
+  });
+  after(() => node.stop());
+
+  test("every decision is logged with its policy, request and gas; an auditor's own engine re-runs each to the same decision and gas, and flags a tampered one", async () => {
+    const caveats = cedar(`permit(principal, action, resource) when { context.now_ms < ${(nowSeconds() + 15) * 1000} };`);
+    const { cid } = await delegateTo(node.url, owner, reader, owner.resource("kv", "docs"), GET, caveats);
+    assert.equal((await invoke(node.url, reader, cid as CID, owner.resource("kv", "docs/a"), GET, caveats)).status, 200);
+    assertError(await invoke(node.url, reader, cid as CID, owner.resource("kv", "docs/a"), GET, caveats, { notBefore: nowSeconds() + 25 }), 403, "POLICY_DENIED");
+
+    const path = `/spaces/${encodeURIComponent(owner.spaceId)}/policy-decisions`;
+    assert.equal((await fetch(`${node.url}${path}`)).status, 403, "the log of a private space is private");
+    const token = owner.invocation([makeCapability(owner.resource("kv"), GET)]);
+    const answer = await fetch(`${node.url}${path}`, { headers: { authorization: token } });
+    assert.equal(answer.status, 200);
+    const { decisions } = (await answer.json()) as { decisions: { seq: number; record: PolicyDecisionRecord }[] };
+    assert.deepEqual(
+      decisions.map((d) => [d.seq, d.record.decision]),
+      [
+        [1, "allow"],
+        [2, "deny"],
+      ],
+    );
+    const first = decisions[0]?.record as PolicyDecisionRecord;
+    assert.equal(first.policy, cedarPolicyCid(first.cedar as string));
+    assert.equal(JSON.parse(first.request).principal, reader.did);
+
+    const binary = await cedarBinary(nodeCedarOptions(node.config));
+    const auditor = CedarEngine.fromBytes(binary.bytes, binary.metered);
+    for (const { record } of decisions) assert.deepEqual(auditCedarDecision(record, auditor), { ok: true, problems: [] });
+    const tampered = auditCedarDecision({ ...first, decision: "deny" }, auditor);
+    assert.equal(tampered.ok, false);
+    assert.match(tampered.problems.join(), /re-run decides allow/);
   });
 });
