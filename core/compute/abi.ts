@@ -40,6 +40,13 @@ export const ENTRY_EXPORT = "run";
 /** Exports the metering pass adds (a module that already exports one of these names is refused). */
 export const GAS_EXPORT = "__gas";
 export const START_EXPORT = "__start";
+/** The module's memory, re-exported under this name (the host ABI reads and writes it). */
+export const MEMORY_EXPORT = "memory";
+/** Current call depth; set to `DEPTH_EXCEEDED` when the depth limit trapped. */
+export const DEPTH_EXPORT = "__depth";
+export const DEPTH_EXCEEDED = -1;
+/** 1 once a memory.grow was refused (the cap): the trap that follows reads as MEMORY_LIMIT. */
+export const OOM_EXPORT = "__oom";
 
 /** Domain separator of the execution seed. */
 export const SEED_DOMAIN = "tc:compute/seed@1";
