@@ -23,7 +23,9 @@ export function cedarCall(request: PolicyRequest): Record<string, unknown> {
       attestations: request.context.attestations.map((a) => ({ issuer: a.issuer, claim: a.claim })),
     },
     entities: [
-      { uid: resource, attrs: { ...request.resource }, parents: [] },
+      // Members in a fixed order: Cedar's gas depends on the JSON's order, which must not depend on how the
+      // request was built (an auditor's request is parsed from canonical JSON).
+      { uid: resource, attrs: { uri: request.resource.uri, space: request.resource.space, service: request.resource.service, path: request.resource.path }, parents: [] },
       { uid: { type: "Principal", id: request.principal }, attrs: {}, parents: [] },
     ],
     preparsedPolicySetId: CEDAR_POLICY_SET_ID,

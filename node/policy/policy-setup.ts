@@ -4,12 +4,13 @@ import { defaultRoot } from "../../prover/setup/artifacts.js";
 import type { NodeConfig } from "../server/config.js";
 import type { ServiceDeps } from "../server/service-deps.js";
 import { loadCedarEngine, type WasmBindgenMeter } from "./cedar-module.js";
+import { cedarMeter } from "./cedar-meter.js";
 import { PolicyDecisionLog } from "./decision-log.js";
 import { type PolicyFunctionRunner, PolicyGate } from "./policy-gate.js";
 
 /** Where and how the node's Cedar binary is built: an auditor builds its own engine from the same options. */
-export function nodeCedarOptions(config: NodeConfig): { meter?: WasmBindgenMeter; cacheDir: string } {
-  return { cacheDir: resolve(defaultRoot(), config.cacheDir ?? ".cache") };
+export function nodeCedarOptions(config: NodeConfig): { meter: WasmBindgenMeter; cacheDir: string } {
+  return { meter: cedarMeter, cacheDir: resolve(defaultRoot(), config.cacheDir ?? ".cache") };
 }
 
 export function createPolicyGate(deps: ServiceDeps, config: NodeConfig, options: { functions?: PolicyFunctionRunner } = {}): { gate: PolicyGate; log: PolicyDecisionLog } {

@@ -5,6 +5,7 @@
 const suites: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   "anchor-gas": () => import("./anchor-gas.bench.js"),
   authority: () => import("./authority.bench.js"),
+  "compute-policy": () => import("./compute-policy.bench.js"),
   history: () => import("./history.bench.js"),
   "kv-http": () => import("./kv-http.bench.js"),
   lightclient: () => import("./lightclient.bench.js"),
@@ -15,7 +16,11 @@ const suites: Record<string, () => Promise<{ run(): Promise<void> }>> = {
 };
 
 const wanted = process.argv.slice(2);
-const names = wanted.length > 0 ? wanted : Object.keys(suites);
+// A name also runs its parts: `compute` runs `compute` and `compute-policy`.
+const names = wanted.length > 0 ? wanted.flatMap((w) => {
+        const parts = Object.keys(suites).filter((s) => s === w || s.startsWith(`${w}-`));
+        return parts.length > 0 ? parts : [w];
+      }) : Object.keys(suites);
 console.log(`tinycloud benchmarks — node ${process.version}, ${(await import("node:os")).cpus().length} cores`);
 for (const name of names) {
   const load = suites[name];
