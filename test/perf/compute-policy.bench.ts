@@ -11,8 +11,9 @@ import { cedarCall } from "../../core/policy/cedar-call.js";
 import { buildPolicyRequest } from "../../core/policy/request.js";
 import { makeCapability } from "../../core/capability.js";
 import { CedarEngine, type ResetMode } from "../../node/policy/cedar-engine.js";
-import { cedarSourceBytes } from "../../node/policy/cedar-module.js";
+import { cedarBinary, cedarSourceBytes } from "../../node/policy/cedar-module.js";
 import { cedarMeter } from "../../node/policy/cedar-meter.js";
+import { resolve } from "node:path";
 import { fmt, measure, printTable } from "./harness.js";
 
 const ISSUER = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK";
@@ -26,8 +27,13 @@ export async function run(): Promise<void> {
     buildPolicyRequest("did:key:z6MkreaderReader", makeCapability(`${SPACE}/kv/docs/${i % 8 === 0 ? "secret/" : ""}${i}`, "tinycloud.kv/get"), 1_800_000_000 + i, [{ issuer: ISSUER, claim: "kyc" }]),
   );
   const source = await cedarSourceBytes();
-  const rows: string[][] = [["variant", "decisions/s", "µs/decision", "gas/decision", "target >= 2,000/s"]];
-  const row = (label: string, opsPerSecond: number, gas: string) => rows.push([label, fmt(opsPerSecond), fmt(1e6 / opsPerSecond), gas, opsPerSecond >= 2000 ? "yes" : "no"]);
+  const rows: string[][] = [["variant", "decisions/s", "µs/decision", "× engine alone", "gas/decision", "target >= 2,000/s"]];
+  let baseline = 0;
+  // The ratio to the engine alone is what carries across machines (a loaded 2-core box scales all rows alike).
+  const row = (label: string, opsPerSecond: number, gas: string) => {
+    baseline ||= opsPerSecond;
+    rows.push([label, fmt(opsPerSecond), fmt(1e6 / opsPerSecond), fmt(opsPerSecond / baseline, 2), gas, opsPerSecond >= 2000 ? "yes" : "no"]);
+  };
 
   const glue = await import("@cedar-policy/cedar-wasm/nodejs");
   glue.preparsePolicySet("bench", { staticPolicies: POLICY });
@@ -35,8 +41,9 @@ export async function run(): Promise<void> {
   row("cedar-wasm glue, one instance, no reset (engine alone)", reference.opsPerSecond, "-");
 
   const variants: [string, Uint8Array, boolean, ResetMode][] = [["node engine, unmetered, reset to snapshot", source, false, "reset"]];
+  // The node's cached metered binary (metered here, in a worker, if the cache has none).
   const meterStart = performance.now();
-  const metered = await cedarMeter.meter(source);
+  const { bytes: metered } = await cedarBinary({ meter: cedarMeter, cacheDir: resolve(import.meta.dirname, "../../.cache") });
   const meterSeconds = (performance.now() - meterStart) / 1000;
   variants.push(["node engine, METERED, reset to snapshot (what the node runs)", metered, true, "reset"], ["node engine, metered, new instance per decision", metered, true, "fresh"]);
   for (const [label, bytes, isMetered, mode] of variants) {
@@ -52,5 +59,5 @@ export async function run(): Promise<void> {
     );
     row(label, m.opsPerSecond, isMetered ? [...gas].join(" / ") : "-");
   }
-  printTable(`Cedar policy decisions (preparsed; metering cedar-wasm took ${fmt(meterSeconds, 1)} s, once per process, cached on disk by the node)`, rows);
+  printTable(`Cedar policy decisions (preparsed; loading the metered cedar-wasm took ${fmt(meterSeconds, 1)} s: metered once, then from .cache/policy)`, rows);
 }
