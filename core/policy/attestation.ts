@@ -64,5 +64,5 @@ function checkCandidate(candidate: unknown, invoker: string, timeSeconds: number
   } catch (error) {
     return error instanceof Error ? error.message.slice(0, 200) : "undecodable";
   }
-  return claims.length === 0 ? "it states no claim (a fact {claim: \"…\"})" : claims;
+  return claims.length === 0 ? 'it states no claim (a fact {claim: "…"})' : claims;
 }

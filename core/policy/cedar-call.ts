@@ -43,9 +43,22 @@ export interface PolicyVerdict {
  * a policy that errors, so a `forbid` that fails to evaluate would silently not apply (fail closed).
  */
 export function cedarVerdict(answer: unknown): PolicyVerdict {
-  const a = answer as { type?: string; response?: { decision?: string; diagnostics?: { reason?: string[]; errors?: { policyId?: string; error?: { message?: string } }[] } }; errors?: { message?: string }[] };
+  const a = answer as {
+    type?: string;
+    response?: { decision?: string; diagnostics?: { reason?: string[]; errors?: { policyId?: string; error?: { message?: string } }[] } };
+    errors?: { message?: string }[];
+  };
   if (a?.type !== "success" || a.response === undefined) {
-    return { allow: false, reasons: ["cedar failed: " + (a?.errors ?? []).map((e) => e.message ?? "?").join("; ").slice(0, 300)] };
+    return {
+      allow: false,
+      reasons: [
+        "cedar failed: " +
+          (a?.errors ?? [])
+            .map((e) => e.message ?? "?")
+            .join("; ")
+            .slice(0, 300),
+      ],
+    };
   }
   const diagnostics = a.response.diagnostics ?? {};
   const errors = (diagnostics.errors ?? []).map((e) => `policy ${e.policyId ?? "?"} failed to evaluate: ${e.error?.message ?? "?"}`);

@@ -48,9 +48,10 @@ export function cedarImports(module: WebAssembly.Module, exports: () => CedarExp
     if (kind !== "function") throw new Error(`cedar-wasm imports a ${kind} (${name}); this host provides functions only`);
     if (name.includes("is_undefined")) host[name] = (value: unknown) => value === undefined;
     else if (name.includes("string_get")) host[name] = (ret: number, value: unknown) => writeOptionalString(exports(), ret, value);
-    else if (name.includes("throw")) host[name] = (ptr: number, len: number) => {
-      throw new Error(text(ptr, len));
-    };
+    else if (name.includes("throw"))
+      host[name] = (ptr: number, len: number) => {
+        throw new Error(text(ptr, len));
+      };
     else if (name.startsWith("__wbg_parse_")) host[name] = catching((ptr: number, len: number) => JSON.parse(text(ptr, len)));
     else if (name.startsWith("__wbg_stringify_")) host[name] = catching((value: unknown) => JSON.stringify(value));
     else if (name === "__wbindgen_init_externref_table") host[name] = () => initExternrefTable(exports().__wbindgen_externrefs);

@@ -14,8 +14,6 @@ export interface WasmBindgenMeter {
   meter(bytes: Uint8Array): Promise<Uint8Array>;
 }
 
-export const CEDAR_WASM_VERSION = "4.13.0";
-
 export async function cedarSourceBytes(): Promise<Uint8Array> {
   return readFile(new URL("cedar_wasm_bg.wasm", import.meta.resolve("@cedar-policy/cedar-wasm/web")));
 }

@@ -24,7 +24,12 @@ export const DEFAULT_POLICY_GAS = 200_000_000n;
 
 /** Runs a deployed WASM policy function (wired by the compute service); absent, function policies deny. */
 export interface PolicyFunctionRunner {
-  run(ref: Extract<PolicyRef, { kind: "function" }>, request: Uint8Array, gasLimit: bigint, invocationSpace: string): Promise<{ readonly allow: boolean; readonly reasons: readonly string[]; readonly gasUsed: bigint; readonly engine: string }>;
+  run(
+    ref: Extract<PolicyRef, { kind: "function" }>,
+    request: Uint8Array,
+    gasLimit: bigint,
+    invocationSpace: string,
+  ): Promise<{ readonly allow: boolean; readonly reasons: readonly string[]; readonly gasUsed: bigint; readonly engine: string }>;
 }
 
 export interface PolicyGateOptions {

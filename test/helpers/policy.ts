@@ -18,7 +18,17 @@ export function cedar(text: string): Caveats {
 }
 
 /** Register a UCAN from the owner's session key to `delegate`: `ability` on `resource` with `caveats`. */
-export async function delegateTo(url: string, owner: TinyCloudSession, delegate: Ed25519Signer, resource: string, ability: string, caveats: Caveats, proofs?: readonly CID[], issuer?: Ed25519Signer, expiration = nowSeconds() + 600): Promise<{ answer: Answer; cid: CID | undefined }> {
+export async function delegateTo(
+  url: string,
+  owner: TinyCloudSession,
+  delegate: Ed25519Signer,
+  resource: string,
+  ability: string,
+  caveats: Caveats,
+  proofs?: readonly CID[],
+  issuer?: Ed25519Signer,
+  expiration = nowSeconds() + 600,
+): Promise<{ answer: Answer; cid: CID | undefined }> {
   const token = createUcan({
     issuer: issuer ?? owner.key,
     audience: delegate.did,

@@ -49,7 +49,12 @@ describe("metered Cedar engine", () => {
     for (let i = 0; i < 20; i++) reused.decide(request(`docs/${"x".repeat(i * 50)}`, 1_800_000_000 + i, i % 2 === 0), GAS);
     assert.equal(reused.decide(probe, GAS).gasUsed, first);
     assert.equal(CedarEngine.fromBytes(bytes, true, "fresh").prepare(POLICY).decide(probe, GAS).gasUsed, first);
-    assert.equal(CedarEngine.fromBytes(bytes, true).prepare(POLICY).decide(JSON.parse(JSON.stringify(probe)) as PolicyRequest, GAS).gasUsed, first);
+    assert.equal(
+      CedarEngine.fromBytes(bytes, true)
+        .prepare(POLICY)
+        .decide(JSON.parse(JSON.stringify(probe)) as PolicyRequest, GAS).gasUsed,
+      first,
+    );
   });
 
   test("fail closed: out of gas denies at the limit and the next decision is unaffected; an unparsable policy denies", () => {

@@ -37,7 +37,9 @@ export async function run(): Promise<void> {
 
   const glue = await import("@cedar-policy/cedar-wasm/nodejs");
   glue.preparsePolicySet("bench", { staticPolicies: POLICY });
-  const reference = await measure("cedar-wasm glue", (i) => glue.statefulIsAuthorized({ ...cedarCall(requests[i % requests.length] as (typeof requests)[number]), preparsedPolicySetId: "bench" } as never));
+  const reference = await measure("cedar-wasm glue", (i) =>
+    glue.statefulIsAuthorized({ ...cedarCall(requests[i % requests.length] as (typeof requests)[number]), preparsedPolicySetId: "bench" } as never),
+  );
   row("cedar-wasm glue, one instance, no reset (engine alone)", reference.opsPerSecond, "-");
 
   const variants: [string, Uint8Array, boolean, ResetMode][] = [["node engine, unmetered, reset to snapshot", source, false, "reset"]];

@@ -17,10 +17,13 @@ const suites: Record<string, () => Promise<{ run(): Promise<void> }>> = {
 
 const wanted = process.argv.slice(2);
 // A name also runs its parts: `compute` runs `compute` and `compute-policy`.
-const names = wanted.length > 0 ? wanted.flatMap((w) => {
+const names =
+  wanted.length > 0
+    ? wanted.flatMap((w) => {
         const parts = Object.keys(suites).filter((s) => s === w || s.startsWith(`${w}-`));
         return parts.length > 0 ? parts : [w];
-      }) : Object.keys(suites);
+      })
+    : Object.keys(suites);
 console.log(`tinycloud benchmarks — node ${process.version}, ${(await import("node:os")).cpus().length} cores`);
 for (const name of names) {
   const load = suites[name];

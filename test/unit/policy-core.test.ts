@@ -43,7 +43,14 @@ describe("attestations", () => {
   const issuer = sessionKey(0x62);
   const other = sessionKey(0x63);
   const claim = (by = issuer, about = invoker.did, window: { nbf?: number; exp?: number } = {}) =>
-    createUcan({ issuer: by, audience: about, capabilities: [], expiration: window.exp ?? NOW + 100, ...(window.nbf !== undefined ? { notBefore: window.nbf } : {}), facts: [{ claim: "kyc" }, { note: 1 }] });
+    createUcan({
+      issuer: by,
+      audience: about,
+      capabilities: [],
+      expiration: window.exp ?? NOW + 100,
+      ...(window.nbf !== undefined ? { notBefore: window.nbf } : {}),
+      facts: [{ claim: "kyc" }, { note: 1 }],
+    });
   const check = (...jwts: unknown[]) => verifyAttestations([{ [ATTESTATIONS_FACT]: jwts }], invoker.did, NOW, nobleEd25519Verify);
 
   test("a claim signed by its issuer about the invoker, valid at the signed time, counts", () => {
@@ -53,7 +60,14 @@ describe("attestations", () => {
   test("forged, borrowed, expired, not yet valid and unsigned claims do not count, and each is named", () => {
     const genuine = claim();
     const forged = `${genuine.split(".").slice(0, 2).join(".")}.${claim(other).split(".")[2]}`;
-    const result = check(forged, claim(issuer, other.did), claim(issuer, invoker.did, { exp: NOW - 1 }), claim(issuer, invoker.did, { nbf: NOW + 1 }), { issuer: issuer.did, claim: "kyc" }, "not.a.jwt");
+    const result = check(
+      forged,
+      claim(issuer, other.did),
+      claim(issuer, invoker.did, { exp: NOW - 1 }),
+      claim(issuer, invoker.did, { nbf: NOW + 1 }),
+      { issuer: issuer.did, claim: "kyc" },
+      "not.a.jwt",
+    );
     assert.deepEqual(result.attestations, []);
     assert.equal(result.rejected.length, 6);
     assert.match(result.rejected[0] as string, /signature/);
