@@ -33,8 +33,13 @@ export function executeInstance(module: WebAssembly.Module, request: InstanceReq
   let output: Uint8Array | undefined;
   const flags = { outputTooLarge: false, aborted: "" };
 
-  const gas = () => exports?.[GAS_EXPORT] as WebAssembly.Global<"i64">;
-  const memory = () => new Uint8Array((exports?.[MEMORY_EXPORT] as WebAssembly.Memory).buffer);
+  // Set once instantiated; host functions run only after that (the start function was stripped at deploy).
+  const live: { gas?: WebAssembly.Global<"i64">; memory?: WebAssembly.Memory } = {};
+  const gas = (): WebAssembly.Global<"i64"> => {
+    if (live.gas === undefined) throw new Error("bug: a host function ran before instantiation ended");
+    return live.gas;
+  };
+  const memory = (): Uint8Array => new Uint8Array(live.memory?.buffer ?? new ArrayBuffer(0));
   /** Host calls pay a fixed cost plus their bytes; running out stops the execution (read as OUT_OF_GAS). */
   const charge = (bytes: number): void => {
     const g = gas();
@@ -102,6 +107,8 @@ export function executeInstance(module: WebAssembly.Module, request: InstanceReq
   try {
     const instance = new WebAssembly.Instance(module, { [ABI_MODULE]: tc, [ABORT_IMPORT.module]: env });
     exports = instance.exports as Record<string, unknown>;
+    live.gas = exports[GAS_EXPORT] as WebAssembly.Global<"i64">;
+    live.memory = exports[MEMORY_EXPORT] as WebAssembly.Memory;
   } catch (error) {
     // The module was validated at deploy: what fails here is allocating its initial memory.
     return { ok: false, reason: "MEMORY_LIMIT", gasUsed: 0n, message: `instantiation failed: ${messageOf(error)}` };
