@@ -2,7 +2,7 @@
 import { inputCount } from "../sdk/index";
 
 function depth(n: i32): i32 {
-  return n == 0 ? 0 : 1 + depth(n - 1);
+  return n === 0 ? 0 : 1 + depth(n - 1);
 }
 
 export function run(): i32 {

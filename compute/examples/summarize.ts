@@ -9,11 +9,11 @@ export function run(): i32 {
   for (let i = 0; i < n; i++) {
     const input = readInput(i);
     let inputLines: i64 = input.length > 0 ? 1 : 0;
-    for (let j = 0; j < input.length; j++) if (input[j] == 10 && j + 1 < input.length) inputLines++;
+    for (let j = 0; j < input.length; j++) if (input[j] === 10 && j + 1 < input.length) inputLines++;
     bytes += input.length;
     lines += inputLines;
-    parts += (i > 0 ? "," : "") + '{"bytes":' + input.length.toString() + ',"lines":' + inputLines.toString() + "}";
+    parts += `${i > 0 ? "," : ""}{"bytes":${input.length.toString()},"lines":${inputLines.toString()}}`;
   }
-  writeString('{"inputs":' + n.toString() + ',"bytes":' + bytes.toString() + ',"lines":' + lines.toString() + ',"each":[' + parts + "]}");
+  writeString(`{"inputs":${n.toString()},"bytes":${bytes.toString()},"lines":${lines.toString()},"each":[${parts}]}`);
   return 0;
 }

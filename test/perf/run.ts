@@ -5,6 +5,7 @@
 const suites: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   "anchor-gas": () => import("./anchor-gas.bench.js"),
   authority: () => import("./authority.bench.js"),
+  compute: () => import("./compute.bench.js"),
   "compute-policy": () => import("./compute-policy.bench.js"),
   history: () => import("./history.bench.js"),
   "kv-http": () => import("./kv-http.bench.js"),
