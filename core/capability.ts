@@ -8,6 +8,7 @@
 import { abilityCovers, canonicalAbility } from "./abilities.js";
 import { computeCaveatsContain, isComputeCaveatList } from "./compute/grant-caveats.js";
 import { canonicalJson, isPlainObject } from "./encoding.js";
+import { isPolicyCaveat, policyCaveatsContain } from "./policy/caveat.js";
 import type { CapabilityResource } from "./resource.js";
 import { formatCapabilityResource, parseCapabilityResource, resourceCovers } from "./resource.js";
 
@@ -51,17 +52,23 @@ function isConstrainedSql(caveat: Caveat): boolean {
  * - SQL constrained-statements: the child may keep a subset of the statements and may only become read-only;
  * - compute caveats (inputs/output prefixes, function pin, maxGas): the child may narrow them
  *   (core/compute/grant-caveats.ts);
+ * - policies (core/policy/caveat.ts): the child keeps every policy of the parent and may add policies;
+ *   the rest of the two lists is then compared by these same rules;
  * - otherwise the child's caveats must equal the parent's (order-sensitive, canonical JSON).
  */
 export function caveatsContain(parent: readonly Caveat[], child: readonly Caveat[]): boolean {
   if (parent.length === 0) return true;
   if (child.length === 0) return false;
+  if (parent.some(isPolicyCaveat) || child.some(isPolicyCaveat)) {
+    const parentRest = parent.filter((c) => !isPolicyCaveat(c));
+    const childRest = child.filter((c) => !isPolicyCaveat(c));
+    return policyCaveatsContain(parent.filter(isPolicyCaveat), child.filter(isPolicyCaveat)) && caveatsContain(parentRest, childRest);
+  }
   if (parent.length === 1 && child.length === 1 && isConstrainedSql(parent[0] as Caveat) && isConstrainedSql(child[0] as Caveat)) {
     return sqlStatementsContain(parent[0] as Caveat, child[0] as Caveat);
   }
   if (canonicalJson(parent) === canonicalJson(child)) return true;
-  if (isComputeCaveatList(parent) && isComputeCaveatList(child)) return computeCaveatsContain(parent, child);
-  return canonicalJson(parent) === canonicalJson(child);
+  return isComputeCaveatList(parent) && isComputeCaveatList(child) && computeCaveatsContain(parent, child);
 }
 
 function sqlStatementsContain(parent: Caveat, child: Caveat): boolean {

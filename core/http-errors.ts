@@ -188,6 +188,8 @@ const SERVER_STATUS = {
   HOST_WRONG_NODE: 403,
   SPACE_NOT_PUBLIC: 403,
   PRIVATE_SPACE: 403,
+  /** A policy caveat's policy did not allow the invocation (node/policy). */
+  POLICY_DENIED: 403,
   // 404
   NOT_FOUND: 404,
   BATCH_NOT_FOUND: 404,

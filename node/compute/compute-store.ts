@@ -23,6 +23,13 @@ export class ComputeStore {
     return this.get<string>(Bucket.computeFunctions, spaceId, name);
   }
 
+  /** The deploy record CIDs of every function name in a space (a space holds few: its deployed bytes are under quota). */
+  async functionRecords(spaceId: string): Promise<string[]> {
+    const out: string[] = [];
+    for await (const [, value] of this.store.db.iterator(prefixRange(Bucket.computeFunctions, spaceId))) out.push(dagCbor.decode(value) as string);
+    return out;
+  }
+
   putFunction(batch: Batch, spaceId: string, name: string, recordCid: string): void {
     batch.put(Bucket.computeFunctions, [spaceId, name], recordCid);
   }

@@ -63,6 +63,11 @@ export interface MeterOptions {
   readonly memoryPagesMax?: number;
   /** Call depth at which an execution traps CALL_DEPTH (default 1000). */
   readonly callDepthMax?: number;
+  /**
+   * Another host than the compute ABI (the policy engine's cedar-wasm, node/policy/cedar-meter.ts): every
+   * function imported from `importModule` is the host's to provide, and no `run` export is required.
+   */
+  readonly host?: { readonly importModule: string };
 }
 
 const RESERVED_EXPORTS = new Set([GAS_EXPORT, START_EXPORT, MEMORY_EXPORT, DEPTH_EXPORT, OOM_EXPORT]);
@@ -122,14 +127,14 @@ export async function meterModuleWith(bytes: Uint8Array, options: MeterOptions, 
     throw new ComputeError("WASM_INVALID", `binaryen cannot read the module: ${messageOf(cause)}`, { cause });
   }
   try {
-    const metered = instrument(B, m, { memoryPagesMax, callDepthMax }, rules);
+    const metered = instrument(B, m, { memoryPagesMax, callDepthMax }, rules, options.host?.importModule);
     return { metered, meter: currentMeterInfo(memoryPagesMax, callDepthMax) };
   } finally {
     m.dispose();
   }
 }
 
-function instrument(B: Binaryen, m: Module, limits: { memoryPagesMax: number; callDepthMax: number }, rules: MeterRules): Uint8Array {
+function instrument(B: Binaryen, m: Module, limits: { memoryPagesMax: number; callDepthMax: number }, rules: MeterRules, hostModule?: string): Uint8Array {
   checkMemory(B, m, limits.memoryPagesMax);
   m.setFeatures(allowedFeatures(B));
   if (!quietly(() => m.validate()))
@@ -137,8 +142,8 @@ function instrument(B: Binaryen, m: Module, limits: { memoryPagesMax: number; ca
       "WASM_FEATURE_FORBIDDEN",
       "the module uses a WebAssembly feature outside the allowed set (MVP, mutable globals, non-trapping float-to-int, sign extension, bulk memory, multi-value, reference types): SIMD, threads, atomics, exceptions, GC, memory64 and tail calls are refused",
     );
-  checkImports(B, m);
-  checkExports(B, m);
+  checkImports(B, m, hostModule);
+  checkExports(B, m, hostModule === undefined);
 
   m.addGlobal(GAS_EXPORT, B.i64, true, m.i64.const(0n));
   m.addGlobalExport(GAS_EXPORT, GAS_EXPORT);
@@ -184,10 +189,10 @@ function checkMemory(B: Binaryen, m: Module, cap: number): void {
   void B;
 }
 
-function checkImports(B: Binaryen, m: Module): void {
+function checkImports(B: Binaryen, m: Module, hostModule?: string): void {
   for (let i = 0; i < m.getNumFunctions(); i++) {
     const info = B.getFunctionInfo(m.getFunctionByIndex(i));
-    if (info.module === "" || info.module === null) continue;
+    if (info.module === "" || info.module === null || info.module === hostModule) continue;
     const params = B.expandType(info.params).map((t) => typeName(B, t));
     const results = B.expandType(info.results).map((t) => typeName(B, t));
     const label = `${info.module}.${info.base}`;
@@ -212,7 +217,7 @@ function checkImports(B: Binaryen, m: Module): void {
   }
 }
 
-function checkExports(B: Binaryen, m: Module): void {
+function checkExports(B: Binaryen, m: Module, requireRun: boolean): void {
   let run: binaryenType.ExportInfo | undefined;
   for (let i = 0; i < m.getNumExports(); i++) {
     const info = B.getExportInfo(m.getExportByIndex(i));
@@ -221,6 +226,7 @@ function checkExports(B: Binaryen, m: Module): void {
     }
     if (info.name === ENTRY_EXPORT) run = info;
   }
+  if (!requireRun) return;
   if (run === undefined || run.kind !== B.ExternalFunction) throw new ComputeError("WASM_NO_RUN_EXPORT", `the module must export a function "${ENTRY_EXPORT}: () -> i32"`);
   const fn = B.getFunctionInfo(m.getFunction(run.value));
   if (B.expandType(fn.params).length !== 0 || fn.results !== B.i32) throw new ComputeError("WASM_NO_RUN_EXPORT", `export "${ENTRY_EXPORT}" must have type () -> i32`);

@@ -201,6 +201,20 @@ export class ComputeService {
     };
   }
 
+  /**
+   * The metered module of `functionCid` as deployed under some name in the space (a WASM policy function,
+   * node/policy/function-policy.ts), or undefined if no name there points to it now.
+   */
+  async meteredByFunction(spaceId: string, functionCid: string): Promise<{ metered: Uint8Array; meteredCid: string } | undefined> {
+    for (const recordCid of await this.compute.functionRecords(spaceId)) {
+      const record = await this.deployRecord(recordCid);
+      if (record.function_cid !== functionCid) continue;
+      const metered = await this.compute.block(record.metered_cid);
+      return metered === undefined ? undefined : { metered, meteredCid: record.metered_cid };
+    }
+    return undefined;
+  }
+
   async deployRecord(recordCid: string): Promise<DeployRecord> {
     const bytes = await this.compute.block(recordCid);
     if (bytes === undefined) throw new Error(`deploy record ${recordCid} is missing`);

@@ -11,6 +11,7 @@ import type { AuthorityContext } from "../../core/auth/authority.js";
 import type { Capability, Caveat } from "../../core/capability.js";
 import { type CID, multihashKey } from "../../core/cid.js";
 import { prefixList } from "../../core/compute/grant-caveats.js";
+import { POLICY_CAVEAT, type PolicyRef, parsePolicyCaveat } from "../../core/policy/caveat.js";
 import { resourceCovers } from "../../core/resource.js";
 import { HttpError } from "./http-error.js";
 
@@ -37,6 +38,8 @@ export interface CaveatLimits {
   /** Every `function` pin in the chain (all must name the executed function). */
   readonly functions?: readonly string[];
   readonly maxGas?: number;
+  /** Every `policy` caveat of the chain (any ability): all must allow the invocation (node/policy). */
+  readonly policies?: readonly PolicyRef[];
 }
 
 /**
@@ -69,8 +72,15 @@ function limitsOf(ability: string, caveats: readonly Caveat[]): CaveatLimits {
   const inputs: (readonly string[])[] = [];
   const output: (readonly string[])[] = [];
   const functions: string[] = [];
+  const policies: PolicyRef[] = [];
   for (const caveat of caveats) {
     for (const [name, value] of Object.entries(caveat)) {
+      if (name === POLICY_CAVEAT) {
+        const policy = parsePolicyCaveat(value);
+        if (typeof policy === "string") throw new HttpError("UNSUPPORTED_CAVEAT", policy);
+        policies.push(policy);
+        continue;
+      }
       const appliesTo = Object.hasOwn(SUPPORTED_CAVEATS, name) ? SUPPORTED_CAVEATS[name] : undefined;
       if (appliesTo === undefined) {
         throw new HttpError("UNSUPPORTED_CAVEAT", `caveat "${name.slice(0, 60)}" on ${ability} is not one this node enforces (${supportedList()}), so it cannot honour the grant`);
@@ -101,11 +111,10 @@ function limitsOf(ability: string, caveats: readonly Caveat[]): CaveatLimits {
     ...(inputs.length > 0 ? { inputs } : {}),
     ...(output.length > 0 ? { output } : {}),
     ...(functions.length > 0 ? { functions } : {}),
+    ...(policies.length > 0 ? { policies } : {}),
   };
 }
 
 function supportedList(): string {
-  return Object.entries(SUPPORTED_CAVEATS)
-    .map(([name, abilities]) => `${name} on ${abilities.join(", ")}`)
-    .join("; ");
+  return [...Object.entries(SUPPORTED_CAVEATS).map(([name, abilities]) => `${name} on ${abilities.join(", ")}`), `${POLICY_CAVEAT} on any ability`].join("; ");
 }

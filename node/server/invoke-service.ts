@@ -27,6 +27,7 @@ import type { ReplayGuard, ReplayRecorder } from "./replay-guard.js";
 import { type BatchEntry, buildBatchBody } from "./batch-read.js";
 import type { Release, ResponseBudget } from "./response-budget.js";
 import type { ComputeService } from "../compute/service.js";
+import type { PolicyGate } from "../policy/policy-gate.js";
 
 export interface InvokeRequest {
   readonly authorization: string | undefined;
@@ -52,6 +53,7 @@ export class InvokeService {
     private readonly replayRecorder: ReplayRecorder,
     private readonly config: NodeConfig,
     private readonly responses: ResponseBudget,
+    private readonly policy: PolicyGate,
     /** Deploy and execute of WebAssembly functions (node/compute); absent: compute is 501 SERVICE_NOT_SUPPORTED. */
     private readonly compute?: ComputeService,
   ) {}
@@ -70,6 +72,8 @@ export class InvokeService {
     if (!this.replay.claim(tokenHash, ucan.expiration, now)) {
       throw new HttpError("REPLAYED_INVOCATION", "this invocation was already used; sign a fresh one for every request");
     }
+    // Policies last: they cost gas, so a replayed or unauthorized token never runs one.
+    for (const [i, capability] of capabilities.entries()) await this.policy.check({ ucan, invoker: record.invoker, tokenHash }, capability, limits[i]?.policies ?? []);
     const context: Invocation = { ucan, invoker: record.invoker, tokenHash, capabilities, limits };
     return this.dispatch(context, request);
   }

@@ -26,6 +26,9 @@ import { connectChain, type ChainConnection } from "../chain/stack.js";
 import { registerPublicRoutes } from "./public-routes.js";
 import { ReadGate } from "./read-gate.js";
 import { ResponseBudget } from "./response-budget.js";
+import { createPolicyGate } from "../policy/policy-setup.js";
+import { registerPolicyRoutes } from "../policy/routes.js";
+import { functionPolicyRunner } from "../policy/function-policy.js";
 import type { FastifyInstance } from "fastify";
 import type { BatchRecord } from "../rollup/types.js";
 import { ComputeRuntime } from "../compute/runtime.js";
@@ -158,11 +161,13 @@ async function startServices(config: NodeConfig, chain: ChainConnection | undefi
   const runtime = new ComputeRuntime({ workers: config.computeWorkers, wallClockMs: config.computeWallClockMs, maxOutputBytes: config.computeMaxOutputBytes, maxQueue: config.computeMaxQueue });
   const computeStore = new ComputeStore(store);
   const compute = new ComputeService(store, computeStore, writer, runtime, config);
-  const invocations = new InvokeService(deps, writer, replay, new ReplayRecorder(store), config, responses, compute);
+  const policy = createPolicyGate(deps, config, { functions: functionPolicyRunner(runtime, (functionCid, space) => compute.meteredByFunction(space, functionCid)) });
+  const invocations = new InvokeService(deps, writer, replay, new ReplayRecorder(store), config, responses, policy.gate, compute);
   const reads = new ReadGate(deps, config.invocationMaxLifetimeSeconds);
   const app = buildApp({ config, store, keys, delegations, invocations, reads });
   registerPublicRoutes(app, store, responses);
   registerComputeRoutes(app, { store, compute: computeStore, service: compute, reads });
+  registerPolicyRoutes(app, policy.log, reads);
   const publicChain: PublicChainInfo | undefined =
     chain === undefined ? undefined : { anchor: chain.deployment.anchor, chainId: chain.deployment.chainId, ...(chain.embedded ? { rpcUrl: chain.rpcUrl } : {}) };
   for (const plugin of extensions.plugins ?? []) plugin(app, { chain: publicChain });

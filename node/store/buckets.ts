@@ -56,4 +56,6 @@ export enum Bucket {
   computeExecutions = 25,
   /** (space, period) → gas used in that period (decimal), and (space, "bytes") → deployed module bytes: the compute quotas. */
   computeGas = 26,
+  /** (space, seq) → PolicyDecisionRecord: every policy decision, for an auditor to re-run (node/policy). */
+  policyDecisions = 27,
 }

@@ -5,17 +5,10 @@
 const suites: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   "anchor-gas": () => import("./anchor-gas.bench.js"),
   authority: () => import("./authority.bench.js"),
-  // The runtime's figures, then the service's executions/s over HTTP (one run, issue 14).
-  compute: async () => {
-    const [runtime, service] = await Promise.all([import("./compute.bench.js"), import("./compute-http.bench.js")]);
-    return {
-      run: async () => {
-        await runtime.run();
-        await service.run();
-      },
-    };
-  },
+  // `npm run bench -- compute` runs these three in one run (issue 14): the runtime, HTTP executions, policy decisions.
+  compute: () => import("./compute.bench.js"),
   "compute-http": () => import("./compute-http.bench.js"),
+  "compute-policy": () => import("./compute-policy.bench.js"),
   history: () => import("./history.bench.js"),
   "kv-http": () => import("./kv-http.bench.js"),
   lightclient: () => import("./lightclient.bench.js"),
@@ -26,7 +19,14 @@ const suites: Record<string, () => Promise<{ run(): Promise<void> }>> = {
 };
 
 const wanted = process.argv.slice(2);
-const names = wanted.length > 0 ? wanted : Object.keys(suites);
+// A name also runs its parts: `compute` runs `compute`, `compute-http` and `compute-policy`.
+const names =
+  wanted.length > 0
+    ? wanted.flatMap((w) => {
+        const parts = Object.keys(suites).filter((s) => s === w || s.startsWith(`${w}-`));
+        return parts.length > 0 ? parts : [w];
+      })
+    : Object.keys(suites);
 console.log(`tinycloud benchmarks — node ${process.version}, ${(await import("node:os")).cpus().length} cores`);
 for (const name of names) {
   const load = suites[name];
