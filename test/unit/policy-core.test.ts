@@ -32,9 +32,14 @@ describe("policy caveat", () => {
     assert.ok(!caveatsContain([A], []));
     assert.ok(!caveatsContain([A], [B]));
     assert.ok(!caveatsContain([A, B], [A]));
-    // Only policies may be added this way: adding another caveat kind stays an escalation check of its own.
-    assert.ok(!caveatsContain([A], [A, { maxSize: 4 }]));
+    // Besides the policies, the two lists compare by the ordinary rules: where the parent has no other
+    // caveat the child may add one (it only narrows); where it has one, the child may not widen it.
+    assert.ok(caveatsContain([A], [A, { maxSize: 4 }]));
     assert.ok(!caveatsContain([{ maxSize: 4 }], [{ maxSize: 5 }, A]));
+    assert.ok(!caveatsContain([{ maxSize: 4 }, A], [{ maxSize: 5 }, A]));
+    // Compute caveats keep their own narrowing next to a policy.
+    assert.ok(caveatsContain([{ inputs: ["a/"] }, A], [A, { inputs: ["a/b/"] }]));
+    assert.ok(!caveatsContain([{ inputs: ["a/"] }, A], [A, { inputs: ["c/"] }]));
   });
 });
 
