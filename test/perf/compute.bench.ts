@@ -136,6 +136,6 @@ async function deploy(): Promise<string[][]> {
 
 export async function run(): Promise<void> {
   printTable("compute: deploy-time metering", await deploy());
-  printTable("compute: metering overhead (node " + process.version + ")", await loopOverhead());
+  printTable(`compute: metering overhead (node ${process.version})`, await loopOverhead());
   printTable("compute: executions per second", await executions());
 }
