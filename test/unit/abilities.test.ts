@@ -129,7 +129,7 @@ describe("abilities: registry", () => {
         count++;
       }
     }
-    assert.equal(count, 29);
+    assert.equal(count, 30);
   });
 
   test("behavior: isKnownAbility accepts legacy spellings and aliases and rejects the rest", () => {
