@@ -95,6 +95,7 @@ export const ExecutionResultSchema = v.object({
   output: v.exactOptional(v.string()),
   stored: v.exactOptional(StoredSchema),
 });
+/** @public The node service answers this (issue 14, h-service). */
 export type ExecutionResult = v.InferOutput<typeof ExecutionResultSchema>;
 
 export const ExecutionRecordSchema = v.object({
@@ -112,4 +113,5 @@ export const ExecutionRecordSchema = v.object({
   status: v.pipe(v.number(), v.integer()),
   stored: v.exactOptional(StoredSchema),
 });
+/** @public The node service logs this for audits (issue 14, h-service). */
 export type ExecutionRecord = v.InferOutput<typeof ExecutionRecordSchema>;

@@ -110,8 +110,9 @@ export function executeInstance(module: WebAssembly.Module, request: InstanceReq
     live.gas = exports[GAS_EXPORT] as WebAssembly.Global<"i64">;
     live.memory = exports[MEMORY_EXPORT] as WebAssembly.Memory;
   } catch (error) {
-    // The module was validated at deploy: what fails here is allocating its initial memory.
-    return { ok: false, reason: "MEMORY_LIMIT", gasUsed: 0n, message: `instantiation failed: ${messageOf(error)}` };
+    // Validated at deploy: what fails here is allocating the initial memory (RangeError) or a data segment
+    // out of bounds (a trap).
+    return { ok: false, reason: error instanceof RangeError ? "MEMORY_LIMIT" : "TRAP", gasUsed: 0n, message: `instantiation failed: ${messageOf(error)}` };
   }
   try {
     gas().value = gasLimit;

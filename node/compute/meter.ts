@@ -68,6 +68,11 @@ export interface MeterOptions {
    * function imported from `importModule` is the host's to provide, and no `run` export is required.
    */
   readonly host?: { readonly importModule: string };
+  /**
+   * Function imports allowed besides the tc ABI, as "module.name" (any signature): for a host-provided
+   * engine such as Cedar's wasm-bindgen glue, whose imports the policy runtime supplies. Never user-chosen.
+   */
+  readonly extraImports?: readonly string[];
 }
 
 const RESERVED_EXPORTS = new Set([GAS_EXPORT, START_EXPORT, MEMORY_EXPORT, DEPTH_EXPORT, OOM_EXPORT]);
@@ -127,14 +132,14 @@ export async function meterModuleWith(bytes: Uint8Array, options: MeterOptions, 
     throw new ComputeError("WASM_INVALID", `binaryen cannot read the module: ${messageOf(cause)}`, { cause });
   }
   try {
-    const metered = instrument(B, m, { memoryPagesMax, callDepthMax }, rules, options.host?.importModule);
+    const metered = instrument(B, m, { memoryPagesMax, callDepthMax, extraImports: options.extraImports ?? [] }, rules, options.host?.importModule);
     return { metered, meter: currentMeterInfo(memoryPagesMax, callDepthMax) };
   } finally {
     m.dispose();
   }
 }
 
-function instrument(B: Binaryen, m: Module, limits: { memoryPagesMax: number; callDepthMax: number }, rules: MeterRules, hostModule?: string): Uint8Array {
+function instrument(B: Binaryen, m: Module, limits: { memoryPagesMax: number; callDepthMax: number; extraImports: readonly string[] }, rules: MeterRules, hostModule?: string): Uint8Array {
   checkMemory(B, m, limits.memoryPagesMax);
   m.setFeatures(allowedFeatures(B));
   if (!quietly(() => m.validate()))
@@ -142,7 +147,7 @@ function instrument(B: Binaryen, m: Module, limits: { memoryPagesMax: number; ca
       "WASM_FEATURE_FORBIDDEN",
       "the module uses a WebAssembly feature outside the allowed set (MVP, mutable globals, non-trapping float-to-int, sign extension, bulk memory, multi-value, reference types): SIMD, threads, atomics, exceptions, GC, memory64 and tail calls are refused",
     );
-  checkImports(B, m, hostModule);
+  checkImports(B, m, new Set(limits.extraImports), hostModule);
   checkExports(B, m, hostModule === undefined);
 
   m.addGlobal(GAS_EXPORT, B.i64, true, m.i64.const(0n));
@@ -189,13 +194,14 @@ function checkMemory(B: Binaryen, m: Module, cap: number): void {
   void B;
 }
 
-function checkImports(B: Binaryen, m: Module, hostModule?: string): void {
+function checkImports(B: Binaryen, m: Module, extra: ReadonlySet<string>, hostModule?: string): void {
   for (let i = 0; i < m.getNumFunctions(); i++) {
     const info = B.getFunctionInfo(m.getFunctionByIndex(i));
     if (info.module === "" || info.module === null || info.module === hostModule) continue;
     const params = B.expandType(info.params).map((t) => typeName(B, t));
     const results = B.expandType(info.results).map((t) => typeName(B, t));
     const label = `${info.module}.${info.base}`;
+    if (extra.has(label)) continue;
     let expected: { readonly params: readonly string[]; readonly results: readonly string[] } | undefined;
     if (info.module === ABI_MODULE && Object.hasOwn(ABI_IMPORTS, info.base ?? "")) expected = ABI_IMPORTS[info.base as AbiImportName];
     else if (info.module === ABORT_IMPORT.module && info.base === ABORT_IMPORT.name) expected = ABORT_IMPORT;

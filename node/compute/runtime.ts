@@ -20,6 +20,7 @@ import type { ExecuteOutcome } from "./instance.js";
 import type { WorkerJob, WorkerReply } from "./runtime-protocol.js";
 import { COMPUTE_WORKER_MARK } from "./runtime-worker.js";
 
+/** @public Part of the runtime contract (tools/compute-design.md). */
 export type { ExecFailure } from "../../core/compute/errors.js";
 export type { ExecuteOutcome } from "./instance.js";
 

@@ -165,6 +165,11 @@ describe("metering pass", () => {
     test("error: no memory → WASM_MEMORY_FORBIDDEN", () => refused(wat(`(module ${ok})`), "WASM_MEMORY_FORBIDDEN"));
     test("error: an import outside the ABI → WASM_IMPORT_FORBIDDEN", () =>
       refused(wat(`(module (import "wasi_snapshot_preview1" "random_get" (func (param i32 i32) (result i32))) (memory 1) ${ok})`), "WASM_IMPORT_FORBIDDEN", /random_get/));
+    test("default: an import outside the ABI passes only when the caller allows it (extraImports, for host engines)", async () => {
+      const bytes = wat(`(module (import "wbg" "x" (func (param i32))) (memory 1) ${ok})`);
+      await refused(bytes, "WASM_IMPORT_FORBIDDEN");
+      assert.ok((await meterModule(bytes, { extraImports: ["wbg.x"] })).metered.length > 0);
+    });
     test("error: an ABI import with the wrong type → WASM_IMPORT_FORBIDDEN", () =>
       refused(wat(`(module (import "tc" "time_ms" (func (result i32))) (memory 1) ${ok})`), "WASM_IMPORT_FORBIDDEN", /time_ms/));
     test("error: an imported global → WASM_IMPORT_FORBIDDEN", () => refused(wat(`(module (import "tc" "g" (global i32)) (memory 1) ${ok})`), "WASM_IMPORT_FORBIDDEN"));
