@@ -1,5 +1,6 @@
 /**
  * `tinycloud verify <uri> --node URL --rpc URL --contract ADDR`: the light client on the command line.
+ * `<uri>` may also be a bare key of the space `tinycloud login` signed in to (the quickstart's last step).
  *
  * Checks one KV entry against the state root the anchor contract stores, trusting only the chain and
  * the pinned verification keys (built in from circuits/keys, or --vkeys DIR): the node is asked for the
