@@ -72,7 +72,8 @@ describe("the README quickstart, as written", () => {
   let child: ChildNode | undefined;
   after(async () => {
     await killAllChildNodes();
-    for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+    // The killed node's anvil may still write its state file as it exits: retry while the directory fills.
+    for (const dir of dirs) await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   });
 
   test("five commands: start, log in, put, wait for the anchor, verify", { timeout: 3_600_000 }, async (t) => {
