@@ -7,6 +7,28 @@
  */
 import type { Command } from "commander";
 
+/**
+ * The reporter of a ceremony command: its steps (snarkjs zkey new, contribute, verify) print nothing for
+ * minutes, so a line every 30 s says how long so far and about how long is left (cli/setup-progress.ts),
+ * sized from the ceremony's state (ceremony.json) where there is one.
+ */
+async function reporterFor(dir: string | undefined, circuit?: string): Promise<import("../prover/setup/progress.js").Reporter> {
+  const { createReporter } = await import("../prover/setup/progress.js");
+  const { stepHeartbeat } = await import("./setup-progress.js");
+  let size: { constraints: number; power: number } | undefined;
+  if (dir !== undefined) {
+    const { loadState } = await import("../prover/setup/ceremony.js");
+    const state = await loadState(dir).catch(() => undefined);
+    if (state !== undefined) size = { constraints: state.constraints, power: state.domainPower };
+  } else if (circuit !== undefined) {
+    // Before the ceremony exists: the size the setup plan knows (cached compile or committed provenance).
+    const { setupPlan } = await import("../prover/setup/artifacts.js");
+    const step = (await setupPlan({ circuits: [circuit], force: true }).catch(() => [])).find((s) => s.phase === "groth16-setup");
+    if (step?.constraints !== undefined) size = { constraints: step.constraints, power: step.power };
+  }
+  return stepHeartbeat(createReporter(), () => size);
+}
+
 /** snarkjs' shared worker threads keep the process alive: stop them when a command is done. */
 async function run(action: () => Promise<void>): Promise<void> {
   const { SetupError } = await import("../prover/setup/artifacts.js");
@@ -40,7 +62,7 @@ export function registerCeremonyCommand(program: Command): void {
     .action((circuit: string, o: { ptau?: string; out: string }) =>
       run(async () => {
         const { startCeremony } = await import("../prover/setup/ceremony.js");
-        const state = await startCeremony(circuit, o.out, o.ptau === undefined ? {} : { ptau: o.ptau });
+        const state = await startCeremony(circuit, o.out, { reporter: await reporterFor(undefined, circuit), ...(o.ptau === undefined ? {} : { ptau: o.ptau }) });
         console.log(`ceremony for ${state.circuit.name} started in ${o.out}: ${state.constraints} constraints, ptau ${state.ptau.info.kind === "dev" ? "INSECURE dev" : state.ptau.info.file}`);
         console.log(`circuit hash: ${state.circuitHash}`);
         console.log(`next: tinycloud ceremony contribute ${o.out} --name "<your name>"  (on any machine; pass the directory on)`);
@@ -56,7 +78,7 @@ export function registerCeremonyCommand(program: Command): void {
     .action((dir: string, o: { name: string; verify?: boolean; ptau?: string }) =>
       run(async () => {
         const { contributeCeremony } = await import("../prover/setup/ceremony.js");
-        const c = await contributeCeremony(dir, o.name, { verify: o.verify === true, ...(o.ptau === undefined ? {} : { ptau: o.ptau }) });
+        const c = await contributeCeremony(dir, o.name, { reporter: await reporterFor(dir), verify: o.verify === true, ...(o.ptau === undefined ? {} : { ptau: o.ptau }) });
         console.log(`contribution #${c.index} (${c.name}) written to ${c.zkey}`);
         console.log(`contribution hash (keep it; it must appear in the final transcript):\n${c.hash}`);
       }),
@@ -69,7 +91,7 @@ export function registerCeremonyCommand(program: Command): void {
     .action((dir: string, o: { ptau?: string }) =>
       run(async () => {
         const { verifyCeremony } = await import("../prover/setup/ceremony.js");
-        const v = await verifyCeremony(dir, o.ptau === undefined ? {} : { ptau: o.ptau });
+        const v = await verifyCeremony(dir, { reporter: await reporterFor(dir), ...(o.ptau === undefined ? {} : { ptau: o.ptau }) });
         console.log(`${v.zkey}: OK (circuit hash ${v.circuitHash})`);
         for (const [i, c] of v.contributions.entries()) {
           console.log(
@@ -90,6 +112,7 @@ export function registerCeremonyCommand(program: Command): void {
       run(async () => {
         const { finalizeCeremony } = await import("../prover/setup/ceremony.js");
         const r = await finalizeCeremony(dir, {
+          reporter: await reporterFor(dir),
           ...(o.beacon === undefined ? {} : { beacon: o.beacon }),
           ...(o.iterations === undefined ? {} : { iterations: await int(o.iterations, "--iterations") }),
           ...(o.ptau === undefined ? {} : { ptau: o.ptau }),

@@ -288,6 +288,9 @@ export function startupBlock(node: RunningNode, dataDir: string, redisUrl: strin
     ["metrics", `${node.url}/metrics`],
   ];
   if (config.prove && redisUrl) urls.push(["dashboard", `${node.url}/admin/queues`]);
+  // Ready to paste once a write is anchored (`npx tinycloud kv wait <key>`): a key of the space you logged in
+  // to, or a full tinycloud: URI. A remote RPC URL is not printed (it often carries an API key).
+  if (c !== undefined) urls.push(["verify", `npx tinycloud verify --node ${node.url} --rpc ${c.embedded ? c.rpcUrl : "<your RPC URL>"} --contract ${c.deployment.anchor} <key or uri>`]);
   const sections: [string, [string, string][]][] = [
     ["running", running],
     ["still building", building],

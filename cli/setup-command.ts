@@ -83,14 +83,21 @@ export function registerSetupCommand(program: Command): void {
           console.error(`setup: ${plan.length} step(s) to build, about ${formatSeconds(modelled)} on an idle 2-core machine (longer under load)`);
           if (modelled > LONG_BUILD_SECONDS) console.error("setup: this is a long build; Ctrl-C stops it cleanly (finished steps stay cached)");
         }
-        const reporter = createReporter();
-        builds = await runSetup({
-          ...(options.ptau ? { ptau: options.ptau } : {}),
-          circuits,
-          force: options.force === true,
-          phase2,
-          reporter,
-        });
+        // A line every 30 s with the percentage and time left: circom and snarkjs' setup say nothing for minutes.
+        const { planProgress } = await import("./setup-progress.js");
+        const progress = planProgress(createReporter(), plan, "setup");
+        const reporter = progress.reporter;
+        try {
+          builds = await runSetup({
+            ...(options.ptau ? { ptau: options.ptau } : {}),
+            circuits,
+            force: options.force === true,
+            phase2,
+            reporter,
+          });
+        } finally {
+          progress.stop();
+        }
         // The verifiers may have changed: recompile the contracts and refresh the verifier ids
         // (contracts/generated/artifacts.json, verifiers.json, contracts/abi.ts).
         await generateContractArtifacts({ write: true, reporter });

@@ -1,5 +1,6 @@
 /**
  * `tinycloud verify <uri> --node URL --rpc URL --contract ADDR`: the light client on the command line.
+ * `<uri>` may also be a bare key of the space `tinycloud login` signed in to (the quickstart's last step).
  *
  * Checks one KV entry against the state root the anchor contract stores, trusting only the chain and
  * the pinned verification keys (built in from circuits/keys, or --vkeys DIR): the node is asked for the
@@ -21,6 +22,7 @@ import { loadSnarkjs, terminateCurves } from "../prover/backends/snarkjs-api.js"
 import { readAuthorization } from "../lightclient/transports/read-auth.js";
 import { ReaderKeyError, readerKeyOf } from "./reader-key.js";
 import { checkAnchor, checkNodeChain, reachNode, RemoteCheckError } from "./remote-checks.js";
+import { configDirOf, listSessions } from "./client/session-store.js";
 
 export interface VerifyCommandOptions {
   node: string;
@@ -34,6 +36,7 @@ export interface VerifyCommandOptions {
   timeout?: string;
   authKey?: string;
   proof?: string;
+  configDir?: string;
 }
 
 class UsageError extends TinyCloudError<"CLI_USAGE"> {
@@ -92,7 +95,23 @@ function generatedCodeHashes(): Record<string, string> {
   return Object.fromEntries(Object.entries(table).map(([circuit, v]) => [circuit, v.codeHash]));
 }
 
-export async function runVerify(uri: string, opts: VerifyCommandOptions): Promise<VerifyReport> {
+/**
+ * The URI to verify: a `tinycloud:` URI as given, or a bare key of the space `tinycloud login` signed in
+ * to (from the user's own session file, never from the node), so the quickstart needs no URI to copy.
+ */
+export async function uriOf(target: string, configDir: string | undefined): Promise<string> {
+  if (target.startsWith("tinycloud:")) return target;
+  const dir = configDirOf(configDir);
+  const { current, sessions } = await listSessions(dir).catch((error: unknown) => {
+    throw new UsageError(error instanceof TinyCloudError ? error.message : String(error));
+  });
+  const session = sessions.find((s) => s.spaceId === current);
+  if (session === undefined)
+    throw new UsageError(`"${target.slice(0, 80)}" is not a tinycloud: URI, and there is no session in ${dir} to take it as a key of (run tinycloud login, or pass the full URI)`);
+  return `${session.spaceId}/kv/${target}`;
+}
+
+export async function runVerify(target: string, opts: VerifyCommandOptions): Promise<VerifyReport> {
   if (!/^https?:\/\//.test(opts.node)) throw new UsageError(`--node must be an http(s) URL, got ${JSON.stringify(opts.node)}`);
   if (!/^https?:\/\//.test(opts.rpc)) throw new UsageError(`--rpc must be an http(s) URL, got ${JSON.stringify(opts.rpc)}`);
   if (!isAddress(opts.contract, { strict: false })) throw new UsageError(`--contract must be the TinyCloudAnchor address (0x + 40 hex digits), got ${JSON.stringify(opts.contract)}`);
@@ -118,6 +137,7 @@ export async function runVerify(uri: string, opts: VerifyCommandOptions): Promis
     if (error instanceof ReaderKeyError) throw new UsageError(error.message);
     throw error;
   }
+  const uri = await uriOf(target, opts.configDir);
   const vkeys = opts.vkeys !== undefined ? await loadVkeysDir(opts.vkeys) : BUILTIN_VKEYS;
   // Unreachable, not an anchor, or a node of another chain: exit 2 with one line, like `audit`, before
   // any step runs (the steps would fail with those reasons buried in them, exit 1).
@@ -142,7 +162,7 @@ export function registerVerifyCommand(program: Command): void {
   program
     .command("verify")
     .description("light client: verify a KV entry against the state root anchored on chain (trusts the chain and pinned keys, not the node)")
-    .argument("<uri>", "tinycloud:<did-suffix>:<space>/kv/<key>")
+    .argument("<uri>", "tinycloud:<did-suffix>:<space>/kv/<key>, or a key of the space you logged in to (tinycloud login)")
     .requiredOption("--node <url>", "the TinyCloud node to ask for proofs and bytes (untrusted)")
     .requiredOption("--rpc <url>", "JSON-RPC endpoint of the chain the anchor lives on")
     .requiredOption("--contract <address>", "the TinyCloudAnchor contract to trust")
@@ -153,6 +173,7 @@ export function registerVerifyCommand(program: Command): void {
     .option("--auth-key <file>", "a private entry: the reader's Ed25519 session key (tinycloud keygen output) that signs a tinycloud.kv/get invocation for the proof and the value")
     .option("--proof <cids>", "comma-separated CIDs of the delegations to --auth-key registered at the node (POST /delegate)")
     .option("--timeout <seconds>", "per-request timeout for the node and the RPC", "15")
+    .option("--config-dir <dir>", "where tinycloud login stored the session a bare key is resolved with ($TINYCLOUD_CONFIG_DIR, default ~/.config/tinycloud)")
     .option("--json", "print the report as JSON")
     .action(async (uri: string, opts: VerifyCommandOptions) => {
       try {

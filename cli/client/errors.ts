@@ -7,13 +7,24 @@ import { type Command, CommanderError } from "commander";
 import { TinyCloudError } from "../../core/errors.js";
 import { TinyCloudHttpError } from "../../node/client/client.js";
 
-type CliClientErrorCode = "CLI_USAGE" | "CLI_WALLET_KEY" | "CLI_NO_SESSION" | "CLI_SESSION_EXPIRED" | "CLI_CONFIG" | "NODE_UNREACHABLE" | "KV_NOT_FOUND";
+type CliClientErrorCode =
+  | "CLI_USAGE"
+  | "CLI_WALLET_KEY"
+  | "CLI_NO_SESSION"
+  | "CLI_SESSION_EXPIRED"
+  | "CLI_CONFIG"
+  | "NODE_UNREACHABLE"
+  | "KV_NOT_FOUND"
+  | "NOT_ANCHORING"
+  | "BATCH_FAILED"
+  | "WAIT_TIMEOUT";
 
 export class CliClientError extends TinyCloudError<CliClientErrorCode> {
   override readonly name = "CliClientError" as const;
 }
 
-const EXIT_ONE: readonly string[] = ["KV_NOT_FOUND"];
+/** A check that failed (exit 1), not bad usage: a missing key, a write that will not be anchored or was not within --timeout. */
+const EXIT_ONE: readonly string[] = ["KV_NOT_FOUND", "NOT_ANCHORING", "BATCH_FAILED", "WAIT_TIMEOUT"];
 
 /** Why fetch failed, from its cause (undici hides it behind "fetch failed"). */
 function unreachableReason(error: unknown): string | undefined {

@@ -11,6 +11,7 @@ import { CliClientError, usageErrorsExitTwo } from "./errors.js";
 import { isoSeconds, print } from "./output.js";
 import { parsePositiveInteger } from "./parse.js";
 import { withCurrentSession as withSession } from "./session-store.js";
+import { registerKvWaitCommand } from "./wait-command.js";
 
 interface Common {
   configDir?: string;
@@ -137,4 +138,6 @@ export function registerKvCommand(program: Command): void {
       );
     }),
   );
+
+  registerKvWaitCommand(common(kv.command("wait")));
 }

@@ -6,9 +6,9 @@
  * message that delegates the chosen abilities to a fresh session key for `--expires` (and hosts the space
  * on the node the first time); only the session key and its proofs are stored.
  */
-import { readFile } from "node:fs/promises";
+import { chmod, readFile, writeFile } from "node:fs/promises";
 import { type Command, Option } from "commander";
-import { privateKeyToAccount } from "viem/accounts";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { bytesToHex } from "../../core/encoding.js";
 import { ed25519Signer, generateEd25519SecretKey } from "../../core/keys.js";
 import { formatSpaceId, spaceIdFor } from "../../core/resource.js";
@@ -22,6 +22,7 @@ import { configDirOf, saveSession } from "./session-store.js";
 
 interface LoginOptions {
   walletKeyFile?: string;
+  createWalletKey?: boolean;
   walletKey?: string;
   privateKey?: string;
   node: string;
@@ -38,7 +39,9 @@ async function walletKeyOf(options: LoginOptions): Promise<`0x${string}`> {
     // The value itself is never echoed: it is a secret that already leaked into the shell history.
     throw new CliClientError("CLI_WALLET_KEY", "the wallet key is never read from the command line (shell history, ps): use --wallet-key-file FILE or TINYCLOUD_WALLET_KEY");
   }
+  if (options.createWalletKey === true && options.walletKeyFile === undefined) throw new CliClientError("CLI_USAGE", "--create-wallet-key needs --wallet-key-file FILE (where the new key goes)");
   if (options.walletKeyFile !== undefined) {
+    if (options.createWalletKey === true) await createWalletKeyFile(options.walletKeyFile);
     let text: string;
     try {
       text = await readFile(options.walletKeyFile, "utf8");
@@ -52,10 +55,27 @@ async function walletKeyOf(options: LoginOptions): Promise<`0x${string}`> {
   throw new CliClientError("CLI_WALLET_KEY", "no wallet key: use --wallet-key-file FILE or set TINYCLOUD_WALLET_KEY");
 }
 
+/**
+ * `--create-wallet-key`: a new random wallet key in the file, mode 0600, unless the file exists (then it is
+ * used as it is, so running the same login again signs in with the same wallet, to the same space).
+ */
+async function createWalletKeyFile(file: string): Promise<void> {
+  try {
+    await writeFile(file, `${generatePrivateKey()}\n`, { mode: 0o600, flag: "wx" });
+    // The mode given to writeFile is masked by the umask; a wallet key is its owner's only.
+    await chmod(file, 0o600);
+    process.stderr.write(`created a new wallet key in ${file} (mode 0600): keep it, it owns the space\n`);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EEXIST") return;
+    throw new CliClientError("CLI_WALLET_KEY", `--wallet-key-file ${file}: cannot create it: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+}
+
 export function registerLoginCommand(program: Command): void {
   usageErrorsExitTwo(program.command("login"))
     .description("sign in to a space with a wallet key (from --wallet-key-file or $TINYCLOUD_WALLET_KEY) and store a session key")
     .option("--wallet-key-file <file>", "file holding the wallet's secp256k1 private key (hex)")
+    .option("--create-wallet-key", "with --wallet-key-file: if the file does not exist, create it with a new random key (mode 0600)")
     .addOption(new Option("--wallet-key <key>").hideHelp())
     .addOption(new Option("--private-key <key>").hideHelp())
     .option("--node <url>", "node URL ($TINYCLOUD_NODE)", process.env["TINYCLOUD_NODE"] || "http://127.0.0.1:8000")

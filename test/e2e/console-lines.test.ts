@@ -2,11 +2,19 @@
  * The node's console follows each batch (issue 13, "Console"): one line when it is cut (size, time), one
  * when it is proven (time, circuit), one when it is anchored (block, time since the cut, tx), in that
  * order, and nothing of the kind from a quiet node. The real stack: embedded prover and anvil, depth 8.
+ * The start-up block of `tinycloud node` ends with a ready-to-paste `verify` command: this node, its
+ * chain's RPC and its anchor filled in (issue 13, quickstart).
  */
 import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { signIn } from "../../node/client/client.js";
 import { releaseSnarkjsWorkers } from "../../prover/setup/artifacts.js";
+import { startupBlock } from "../../cli/node-command.js";
+import type { KeyBuilder } from "../../node/rollup/key-build.js";
+import { startNode, type RunningNode } from "../../node/server/node.js";
 import { startTestNode, type TestNode } from "../helpers/node.js";
 import { until } from "../helpers/until.js";
 import { testWallet } from "../helpers/wallets.js";
@@ -53,5 +61,25 @@ describe("the console of a proving, anchoring node", () => {
       lines.filter((l) => /^batch \d+ /.test(l)),
       [],
     );
+  });
+});
+
+describe("the start-up block of tinycloud node", () => {
+  let node: RunningNode | undefined;
+  let dataDir: string | undefined;
+  after(async () => {
+    await node?.close();
+    if (dataDir !== undefined) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  test("ends with the verify command, the node, the RPC and the anchor filled in", async () => {
+    dataDir = await mkdtemp(join(tmpdir(), "tinycloud-console-verify-"));
+    // A proving node with an embedded chain, as npm start runs it; its keys never finish here (only the block matters).
+    const neverReady: KeyBuilder = () => ({ done: new Promise(() => undefined), planned: Promise.resolve(), progress: () => undefined, close: async () => undefined });
+    node = await startNode({ port: 0, host: "127.0.0.1", dataDir, quiet: true, prove: true, chain: "embedded", chainPort: 0 }, { buildKeys: neverReady });
+    const status = (await (await fetch(`${node.url}/rollup/status`)).json()) as { chain: { rpcUrl: string; anchor: string } };
+    assert.match(status.chain.anchor, /^0x[0-9a-fA-F]{40}$/);
+    const lines = startupBlock(node, dataDir, undefined).trimEnd().split("\n");
+    assert.equal(lines.at(-1), `    verify        npx tinycloud verify --node ${node.url} --rpc ${status.chain.rpcUrl} --contract ${status.chain.anchor} <key or uri>`);
   });
 });
