@@ -12,6 +12,7 @@ import type { Capability, Caveat } from "../../core/capability.js";
 import { type CID, multihashKey } from "../../core/cid.js";
 import { resourceCovers } from "../../core/resource.js";
 import { HttpError } from "./http-error.js";
+import { type SqlCaveats, sqlCaveats } from "../sql/caveats.js";
 
 /** Caveat name → the abilities it applies to. */
 export const SUPPORTED_CAVEATS: Readonly<Record<string, readonly string[]>> = {
@@ -21,6 +22,8 @@ export const SUPPORTED_CAVEATS: Readonly<Record<string, readonly string[]>> = {
 
 export interface CaveatLimits {
   readonly maxSize?: number;
+  /** tinycloud.sql/* caveats (node/sql/caveats.ts). */
+  readonly sql?: SqlCaveats;
 }
 
 /**
@@ -44,6 +47,7 @@ export function caveatLimits(capability: Capability, proofs: readonly CID[], ctx
     }
     queue.push(...record.proofs);
   }
+  if (capability.ability.startsWith("tinycloud.sql/")) return { sql: sqlCaveats(capability.ability, caveats) };
   return limitsOf(capability.ability, caveats);
 }
 

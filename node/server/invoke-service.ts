@@ -26,6 +26,9 @@ import type { ServiceDeps } from "./service-deps.js";
 import type { ReplayGuard, ReplayRecorder } from "./replay-guard.js";
 import { type BatchEntry, buildBatchBody } from "./batch-read.js";
 import type { Release, ResponseBudget } from "./response-budget.js";
+import { SqlManager } from "../sql/manager.js";
+import { SqlService } from "../sql/service.js";
+import type { SqlCaveats } from "../sql/caveats.js";
 
 export interface InvokeRequest {
   readonly authorization: string | undefined;
@@ -44,6 +47,9 @@ export interface InvokeResponse {
 const MAX_BATCH = 100;
 
 export class InvokeService {
+  /** Opened on the first SQL request (one file per database under <dataDir>/sql). */
+  private sqlService: SqlService | undefined;
+
   constructor(
     private readonly deps: ServiceDeps,
     private readonly writer: KvWriter,
@@ -96,6 +102,7 @@ export class InvokeService {
           return this.list(inv, target, request.headers);
       }
     }
+    if (service === "sql") return this.sql(inv, request);
     if (abilities.size === 1 && abilities.has("tinycloud.capabilities/read") && inv.capabilities.length === 1) {
       return this.capabilitiesRead(inv, await this.kvTarget(inv.capabilities[0] as Capability));
     }
@@ -116,6 +123,20 @@ export class InvokeService {
     const space = await this.deps.store.getSpace(spaceId);
     if (space === undefined) throw new HttpError("SPACE_NOT_FOUND", `space ${formatSpaceId(resource.space)} is not hosted on this node`);
     return { resource, space, key: resource.path, query: parseQuery(resource.query) };
+  }
+
+  /** tinycloud.sql/* (node/sql/service.ts): every capability names the same database, `<space>/sql/<db>`. */
+  private async sql(inv: Invocation, request: InvokeRequest): Promise<InvokeResponse> {
+    const targets = new Set(inv.capabilities.map((c) => formatCapabilityResource(c.resource)));
+    if (targets.size !== 1) throw new HttpError("BAD_RESOURCE", "the SQL capabilities of one invocation address one database");
+    const target = await this.kvTarget(inv.capabilities[0] as Capability, "sql");
+    this.sqlService ??= new SqlService(new SqlManager(this.config.dataDir));
+    // One select and one execute caveat set per request (several select capabilities: the last one binds, never a union).
+    const caveats = Object.assign({}, ...inv.limits.map((limit) => limit.sql ?? {})) as SqlCaveats;
+    const db = target.key === undefined || target.key === "" ? "default" : (target.key.split("/").at(-1) as string);
+    await this.recordRead(inv);
+    const out = await this.sqlService.handle({ spaceId: target.space.id, db, abilities: inv.capabilities.map((c) => c.ability), caveats, body: request.body });
+    return { status: 200, headers: { "content-type": out.contentType, "cache-control": "no-store" }, body: out.body };
   }
 
   private recordRead(inv: Invocation): Promise<void> {

@@ -90,7 +90,15 @@ describe("abilities: coverage", () => {
     for (const action of ["read", "write", "schema", "admin", "*", "select", "execute"]) {
       assert.equal(abilityCovers("tinycloud.sql/*", `tinycloud.sql/${action}`), true, action);
     }
-    assert.deepEqual([...impliedAbilities("tinycloud.sql/*")].sort(), ["tinycloud.sql/*", "tinycloud.sql/admin", "tinycloud.sql/execute", "tinycloud.sql/read", "tinycloud.sql/schema", "tinycloud.sql/select", "tinycloud.sql/write"]);
+    assert.deepEqual([...impliedAbilities("tinycloud.sql/*")].sort(), [
+      "tinycloud.sql/*",
+      "tinycloud.sql/admin",
+      "tinycloud.sql/execute",
+      "tinycloud.sql/read",
+      "tinycloud.sql/schema",
+      "tinycloud.sql/select",
+      "tinycloud.sql/write",
+    ]);
     assert.equal(abilityCovers("tinycloud.sql/read", "tinycloud.sql/*"), false);
     assert.equal(abilityCovers("tinycloud.sql/admin", "tinycloud.sql/*"), false);
   });
