@@ -187,6 +187,8 @@ const SERVER_STATUS = {
   SQL_FIXED_PARAM_OVERRIDE: 403,
   SQL_TOO_LARGE: 413,
   SQL_QUOTA_EXCEEDED: 413,
+  /** A read stopped at the node's time limit (not 408: clients retry those). */
+  SQL_TIMEOUT: 422,
 } as const;
 
 export type HttpErrorCode = ProtocolErrorCode | keyof typeof STATE_STATUS | keyof typeof SERVER_STATUS;

@@ -28,6 +28,7 @@ import { type BatchEntry, buildBatchBody } from "./batch-read.js";
 import type { Release, ResponseBudget } from "./response-budget.js";
 import { SqlManager } from "../sql/manager.js";
 import { SqlService } from "../sql/service.js";
+import { ReadRunner } from "../sql/read-runner.js";
 import type { SqlCaveats } from "../sql/caveats.js";
 
 export interface InvokeRequest {
@@ -130,7 +131,7 @@ export class InvokeService {
     const targets = new Set(inv.capabilities.map((c) => formatCapabilityResource(c.resource)));
     if (targets.size !== 1) throw new HttpError("BAD_RESOURCE", "the SQL capabilities of one invocation address one database");
     const target = await this.kvTarget(inv.capabilities[0] as Capability, "sql");
-    this.sqlService ??= new SqlService(new SqlManager(this.config.dataDir));
+    this.sqlService ??= new SqlService(new SqlManager(this.config.dataDir), new ReadRunner(Number(process.env["TINYCLOUD_SQL_QUERY_TIMEOUT_MS"] ?? 5000)));
     // One select and one execute caveat set per request (several select capabilities: the last one binds, never a union).
     const caveats = Object.assign({}, ...inv.limits.map((limit) => limit.sql ?? {})) as SqlCaveats;
     const db = target.key === undefined || target.key === "" ? "default" : (target.key.split("/").at(-1) as string);

@@ -46,24 +46,7 @@ export class SqlDatabase {
     readonly path: string,
     limits: SqlLimits = DEFAULT_SQL_LIMITS,
   ) {
-    this.db = new DatabaseSync(path, {
-      defensive: true,
-      allowExtension: false,
-      enableForeignKeyConstraints: true,
-      enableDoubleQuotedStringLiterals: false,
-      limits: {
-        attach: 0,
-        sqlLength: limits.maxSqlLength,
-        length: 10_000_000,
-        exprDepth: 100,
-        compoundSelect: 50,
-        triggerDepth: 10,
-        functionArg: 100,
-        likePatternLength: 1000,
-        column: 200,
-        variableNumber: 999,
-      },
-    });
+    this.db = openDatabase(path, limits, false);
     this.db.exec(`PRAGMA page_size = ${PAGE_SIZE}; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA trusted_schema = OFF;`);
     this.db.exec(`PRAGMA max_page_count = ${Math.max(1, Math.floor(limits.quotaBytes / PAGE_SIZE))}`);
   }
@@ -75,14 +58,7 @@ export class SqlDatabase {
 
   /** One read statement; the response body `{"columns","rows","rowCount"}` as exact JSON text. */
   query(grant: SqlGrant, input: SqlStatementInput, bounds: Bounds): string {
-    const prepared = prepareOne(this.db, input.sql, grant);
-    try {
-      requireCallable(prepared, grant);
-      if (prepared.trace.writes || prepared.trace.ddl) throw new HttpError("SQL_NOT_A_QUERY", "query runs one read statement; send writes with execute");
-      return readBody(prepared.statement, input.params, bounds);
-    } finally {
-      this.finish(prepared.statement);
-    }
+    return queryOn(this.db, grant, input, bounds);
   }
 
   /** Statements in one transaction: all applied, or (on any error) none. */
@@ -146,6 +122,42 @@ export class SqlDatabase {
 }
 
 /** The statement's kind against the grant's abilities; a write may not call a non-deterministic function. */
+/** The connection settings every connection to a database file uses (the read process opens it read-only). */
+export function openDatabase(path: string, limits: SqlLimits, readOnly: boolean): DatabaseSync {
+  return new DatabaseSync(path, {
+    readOnly,
+    defensive: true,
+    allowExtension: false,
+    enableForeignKeyConstraints: true,
+    enableDoubleQuotedStringLiterals: false,
+    limits: {
+      attach: 0,
+      sqlLength: limits.maxSqlLength,
+      length: 10_000_000,
+      exprDepth: 100,
+      compoundSelect: 50,
+      triggerDepth: 10,
+      functionArg: 100,
+      likePatternLength: 1000,
+      column: 200,
+      variableNumber: 999,
+    },
+  });
+}
+
+/** `query` on a connection: one read statement under the grant, bounded. */
+export function queryOn(db: DatabaseSync, grant: SqlGrant, input: SqlStatementInput, bounds: Bounds): string {
+  const prepared = prepareOne(db, input.sql, grant);
+  try {
+    requireCallable(prepared, grant);
+    if (prepared.trace.writes || prepared.trace.ddl) throw new HttpError("SQL_NOT_A_QUERY", "query runs one read statement; send writes with execute");
+    return readBody(prepared.statement, input.params, bounds);
+  } finally {
+    closeStatement(prepared.statement);
+    db.setAuthorizer(null);
+  }
+}
+
 function requireCallable(prepared: Prepared, grant: SqlGrant): void {
   const { trace } = prepared;
   if (trace.writes && !grant.write) throw new HttpError("SQL_DENIED", "writes need tinycloud.sql/write");

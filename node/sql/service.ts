@@ -12,6 +12,8 @@ import { grantOf } from "./grant.js";
 import type { SqlManager } from "./manager.js";
 import { type StatementsCaveat, resolveNamed } from "./named-statements.js";
 import { toSqlParams } from "./params.js";
+import type { ReadRunner } from "./read-runner.js";
+import { grantToWire } from "./read-wire.js";
 
 export interface SqlRequest {
   readonly spaceId: string;
@@ -34,9 +36,12 @@ const MAX_BODY = 4 * 1024 * 1024;
 const JSON_TYPE = "application/json";
 
 export class SqlService {
-  constructor(private readonly manager: SqlManager) {}
+  constructor(
+    private readonly manager: SqlManager,
+    private readonly reads: ReadRunner,
+  ) {}
 
-  handle(request: SqlRequest): Promise<SqlResponse> {
+  async handle(request: SqlRequest): Promise<SqlResponse> {
     const body = parseBody(request.body);
     const grant = grantOf(request.abilities, request.caveats.scope);
     const json = (text: string): SqlResponse => ({ contentType: JSON_TYPE, body: text });
@@ -44,7 +49,9 @@ export class SqlService {
       case "query": {
         const input = statement(body);
         const bounds = boundsOf(body);
-        return this.manager.run(request.spaceId, request.db, (db) => json(db.query(grant, input, bounds)));
+        // Opening through the manager creates the file (and its WAL) on first use; the read runs in a killable process.
+        const path = await this.manager.run(request.spaceId, request.db, (db) => db.path);
+        return json(await this.reads.run({ path, grant: grantToWire(grant), sql: input.sql, params: input.params, bounds }));
       }
       case "execute": {
         const schema = optionalList(body["schema"], "schema").map((sql) => statement({ sql }));

@@ -147,4 +147,22 @@ describe("SQL service over POST /invoke", () => {
     await assertHealthy(node.url);
     assert.deepEqual((ok(await read({ action: "query", sql: "SELECT count(*) FROM t" })) as { rows: unknown[] }).rows, [[2]]);
   });
+
+  test("a runaway read (a 10^10-row cartesian join) → 422 SQL_TIMEOUT at the time limit; the node answers meanwhile", async () => {
+    const read = await as(["tinycloud.sql/read"]);
+    const runaway = "WITH d(x) AS (VALUES (0),(1),(2),(3),(4),(5),(6),(7),(8),(9)) SELECT count(*) FROM d a, d b, d c, d e, d f, d g, d h, d i, d j, d k";
+    const started = Date.now();
+    const pending = read({ action: "query", sql: runaway });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const pingStart = Date.now();
+    await assertHealthy(node.url);
+    assert.deepEqual((ok(await read({ action: "query", sql: "SELECT count(*) FROM t" })) as { rows: unknown[] }).rows, [[2]]);
+    const pingMs = Date.now() - pingStart;
+    assert.ok(pingMs < 2000, `the node answered in ${pingMs} ms during the runaway read`);
+    assertError(await pending, 422, "SQL_TIMEOUT");
+    const elapsed = Date.now() - started;
+    assert.ok(elapsed < 15_000, `stopped after ${elapsed} ms`);
+    console.log(`runaway read stopped after ${elapsed} ms; health + a read answered in ${pingMs} ms meanwhile`);
+    assert.deepEqual((ok(await read({ action: "query", sql: "SELECT count(*) FROM t" })) as { rows: unknown[] }).rows, [[2]], "a fresh read process");
+  });
 });
