@@ -17,6 +17,7 @@ import { completeSession, prepareSession, type RequestedCapability } from "../..
 import { createUcan, decodeUcan } from "../../core/auth/ucan.js";
 import { TinyCloudError } from "../../core/errors.js";
 import { parseErrorBody, type ReceivedErrorCode } from "../../core/http-errors.js";
+import { SqlApi } from "./sql.js";
 
 /** What the client needs from a wallet: EIP-191 `personal_sign` of a text message. */
 export interface WalletSigner {
@@ -155,6 +156,7 @@ export interface Share {
 /** A signed-in session: a session key plus the delegations (proofs) that empower it. */
 export class TinyCloudSession {
   readonly kv: KvApi;
+  readonly sql: SqlApi;
 
   constructor(
     readonly http: NodeHttp,
@@ -165,6 +167,7 @@ export class TinyCloudSession {
     readonly expiresAt?: number,
   ) {
     this.kv = new KvApi(this);
+    this.sql = new SqlApi(this);
   }
 
   private capExpiration(seconds: number): number {

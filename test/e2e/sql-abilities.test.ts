@@ -165,4 +165,33 @@ describe("SQL service over POST /invoke", () => {
     console.log(`runaway read stopped after ${elapsed} ms; health + a read answered in ${pingMs} ms meanwhile`);
     assert.deepEqual((ok(await read({ action: "query", sql: "SELECT count(*) FROM t" })) as { rows: unknown[] }).rows, [[2]], "a fresh read process");
   });
+
+  test("the typed client: sql.* return Results (values, and the node's errors as values)", async () => {
+    const session = await signIn({ url: node.url, wallet: ownerWallet, capabilities: [{ resource: `${spaceId}/sql/client.db`, abilities: ["tinycloud.sql/*"] }] });
+    const all = { as: "tinycloud.sql/*" };
+    assert.deepEqual(await session.sql.execute("client.db", "CREATE TABLE n (id INTEGER PRIMARY KEY, v TEXT)", [], all), { ok: true, value: { changes: 0, lastInsertRowId: null } });
+    const batch = await session.sql.batch(
+      "client.db",
+      [
+        { sql: "INSERT INTO n (v) VALUES (?)", params: ["a"] },
+        { sql: "INSERT INTO n (v) VALUES (?)", params: ["b"] },
+      ],
+      all,
+    );
+    assert.deepEqual(batch, {
+      ok: true,
+      value: {
+        results: [
+          { changes: 1, lastInsertRowId: 1 },
+          { changes: 1, lastInsertRowId: 2 },
+        ],
+      },
+    });
+    assert.deepEqual(await session.sql.query("client.db", "SELECT v FROM n ORDER BY id", [], all), { ok: true, value: { columns: ["v"], rows: [["a"], ["b"]], rowCount: 2 } });
+    const denied = await session.sql.execute("client.db", "INSERT INTO n (v) VALUES (random())", [], all);
+    assert.equal(denied.ok, false);
+    assert.equal(denied.ok ? undefined : denied.error.code, "SQL_NON_DETERMINISTIC");
+    const file = await session.sql.export("client.db", all);
+    assert.ok(file.ok && new TextDecoder().decode(file.value.subarray(0, 15)) === "SQLite format 3");
+  });
 });
