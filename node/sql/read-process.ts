@@ -9,16 +9,24 @@ import { HttpError } from "../server/http-error.js";
 import { DEFAULT_SQL_LIMITS, openDatabase, queryOn } from "./database.js";
 import { type ReadJob, type ReadReply, grantFromWire } from "./read-wire.js";
 
+/** Open read-only connections, least recently used first; a bounded set, so file handles do not pile up. */
 const open = new Map<string, DatabaseSync>();
+const MAX_OPEN = 64;
 
 process.on("message", (job: ReadJob) => {
   let reply: ReadReply;
   try {
     let db = open.get(job.path);
+    open.delete(job.path);
     if (db === undefined) {
       db = openDatabase(job.path, DEFAULT_SQL_LIMITS, true);
-      open.set(job.path, db);
+      const [oldestPath, oldest] = open.entries().next().value ?? [];
+      if (open.size >= MAX_OPEN && oldestPath !== undefined) {
+        oldest?.close();
+        open.delete(oldestPath);
+      }
     }
+    open.set(job.path, db);
     reply = { id: job.id, body: queryOn(db, grantFromWire(job.grant), { sql: job.sql, params: job.params }, job.bounds) };
   } catch (error) {
     reply = error instanceof HttpError ? { id: job.id, code: error.code, message: error.message } : { id: job.id, code: "SQL_ERROR", message: String((error as Error).message ?? error).slice(0, 500) };
