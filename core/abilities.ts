@@ -22,9 +22,10 @@ interface ServiceSpec {
 export const ABILITY_REGISTRY = {
   kv: { actions: ["get", "put", "del", "list", "metadata"], aliases: { delete: "del" } },
   sql: {
-    actions: ["read", "write", "schema", "admin", "*"],
-    aliases: { select: "read" },
-    implies: { admin: ["schema"], "*": ["read", "write", "schema", "admin"] },
+    // select (tables/columns caveat) and execute (named statements) are their own abilities: a read holder
+    // may share a narrower select; no caveat on select means any SELECT (the reference's alias of read).
+    actions: ["read", "write", "schema", "admin", "select", "execute", "*"],
+    implies: { read: ["select"], admin: ["schema"], "*": ["read", "write", "schema", "admin", "select", "execute"] },
   },
   compute: { actions: ["deploy", "execute", "prove"] },
   encryption: { actions: ["encrypt", "decrypt", "reencrypt", "network.create", "network.revoke"] },

@@ -222,6 +222,21 @@ const SERVER_STATUS = {
   DEGRADED: 503,
   /** A write refused because the data directory's disk is full; retried once space is freed. */
   INSUFFICIENT_STORAGE: 507,
+  // SQL service (node/sql): bad statements 400, authorizer refusals 403, limits 413
+  SQL_ERROR: 400,
+  SQL_NOT_ONE_STATEMENT: 400,
+  SQL_BAD_PARAMS: 400,
+  SQL_BAD_REQUEST: 400,
+  SQL_NO_PRIMARY_KEY: 400,
+  SQL_NOT_A_QUERY: 400,
+  SQL_DENIED: 403,
+  SQL_NON_DETERMINISTIC: 403,
+  SQL_STATEMENT_NOT_ALLOWED: 403,
+  SQL_FIXED_PARAM_OVERRIDE: 403,
+  SQL_TOO_LARGE: 413,
+  SQL_QUOTA_EXCEEDED: 413,
+  /** A read stopped at the node's time limit (not 408: clients retry those). */
+  SQL_TIMEOUT: 422,
 } as const;
 
 export type HttpErrorCode = ProtocolErrorCode | keyof typeof STATE_STATUS | keyof typeof COMPUTE_STATUS | keyof typeof COMPUTE_SERVICE_STATUS | keyof typeof SERVER_STATUS;

@@ -18,6 +18,7 @@ import { createUcan, decodeUcan } from "../../core/auth/ucan.js";
 import { TinyCloudError } from "../../core/errors.js";
 import { parseErrorBody, type ReceivedErrorCode } from "../../core/http-errors.js";
 import { ComputeApi } from "./compute.js";
+import { SqlApi } from "./sql.js";
 
 /** What the client needs from a wallet: EIP-191 `personal_sign` of a text message. */
 export interface WalletSigner {
@@ -157,6 +158,7 @@ export interface Share {
 export class TinyCloudSession {
   readonly kv: KvApi;
   readonly compute: ComputeApi;
+  readonly sql: SqlApi;
 
   constructor(
     readonly http: NodeHttp,
@@ -168,6 +170,7 @@ export class TinyCloudSession {
   ) {
     this.kv = new KvApi(this);
     this.compute = new ComputeApi(this);
+    this.sql = new SqlApi(this);
   }
 
   private capExpiration(seconds: number): number {

@@ -14,6 +14,7 @@ import { prefixList } from "../../core/compute/grant-caveats.js";
 import { POLICY_CAVEAT, type PolicyRef, parsePolicyCaveat } from "../../core/policy/caveat.js";
 import { resourceCovers } from "../../core/resource.js";
 import { HttpError } from "./http-error.js";
+import { type SqlCaveats, sqlCaveats } from "../sql/caveats.js";
 
 /** Caveat name → the abilities it applies to. */
 export const SUPPORTED_CAVEATS: Readonly<Record<string, readonly string[]>> = {
@@ -40,6 +41,8 @@ export interface CaveatLimits {
   readonly maxGas?: number;
   /** Every `policy` caveat of the chain (any ability): all must allow the invocation (node/policy). */
   readonly policies?: readonly PolicyRef[];
+  /** tinycloud.sql/* caveats (node/sql/caveats.ts). */
+  readonly sql?: SqlCaveats;
 }
 
 /**
@@ -63,6 +66,21 @@ export function caveatLimits(capability: Capability, proofs: readonly CID[], ctx
     }
     queue.push(...record.proofs);
   }
+  if (capability.ability.startsWith("tinycloud.sql/")) {
+    // Policies bind SQL grants like any other; the rest of each caveat is the SQL service's to read.
+    const policies: PolicyRef[] = [];
+    const rest: Caveat[] = [];
+    for (const caveat of caveats) {
+      if (!Object.hasOwn(caveat, POLICY_CAVEAT)) {
+        rest.push(caveat);
+        continue;
+      }
+      const { [POLICY_CAVEAT]: value, ...others } = caveat;
+      policies.push(parsedPolicy(value));
+      if (Object.keys(others).length > 0) rest.push(others);
+    }
+    return { sql: sqlCaveats(capability.ability, rest), ...(policies.length > 0 ? { policies } : {}) };
+  }
   return limitsOf(capability.ability, caveats);
 }
 
@@ -76,9 +94,7 @@ function limitsOf(ability: string, caveats: readonly Caveat[]): CaveatLimits {
   for (const caveat of caveats) {
     for (const [name, value] of Object.entries(caveat)) {
       if (name === POLICY_CAVEAT) {
-        const policy = parsePolicyCaveat(value);
-        if (typeof policy === "string") throw new HttpError("UNSUPPORTED_CAVEAT", policy);
-        policies.push(policy);
+        policies.push(parsedPolicy(value));
         continue;
       }
       const appliesTo = Object.hasOwn(SUPPORTED_CAVEATS, name) ? SUPPORTED_CAVEATS[name] : undefined;
@@ -113,6 +129,12 @@ function limitsOf(ability: string, caveats: readonly Caveat[]): CaveatLimits {
     ...(functions.length > 0 ? { functions } : {}),
     ...(policies.length > 0 ? { policies } : {}),
   };
+}
+
+function parsedPolicy(value: unknown): PolicyRef {
+  const policy = parsePolicyCaveat(value);
+  if (typeof policy === "string") throw new HttpError("UNSUPPORTED_CAVEAT", policy);
+  return policy;
 }
 
 function supportedList(): string {

@@ -28,6 +28,10 @@ import { type BatchEntry, buildBatchBody } from "./batch-read.js";
 import type { Release, ResponseBudget } from "./response-budget.js";
 import type { ComputeService } from "../compute/service.js";
 import type { PolicyGate } from "../policy/policy-gate.js";
+import { SqlManager } from "../sql/manager.js";
+import { SqlService } from "../sql/service.js";
+import { ReadRunner } from "../sql/read-runner.js";
+import type { SqlCaveats } from "../sql/caveats.js";
 
 export interface InvokeRequest {
   readonly authorization: string | undefined;
@@ -46,6 +50,9 @@ export interface InvokeResponse {
 const MAX_BATCH = 100;
 
 export class InvokeService {
+  /** Opened on the first SQL request (one file per database under <dataDir>/sql). */
+  private sqlService: SqlService | undefined;
+
   constructor(
     private readonly deps: ServiceDeps,
     private readonly writer: KvWriter,
@@ -106,6 +113,7 @@ export class InvokeService {
     if (service === "compute" && this.compute !== undefined && inv.capabilities.length === 1 && (abilities.has("tinycloud.compute/deploy") || abilities.has("tinycloud.compute/execute"))) {
       return this.computeInvoke(this.compute, inv, request);
     }
+    if (service === "sql") return this.sql(inv, request);
     if (abilities.size === 1 && abilities.has("tinycloud.capabilities/read") && inv.capabilities.length === 1) {
       return this.capabilitiesRead(inv, await this.kvTarget(inv.capabilities[0] as Capability));
     }
@@ -136,6 +144,20 @@ export class InvokeService {
     const space = await this.deps.store.getSpace(spaceId);
     if (space === undefined) throw new HttpError("SPACE_NOT_FOUND", `space ${formatSpaceId(resource.space)} is not hosted on this node`);
     return { resource, space, key: resource.path, query: parseQuery(resource.query) };
+  }
+
+  /** tinycloud.sql/* (node/sql/service.ts): every capability names the same database, `<space>/sql/<db>`. */
+  private async sql(inv: Invocation, request: InvokeRequest): Promise<InvokeResponse> {
+    const targets = new Set(inv.capabilities.map((c) => formatCapabilityResource(c.resource)));
+    if (targets.size !== 1) throw new HttpError("BAD_RESOURCE", "the SQL capabilities of one invocation address one database");
+    const target = await this.kvTarget(inv.capabilities[0] as Capability, "sql");
+    this.sqlService ??= new SqlService(new SqlManager(this.config.dataDir), new ReadRunner(Number(process.env["TINYCLOUD_SQL_QUERY_TIMEOUT_MS"] ?? 5000)));
+    // One select and one execute caveat set per request (several select capabilities: the last one binds, never a union).
+    const caveats = Object.assign({}, ...inv.limits.map((limit) => limit.sql ?? {})) as SqlCaveats;
+    const db = target.key === undefined || target.key === "" ? "default" : (target.key.split("/").at(-1) as string);
+    await this.recordRead(inv);
+    const out = await this.sqlService.handle({ spaceId: target.space.id, db, abilities: inv.capabilities.map((c) => c.ability), caveats, body: request.body });
+    return { status: 200, headers: { "content-type": out.contentType, "cache-control": "no-store" }, body: out.body };
   }
 
   private recordRead(inv: Invocation): Promise<void> {

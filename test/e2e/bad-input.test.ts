@@ -311,10 +311,10 @@ describe("bad input: never a 500, never a crash", () => {
       assertError(await invoke(invocationFor(`${spaceId}/kv/exists`, "ipfs.dag/get")), 400, "ABILITY_BAD_NAMESPACE");
     });
 
-    test("a known ability of a service this node does not serve (tinycloud.sql/read) → 501 SERVICE_NOT_SUPPORTED, not a 500", async () => {
-      const sql = await signIn({ url: node.url, wallet: clientWallet(0xc3), capabilities: [{ resource: `${spaceId}/sql/db`, abilities: ["tinycloud.sql/read"] }] });
+    test("a known ability of a service this node does not serve (tinycloud.hooks/list) → 501 SERVICE_NOT_SUPPORTED, not a 500", async () => {
+      const hooks = await signIn({ url: node.url, wallet: clientWallet(0xc3), capabilities: [{ resource: `${spaceId}/hooks/all`, abilities: ["tinycloud.hooks/list"] }] });
       // Not through invoke(): a 501 is this node's deliberate answer, not an internal error.
-      const answer = await call(node.url, "POST", "/invoke", { authorization: sql.invocation([makeCapability(sql.resource("sql", "db"), "tinycloud.sql/read")]) });
+      const answer = await call(node.url, "POST", "/invoke", { authorization: hooks.invocation([makeCapability(hooks.resource("hooks", "all"), "tinycloud.hooks/list")]) });
       assertError(answer, 501, "SERVICE_NOT_SUPPORTED");
     });
 

@@ -22,7 +22,7 @@ describe("abilities: canonical spelling", () => {
   test("behavior: current spellings are already canonical; aliases map to their action", () => {
     assert.equal(canonicalAbility("tinycloud.kv/get"), "tinycloud.kv/get");
     assert.equal(canonicalAbility("tinycloud.kv/delete"), "tinycloud.kv/del");
-    assert.equal(canonicalAbility("tinycloud.sql/select"), "tinycloud.sql/read");
+    assert.equal(canonicalAbility("tinycloud.sql/select"), "tinycloud.sql/select");
     assert.equal(canonicalAbility("tinycloud.space/host"), "tinycloud.space/host");
   });
 
@@ -71,7 +71,8 @@ describe("abilities: coverage", () => {
     assert.equal(abilityCovers("tinycloud.kv/del", "tinycloud.kv/delete"), true);
     assert.equal(abilityCovers("kv/delete", "tinycloud.kv/del"), true);
     assert.equal(abilityCovers("tinycloud.kv/delete", "tinycloud.kv/get"), false);
-    assert.equal(abilityCovers("tinycloud.sql/select", "tinycloud.sql/read"), true);
+    // select is its own ability (a caveat narrows it): read grants it, it never grants read.
+    assert.equal(abilityCovers("tinycloud.sql/select", "tinycloud.sql/read"), false);
     assert.equal(abilityCovers("tinycloud.sql/read", "tinycloud.sql/select"), true);
   });
 
@@ -82,13 +83,22 @@ describe("abilities: coverage", () => {
     assert.equal(abilityCovers("tinycloud.sql/admin", "tinycloud.sql/write"), false);
     assert.equal(abilityCovers("tinycloud.sql/schema", "tinycloud.sql/admin"), false);
     assert.deepEqual([...impliedAbilities("tinycloud.sql/admin")].sort(), ["tinycloud.sql/admin", "tinycloud.sql/schema"]);
+    assert.equal(abilityCovers("tinycloud.sql/write", "tinycloud.sql/execute"), false);
   });
 
   test("behavior: sql/* covers read, write, schema and admin (and the select alias)", () => {
-    for (const action of ["read", "write", "schema", "admin", "*", "select"]) {
+    for (const action of ["read", "write", "schema", "admin", "*", "select", "execute"]) {
       assert.equal(abilityCovers("tinycloud.sql/*", `tinycloud.sql/${action}`), true, action);
     }
-    assert.deepEqual([...impliedAbilities("tinycloud.sql/*")].sort(), ["tinycloud.sql/*", "tinycloud.sql/admin", "tinycloud.sql/read", "tinycloud.sql/schema", "tinycloud.sql/write"]);
+    assert.deepEqual([...impliedAbilities("tinycloud.sql/*")].sort(), [
+      "tinycloud.sql/*",
+      "tinycloud.sql/admin",
+      "tinycloud.sql/execute",
+      "tinycloud.sql/read",
+      "tinycloud.sql/schema",
+      "tinycloud.sql/select",
+      "tinycloud.sql/write",
+    ]);
     assert.equal(abilityCovers("tinycloud.sql/read", "tinycloud.sql/*"), false);
     assert.equal(abilityCovers("tinycloud.sql/admin", "tinycloud.sql/*"), false);
   });
@@ -129,7 +139,7 @@ describe("abilities: registry", () => {
         count++;
       }
     }
-    assert.equal(count, 30);
+    assert.equal(count, 32);
   });
 
   test("behavior: isKnownAbility accepts legacy spellings and aliases and rejects the rest", () => {
