@@ -32,7 +32,7 @@ import { Batch, type NodeStore, type SpaceRecord } from "../store/store.js";
 import type { ComputeStore } from "./compute-store.js";
 import { parseExecuteBody } from "./execute-body.js";
 import { failureError } from "./failures.js";
-import { meterModule } from "./meter.js";
+import { OffThreadMeter } from "./meter-off-thread.js";
 import type { ComputeRuntime } from "./runtime.js";
 import { SpaceLocks } from "./space-locks.js";
 
@@ -56,6 +56,8 @@ export class ComputeService {
   private readonly locks = new SpaceLocks();
   /** Gas limits of executions in flight, by space and period (not yet charged to the quota). */
   private readonly reserved = new Map<string, bigint>();
+  /** Deploys meter one at a time in a worker thread, each under the node's deadline. */
+  private readonly meter: OffThreadMeter;
 
   constructor(
     private readonly store: NodeStore,
@@ -63,15 +65,17 @@ export class ComputeService {
     private readonly writer: KvWriter,
     private readonly runtime: ComputeRuntime,
     private readonly config: NodeConfig,
-  ) {}
+  ) {
+    this.meter = new OffThreadMeter({ timeoutMs: config.computeMeterTimeoutMs, maxQueue: 8 });
+  }
 
   async deploy(inv: ComputeInvocation, space: SpaceRecord, name: string | undefined, body: Uint8Array): Promise<DeployAnswer> {
     const fnName = requireName(name);
     if (body.length > this.config.computeMaxModuleBytes) {
       throw new HttpError("COMPUTE_MODULE_TOO_LARGE", `the module is ${body.length} bytes; this node deploys at most ${this.config.computeMaxModuleBytes}`);
     }
-    const { metered, meter } = await meterModule(body).catch((error: unknown) => {
-      throw deployRefusal(error);
+    const { metered, meter } = await this.meter.meter(body).catch((error: unknown) => {
+      throw isComputeError(error) && error.code === "COMPUTE_BUSY" ? busy(error) : deployRefusal(error);
     });
     const fnCid = functionCid(body);
     const meteredCid = functionCid(metered);
