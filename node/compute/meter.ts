@@ -141,6 +141,7 @@ export async function meterModuleWith(bytes: Uint8Array, options: MeterOptions, 
 
 function instrument(B: Binaryen, m: Module, limits: { memoryPagesMax: number; callDepthMax: number; extraImports: readonly string[] }, rules: MeterRules, hostModule?: string): Uint8Array {
   checkMemory(B, m, limits.memoryPagesMax);
+  checkTables(B, m);
   m.setFeatures(allowedFeatures(B));
   if (!quietly(() => m.validate()))
     throw new ComputeError(
@@ -192,6 +193,19 @@ function checkMemory(B: Binaryen, m: Module, cap: number): void {
   if (info.initial > cap) throw new ComputeError("WASM_MEMORY_FORBIDDEN", `the memory's initial size (${info.initial} pages) exceeds the cap of ${cap} pages`);
   // Multi-memory is a feature: a second memory fails the feature validation that follows.
   void B;
+}
+
+/**
+ * Most table elements a module may declare (all tables together). V8 allocates a table's initial elements
+ * at every instantiation, before any gas is charged: a 10 M-element table cost ~300 ms and ~80 MB per
+ * execution of a 16-gas function. Growth past it is `table.grow`, charged by its delta.
+ */
+export const TABLE_ELEMENTS_MAX = 65_536;
+
+function checkTables(B: Binaryen, m: Module): void {
+  let total = 0;
+  for (let i = 0; i < m.getNumTables(); i++) total += B.getTableInfo(m.getTableByIndex(i)).initial;
+  if (total > TABLE_ELEMENTS_MAX) throw new ComputeError("WASM_TABLE_FORBIDDEN", `the module's tables declare ${total} initial elements; at most ${TABLE_ELEMENTS_MAX} are allowed`);
 }
 
 function checkImports(B: Binaryen, m: Module, extra: ReadonlySet<string>, hostModule?: string): void {

@@ -11,6 +11,7 @@
  */
 import type { FastifyInstance } from "fastify";
 import { abilityCovers } from "../../core/abilities.js";
+import { isPolicyCaveat } from "../../core/policy/caveat.js";
 import { formatSpaceId, parseSpaceId, resourceCovers, resourceOf } from "../../core/resource.js";
 import { HttpError } from "../server/http-error.js";
 import { privateSpace, type ReadGate, type ReadGrant } from "../server/read-gate.js";
@@ -75,8 +76,12 @@ export function registerComputeRoutes(app: FastifyInstance, deps: { store: NodeS
     const { name } = request.params;
     const spaceId = await gatedSpace(request.params.spaceId, request.headers.authorization, (grant, id) => {
       const wanted = resourceOf(parseSpaceId(id), "compute", name);
+      // A GET runs no policy: a grant under a `policy` caveat (restated by the token, the containment rule) opens nothing.
       return grant.capabilities.some(
-        (held) => resourceCovers(held.resource, wanted) && (abilityCovers(held.ability, "tinycloud.compute/execute") || abilityCovers(held.ability, "tinycloud.compute/deploy")),
+        (held) =>
+          !held.caveats.some(isPolicyCaveat) &&
+          resourceCovers(held.resource, wanted) &&
+          (abilityCovers(held.ability, "tinycloud.compute/execute") || abilityCovers(held.ability, "tinycloud.compute/deploy")),
       );
     });
     const recordCid = await compute.functionRecord(spaceId, name);

@@ -32,7 +32,7 @@ import { Batch, type NodeStore, type SpaceRecord } from "../store/store.js";
 import type { ComputeStore } from "./compute-store.js";
 import { parseExecuteBody } from "./execute-body.js";
 import { failureError } from "./failures.js";
-import { meterModule } from "./meter.js";
+import { OffThreadMeter } from "./meter-off-thread.js";
 import type { ComputeRuntime } from "./runtime.js";
 import { SpaceLocks } from "./space-locks.js";
 
@@ -54,6 +54,10 @@ export interface DeployAnswer {
 
 export class ComputeService {
   private readonly locks = new SpaceLocks();
+  /** Gas limits of executions in flight, by space and period (not yet charged to the quota). */
+  private readonly reserved = new Map<string, bigint>();
+  /** Deploys meter one at a time in a worker thread, each under the node's deadline. */
+  private readonly meter: OffThreadMeter;
 
   constructor(
     private readonly store: NodeStore,
@@ -61,15 +65,17 @@ export class ComputeService {
     private readonly writer: KvWriter,
     private readonly runtime: ComputeRuntime,
     private readonly config: NodeConfig,
-  ) {}
+  ) {
+    this.meter = new OffThreadMeter({ timeoutMs: config.computeMeterTimeoutMs, maxQueue: 8 });
+  }
 
   async deploy(inv: ComputeInvocation, space: SpaceRecord, name: string | undefined, body: Uint8Array): Promise<DeployAnswer> {
     const fnName = requireName(name);
     if (body.length > this.config.computeMaxModuleBytes) {
       throw new HttpError("COMPUTE_MODULE_TOO_LARGE", `the module is ${body.length} bytes; this node deploys at most ${this.config.computeMaxModuleBytes}`);
     }
-    const { metered, meter } = await meterModule(body).catch((error: unknown) => {
-      throw deployRefusal(error);
+    const { metered, meter } = await this.meter.meter(body).catch((error: unknown) => {
+      throw isComputeError(error) && error.code === "COMPUTE_BUSY" ? busy(error) : deployRefusal(error);
     });
     const fnCid = functionCid(body);
     const meteredCid = functionCid(metered);
@@ -132,14 +138,39 @@ export class ComputeService {
     if (pinned !== undefined) throw new HttpError("COMPUTE_CAVEAT_FUNCTION", `the grant pins function ${pinned}; ${fnName} is now ${deploy.function_cid}`);
 
     const period = Math.floor(Date.now() / 1000 / this.config.computeGasPeriodSeconds);
-    const spent = await this.compute.gasUsed(space.id, period);
-    if (spent + gasLimit > this.config.computeSpaceGasPerPeriod) {
-      const retry = String((period + 1) * this.config.computeGasPeriodSeconds - Math.floor(Date.now() / 1000));
-      throw new HttpError("COMPUTE_GAS_QUOTA", `space ${space.id} used ${spent} gas this period; ${gasLimit} more would pass its quota of ${this.config.computeSpaceGasPerPeriod}`, {
-        headers: { "retry-after": retry },
-      });
+    const reservation = `${space.id}\u0000${period}`;
+    // Check and reserve in one critical section: executions in flight hold their gas limit until charged,
+    // so concurrent ones cannot all pass the check and then all spend.
+    await this.locks.run(space.id, async () => {
+      const spent = (await this.compute.gasUsed(space.id, period)) + (this.reserved.get(reservation) ?? 0n);
+      if (spent + gasLimit > this.config.computeSpaceGasPerPeriod) {
+        const retry = String((period + 1) * this.config.computeGasPeriodSeconds - Math.floor(Date.now() / 1000));
+        throw new HttpError("COMPUTE_GAS_QUOTA", `space ${space.id} used or holds ${spent} gas this period; ${gasLimit} more would pass its quota of ${this.config.computeSpaceGasPerPeriod}`, {
+          headers: { "retry-after": retry },
+        });
+      }
+      this.reserved.set(reservation, (this.reserved.get(reservation) ?? 0n) + gasLimit);
+    });
+    try {
+      return await this.run(inv, space, fnName, request.output, request.inputs, { recordCid, deploy, gasLimit, period });
+    } finally {
+      // Released after the charge is written (run's last step), so the gas is always counted once.
+      const left = (this.reserved.get(reservation) ?? 0n) - gasLimit;
+      if (left > 0n) this.reserved.set(reservation, left);
+      else this.reserved.delete(reservation);
     }
+  }
 
+  private async run(
+    inv: ComputeInvocation,
+    space: SpaceRecord,
+    fnName: string,
+    output: string | undefined,
+    requested: readonly { kv: string; version?: number }[],
+    fn: { recordCid: string; deploy: DeployRecord; gasLimit: bigint; period: number },
+  ): Promise<ExecutionResult & { readonly execution: number }> {
+    const { recordCid, deploy, gasLimit, period } = fn;
+    const request = { output, inputs: requested };
     const { inputs, values } = await this.resolveInputs(space.id, request.inputs);
     const metered = await this.compute.block(deploy.metered_cid);
     if (metered === undefined) throw new Error(`metered module ${deploy.metered_cid} of ${fnName} is missing`);

@@ -109,6 +109,8 @@ export interface NodeConfig {
   readonly computeMaxQueue: number;
   /** Wall-clock limit of one execution: the watchdog terminates the worker (422 COMPUTE_WALL_CLOCK). */
   readonly computeWallClockMs: number;
+  /** Deadline for metering one deploy (a worker thread; 400 WASM_TOO_COMPLEX past it). */
+  readonly computeMeterTimeoutMs: number;
   /** Largest output a function may write (413 COMPUTE_OUTPUT_TOO_LARGE). */
   readonly computeMaxOutputBytes: number;
   /** Largest total size of an execution's inputs (413 COMPUTE_INPUT_TOO_LARGE). */
@@ -155,6 +157,7 @@ export const DEFAULT_CONFIG: NodeConfig = {
   computeWorkers: 2,
   computeMaxQueue: 64,
   computeWallClockMs: 5_000,
+  computeMeterTimeoutMs: 20_000,
   computeMaxOutputBytes: 1024 * 1024,
   computeMaxInputBytes: 16 * 1024 * 1024,
   computeSpaceModuleBytes: 64 * 1024 * 1024,
